@@ -1,0 +1,32 @@
+"""loopbench's event loops: one protocol, several interchangeable implementations.
+
+>>> import impls
+>>> impls.names()
+['list', 'heap', 'thread', 'trampoline']
+>>> loop = impls.create("heap", clock=impls.VirtualClock())
+>>> async def main():
+...     await loop.sleep(3600)           # an hour of virtual time, instantly
+...     return loop.time()
+>>> loop.run_until_complete(main())
+3600.0
+>>> loop.close()
+
+The contract every implementation keeps is in ``impls.protocol``; the suite that
+checks it is ``tests/``. Each implementation is one module, readable in one sitting:
+
+``list_loop``        the slides' CallbackEventLoop/TimerEventLoop: two plain lists
+``heap_loop``        a ready deque, a timer heap, a selector: asyncio's shape
+``thread_loop``      a timer thread waits, the loop thread runs
+``trampoline_loop``  tasks as explicit stacks of generators (pyos8)
+"""
+
+from .clock import Clock, MonotonicClock, VirtualClock
+from .errors import CancelledError, InvalidStateError
+from .protocol import CAPABILITIES, EventLoop, Handle, Task, TimerHandle
+from .registry import create, names, register, unregister
+
+__all__ = [
+    "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "InvalidStateError",
+    "MonotonicClock", "Task", "TimerHandle", "VirtualClock", "create", "names", "register",
+    "unregister",
+]

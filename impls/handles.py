@@ -1,0 +1,104 @@
+"""Handles: a scheduled callback, and the object ``call_soon``/``call_at`` return.
+
+A ``Handle`` is the unit a loop's ready queue holds: a callback, its arguments and
+a cancelled flag. The loop runs a handle with ``handle._run()``, which routes any
+exception to the loop's exception handler so that one failing callback cannot stop
+the loop (contract clause 4). ``TimerHandle`` adds the deadline, ``when()``.
+
+Cancellation is lazy, as in asyncio's ``events.py``: ``cancel()`` only sets a flag,
+and the loop skips flagged handles when it meets them. Removing a timer from the
+middle of a heap would cost O(n); skipping it when it reaches the top costs nothing.
+The price is memory: a cancelled timer stays in the loop's timer store until it
+reaches the top, so ``TimerHandle.cancel`` tells its loop (``_timer_cancelled``),
+which compacts its store once cancelled entries outnumber live ones.
+
+``__slots__`` because a busy loop creates one handle per callback.
+"""
+
+from __future__ import annotations
+
+import reprlib
+from typing import TYPE_CHECKING, Any, Callable
+
+if TYPE_CHECKING:
+    from .base import BaseLoop
+
+
+def callback_name(callback: Any) -> str:
+    """A short, readable name for a callback, for reprs and error messages."""
+    name = getattr(callback, "__qualname__", None) or getattr(callback, "__name__", None)
+    return name if name else reprlib.repr(callback)
+
+
+class Handle:
+    """A callback scheduled on a loop. ``cancel()`` before it runs and it never will."""
+
+    __slots__ = ("_callback", "_args", "_loop", "_cancelled", "_repr")
+
+    def __init__(self, callback: Callable[..., Any], args: tuple, loop: BaseLoop) -> None:
+        self._callback = callback
+        self._args = args
+        self._loop = loop
+        self._cancelled = False
+        self._repr: str | None = None
+
+    def cancel(self) -> None:
+        """Make sure the callback never runs. Cancelling twice, or after it ran, is harmless."""
+        if not self._cancelled:
+            self._repr = repr(self)      # keep a readable repr once the callback is dropped
+            self._cancelled = True
+            self._callback = None        # release what the callback holds on to
+            self._args = None
+
+    def cancelled(self) -> bool:
+        return self._cancelled
+
+    def _run(self) -> None:
+        try:
+            self._callback(*self._args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._loop.call_exception_handler({
+                "message": f"Exception in callback {self!r}",
+                "exception": exc,
+                "handle": self,
+            })
+
+    def __repr__(self) -> str:
+        if self._repr is not None:
+            return self._repr
+        state = " cancelled" if self._cancelled else ""
+        return f"<{type(self).__name__}{state} {callback_name(self._callback)}>"
+
+
+class TimerHandle(Handle):
+    """A callback scheduled for a deadline (in the loop's ``time()``). Adds ``when()``.
+
+    ``_scheduled`` is True while the handle sits in the loop's timer store; the loop
+    clears it when the timer moves to the ready queue, so cancelling a timer that has
+    already fired does not count toward compaction.
+    """
+
+    __slots__ = ("_when", "_scheduled")
+
+    def __init__(self, when: float, callback: Callable[..., Any], args: tuple, loop: BaseLoop) -> None:
+        super().__init__(callback, args, loop)
+        self._when = when
+        self._scheduled = False
+
+    def when(self) -> float:
+        """The deadline: the timer never fires before ``loop.time() >= when()``."""
+        return self._when
+
+    def cancel(self) -> None:
+        if not self._cancelled:
+            super().cancel()
+            if self._scheduled:
+                self._loop._timer_cancelled(self)
+
+    def __repr__(self) -> str:
+        if self._repr is not None:
+            return self._repr
+        state = " cancelled" if self._cancelled else ""
+        return f"<TimerHandle{state} when={self._when!r} {callback_name(self._callback)}>"

@@ -1,0 +1,137 @@
+"""The loopbench protocol: what every event loop implementation promises.
+
+These are ``typing.Protocol`` classes, checkable at run time with ``isinstance``,
+so an implementation need not inherit from anything: it only needs these methods,
+and the conformance suite (``tests/``) checks that it keeps the contract. Names
+follow asyncio's, so what you learn here carries over.
+
+The contract, clause by clause (each clause has its tests):
+
+1. **Callbacks.** ``call_soon`` is FIFO. Callbacks scheduled while an iteration runs
+   wait for the next iteration. ``stop()`` ends ``run_forever`` after the current
+   iteration.
+2. **Timers.** Timers fire in deadline order; equal deadlines fire in the order they
+   were scheduled (FIFO, stricter than asyncio, which does not promise it). A timer
+   never fires before its ``when()`` by ``loop.time()``.
+3. **Cancellation.** A cancelled handle never runs. Arming and cancelling any number
+   of timers leaves the loop's memory bounded.
+4. **Errors in callbacks** go to the exception handler (default: logged with the
+   traceback); the loop keeps running the other callbacks.
+5. **Tasks.** ``run_until_complete`` returns the coroutine's result or raises its
+   exception. Cancelling a task raises ``CancelledError`` at its current await, its
+   ``finally`` blocks run, and awaiting it raises ``CancelledError``.
+6. **Bad input** gets a clear error at the call and leaves the loop healthy: a NaN
+   (or infinite) delay or deadline -> ``ValueError``; a non-callable -> ``TypeError``;
+   ``create_task`` of a non-coroutine -> ``TypeError``; any use of a closed loop ->
+   ``RuntimeError``; ``run_forever`` while running -> ``RuntimeError``. A negative
+   delay means "as soon as possible".
+"""
+
+from __future__ import annotations
+
+from typing import Any, Awaitable, Callable, Generator, Protocol, runtime_checkable
+
+#: Capabilities a loop may declare in ``EventLoop.capabilities``.
+CAPABILITIES = {
+    "timers": "call_later / call_at",
+    "tasks": "create_task / run_until_complete of async def coroutines",
+    "threadsafe": "call_soon_threadsafe wakes the loop even while it is idle",
+    "generators": "create_task accepts plain generators (yield-based coroutines)",
+}
+
+
+@runtime_checkable
+class Handle(Protocol):
+    """A scheduled callback."""
+
+    def cancel(self) -> None:
+        """Make sure the callback never runs. Idempotent; harmless after it ran."""
+
+    def cancelled(self) -> bool:
+        """True once ``cancel()`` was called."""
+
+
+@runtime_checkable
+class TimerHandle(Handle, Protocol):
+    """A callback scheduled for a deadline."""
+
+    def when(self) -> float:
+        """The deadline, in the loop's ``time()``. The callback never runs earlier."""
+
+
+@runtime_checkable
+class Task(Protocol):
+    """A coroutine running on a loop. Awaitable: ``await task`` returns its result or raises."""
+
+    def __await__(self) -> Generator[Any, None, Any]: ...
+
+    def done(self) -> bool:
+        """True once the task returned, raised or was cancelled."""
+
+    def result(self) -> Any:
+        """The return value; raises the task's exception, ``CancelledError`` if it was
+        cancelled, ``InvalidStateError`` if it is not done."""
+
+    def exception(self) -> BaseException | None:
+        """The exception the task raised (None if it returned); raises like ``result()``
+        if cancelled or not done."""
+
+    def cancel(self) -> bool:
+        """Ask for ``CancelledError`` to be raised at the task's current await.
+        Returns False if the task is already done."""
+
+    def cancelled(self) -> bool:
+        """True if the task ended by cancellation."""
+
+    def add_done_callback(self, fn: Callable[[Any], Any]) -> None:
+        """Call ``fn(task)`` through the loop (``call_soon``) once the task is done."""
+
+
+@runtime_checkable
+class EventLoop(Protocol):
+    """An event loop. See the module docstring for the contract."""
+
+    #: The registry name, e.g. ``"heap"``.
+    name: str
+    #: A frozenset of capability names (see ``CAPABILITIES``).
+    capabilities: frozenset[str]
+
+    def time(self) -> float:
+        """Now, in seconds, from the loop's clock (monotonic, or virtual)."""
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> Handle:
+        """Run ``callback(*args)`` at the next iteration, FIFO. ``TypeError`` if not callable."""
+
+    def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
+        """``call_at(time() + delay, ...)``. NaN -> ``ValueError``; negative -> as soon as possible."""
+
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
+        """Run ``callback(*args)`` once ``time() >= when``, in deadline order, FIFO among equals."""
+
+    def call_soon_threadsafe(self, callback: Callable[..., Any], *args: Any) -> Handle:
+        """``call_soon`` from any thread. Wakes an idle loop if it declares ``"threadsafe"``."""
+
+    def run_forever(self) -> None:
+        """Run iterations until ``stop()``. ``RuntimeError`` if already running or closed."""
+
+    def run_until_complete(self, awaitable: Any) -> Any:
+        """Run until the coroutine or task is done; return its result or raise its exception."""
+
+    def stop(self) -> None:
+        """End ``run_forever`` after the current iteration."""
+
+    def is_running(self) -> bool: ...
+
+    def close(self) -> None:
+        """Release resources (threads, selectors). Idempotent. ``RuntimeError`` while running."""
+
+    def is_closed(self) -> bool: ...
+
+    def create_task(self, coro: Any) -> Task:
+        """Schedule a coroutine (or, with ``"generators"``, a generator) as a task."""
+
+    def sleep(self, delay: float, result: Any = None) -> Awaitable[Any]:
+        """An awaitable that completes with ``result`` after ``delay`` seconds."""
+
+    def set_exception_handler(self, handler: Callable[[Any, dict], Any] | None) -> None:
+        """``handler(loop, context)`` receives errors caught by the loop; ``context["exception"]``."""

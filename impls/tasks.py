@@ -1,0 +1,259 @@
+"""Futures and tasks: how a coroutine runs on a callback loop (talk, steps 4 and 5).
+
+A loop only knows how to run callbacks. A *task* turns a coroutine into a chain of
+callbacks: ``_step`` sends the coroutine a value; the coroutine runs until it awaits
+something that is not ready, which surfaces here as a yielded :class:`Future`; the
+task asks that future to call ``_wakeup`` when it is done, and returns to the loop.
+When the future completes, ``_wakeup`` runs (through ``call_soon``) and steps again.
+
+    coroutine ──yield future──▶ Task._step ──future.add_done_callback(_wakeup)──▶ loop
+        ▲                                                                          │
+        └──────────── send(result) / throw(exc) ◀── Task._wakeup ◀── call_soon ────┘
+
+A bare ``yield`` (what ``await loop.sleep(0)`` does) means "let the others run":
+the task reschedules itself with ``call_soon``.
+
+Cancellation (contract clause 5) follows asyncio: ``Task.cancel()`` cancels the
+future the task is waiting on, so the task wakes up with ``CancelledError`` thrown
+in at its current ``await``; ``finally`` blocks run, and unless the coroutine
+swallows the error the task ends cancelled. A task not waiting on anything (it is
+in the ready queue) gets the error thrown in at its next step.
+
+This module is shared by the callback-based loops (list, heap, thread). The
+trampoline loop drives generators with a task of its own (``trampoline_loop.py``).
+"""
+
+from __future__ import annotations
+
+import types
+from typing import TYPE_CHECKING, Any, Callable, Generator
+
+from .errors import CancelledError, InvalidStateError
+from .handles import callback_name
+
+if TYPE_CHECKING:
+    from .base import BaseLoop
+
+_PENDING, _CANCELLED, _FINISHED = "PENDING", "CANCELLED", "FINISHED"
+
+
+class Future:
+    """A result that is not there yet. Awaiting it suspends the awaiting task until it is.
+
+    Done callbacks are called with the future, through ``loop.call_soon``, never
+    synchronously: whoever completes a future never runs foreign code in its frame.
+    """
+
+    __slots__ = ("_loop", "_state", "_result", "_exception", "_callbacks")
+
+    def __init__(self, loop: BaseLoop) -> None:
+        self._loop = loop
+        self._state = _PENDING
+        self._result: Any = None
+        self._exception: BaseException | None = None
+        self._callbacks: list[Callable[[Future], Any]] = []
+
+    # -- inspecting --------------------------------------------------------------
+    def done(self) -> bool:
+        return self._state != _PENDING
+
+    def cancelled(self) -> bool:
+        return self._state == _CANCELLED
+
+    def result(self) -> Any:
+        """The result; raises the exception, ``CancelledError``, or ``InvalidStateError`` if pending."""
+        if self._state == _CANCELLED:
+            raise CancelledError()
+        if self._state == _PENDING:
+            raise InvalidStateError(f"{self!r} is not done yet")
+        if self._exception is not None:
+            raise self._exception.with_traceback(self._exception.__traceback__)
+        return self._result
+
+    def exception(self) -> BaseException | None:
+        """The exception (None if it succeeded); raises ``CancelledError`` / ``InvalidStateError``."""
+        if self._state == _CANCELLED:
+            raise CancelledError()
+        if self._state == _PENDING:
+            raise InvalidStateError(f"{self!r} is not done yet")
+        return self._exception
+
+    # -- completing --------------------------------------------------------------
+    def set_result(self, result: Any) -> None:
+        if self._state != _PENDING:
+            raise InvalidStateError(f"{self!r} is already done")
+        self._result = result
+        self._state = _FINISHED
+        self._schedule_callbacks()
+
+    def set_exception(self, exception: BaseException) -> None:
+        if self._state != _PENDING:
+            raise InvalidStateError(f"{self!r} is already done")
+        self._exception = exception
+        self._state = _FINISHED
+        self._schedule_callbacks()
+
+    def cancel(self) -> bool:
+        """Cancel a pending future; returns False if it was already done."""
+        if self._state != _PENDING:
+            return False
+        self._state = _CANCELLED
+        self._schedule_callbacks()
+        return True
+
+    # -- callbacks -----------------------------------------------------------------
+    def add_done_callback(self, fn: Callable[[Future], Any]) -> None:
+        """Call ``fn(self)`` through the loop once done (at once, via ``call_soon``, if already done)."""
+        if not callable(fn):
+            raise TypeError(f"done callback must be callable, got {fn!r}")
+        if self._state != _PENDING:
+            self._loop.call_soon(fn, self)
+        else:
+            self._callbacks.append(fn)
+
+    def remove_done_callback(self, fn: Callable[[Future], Any]) -> int:
+        """Remove every registration of ``fn``; return how many were removed."""
+        kept = [cb for cb in self._callbacks if cb != fn]
+        removed = len(self._callbacks) - len(kept)
+        self._callbacks[:] = kept
+        return removed
+
+    def _schedule_callbacks(self) -> None:
+        callbacks, self._callbacks = self._callbacks, []
+        for fn in callbacks:
+            self._loop.call_soon(fn, self)
+
+    def __await__(self) -> Generator[Future, None, Any]:
+        if self._state == _PENDING:
+            yield self                     # the task running us waits on us
+        return self.result()
+
+    __iter__ = __await__                   # so generator code can ``yield from`` a future
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._state.lower()}>"
+
+
+class Task(Future):
+    """Runs a coroutine on a loop, step by step. Awaiting a task returns its result."""
+
+    __slots__ = ("_coro", "_waiting_on", "_must_cancel", "__weakref__")
+
+    def __init__(self, coro: Any, loop: BaseLoop) -> None:
+        super().__init__(loop)
+        self._coro = coro
+        self._waiting_on: Future | None = None
+        self._must_cancel = False
+        loop.call_soon(self._step)
+
+    def get_coro(self) -> Any:
+        return self._coro
+
+    def cancel(self) -> bool:
+        """Request cancellation: ``CancelledError`` is thrown into the coroutine at its current await.
+
+        Returns False if the task is already done. The coroutine may catch the error;
+        the task is then not cancelled (as in asyncio).
+        """
+        if self.done():
+            return False
+        waiting_on = self._waiting_on
+        if waiting_on is not None and waiting_on.cancel():
+            return True                    # we will wake up with CancelledError
+        self._must_cancel = True           # thrown in at the next step
+        return True
+
+    def _step(self, exc: BaseException | None = None) -> None:
+        if self.done():                    # e.g. a stale wakeup after completion
+            return
+        if self._must_cancel:
+            if not isinstance(exc, CancelledError):
+                exc = CancelledError()
+            self._must_cancel = False
+        self._waiting_on = None
+        coro = self._coro
+        try:
+            yielded = coro.send(None) if exc is None else coro.throw(exc)
+        except StopIteration as stop:
+            if self._must_cancel:          # cancelled while finishing: asyncio marks it cancelled
+                self._must_cancel = False
+                super().cancel()
+            else:
+                self.set_result(stop.value)
+        except CancelledError:
+            super().cancel()
+        except (KeyboardInterrupt, SystemExit) as error:
+            self.set_exception(error)
+            raise
+        except BaseException as error:
+            self.set_exception(error)
+        else:
+            self._wait_for(yielded)
+
+    def _wait_for(self, yielded: Any) -> None:
+        loop = self._loop
+        if yielded is None:                # bare yield: sleep(0), let the others run
+            loop.call_soon(self._step)
+        elif isinstance(yielded, Future) and yielded._loop is loop and yielded is not self:
+            self._waiting_on = yielded
+            yielded.add_done_callback(self._wakeup)
+            if self._must_cancel and yielded.cancel():
+                self._must_cancel = False
+        else:
+            reason = ("a task cannot await itself" if yielded is self else
+                      f"a future of another loop" if isinstance(yielded, Future) else
+                      f"{yielded!r} (await a loopbench future, task or loop.sleep())")
+            loop.call_soon(self._step, RuntimeError(f"Task got bad yield: {reason}"))
+
+    def _wakeup(self, future: Future) -> None:
+        try:
+            future.result()
+        except BaseException as exc:
+            self._step(exc)
+        else:
+            self._step()
+
+    def __repr__(self) -> str:
+        coro = self._coro
+        name = getattr(coro, "__qualname__", None) or callback_name(coro)
+        return f"<Task {self._state.lower()} {name}>"
+
+
+class _Yield:
+    """``await _Yield()`` is a bare yield: the task goes to the back of the ready queue."""
+
+    __slots__ = ()
+
+    def __await__(self):
+        yield None
+
+    __iter__ = __await__
+
+
+YIELD = _Yield()
+
+
+async def sleep_for(loop: BaseLoop, delay: float, result: Any = None) -> Any:
+    """The coroutine behind ``loop.sleep()``: wait on a future a timer completes."""
+    if delay <= 0:
+        await YIELD
+        return result
+    future = Future(loop)
+    timer = loop.call_later(delay, _set_result_unless_done, future, result)
+    try:
+        return await future
+    finally:
+        timer.cancel()
+
+
+def _set_result_unless_done(future: Future, result: Any) -> None:
+    if not future.done():
+        future.set_result(result)
+
+
+def is_coroutine(obj: Any) -> bool:
+    return isinstance(obj, types.CoroutineType)
+
+
+def is_generator(obj: Any) -> bool:
+    return isinstance(obj, types.GeneratorType)

@@ -1,0 +1,195 @@
+"""The thread loop: waiting is done by threads, running by the loop thread.
+
+Two threads split the work of the heap loop:
+
+* the **timer thread** owns the timers. It keeps them in a heap guarded by a
+  ``threading.Condition`` and sleeps on that condition until the earliest deadline
+  (or until notified: a new earliest timer, a cancellation, ``close()``). When
+  timers fall due it pops them and puts them, as one batch, on the inbox;
+* the **loop thread** (whoever calls ``run_forever``) runs callbacks. When it has
+  nothing to do it blocks on the **inbox**, a ``queue.SimpleQueue``; due timers and
+  ``call_soon_threadsafe`` callbacks both arrive there, so one blocking ``get``
+  waits for either. ``call_soon`` from the loop thread itself appends to a plain
+  deque: no lock on the fast path.
+
+One timer thread, however many timers: no thread per timer. It is started by the
+first run and joined by ``close()``, so no thread outlives the loop.
+
+What it teaches: a thread is a fine way to *wait* (the OS wakes it at the deadline)
+and a poor way to *run* (every hand-over costs a lock, a queue and a GIL switch; the
+benchmarks show how much). ``sys.getswitchinterval()`` (5 ms by default) bounds how
+long a busy loop thread can delay the timer thread, and so the timers' lateness.
+
+**The flush handshake.** If due timers only arrived whenever the timer thread got
+scheduled, whether a due timer runs in this iteration or the next would depend on
+the OS: the loop would be nondeterministic even on a virtual clock. So at each
+iteration, if the top of the heap is due, the loop thread asks the timer thread to
+flush (``_flush_requested``), and waits on the inbox for the batch and the
+``FLUSHED`` marker that follows it. Due timers still cross only through the inbox,
+but every timer due when the iteration begins runs in that iteration, as in the
+heap loop.
+
+On a virtual clock time does not pass by itself, so the timer thread waits without
+a timeout; the idle loop thread jumps the clock to the earliest deadline, and the
+handshake makes the timer thread deliver what became due.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import queue
+import threading
+from collections import deque
+
+from .base import BaseLoop
+from .handles import Handle, TimerHandle
+
+MIN_CANCELLED_TIMERS_TO_COMPACT = 100
+
+#: Put on the inbox after a flushed batch, to tell the loop thread it has them all.
+FLUSHED = object()
+
+
+class ThreadLoop(BaseLoop):
+    """Loop thread runs callbacks; one timer thread sleeps on a Condition until deadlines."""
+
+    name = "thread"
+    capabilities = frozenset({"timers", "tasks", "threadsafe"})
+
+    def __init__(self, *, clock=None) -> None:
+        super().__init__(clock=clock)
+        self._ready: deque[Handle] = deque()       # loop thread only
+        self._inbox: queue.SimpleQueue = queue.SimpleQueue()
+        # Shared with the timer thread, guarded by _cond:
+        self._cond = threading.Condition(threading.Lock())
+        self._timers: list[tuple[float, int, TimerHandle]] = []
+        self._sequence = itertools.count()
+        self._cancelled_timers = 0
+        self._flush_requested = False
+        self._closing = False
+        self._timer_thread: threading.Thread | None = None
+
+    # ---------------------------------------------------------- loop thread
+    def _schedule(self, handle: Handle) -> None:
+        self._ready.append(handle)
+
+    def _arm(self, timer: TimerHandle) -> None:
+        entry = (timer._when, next(self._sequence), timer)
+        with self._cond:
+            heapq.heappush(self._timers, entry)
+            if self._timers[0] is entry:          # new earliest deadline: re-time the sleep
+                self._cond.notify()
+
+    def _timer_cancelled(self, timer: TimerHandle) -> None:
+        with self._cond:
+            if not timer._scheduled:              # the timer thread popped it meanwhile
+                return
+            self._cancelled_timers += 1
+            if (self._cancelled_timers > MIN_CANCELLED_TIMERS_TO_COMPACT
+                    and self._cancelled_timers * 2 > len(self._timers)):
+                self._timers = [e for e in self._timers if not e[2]._cancelled]
+                heapq.heapify(self._timers)
+                self._cancelled_timers = 0
+
+    def _post_threadsafe(self, handle: Handle) -> None:
+        self._inbox.put(handle)
+
+    def _before_run(self) -> None:
+        if self._timer_thread is None:
+            self._timer_thread = threading.Thread(
+                target=self._timer_thread_main, name=f"loopbench-timers-{id(self):x}", daemon=True)
+            self._timer_thread.start()
+
+    def _run_once(self) -> None:
+        ready = self._ready
+        # 1. Idle: block on the inbox (a real clock's timer thread wakes us at the
+        #    deadline), or on a virtual clock poll it and jump to the deadline.
+        if not ready and not self._stopping:
+            with self._cond:
+                deadline = self._timers[0][0] if self._timers else None
+            self._clock.wait_until(deadline, self._wait_inbox)
+        # 2. Take everything that has arrived; flush timers that are due now.
+        self._collect()
+        # 3. Run what is ready.
+        popleft = ready.popleft
+        for _ in range(len(ready)):
+            handle = popleft()
+            if not handle._cancelled:
+                handle._run()
+
+    def _wait_inbox(self, timeout: float | None) -> bool:
+        if timeout == 0:                          # a poll (virtual clock, or a deadline already due)
+            try:
+                self._accept(self._inbox.get_nowait())
+            except queue.Empty:
+                return False
+            return True
+        # Block until something arrives: the timer thread wakes us at the deadline,
+        # so a positive timeout never needs to expire by itself.
+        self._accept(self._inbox.get())
+        return True
+
+    def _collect(self) -> None:
+        with self._cond:
+            flushing = bool(self._timers) and self._timers[0][0] <= self._clock.time()
+            if flushing:
+                self._flush_requested = True
+                self._cond.notify()
+        inbox = self._inbox
+        while True:
+            if flushing:
+                item = inbox.get()                # the batch and FLUSHED are on their way
+            else:
+                try:
+                    item = inbox.get_nowait()
+                except queue.Empty:
+                    return
+            if item is FLUSHED:
+                flushing = False
+            else:
+                self._accept(item)
+
+    def _accept(self, item) -> None:
+        if item is FLUSHED:                       # an unasked-for marker cannot happen; be safe
+            return
+        if type(item) is list:                    # a batch of due timers, in deadline order
+            self._ready.extend(item)
+        else:
+            self._ready.append(item)
+
+    # --------------------------------------------------------- timer thread
+    def _timer_thread_main(self) -> None:
+        cond, clock = self._cond, self._clock
+        with cond:
+            while not self._closing:
+                timers = self._timers
+                if timers and timers[0][0] <= clock.time():
+                    now = clock.time()
+                    due = []
+                    while timers and timers[0][0] <= now:
+                        timer = heapq.heappop(timers)[2]
+                        if timer._cancelled:
+                            self._cancelled_timers -= 1
+                            continue
+                        timer._scheduled = False
+                        due.append(timer)
+                    if due:
+                        self._inbox.put(due)
+                if self._flush_requested:
+                    self._flush_requested = False
+                    self._inbox.put(FLUSHED)
+                    continue
+                timeout = clock.sleep_time(timers[0][0]) if timers else None
+                if timeout is None or timeout > 0:
+                    cond.wait(timeout)
+
+    def _close(self) -> None:
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        if self._timer_thread is not None:
+            self._timer_thread.join()
+            self._timer_thread = None
+        self._ready.clear()
+        self._timers.clear()

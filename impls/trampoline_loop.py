@@ -1,0 +1,127 @@
+"""The trampoline loop: tasks driven by an explicit stack of generators (talk, step 3).
+
+Before ``async``/``await`` (PEP 492) and even before ``yield from`` (PEP 380),
+coroutines were plain generators, and a scheduler had to *trampoline* them: when a
+generator yields another generator, the scheduler pushes it on the task's stack and
+runs it; when it returns, the scheduler pops it and sends the return value to its
+caller. David Beazley's ``pyos8.py`` ("A Curious Course on Coroutines and
+Concurrency", 2009) is the classic version; this is the same idea on our loop.
+
+A task here is a stack, and ``_step`` runs the top of it until it yields something
+the task has to wait for::
+
+    def child():                        stack: [parent]      parent yields child()
+        yield loop.sleep(1)             stack: [parent, child]
+        return 42                       child yields sleep()  -> pushed, waits on a timer
+    def parent():                       child returns 42      -> popped, 42 sent to parent
+        x = yield child()               stack: [parent]
+        print(x)
+
+What a task may yield, and what the trampoline does:
+
+=================================  ====================================================
+a generator or coroutine           push it; its ``return`` value is sent to the caller,
+                                   its exception thrown into the caller
+a ``Future`` or a task             wait: resume with its result (or exception) when done
+``None`` (a bare ``yield``)        go to the back of the ready queue (``sleep(0)``)
+anything else                      ``TypeError`` thrown back in at the ``yield``
+=================================  ====================================================
+
+``async def`` coroutines run here too, unchanged: Python's own ``await`` chain does
+what the stack does, so their stack stays one deep and only ``Future`` objects come
+out of them. Everything else (ready queue, timer heap, idle wait) is the heap loop's,
+inherited: the idea this module teaches is the task, not the scheduling.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import CancelledError
+from .heap_loop import HeapLoop
+from .tasks import Future, Task, is_coroutine, is_generator
+
+
+class TrampolineTask(Task):
+    """A task whose coroutine is a stack of generators/coroutines, run by a trampoline."""
+
+    __slots__ = ("_stack",)
+
+    def __init__(self, coro: Any, loop: HeapLoop) -> None:
+        self._stack = [coro]
+        super().__init__(coro, loop)
+
+    def _step(self, exc: BaseException | None = None, value: Any = None) -> None:
+        if self.done():
+            return
+        if self._must_cancel:
+            if not isinstance(exc, CancelledError):
+                exc = CancelledError()
+            self._must_cancel = False
+        self._waiting_on = None
+        stack = self._stack
+        while True:
+            top = stack[-1]
+            try:
+                yielded = top.send(value) if exc is None else top.throw(exc)
+            except StopIteration as stop:          # top returned: its value goes to its caller
+                stack.pop()
+                if not stack:
+                    return self._finish(stop.value, None)
+                value, exc = stop.value, None
+                continue
+            except (KeyboardInterrupt, SystemExit) as error:
+                stack.clear()
+                self.set_exception(error)
+                raise
+            except BaseException as error:         # top raised: its caller gets the exception
+                stack.pop()
+                if not stack:
+                    return self._finish(None, error)
+                value, exc = None, error
+                continue
+
+            value, exc = None, None
+            if is_generator(yielded) or is_coroutine(yielded):
+                stack.append(yielded)              # call: run the sub-generator next
+                continue
+            if yielded is None:                    # bare yield: let the others run
+                self._loop.call_soon(self._step)
+                return
+            if isinstance(yielded, Future) and yielded._loop is self._loop and yielded is not self:
+                self._waiting_on = yielded         # wait: resume via _wakeup when done
+                yielded.add_done_callback(self._wakeup)
+                if self._must_cancel and yielded.cancel():
+                    self._must_cancel = False
+                return
+            exc = RuntimeError(f"Task got bad yield: a trampoline task cannot wait on {yielded!r}; yield a generator, "
+                            "a coroutine, a future or task of this loop, or None")
+
+    def _wakeup(self, future: Future) -> None:
+        # A generator that did ``x = yield future`` gets the result sent in. (An ``async
+        # def`` coroutine ignores the sent value: ``Future.__await__`` returns the result.)
+        try:
+            value = future.result()
+        except BaseException as exc:
+            self._step(exc)
+        else:
+            self._step(None, value)
+
+    def _finish(self, result: Any, error: BaseException | None) -> None:
+        if isinstance(error, CancelledError) or (error is None and self._must_cancel):
+            self._must_cancel = False
+            Future.cancel(self)
+        elif error is not None:
+            self.set_exception(error)
+        else:
+            self.set_result(result)
+
+
+class TrampolineLoop(HeapLoop):
+    """The heap loop, with tasks driven by an explicit generator trampoline."""
+
+    name = "trampoline"
+    capabilities = frozenset({"timers", "tasks", "threadsafe", "generators"})
+
+    def _make_task(self, coro: Any) -> TrampolineTask:
+        return TrampolineTask(coro, self)

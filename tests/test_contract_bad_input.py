@@ -1,0 +1,176 @@
+"""Contract clause 6: bad input gets a clear error at the call and leaves the loop healthy."""
+
+import math
+
+import pytest
+
+from conftest import run_soon
+
+
+def assert_healthy(loop):
+    ran = []
+    loop.call_soon(ran.append, "soon")
+    loop.call_later(0.5, ran.append, "later")
+    loop.call_later(1, loop.stop)
+    loop.run_forever()
+    assert ran == ["soon", "later"]
+
+
+@pytest.mark.parametrize("bad", [math.nan, -math.nan, math.inf, -math.inf])
+def test_nan_or_infinite_delay_is_a_value_error(loop, bad):
+    with pytest.raises(ValueError, match="delay"):
+        loop.call_later(bad, print)
+    with pytest.raises(ValueError, match="delay"):
+        loop.sleep(bad)
+    assert_healthy(loop)
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_nan_or_infinite_deadline_is_a_value_error(loop, bad):
+    with pytest.raises(ValueError, match="when"):
+        loop.call_at(bad, print)
+    assert_healthy(loop)
+
+
+@pytest.mark.parametrize("bad", ["1", None, [1], True])
+def test_a_non_number_delay_or_deadline_is_a_type_error(loop, bad):
+    with pytest.raises(TypeError, match="delay"):
+        loop.call_later(bad, print)
+    with pytest.raises(TypeError, match="when"):
+        loop.call_at(bad, print)
+    assert_healthy(loop)
+
+
+@pytest.mark.parametrize("bad", [None, 42, "print", object()])
+def test_a_non_callable_is_a_type_error(loop, bad):
+    with pytest.raises(TypeError, match="callable"):
+        loop.call_soon(bad)
+    with pytest.raises(TypeError, match="callable"):
+        loop.call_later(1, bad)
+    with pytest.raises(TypeError, match="callable"):
+        loop.call_at(1, bad)
+    with pytest.raises(TypeError, match="callable"):
+        loop.call_soon_threadsafe(bad)
+    assert_healthy(loop)
+
+
+@pytest.mark.parametrize("bad", [42, "print", object()])   # None means "restore the default"
+def test_a_non_callable_exception_handler_is_a_type_error(loop, bad):
+    with pytest.raises(TypeError, match="callable"):
+        loop.set_exception_handler(bad)
+    assert loop.get_exception_handler() is None
+    assert_healthy(loop)
+
+
+def test_a_non_callable_done_callback_is_a_type_error(loop):
+    async def main():
+        return 1
+
+    task = loop.create_task(main())
+    with pytest.raises(TypeError, match="callable"):
+        task.add_done_callback("not callable")
+    assert loop.run_until_complete(task) == 1
+
+
+async def a_coroutine_function():
+    return 1
+
+
+def a_generator():
+    yield
+
+
+@pytest.mark.parametrize("bad", [42, None, lambda: None, a_coroutine_function, print])
+def test_create_task_of_a_non_coroutine_is_a_type_error(loop, bad):
+    with pytest.raises(TypeError, match="create_task"):
+        loop.create_task(bad)
+    with pytest.raises(TypeError):
+        loop.run_until_complete(bad)
+    assert_healthy(loop)
+
+
+def test_create_task_of_a_coroutine_function_suggests_calling_it(loop):
+    with pytest.raises(TypeError, match=r"a_coroutine_function\(\)"):
+        loop.create_task(a_coroutine_function)
+
+
+def test_plain_generators_are_tasks_only_where_declared(loop):
+    if "generators" in loop.capabilities:
+        assert loop.run_until_complete(a_generator()) is None
+    else:
+        gen = a_generator()
+        with pytest.raises(TypeError, match="generator"):
+            loop.create_task(gen)
+    assert_healthy(loop)
+
+
+def test_every_use_of_a_closed_loop_is_a_runtime_error(loop):
+    loop.close()
+    assert loop.is_closed()
+    loop.close()                                   # idempotent
+    refused = [a_coroutine_function(), a_coroutine_function()]
+    calls = {
+        "call_soon": lambda: loop.call_soon(print),
+        "call_later": lambda: loop.call_later(1, print),
+        "call_at": lambda: loop.call_at(1, print),
+        "call_soon_threadsafe": lambda: loop.call_soon_threadsafe(print),
+        "run_forever": loop.run_forever,
+        "run_until_complete": lambda: loop.run_until_complete(refused[0]),
+        "create_task": lambda: loop.create_task(refused[1]),
+        "sleep": lambda: loop.sleep(1),
+    }
+    for name, call in calls.items():
+        with pytest.raises(RuntimeError, match="closed"):
+            call()
+    # A refused coroutine is closed, so Python does not warn that it was never awaited.
+    assert all(coro.cr_frame is None for coro in refused)
+
+
+def test_run_forever_while_running_is_a_runtime_error(loop, errors):
+    def reenter():
+        loop.run_forever()
+
+    run_soon(loop, reenter)
+    assert [type(c["exception"]) for c in errors] == [RuntimeError]
+    assert "already running" in str(errors[0]["exception"])
+    assert_healthy(loop)
+
+
+def test_run_until_complete_inside_a_task_is_a_runtime_error(loop):
+    async def inner():
+        return 1
+
+    async def outer():
+        coro = inner()
+        try:
+            loop.run_until_complete(coro)
+        finally:
+            assert coro.cr_frame is None           # refused, and closed
+
+    with pytest.raises(RuntimeError, match="already running"):
+        loop.run_until_complete(outer())
+    assert_healthy(loop)
+
+
+def test_close_while_running_is_a_runtime_error(loop, errors):
+    run_soon(loop, loop.close)
+    assert [type(c["exception"]) for c in errors] == [RuntimeError]
+    assert not loop.is_closed()
+    assert_healthy(loop)
+
+
+def test_running_a_second_loop_inside_a_running_loop_is_a_runtime_error(loop, impl, errors):
+    import impls
+
+    other = impls.create(impl, clock=impls.VirtualClock())
+    try:
+        def nested():
+            other.call_soon(other.stop)
+            other.run_forever()
+
+        run_soon(loop, nested)
+        assert [type(c["exception"]) for c in errors] == [RuntimeError]
+        assert "another loop" in str(errors[0]["exception"])
+    finally:
+        other.close()
+    assert_healthy(loop)

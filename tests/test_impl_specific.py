@@ -1,0 +1,205 @@
+"""Promises particular to one implementation, beyond the shared contract."""
+
+import threading
+
+import pytest
+
+import impls
+from impls import VirtualClock
+
+
+def make(name):
+    return impls.create(name, clock=VirtualClock())
+
+
+# ------------------------------------------------------------------ list
+def test_list_loop_has_the_slides_structure():
+    loop = make("list")
+    try:
+        loop.call_at(1, print)
+        loop.call_soon(print)
+        assert type(loop.timers) is list and type(loop.callbacks) is list
+        assert len(loop.timers) == 1 and len(loop.callbacks) == 1
+        assert callable(loop.execute_timers) and callable(loop.execute_callbacks)
+    finally:
+        loop.close()
+
+
+def test_list_loop_reports_a_deadlock_instead_of_sleeping_forever():
+    loop = make("list")
+    try:
+        async def wait_forever():
+            await loop.create_future()       # nobody will ever complete it
+
+        with pytest.raises(RuntimeError, match="sleep forever"):
+            loop.run_until_complete(wait_forever())
+    finally:
+        loop.close()
+
+
+def test_list_loop_compacts_its_timer_list_on_mass_cancellation():
+    loop = make("list")
+    try:
+        timers = [loop.call_later(10, print) for _ in range(1000)]
+        for t in timers[:600]:
+            t.cancel()
+        assert len(loop.timers) < 1000 - 500
+    finally:
+        loop.close()
+
+
+# ------------------------------------------------------------------ heap
+@pytest.mark.parametrize("name", ["heap", "trampoline"])
+def test_heap_is_compacted_when_cancelled_timers_outnumber_live_ones(name):
+    loop = make(name)
+    try:
+        timers = [loop.call_later(10, print) for _ in range(1000)]
+        for t in timers[:400]:
+            t.cancel()
+        assert len(loop._timers) == 1000         # under half cancelled: lazy, nothing moved
+        for t in timers[400:600]:
+            t.cancel()
+        assert len(loop._timers) < 1000 - 500    # over half: rebuilt without them
+        cancelled_left = sum(entry[2].cancelled() for entry in loop._timers)
+        assert cancelled_left * 2 <= len(loop._timers)
+    finally:
+        loop.close()
+
+
+def test_heap_loop_closes_its_selector_and_wake_sockets():
+    loop = make("heap")
+    sockets = (loop._wake_recv, loop._wake_send)
+    loop.close()
+    assert all(s.fileno() == -1 for s in sockets)
+
+
+# ---------------------------------------------------------------- thread
+def test_thread_loop_starts_one_timer_thread_on_run_and_close_joins_it():
+    before = set(threading.enumerate())
+    loop = impls.create("thread")
+    assert set(threading.enumerate()) == before          # nothing started by creation
+    for i in range(50):
+        loop.call_later(0.001 * (i % 5), lambda: None)  # many timers, still one thread
+    seen = []
+    loop.call_later(0.01, lambda: (seen.append(set(threading.enumerate()) - before), loop.stop()))
+    loop.run_forever()
+    assert len(seen[0]) == 1
+    (timer_thread,) = seen[0]
+    assert timer_thread.name.startswith("loopbench-timers")
+    loop.close()
+    assert not timer_thread.is_alive()
+    assert set(threading.enumerate()) == before
+
+
+def test_thread_loop_leaks_no_threads_across_many_loops():
+    before = threading.active_count()
+    for _ in range(20):
+        loop = make("thread")
+        loop.run_until_complete(loop.sleep(1))
+        loop.close()
+    assert threading.active_count() == before
+
+
+# ------------------------------------------------------------ trampoline
+def test_trampoline_sends_return_values_through_three_levels_of_sub_generators():
+    loop = make("trampoline")
+    trace = []
+    try:
+        def level3():
+            yield loop.sleep(1)
+            trace.append(("level3", loop.time()))
+            return 3
+
+        def level2():
+            x = yield level3()
+            trace.append(("level2 got", x))
+            return x + 20
+
+        def level1():
+            y = yield level2()
+            trace.append(("level1 got", y))
+            return y + 100
+
+        assert loop.run_until_complete(level1()) == 123
+        assert trace == [("level3", 1.0), ("level2 got", 3), ("level1 got", 23)]
+    finally:
+        loop.close()
+
+
+def test_trampoline_throws_exceptions_up_the_generator_stack():
+    loop = make("trampoline")
+    try:
+        def inner():
+            yield None
+            raise KeyError("deep")
+
+        def middle():
+            try:
+                yield inner()
+            except KeyError as exc:
+                return f"caught {exc.args[0]}"
+
+        assert loop.run_until_complete(middle()) == "caught deep"
+    finally:
+        loop.close()
+
+
+def test_trampoline_waits_on_tasks_and_mixes_generators_with_coroutines():
+    loop = make("trampoline")
+    try:
+        async def coroutine_child():
+            await loop.sleep(2)
+            return "from coroutine"
+
+        def generator_child():
+            yield loop.sleep(1)
+            return "from generator"
+
+        def parent():
+            task = loop.create_task(coroutine_child())
+            a = yield generator_child()
+            b = yield task                       # wait on a task
+            return a, b, loop.time()
+
+        assert loop.run_until_complete(parent()) == ("from generator", "from coroutine", 2.0)
+    finally:
+        loop.close()
+
+
+def test_trampoline_cancellation_unwinds_every_generator_on_the_stack():
+    loop = make("trampoline")
+    unwound = []
+    try:
+        def leaf():
+            try:
+                yield loop.sleep(100)
+            finally:
+                unwound.append("leaf")
+
+        def root():
+            try:
+                yield leaf()
+            finally:
+                unwound.append("root")
+
+        task = loop.create_task(root())
+        loop.call_later(1, task.cancel)
+        with pytest.raises(impls.CancelledError):
+            loop.run_until_complete(task)
+        assert unwound == ["leaf", "root"] and task.cancelled()
+    finally:
+        loop.close()
+
+
+def test_trampoline_rejects_a_bad_yield_at_the_yield():
+    loop = make("trampoline")
+    try:
+        def gen():
+            try:
+                yield 42
+            except RuntimeError as exc:
+                return str(exc)
+
+        assert "cannot wait on 42" in loop.run_until_complete(gen())
+    finally:
+        loop.close()

@@ -1,0 +1,81 @@
+"""The registry and the protocol's shape."""
+
+import pytest
+
+import impls
+
+
+def test_the_four_builtins_are_registered_first():
+    assert impls.names()[:4] == ["list", "heap", "thread", "trampoline"]
+
+
+def test_every_loop_satisfies_the_runtime_checkable_protocol(loop, impl):
+    assert isinstance(loop, impls.EventLoop)
+    assert loop.name == impl
+    assert loop.capabilities <= set(impls.CAPABILITIES)
+    assert {"timers", "tasks"} <= loop.capabilities
+
+
+def test_heap_and_thread_declare_threadsafe():
+    for name in ("heap", "thread"):
+        loop = impls.create(name)
+        try:
+            assert "threadsafe" in loop.capabilities
+        finally:
+            loop.close()
+
+
+def test_create_without_a_clock_uses_the_real_monotonic_clock(impl):
+    loop = impls.create(impl)
+    try:
+        assert isinstance(loop.clock, impls.MonotonicClock)
+    finally:
+        loop.close()
+
+
+def test_create_of_an_unknown_name_lists_the_known_ones():
+    with pytest.raises(ValueError, match="heap"):
+        impls.create("no-such-loop")
+
+
+def test_register_and_unregister_a_local_implementation():
+    from impls.heap_loop import HeapLoop
+
+    class MyLoop(HeapLoop):
+        name = "mine"
+
+    impls.register("mine", MyLoop)
+    try:
+        assert "mine" in impls.names()
+        loop = impls.create("mine", clock=impls.VirtualClock())
+        assert loop.run_until_complete(loop.sleep(5, result="ok")) == "ok"
+        loop.close()
+        with pytest.raises(ValueError, match="already registered"):
+            impls.register("mine", lambda clock=None: None)
+    finally:
+        impls.unregister("mine")
+    assert "mine" not in impls.names()
+
+
+@pytest.mark.parametrize("name", ["", "has space", 3])
+def test_register_rejects_bad_names(name):
+    with pytest.raises(ValueError):
+        impls.register(name, lambda clock=None: None)
+
+
+def test_register_rejects_a_non_callable_factory():
+    with pytest.raises(TypeError):
+        impls.register("x", "not a factory")
+
+
+def test_virtual_clock_moves_only_when_told():
+    clock = impls.VirtualClock(start=5)
+    assert clock.time() == 5.0
+    clock.advance(1.5)
+    assert clock.time() == 6.5
+    clock.jump_to(3)                      # never backwards
+    assert clock.time() == 6.5
+    with pytest.raises(ValueError):
+        clock.advance(-1)
+    with pytest.raises(ValueError):
+        clock.advance(float("nan"))
