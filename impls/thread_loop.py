@@ -36,16 +36,13 @@ handshake makes the timer thread deliver what became due.
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import queue
 import threading
 from collections import deque
 
 from .base import BaseLoop
 from .handles import Handle, TimerHandle
-
-MIN_CANCELLED_TIMERS_TO_COMPACT = 100
+from .timerheap import TimerHeap
 
 #: Put on the inbox after a flushed batch, to tell the loop thread it has them all.
 FLUSHED = object()
@@ -63,9 +60,7 @@ class ThreadLoop(BaseLoop):
         self._inbox: queue.SimpleQueue = queue.SimpleQueue()
         # Shared with the timer thread, guarded by _cond:
         self._cond = threading.Condition(threading.Lock())
-        self._timers: list[tuple[float, int, TimerHandle]] = []
-        self._sequence = itertools.count()
-        self._cancelled_timers = 0
+        self._timers = TimerHeap()
         self._flush_requested = False
         self._closing = False
         self._timer_thread: threading.Thread | None = None
@@ -75,22 +70,14 @@ class ThreadLoop(BaseLoop):
         self._ready.append(handle)
 
     def _arm(self, timer: TimerHandle) -> None:
-        entry = (timer._when, next(self._sequence), timer)
         with self._cond:
-            heapq.heappush(self._timers, entry)
-            if self._timers[0] is entry:          # new earliest deadline: re-time the sleep
+            if self._timers.push(timer):          # new earliest deadline: re-time the sleep
                 self._cond.notify()
 
     def _timer_cancelled(self, timer: TimerHandle) -> None:
         with self._cond:
-            if not timer._scheduled:              # the timer thread popped it meanwhile
-                return
-            self._cancelled_timers += 1
-            if (self._cancelled_timers > MIN_CANCELLED_TIMERS_TO_COMPACT
-                    and self._cancelled_timers * 2 > len(self._timers)):
-                self._timers = [e for e in self._timers if not e[2]._cancelled]
-                heapq.heapify(self._timers)
-                self._cancelled_timers = 0
+            if timer._scheduled:                  # not popped by the timer thread meanwhile
+                self._timers.note_cancelled()
 
     def _post_threadsafe(self, handle: Handle) -> None:
         self._inbox.put(handle)
@@ -107,7 +94,7 @@ class ThreadLoop(BaseLoop):
         #    deadline), or on a virtual clock poll it and jump to the deadline.
         if not ready and not self._stopping:
             with self._cond:
-                deadline = self._timers[0][0] if self._timers else None
+                deadline = self._timers.deadline()
             self._clock.wait_until(deadline, self._wait_inbox)
         # 2. Take everything that has arrived; flush timers that are due now.
         self._collect()
@@ -132,7 +119,8 @@ class ThreadLoop(BaseLoop):
 
     def _collect(self) -> None:
         with self._cond:
-            flushing = bool(self._timers) and self._timers[0][0] <= self._clock.time()
+            deadline = self._timers.deadline()
+            flushing = deadline is not None and deadline <= self._clock.time()
             if flushing:
                 self._flush_requested = True
                 self._cond.notify()
@@ -163,24 +151,18 @@ class ThreadLoop(BaseLoop):
         cond, clock = self._cond, self._clock
         with cond:
             while not self._closing:
-                timers = self._timers
-                if timers and timers[0][0] <= clock.time():
-                    now = clock.time()
-                    due = []
-                    while timers and timers[0][0] <= now:
-                        timer = heapq.heappop(timers)[2]
-                        if timer._cancelled:
-                            self._cancelled_timers -= 1
-                            continue
-                        timer._scheduled = False
-                        due.append(timer)
+                deadline = self._timers.deadline()
+                if deadline is not None and deadline <= clock.time():
+                    due: list[TimerHandle] = []
+                    self._timers.pop_due(clock.time(), due.append)
                     if due:
                         self._inbox.put(due)
+                    continue
                 if self._flush_requested:
                     self._flush_requested = False
                     self._inbox.put(FLUSHED)
                     continue
-                timeout = clock.sleep_time(timers[0][0]) if timers else None
+                timeout = None if deadline is None else clock.sleep_time(deadline)
                 if timeout is None or timeout > 0:
                     cond.wait(timeout)
 

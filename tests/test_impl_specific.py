@@ -60,7 +60,7 @@ def test_heap_is_compacted_when_cancelled_timers_outnumber_live_ones(name):
         for t in timers[400:600]:
             t.cancel()
         assert len(loop._timers) < 1000 - 500    # over half: rebuilt without them
-        cancelled_left = sum(entry[2].cancelled() for entry in loop._timers)
+        cancelled_left = sum(entry[2].cancelled() for entry in loop._timers.entries)
         assert cancelled_left * 2 <= len(loop._timers)
     finally:
         loop.close()

@@ -1,0 +1,75 @@
+"""A heap of timers with lazy cancellation: the timer store of the heap and thread loops.
+
+Entries are ``(when, sequence, handle)`` tuples in a ``heapq``:
+
+* the earliest deadline is ``entries[0]``: O(1) to peek, O(log n) to push or pop;
+* ``sequence`` is a counter, so equal deadlines pop in the order they were armed
+  (FIFO), and tuple comparison (in C) never reaches the handles;
+* cancellation is lazy, as in asyncio: ``TimerHandle.cancel`` only sets a flag, and
+  ``pop_due`` drops flagged entries when they reach the top. Flagged entries still
+  hold memory, so the store counts them (``cancelled``) and rebuilds the heap
+  without them once they are more than half of it and more than
+  ``MIN_CANCELLED_TO_COMPACT``: an amortised O(1) per cancel.
+
+Not thread-safe by itself: the thread loop holds its condition's lock around it.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Callable
+
+from .handles import TimerHandle
+
+#: asyncio's numbers (``_MIN_SCHEDULED_TIMER_HANDLES``, ``_MIN_CANCELLED_TIMER_HANDLES_FRACTION``).
+MIN_CANCELLED_TO_COMPACT = 100
+
+
+class TimerHeap:
+    __slots__ = ("entries", "cancelled", "_sequence")
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[float, int, TimerHandle]] = []
+        self.cancelled = 0
+        self._sequence = itertools.count()
+
+    def __len__(self) -> int:
+        return len(self.entries)
+
+    def push(self, timer: TimerHandle) -> bool:
+        """Arm ``timer``; return True if it is now the earliest deadline."""
+        entry = (timer._when, next(self._sequence), timer)
+        heapq.heappush(self.entries, entry)
+        return self.entries[0] is entry
+
+    def deadline(self) -> float | None:
+        """The earliest live deadline (dropping cancelled timers from the top), or None."""
+        entries = self.entries
+        while entries and entries[0][2]._cancelled:
+            heapq.heappop(entries)
+            self.cancelled -= 1
+        return entries[0][0] if entries else None
+
+    def pop_due(self, now: float, append: Callable[[TimerHandle], object]) -> None:
+        """Pass every live timer with ``when <= now`` to ``append``, in (when, sequence) order."""
+        entries = self.entries
+        while entries and entries[0][0] <= now:
+            timer = heapq.heappop(entries)[2]
+            if timer._cancelled:
+                self.cancelled -= 1
+                continue
+            timer._scheduled = False
+            append(timer)
+
+    def note_cancelled(self) -> None:
+        """A timer still in the heap was cancelled: count it, compact if they dominate."""
+        self.cancelled += 1
+        if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > len(self.entries):
+            self.entries = [e for e in self.entries if not e[2]._cancelled]
+            heapq.heapify(self.entries)
+            self.cancelled = 0
+
+    def clear(self) -> None:
+        self.entries.clear()
+        self.cancelled = 0
