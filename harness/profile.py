@@ -1,0 +1,19 @@
+"""Run profiles: ``default`` (full sizes) or ``quick`` (small sizes, for CI smoke runs).
+
+Set by ``LOOPBENCH_PROFILE`` (inherited by every cell's subprocess); ``loopbench run
+--quick`` sets it. Latency scenarios ask ``pick(default=..., quick=...)`` for sizes.
+"""
+
+from __future__ import annotations
+
+import os
+
+ENV_VAR = "LOOPBENCH_PROFILE"
+
+
+def current() -> str:
+    return "quick" if os.environ.get(ENV_VAR, "default") == "quick" else "default"
+
+
+def pick(*, default, quick):
+    return quick if current() == "quick" else default

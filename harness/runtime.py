@@ -1,0 +1,193 @@
+"""The neutral runtime interface: what a scenario may ask of any event loop.
+
+A *runtime* is something the harness can run a scenario on: one of our loops
+(through the ``impls`` protocol) or a peer library (asyncio, uvloop, trio, curio,
+anyio). Scenarios are ``async def`` functions that speak only to this interface, so
+the *same* scenario code runs everywhere and differences in the traces are
+differences between the loops, not between scenario versions.
+
+Each operation maps to the library's own primitive where one exists ("native").
+Where a library has no public equivalent, the adapter builds it from the library's
+own primitives and says so ("emulated"): trio and curio have no ``call_at``, so
+their adapters run a timer task. Where nothing honest maps, the adapter raises
+:class:`Unsupported` and the cell's status is "unsupported", never a faked result.
+
+Contract of each operation (what an adapter must provide):
+
+``run(main)``
+    Create a fresh loop, run ``await main()`` to completion on it, close it, and
+    return the result (or raise the exception ``main`` raised). Everything below
+    is only valid inside ``run``.
+``now()``
+    The runtime's own clock, in seconds (only differences are meaningful: trio's
+    clock has a random offset).
+``sleep(seconds)``
+    An awaitable: suspend the current task for ``seconds`` (0: yield to others).
+``spawn(fn, *args) -> TaskRef``
+    Start ``fn(*args)`` (an async function) as a concurrent task. Does not wait.
+``join(ref)``
+    Await the task: return its result, or raise its exception. If it was cancelled,
+    raise :class:`Cancelled`.
+``cancel(ref)``
+    Ask the task to stop at its current await (does not wait for it).
+``is_cancellation(exc)``
+    True if ``exc`` is this runtime's "you were cancelled" exception, as seen inside
+    the cancelled task.
+``call_soon(cb, *args)`` / ``call_at(when, cb, *args)`` / ``call_later(delay, cb, *args)``
+    Plain callbacks, by deadline in ``now()`` terms. ``call_at``/``call_later``
+    return an object with ``cancel()``.
+``run_forever(setup)``
+    Create a fresh loop, call ``setup()`` (which schedules callbacks with
+    ``call_soon``/``call_at``), and run the loop until a callback calls ``stop()``.
+    Only runtimes with a callback loop have it.
+``stop()``
+    Inside ``run_forever``: stop after the current iteration.
+``event()`` / ``lock()`` / ``queue(maxsize)``
+    Synchronisation: an event with ``set()`` (plain call), ``is_set()`` and
+    ``await wait()``; a lock used as ``async with``; a queue with ``await put(x)``
+    and ``await get()``.
+``timeout(seconds)``
+    An async context manager that cancels its body after ``seconds`` and raises
+    ``TimeoutError`` out of the ``async with`` (asyncio.timeout / trio.fail_after).
+``group_errors(fns)``
+    Run the async functions as children of the runtime's *native* structured
+    construct (TaskGroup, nursery, curio TaskGroup, anyio task group) and return a
+    description of what the parent saw. Runtimes without one raise Unsupported.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
+from typing import Any, ClassVar
+
+NATIVE, EMULATED, UNSUPPORTED = "native", "emulated", "unsupported"
+
+
+class Unsupported(Exception):
+    """Raised by an adapter for an operation with no honest mapping on its library."""
+
+
+class Cancelled(Exception):
+    """What ``join`` raises for a task that ended by cancellation (on every runtime)."""
+
+
+class Unavailable(Exception):
+    """The runtime cannot be used here (e.g. uvloop is not installed on this platform)."""
+
+
+class Runtime(ABC):
+    """One loop the harness can run scenarios on. See the module docstring for the contract."""
+
+    #: Name in reports and on the command line, e.g. "heap", "asyncio", "anyio-trio".
+    name: str
+    #: "loopbench" for our implementations, "peer" for the libraries we compare against.
+    family: ClassVar[str] = "peer"
+    #: Distribution whose version is recorded ("loopbench", "uvloop", ...), None for stdlib.
+    distribution: ClassVar[str | None] = None
+    #: How each operation maps: op -> NATIVE | EMULATED | UNSUPPORTED. Missing ops are
+    #: native, except these four, which only some runtimes have: an adapter that
+    #: provides one lists it as NATIVE/EMULATED in its own ``support``.
+    support: ClassVar[dict[str, str]] = {}
+    OPTIONAL_OPS: ClassVar[tuple[str, ...]] = ("run_forever", "stop", "group_errors", "gather_errors")
+
+    # ----------------------------------------------------------- lifecycle
+    @abstractmethod
+    def run(self, main: Callable[[], Awaitable[Any]]) -> Any: ...
+
+    # --------------------------------------------------------- inside run
+    @abstractmethod
+    def now(self) -> float: ...
+
+    @abstractmethod
+    def sleep(self, seconds: float) -> Awaitable[Any]: ...
+
+    @abstractmethod
+    def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> Any: ...
+
+    @abstractmethod
+    async def join(self, ref: Any) -> Any: ...
+
+    @abstractmethod
+    def cancel(self, ref: Any) -> None: ...
+
+    @abstractmethod
+    def is_cancellation(self, exc: BaseException) -> bool: ...
+
+    @abstractmethod
+    def call_soon(self, cb: Callable[..., Any], *args: Any) -> Any: ...
+
+    @abstractmethod
+    def call_at(self, when: float, cb: Callable[..., Any], *args: Any) -> Any: ...
+
+    def call_later(self, delay: float, cb: Callable[..., Any], *args: Any) -> Any:
+        return self.call_at(self.now() + delay, cb, *args)
+
+    def run_forever(self, setup: Callable[[], Any]) -> None:
+        raise Unsupported(f"{self.name} has no run_forever/stop callback loop")
+
+    def stop(self) -> None:
+        raise Unsupported(f"{self.name} has no run_forever/stop callback loop")
+
+    @abstractmethod
+    def event(self) -> Any: ...
+
+    @abstractmethod
+    def lock(self) -> Any: ...
+
+    @abstractmethod
+    def queue(self, maxsize: int = 0) -> Any: ...
+
+    @abstractmethod
+    def timeout(self, seconds: float) -> Any: ...
+
+    async def group_errors(self, fns: list[Callable[[], Awaitable[Any]]]) -> dict[str, Any]:
+        raise Unsupported(f"{self.name} has no structured task group")
+
+    async def gather_errors(self, fns: list[Callable[[], Awaitable[Any]]]) -> dict[str, Any]:
+        raise Unsupported(f"{self.name} has no gather")
+
+    # -------------------------------------------------------------- helpers
+    def how(self, op: str) -> str:
+        """NATIVE, EMULATED or UNSUPPORTED for operation ``op``."""
+        if op in self.support:
+            return self.support[op]
+        if op in self.OPTIONAL_OPS:
+            return NATIVE if _overrides(type(self), op) else UNSUPPORTED
+        return NATIVE
+
+    @staticmethod
+    def perf() -> float:
+        """The harness's own clock (``time.perf_counter``), comparable across runtimes."""
+        return time.perf_counter()
+
+    def version(self) -> str:
+        """The version of the library behind this runtime."""
+        import importlib.metadata
+        import platform
+
+        if self.distribution is None:
+            return platform.python_version()
+        try:
+            return importlib.metadata.version(self.distribution)
+        except importlib.metadata.PackageNotFoundError:
+            return "unknown"
+
+    def __repr__(self) -> str:
+        return f"<Runtime {self.name}>"
+
+
+def _overrides(cls: type, method: str) -> bool:
+    """True if ``cls`` provides ``method`` itself rather than inheriting Runtime's Unsupported stub."""
+    return getattr(cls, method) is not getattr(Runtime, method)
+
+
+def describe_exception(exc: BaseException) -> dict[str, Any]:
+    """A JSON-friendly description of an exception, ExceptionGroups unfolded."""
+    out: dict[str, Any] = {"type": type(exc).__name__}
+    if isinstance(exc, BaseExceptionGroup):
+        out["exceptions"] = [describe_exception(e) for e in exc.exceptions]
+    else:
+        out["message"] = str(exc)
+    return out

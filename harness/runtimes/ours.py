@@ -1,0 +1,206 @@
+"""Runtimes for our own loops: one per name in ``impls.names()``, built through the protocol.
+
+Nothing here knows which implementations exist: a loop registered with
+``impls.register`` (or through the ``loopbench.impls`` entry point) gets a runtime,
+and so joins every comparison, with no harness code.
+
+The protocol has no Event, Lock or Queue; they are emulated here from the loop's
+futures (``create_future``), the way asyncio builds its own. A loop without
+``create_future`` cannot express them and reports them unsupported. ``timeout``
+needs "the current task", which the protocol does not expose: unsupported.
+"""
+
+from __future__ import annotations
+
+import collections
+from contextlib import asynccontextmanager
+from typing import Any
+
+import impls
+
+from ..runtime import EMULATED, UNSUPPORTED, Cancelled, Runtime, Unsupported
+
+
+class OursRuntime(Runtime):
+    family = "loopbench"
+    distribution = "loopbench"
+    support = {"event": EMULATED, "lock": EMULATED, "queue": EMULATED,
+               "timeout": UNSUPPORTED, "group_errors": UNSUPPORTED, "gather_errors": EMULATED}
+
+    def __init__(self, impl: str, clock_factory=None) -> None:
+        self.name = impl
+        self.impl = impl
+        self._clock_factory = clock_factory
+        self.loop: Any = None
+
+    def _new_loop(self):
+        clock = self._clock_factory() if self._clock_factory else None
+        return impls.create(self.impl, clock=clock)
+
+    def run(self, main):
+        self.loop = loop = self._new_loop()
+        try:
+            return loop.run_until_complete(main())
+        finally:
+            loop.close()
+
+    def run_forever(self, setup) -> None:
+        self.loop = loop = self._new_loop()
+        try:
+            setup()
+            loop.run_forever()
+        finally:
+            loop.close()
+
+    def stop(self) -> None:
+        self.loop.stop()
+
+    def now(self) -> float:
+        return self.loop.time()
+
+    def sleep(self, seconds):
+        return self.loop.sleep(seconds)
+
+    def spawn(self, fn, *args):
+        return self.loop.create_task(fn(*args))
+
+    async def join(self, ref):
+        try:
+            return await ref
+        except impls.CancelledError:
+            if ref.done() and ref.cancelled():
+                raise Cancelled() from None
+            raise
+
+    def cancel(self, ref) -> None:
+        ref.cancel()
+
+    def is_cancellation(self, exc: BaseException) -> bool:
+        return isinstance(exc, impls.CancelledError)
+
+    def call_soon(self, cb, *args):
+        return self.loop.call_soon(cb, *args)
+
+    def call_at(self, when, cb, *args):
+        return self.loop.call_at(when, cb, *args)
+
+    def call_later(self, delay, cb, *args):
+        return self.loop.call_later(delay, cb, *args)
+
+    # -- emulated synchronisation, from futures -------------------------------
+    def _future(self):
+        create = getattr(self.loop, "create_future", None)
+        if create is None:
+            raise Unsupported(f"{self.name} has no create_future(); cannot build events/locks/queues")
+        return create()
+
+    def event(self):
+        return _Event(self)
+
+    def lock(self):
+        return _Lock(self)
+
+    def queue(self, maxsize: int = 0):
+        return _Queue(self, maxsize)
+
+    def timeout(self, seconds):
+        raise Unsupported("the impls protocol has no current_task(), so a timeout cannot cancel its body")
+
+    async def gather_errors(self, fns):
+        """gather() as asyncio does it: the first error propagates; siblings keep running."""
+        tasks = [self.loop.create_task(fn()) for fn in fns]
+        try:
+            for t in tasks:
+                await t
+            return {"raised": None}
+        except BaseException as exc:
+            from ..runtime import describe_exception
+            return {"raised": describe_exception(exc),
+                    "siblings_cancelled": sum(t.cancelled() for t in tasks),
+                    "siblings_still_running": sum(not t.done() for t in tasks)}
+
+
+class _Event:
+    def __init__(self, rt: OursRuntime) -> None:
+        self._rt, self._set, self._waiters = rt, False, []
+
+    def is_set(self) -> bool:
+        return self._set
+
+    def set(self) -> None:
+        if not self._set:
+            self._set = True
+            for fut in self._waiters:
+                if not fut.done():
+                    fut.set_result(True)
+            self._waiters.clear()
+
+    def clear(self) -> None:
+        self._set = False
+
+    async def wait(self) -> bool:
+        if self._set:
+            return True                      # like asyncio: no yield on the fast path
+        fut = self._rt._future()
+        self._waiters.append(fut)
+        return await fut
+
+
+class _Lock:
+    def __init__(self, rt: OursRuntime) -> None:
+        self._rt, self._locked, self._waiters = rt, False, collections.deque()
+
+    async def __aenter__(self):
+        if not self._locked and not self._waiters:
+            self._locked = True              # like asyncio: a free lock does not yield
+            return self
+        fut = self._rt._future()
+        self._waiters.append(fut)
+        await fut                            # ownership is handed over by __aexit__
+        return self
+
+    async def __aexit__(self, *exc):
+        while self._waiters:
+            fut = self._waiters.popleft()
+            if not fut.done():
+                fut.set_result(True)         # hand the lock to the next waiter
+                return False
+        self._locked = False
+        return False
+
+
+class _Queue:
+    def __init__(self, rt: OursRuntime, maxsize: int) -> None:
+        self._rt, self._maxsize = rt, maxsize
+        self._items: collections.deque = collections.deque()
+        self._getters: collections.deque = collections.deque()
+        self._putters: collections.deque = collections.deque()
+
+    async def put(self, item) -> None:
+        while self._maxsize > 0 and len(self._items) >= self._maxsize:
+            fut = self._rt._future()
+            self._putters.append(fut)
+            await fut
+        self._items.append(item)
+        self._wake(self._getters)
+
+    async def get(self):
+        while not self._items:
+            fut = self._rt._future()
+            self._getters.append(fut)
+            await fut
+        item = self._items.popleft()
+        self._wake(self._putters)
+        return item
+
+    @staticmethod
+    def _wake(waiters) -> None:
+        while waiters:
+            fut = waiters.popleft()
+            if not fut.done():
+                fut.set_result(None)
+                return
+
+
+def runtimes() -> list[OursRuntime]:
+    return [OursRuntime(name) for name in impls.names()]

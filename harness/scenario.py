@@ -1,0 +1,118 @@
+"""Scenarios: small, named, documented programs run on every runtime.
+
+A **behaviour** scenario is ``async def scenario(rt, trace)``: it uses only the
+neutral runtime interface (``harness.runtime``) and appends events to ``trace``, an
+ordered list of JSON-friendly values (strings, numbers, lists). It either states the
+``expected`` trace (every runtime should produce it: status pass/fail) or is
+observational (``expected=None``: status observed, and the report groups runtimes
+by what they did). It runs ``repeat`` times per runtime, each on a fresh loop, and
+the result says whether the outcome was the same every time, and if not, how often
+each outcome occurred.
+
+A **latency** scenario is ``def scenario(rt, metrics)``: plain (not async), because
+it drives ``rt.run`` itself, as often as it needs (fresh loops for each N of a
+scaling curve). It fills ``metrics`` with numbers and runs once per cell.
+
+Every scenario declares ``needs``: the runtime operations it uses. A runtime that
+lacks one natively is "unsupported" for the scenario (nothing is run); one that
+emulates one gets its result marked "emulated".
+
+Parameters are module-level constants and any randomness is seeded, so a scenario
+is the same program every time and everywhere.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+BEHAVIOUR, LATENCY = "behaviour", "latency"
+
+#: Time unit of behaviour scenarios on real clocks: long enough that timers armed
+#: in one go do not fall due while still being armed, short enough to be quick.
+UNIT = 0.01
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str                       #: "group.short_name", e.g. "timers.slides"
+    fn: Callable[..., Any]
+    kind: str = BEHAVIOUR
+    expected: list | None = None    #: the trace every runtime should produce, or None
+    needs: tuple[str, ...] = ()     #: runtime operations used (see harness.runtime)
+    repeat: int | None = None       #: None: the run's --repeat (default 5)
+    quick: bool = False             #: part of the quick set (tests, QUICK=1 bench)
+    mode: str = "run"               #: "run": inside rt.run; "forever": inside rt.run_forever
+    crash_is_outcome: bool = False  #: an exception escaping the loop is an outcome, not an error
+    explain: str = ""               #: why runtimes may differ here (for the report)
+    doc: str = field(default="", compare=False)
+
+    @property
+    def group(self) -> str:
+        return self.name.split(".", 1)[0]
+
+    @property
+    def observational(self) -> bool:
+        return self.expected is None
+
+
+_scenarios: dict[str, Scenario] = {}
+
+
+def scenario(name: str, *, expected: list | None = None, needs: tuple[str, ...] = (),
+             repeat: int | None = None, quick: bool = False, mode: str = "run",
+             crash_is_outcome: bool = False, explain: str = "") -> Callable:
+    """Register an async behaviour scenario ``fn(rt, trace)``."""
+    def register(fn):
+        if not inspect.iscoroutinefunction(fn) and mode == "run":
+            raise TypeError(f"behaviour scenario {name} must be an async def (rt, trace)")
+        _add(Scenario(name=name, fn=fn, expected=expected, needs=tuple(needs), repeat=repeat,
+                      quick=quick, mode=mode, crash_is_outcome=crash_is_outcome,
+                      explain=explain, doc=_doc(fn)))
+        return fn
+    return register
+
+
+def latency(name: str, *, needs: tuple[str, ...] = (), quick: bool = False, explain: str = "") -> Callable:
+    """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself)."""
+    def register(fn):
+        _add(Scenario(name=name, fn=fn, kind=LATENCY, needs=tuple(needs), repeat=1, quick=quick,
+                      explain=explain, doc=_doc(fn)))
+        return fn
+    return register
+
+
+def _add(s: Scenario) -> None:
+    if s.name in _scenarios:
+        raise ValueError(f"scenario {s.name!r} is already registered")
+    _scenarios[s.name] = s
+
+
+def _doc(fn) -> str:
+    return inspect.cleandoc(fn.__doc__ or "").split("\n\n")[0].replace("\n", " ")
+
+
+def all_scenarios() -> dict[str, Scenario]:
+    """Every registered scenario, by name (imports the scenario modules on first use)."""
+    from . import scenarios  # noqa: F401  (registers them)
+    return dict(_scenarios)
+
+
+def get(name: str) -> Scenario:
+    found = all_scenarios()
+    if name not in found:
+        raise KeyError(f"unknown scenario {name!r}; try `python -m harness list`")
+    return found[name]
+
+
+def select(patterns: list[str] | None = None, *, quick: bool = False) -> list[Scenario]:
+    """Scenarios whose name equals, or starts with ``pattern.``, any pattern (all if None)."""
+    chosen = []
+    for s in all_scenarios().values():
+        if quick and not s.quick:
+            continue
+        if not patterns or any(s.name == p or s.name.startswith(p.rstrip(".") + ".") for p in patterns):
+            chosen.append(s)
+    return chosen

@@ -1,0 +1,386 @@
+"""Latency and scaling: how late timers fire, what a switch costs, how cost grows with N.
+
+Every measurement is taken with the harness's clock (``time.perf_counter``) and,
+for timers, also with the runtime's own clock (``rt.now()``), because they can
+disagree: uvloop's clock moves in whole milliseconds, so a timer can be "on time"
+by the loop's clock and early by the wall clock. **Early firings are reported, not
+clipped**: ``min`` is the earliest firing, negative if any fired early.
+
+Sizes come from the profile (``harness.profile``): ``quick`` for smoke runs,
+``default`` for reports. A scaling curve stops growing N once one size has taken
+more than ``SCALING_BUDGET_S`` / 10 seconds, and says so in ``skipped``, so an
+O(n)-per-tick loop (the list loop) does not stall a whole bench run.
+
+All units in the metrics are microseconds unless a name says otherwise.
+"""
+
+from __future__ import annotations
+
+import gc
+import random
+import time
+import tracemalloc
+
+from ..profile import pick
+from ..scenario import latency
+from ..stats import distribution, loglog_slope, median_and_spread
+
+TIMER_DELAY = 0.001            # the 1 ms sleep whose lateness we measure
+WARMUP = 10                    # samples discarded before measuring
+SCALING_BUDGET_S = 20.0        # total budget of one scaling curve
+ROUNDS = 5                     # repeated rounds for throughput measures (median + spread)
+
+
+def _lateness(samples_rt, samples_perf) -> dict:
+    return {
+        "runtime_clock_us": distribution(samples_rt),
+        "perf_counter_us": distribution(samples_perf),
+        "early_runtime_clock": sum(s < 0 for s in samples_rt),
+        "early_perf_counter": sum(s < 0 for s in samples_perf),
+    }
+
+
+@latency("latency.sleep_lateness", needs=("sleep",), quick=True,
+         explain="How late a 1 ms sleep wakes up. Loops that round deadlines to a coarse clock "
+                 "(uvloop: 1 ms) can wake early by the wall clock.")
+def sleep_lateness(rt, metrics):
+    """Lateness of ``await sleep(1 ms)``: woken minus due, by the runtime's clock and by perf_counter."""
+    samples = pick(default=500, quick=60)
+
+    async def main():
+        by_rt, by_perf = [], []
+        for i in range(samples + WARMUP):
+            due_rt = rt.now() + TIMER_DELAY
+            due_perf = rt.perf() + TIMER_DELAY
+            await rt.sleep(TIMER_DELAY)
+            woke_perf, woke_rt = rt.perf(), rt.now()
+            if i >= WARMUP:
+                by_rt.append(woke_rt - due_rt)
+                by_perf.append(woke_perf - due_perf)
+        return by_rt, by_perf
+
+    by_rt, by_perf = rt.run(main)
+    metrics.update(_lateness(by_rt, by_perf), delay_s=TIMER_DELAY)
+
+
+@latency("latency.call_at_lateness", needs=("call_at", "event"), quick=True,
+         explain="Lateness of plain timer callbacks; on trio, curio and anyio call_at is emulated "
+                 "by a timer task, so this includes a task switch.")
+def call_at_lateness(rt, metrics):
+    """Lateness of ``call_at(now + 1 ms, cb)`` callbacks, armed one after another."""
+    samples = pick(default=500, quick=60)
+
+    async def main():
+        by_rt, by_perf, done = [], [], rt.event()
+
+        def arm(i):
+            due_rt = rt.now() + TIMER_DELAY
+            due_perf = rt.perf() + TIMER_DELAY
+            rt.call_at(due_rt, fire, i, due_rt, due_perf)
+
+        def fire(i, due_rt, due_perf):
+            woke_perf, woke_rt = rt.perf(), rt.now()
+            if i >= WARMUP:
+                by_rt.append(woke_rt - due_rt)
+                by_perf.append(woke_perf - due_perf)
+            if i + 1 < samples + WARMUP:
+                arm(i + 1)
+            else:
+                done.set()
+
+        arm(0)
+        await done.wait()
+        return by_rt, by_perf
+
+    by_rt, by_perf = rt.run(main)
+    metrics.update(_lateness(by_rt, by_perf), delay_s=TIMER_DELAY)
+
+
+@latency("latency.call_soon", needs=("call_soon", "event"), quick=True,
+         explain="From call_soon to the callback running, in a chain where each callback schedules "
+                 "the next: the loop's per-callback overhead.")
+def call_soon_latency(rt, metrics):
+    """``call_soon`` to run, in a chain; and callbacks per second through that chain."""
+    chain = pick(default=20_000, quick=2_000)
+
+    async def main():
+        delays, done = [], rt.event()
+
+        def step(i, scheduled):
+            delays.append(rt.perf() - scheduled)
+            if i < chain:
+                rt.call_soon(step, i + 1, rt.perf())
+            else:
+                done.set()
+
+        start = rt.perf()
+        rt.call_soon(step, 0, rt.perf())
+        await done.wait()
+        return delays, rt.perf() - start
+
+    rounds = []
+    for r in range(ROUNDS):
+        delays, elapsed = rt.run(main)
+        rounds.append(chain / elapsed)
+    metrics.update(latency_us=distribution(delays[WARMUP:]),
+                   callbacks_per_s=median_and_spread(rounds), chain=chain)
+
+
+@latency("latency.switch_sleep0", needs=("spawn", "join", "sleep"), quick=True,
+         explain="Two tasks taking turns with sleep(0): the cost of one task switch.")
+def switch_sleep0(rt, metrics):
+    """Two tasks ping-ponging with ``sleep(0)``: time per switch."""
+    turns = pick(default=10_000, quick=1_000)
+
+    async def player():
+        for _ in range(turns):
+            await rt.sleep(0)
+
+    async def main():
+        start = rt.perf()
+        a, b = rt.spawn(player), rt.spawn(player)
+        await rt.join(a)
+        await rt.join(b)
+        return (rt.perf() - start) / (2 * turns)
+
+    per_switch = [rt.run(main) for _ in range(ROUNDS)]
+    metrics.update(switch_us=median_and_spread([s * 1e6 for s in per_switch]), turns=turns)
+
+
+@latency("latency.switch_event", needs=("spawn", "join", "event"), quick=True,
+         explain="Two tasks waking each other through events: a switch plus the event's own cost.")
+def switch_event(rt, metrics):
+    """Two tasks ping-ponging through events: time per one-way hand-off."""
+    rounds = pick(default=5_000, quick=500)
+
+    async def main():
+        pings = [rt.event() for _ in range(rounds)]
+        pongs = [rt.event() for _ in range(rounds)]
+
+        async def pinger():
+            for i in range(rounds):
+                pings[i].set()
+                await pongs[i].wait()
+
+        async def ponger():
+            for i in range(rounds):
+                await pings[i].wait()
+                pongs[i].set()
+
+        start = rt.perf()
+        a, b = rt.spawn(ponger), rt.spawn(pinger)
+        await rt.join(a)
+        await rt.join(b)
+        return (rt.perf() - start) / (2 * rounds)
+
+    per_handoff = [rt.run(main) for _ in range(ROUNDS)]
+    metrics.update(handoff_us=median_and_spread([s * 1e6 for s in per_handoff]), rounds=rounds)
+
+
+@latency("latency.spawn_join", needs=("spawn", "join"), quick=True,
+         explain="Spawning a trivial task and joining it; trio and anyio have no task handles, so "
+                 "spawn/join there is emulated with a nursery, an event and a result holder.")
+def spawn_join(rt, metrics):
+    """Spawn N trivial tasks, then join them all: time per task."""
+    n = pick(default=5_000, quick=500)
+
+    async def trivial():
+        return None
+
+    async def main():
+        start = rt.perf()
+        refs = [rt.spawn(trivial) for _ in range(n)]
+        for ref in refs:
+            await rt.join(ref)
+        return (rt.perf() - start) / n
+
+    per_task = [rt.run(main) for _ in range(ROUNDS)]
+    metrics.update(per_task_us=median_and_spread([s * 1e6 for s in per_task]), n=n)
+
+
+def _scaling(rt, metrics, sizes, measure) -> None:
+    """Run ``measure(n) -> (wall_s, cpu_s[, ops])`` for growing n within the budget.
+
+    ``ops`` (default n) is what the times are divided by: timers, tasks, or ticks.
+
+    Records per-operation wall and CPU time, and the log-log slope of the CPU time
+    per operation (CPU, because a timer scenario also *waits* for its deadlines, and
+    waiting is not work: CPU time shows what each timer costs the loop).
+    """
+    ns, wall, cpu, ops, skipped = [], [], [], [], []
+    for n in sizes:
+        if wall and wall[-1] > SCALING_BUDGET_S / 10:
+            skipped.append(n)
+            continue
+        gc.collect()
+        w, c, *o = measure(n)
+        ns.append(n)
+        wall.append(w)
+        cpu.append(c)
+        ops.append(o[0] if o else n)
+    per_op_cpu = [c / k for c, k in zip(cpu, ops)]
+    metrics.update(n=ns, per_op_us=[c * 1e6 for c in per_op_cpu],
+                   per_op_wall_us=[w / k * 1e6 for w, k in zip(wall, ops)],
+                   total_s=wall, cpu_s=cpu, slope=loglog_slope(ns, per_op_cpu), skipped=skipped)
+    if skipped:
+        metrics["note"] = (f"stopped before N={skipped[0]}: N={ns[-1]} took {wall[-1]:.2f} s, "
+                           f"over the {SCALING_BUDGET_S / 10:g} s step budget")
+
+
+def _timed(rt, body):
+    """Run ``await body()`` on a fresh loop; return (wall seconds, CPU seconds) of the body."""
+    async def main():
+        wall0, cpu0 = rt.perf(), time.process_time()
+        await body()
+        return rt.perf() - wall0, time.process_time() - cpu0
+
+    return rt.run(main)
+
+
+SIZES = pick(default=[100, 1_000, 10_000, 100_000], quick=[100, 1_000, 5_000])
+#: Deadlines of the schedule+fire curves fall within this window after arming: the
+#: measure is the work of arming and firing, not waiting.
+WINDOW = 0.001
+TICKS = pick(default=2_000, quick=300)
+
+
+@latency("scaling.timers", needs=("call_at", "event"),
+         explain="N timers at random deadlines, armed then fired: O(log n) per timer for a heap; "
+                 "the list loop sorts what falls due in each scan.")
+def scaling_timers(rt, metrics):
+    """Schedule and fire N timers at random deadlines: time per timer against N."""
+    def measure(n):
+        rng = random.Random(n)
+        offsets = [rng.uniform(0, WINDOW) for _ in range(n)]
+
+        async def body():
+            done, fired = rt.event(), [0]
+
+            def fire():
+                fired[0] += 1
+                if fired[0] == n:
+                    done.set()
+
+            base = rt.now()
+            for offset in offsets:
+                rt.call_at(base + offset, fire)
+            await done.wait()
+
+        return _timed(rt, body)
+
+    _scaling(rt, metrics, SIZES, measure)
+
+
+@latency("scaling.tick_with_timers", needs=("call_at", "call_soon", "event"),
+         explain="The cost of one loop iteration while N timers are armed (an hour away). A heap "
+                 "only peeks at its top: O(1). The slides' list loop scans every timer: O(n).")
+def scaling_tick_with_timers(rt, metrics):
+    """With N timers armed far in the future, time per iteration of a call_soon chain, against N."""
+    def measure(n):
+        async def body():
+            base = rt.now() + 3600
+            handles = [rt.call_at(base + i * 1e-3, _nothing) for i in range(n)]
+            done = rt.event()
+
+            def step(i):
+                if i < TICKS:
+                    rt.call_soon(step, i + 1)
+                else:
+                    done.set()
+
+            wall0, cpu0 = rt.perf(), time.process_time()
+            rt.call_soon(step, 0)
+            await done.wait()
+            elapsed = rt.perf() - wall0, time.process_time() - cpu0
+            for handle in handles:
+                handle.cancel()
+            return elapsed
+
+        async def main():
+            return await body()
+
+        wall, cpu = rt.run(main)
+        return wall, cpu, TICKS                        # per tick, not per timer
+
+    _scaling(rt, metrics, SIZES, measure)
+    metrics["unit"] = "per iteration (tick), with N timers armed"
+
+
+def _nothing():
+    pass
+
+
+@latency("scaling.sleeping_tasks", needs=("spawn", "join", "sleep"),
+         explain="N tasks, each sleeping a random short time: timers plus task switches at scale.")
+def scaling_sleeping_tasks(rt, metrics):
+    """N tasks each sleeping a random short delay, then joined: CPU time per task against N."""
+    def measure(n):
+        rng = random.Random(n)
+        delays = [rng.uniform(0, n * SPREAD_PER_TIMER) for _ in range(n)]
+
+        async def sleeper(d):
+            await rt.sleep(d)
+
+        async def body():
+            refs = [rt.spawn(sleeper, d) for d in delays]
+            for ref in refs:
+                await rt.join(ref)
+
+        return _timed(rt, body)
+
+    _scaling(rt, metrics, SIZES, measure)
+
+
+@latency("scaling.spawn", needs=("spawn", "join"),
+         explain="N trivial tasks spawned then joined: should be O(1) per task on every loop.")
+def scaling_spawn(rt, metrics):
+    """Spawn N trivial tasks and join them: CPU time per task against N."""
+    async def trivial():
+        return None
+
+    def measure(n):
+        async def body():
+            refs = [rt.spawn(trivial) for _ in range(n)]
+            for ref in refs:
+                await rt.join(ref)
+
+        return _timed(rt, body)
+
+    _scaling(rt, metrics, SIZES, measure)
+
+
+@latency("memory.sleeping_task", needs=("spawn", "join", "cancel", "sleep"), quick=True,
+         explain="Memory held by one task blocked in sleep (tracemalloc, Python allocations only: "
+                 "uvloop's C allocations are not seen).")
+def memory_per_sleeping_task(rt, metrics):
+    """Bytes allocated per task that is asleep (tracemalloc), with N tasks asleep at once."""
+    n = pick(default=20_000, quick=2_000)
+
+    async def sleeper():
+        await rt.sleep(3600)
+
+    async def main():
+        for _ in range(3):
+            await rt.sleep(0)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            refs = [rt.spawn(sleeper) for _ in range(n)]
+            for _ in range(3):
+                await rt.sleep(0)              # every task has started and is now asleep
+            gc.collect()
+            held = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+        for ref in refs:
+            rt.cancel(ref)
+        for ref in refs:
+            try:
+                await rt.join(ref)
+            except Exception:
+                pass
+        return held
+
+    held = rt.run(main)
+    metrics.update(bytes_per_task=held / n, n=n)
