@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from rich.table import Table
 
 from . import runtimes as runtime_registry
 from .plugins import load_plugins
+from .profile import ENV_VAR as PROFILE_VAR
 from .results import latest_by_cell, load
 from .runner import ROOT, run_matrix, utc_stamp
 from .runtime import Unavailable
@@ -66,6 +68,8 @@ def cmd_run(args, console: Console) -> int:
     if not scenarios:
         console.print("[red]no scenario matches[/]")
         return 2
+    if args.quick:
+        os.environ[PROFILE_VAR] = "quick"           # small sizes, inherited by every cell
     out_dir = Path(args.out) if args.out else ROOT / "reports" / utc_stamp()
     console.print(f"running {len(scenarios)} scenarios x {len(wanted_runtimes)} runtimes -> {out_dir}")
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -124,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--repeat", type=int, help="runs per behaviour scenario (default 5)")
     run.add_argument("--out", help="output directory (default reports/<UTC timestamp>)")
     run.add_argument("--resume", action="store_true", help="keep results already in --out, run only the rest")
-    run.add_argument("--quick", action="store_true", help="only the quick scenarios")
+    run.add_argument("--quick", action="store_true", help="only the quick scenarios, at small sizes")
     run.add_argument("--timeout", type=float, help="seconds per cell (default 60 behaviour, 300 latency)")
     run.add_argument("--jobs", type=int, default=2, help="behaviour cells run in parallel (default 2)")
     return parser
