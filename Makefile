@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test bench venv clean
+.PHONY: test bench report compare venv clean
 
 venv: $(STAMP)
 
@@ -20,8 +20,20 @@ $(STAMP): pyproject.toml
 test: $(STAMP)
 	$(PY) -m pytest -q
 
+# Measure every runtime and write reports/<UTC timestamp>/ (reports/latest points at it).
+# QUICK=1: the quick scenarios at small sizes, about a minute (CI's smoke test).
 bench: $(STAMP)
-	@echo "make bench: not implemented yet (see the harness and bench issues)" && exit 1
+	$(PY) -m harness bench $(if $(QUICK),--quick)
+
+# Regenerate a report from saved data, without measuring: make report RUN=reports/<dir>
+report: $(STAMP)
+	@test -n "$(RUN)" || (echo "usage: make report RUN=reports/<dir>" && exit 2)
+	$(PY) -m harness report $(RUN)
+
+# What changed between two runs, as ratios: make compare A=reports/<dir> B=reports/<dir>
+compare: $(STAMP)
+	@test -n "$(A)" -a -n "$(B)" || (echo "usage: make compare A=reports/<dir> B=reports/<dir>" && exit 2)
+	$(PY) -m harness compare $(A) $(B)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -3,6 +3,9 @@
     loopbench list                                  runtimes and scenarios
     loopbench run [--runtimes a,b] [--scenarios x,y] [--repeat N] [--out DIR]
                   [--resume] [--quick] [--timeout S] [--jobs N]
+    loopbench bench [--quick] [--out DIR]           what `make bench` runs
+    loopbench report RUN_DIR                        (re)write report.md/.html and plots from saved data
+    loopbench compare A_DIR B_DIR                   what changed from run A to run B, as ratios
 """
 
 from __future__ import annotations
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
@@ -72,6 +76,16 @@ def cmd_run(args, console: Console) -> int:
         os.environ[PROFILE_VAR] = "quick"           # small sizes, inherited by every cell
     out_dir = Path(args.out) if args.out else ROOT / "reports" / utc_stamp()
     console.print(f"running {len(scenarios)} scenarios x {len(wanted_runtimes)} runtimes -> {out_dir}")
+    with progress_callbacks(console) as (on_start, on_result):
+        path = run_matrix(wanted_runtimes, scenarios, out_dir, repeat=args.repeat, resume=args.resume,
+                          timeout=args.timeout, jobs=args.jobs, on_start=on_start, on_result=on_result)
+    summarize(path, console, runtimes=wanted_runtimes)
+    return 0
+
+
+@contextmanager
+def progress_callbacks(console: Console):
+    """A progress bar for a run; yields the (on_start, on_result) callbacks for run_matrix."""
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=console, transient=False) as progress:
         task = progress.add_task("starting", total=None)
@@ -87,11 +101,8 @@ def cmd_run(args, console: Console) -> int:
                     f"  [{STATUS_STYLE[status]}]{status:>8}[/] {record['runtime']} x {record['scenario']}"
                     + (f": {record.get('error', '')}" if status != "fail" else ""))
 
-        path = run_matrix(wanted_runtimes, scenarios, out_dir, repeat=args.repeat, resume=args.resume,
-                          timeout=args.timeout, jobs=args.jobs, on_start=on_start, on_result=on_result)
+        yield on_start, on_result
         progress.update(task, description="done")
-    summarize(path, console, runtimes=wanted_runtimes)
-    return 0
 
 
 def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -> None:
@@ -118,6 +129,40 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
             console.print(f"  {scn}: {', '.join(rts)}")
 
 
+def cmd_bench(args, console: Console) -> int:
+    from .bench import bench
+
+    return bench(args.quick, args.out, console)
+
+
+def cmd_report(args, console: Console) -> int:
+    from .report.render import render
+
+    run_dir = Path(args.run_dir)
+    if not run_dir.is_dir():
+        console.print(f"[red]no such run directory: {run_dir}[/]")
+        return 2
+    written = render(run_dir)
+    console.print(f"report: {written['md']}\n        {written['html']}")
+    return 0
+
+
+def cmd_compare(args, console: Console) -> int:
+    from .report.compare import compare, to_markdown
+
+    for d in (args.a, args.b):
+        if not Path(d).is_dir():
+            console.print(f"[red]no such run directory: {d}[/]")
+            return 2
+    changes, status_changes = compare(Path(args.a), Path(args.b))
+    text = to_markdown(Path(args.a), Path(args.b), changes, status_changes)
+    out = Path(args.b) / f"compare-{Path(args.a).resolve().name}.md"
+    out.write_text(text)
+    print(text)
+    console.print(f"written to {out}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loopbench", description="Compare event loops: behaviour and latency.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -131,6 +176,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="only the quick scenarios, at small sizes")
     run.add_argument("--timeout", type=float, help="seconds per cell (default 60 behaviour, 300 latency)")
     run.add_argument("--jobs", type=int, default=2, help="behaviour cells run in parallel (default 2)")
+    bench = sub.add_parser("bench", help="what `make bench` runs: everything, then the report")
+    bench.add_argument("--quick", action="store_true", help="quick scenarios at small sizes (about a minute)")
+    bench.add_argument("--out", help="output directory (default reports/<UTC timestamp>)")
+    report = sub.add_parser("report", help="write report.md/.html and plots for a saved run")
+    report.add_argument("run_dir")
+    compare = sub.add_parser("compare", help="compare two saved runs (B against A)")
+    compare.add_argument("a")
+    compare.add_argument("b")
     return parser
 
 
@@ -138,7 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     load_plugins()
     args = build_parser().parse_args(argv)
     console = Console()
-    return {"list": cmd_list, "run": cmd_run}[args.command](args, console)
+    commands = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
+                "compare": cmd_compare}
+    return commands[args.command](args, console)
 
 
 if __name__ == "__main__":

@@ -60,4 +60,5 @@ def environment() -> dict:
         "switch_interval_s": sys.getswitchinterval(),
         "libraries": {dist: _version(dist) for dist in LIBRARIES},
         "git_revision": _git_revision(),
+        "profile": os.environ.get("LOOPBENCH_PROFILE", "default"),
     }

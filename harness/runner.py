@@ -48,7 +48,7 @@ def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, time
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     started = time.perf_counter()
     base = {"runtime": runtime, "scenario": scenario.name, "group": scenario.group, "kind": scenario.kind,
-            "expected": scenario.expected}
+            "doc": scenario.doc, "explain": scenario.explain, "expected": scenario.expected}
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             start_new_session=True, cwd=str(ROOT), env=env)
     try:

@@ -14,8 +14,10 @@ it drives ``rt.run`` itself, as often as it needs (fresh loops for each N of a
 scaling curve). It fills ``metrics`` with numbers and runs once per cell.
 
 Every scenario declares ``needs``: the runtime operations it uses. A runtime that
-lacks one natively is "unsupported" for the scenario (nothing is run); one that
-emulates one gets its result marked "emulated".
+lacks one is "unsupported" for the scenario (nothing is run). A result is marked
+"emulated" when an operation it depends on is emulated: for a behaviour scenario any
+of ``needs``; for a latency scenario only the ones it times (``measures``, default
+``needs``), so an event used merely to say "done" does not taint a call_soon timing.
 
 Parameters are module-level constants and any randomness is seeded, so a scenario
 is the same program every time and everywhere.
@@ -47,11 +49,17 @@ class Scenario:
     mode: str = "run"               #: "run": inside rt.run; "forever": inside rt.run_forever
     crash_is_outcome: bool = False  #: an exception escaping the loop is an outcome, not an error
     explain: str = ""               #: why runtimes may differ here (for the report)
+    measures: tuple[str, ...] | None = None  #: latency: the ops being timed (default: needs)
     doc: str = field(default="", compare=False)
 
     @property
     def group(self) -> str:
         return self.name.split(".", 1)[0]
+
+    @property
+    def timed_ops(self) -> tuple[str, ...]:
+        """The operations whose emulation marks the result "emulated"."""
+        return self.measures if self.measures is not None else self.needs
 
     @property
     def observational(self) -> bool:
@@ -75,11 +83,13 @@ def scenario(name: str, *, expected: list | None = None, needs: tuple[str, ...] 
     return register
 
 
-def latency(name: str, *, needs: tuple[str, ...] = (), quick: bool = False, explain: str = "") -> Callable:
+def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...] | None = None,
+            quick: bool = False, explain: str = "") -> Callable:
     """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself)."""
     def register(fn):
         _add(Scenario(name=name, fn=fn, kind=LATENCY, needs=tuple(needs), repeat=1, quick=quick,
-                      explain=explain, doc=_doc(fn)))
+                      explain=explain, measures=tuple(measures) if measures is not None else None,
+                      doc=_doc(fn)))
         return fn
     return register
 

@@ -41,6 +41,7 @@ def _canonical(trace: Any) -> Any:
 
 def _base_record(runtime_name: str, scn: Scenario) -> dict:
     return {"runtime": runtime_name, "scenario": scn.name, "group": scn.group, "kind": scn.kind,
+            "doc": scn.doc, "explain": scn.explain,
             "expected": _canonical(scn.expected) if scn.expected is not None else None}
 
 
@@ -60,8 +61,8 @@ def run_cell(runtime_name: str, scenario_name: str, repeat: int | None = None) -
         record.update(status=UNSUPPORTED_STATUS,
                       reason=f"{runtime_name} has no {', '.join(missing)}")
         return record
-    record["support"] = EMULATED if any(rt.how(op) == EMULATED for op in scn.needs) else "native"
-    record["emulated_ops"] = [op for op in scn.needs if rt.how(op) == EMULATED]
+    record["emulated_ops"] = [op for op in scn.timed_ops if rt.how(op) == EMULATED]
+    record["support"] = EMULATED if record["emulated_ops"] else "native"
     try:
         if scn.kind == BEHAVIOUR:
             _run_behaviour(rt, scn, repeat, record)

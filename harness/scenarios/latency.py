@@ -65,7 +65,7 @@ def sleep_lateness(rt, metrics):
     metrics.update(_lateness(by_rt, by_perf), delay_s=TIMER_DELAY)
 
 
-@latency("latency.call_at_lateness", needs=("call_at", "event"), quick=True,
+@latency("latency.call_at_lateness", needs=("call_at", "event"), measures=("call_at",), quick=True,
          explain="Lateness of plain timer callbacks; on trio, curio and anyio call_at is emulated "
                  "by a timer task, so this includes a task switch.")
 def call_at_lateness(rt, metrics):
@@ -98,7 +98,7 @@ def call_at_lateness(rt, metrics):
     metrics.update(_lateness(by_rt, by_perf), delay_s=TIMER_DELAY)
 
 
-@latency("latency.call_soon", needs=("call_soon", "event"), quick=True,
+@latency("latency.call_soon", needs=("call_soon", "event"), measures=("call_soon",), quick=True,
          explain="From call_soon to the callback running, in a chain where each callback schedules "
                  "the next: the loop's per-callback overhead.")
 def call_soon_latency(rt, metrics):
@@ -246,7 +246,7 @@ WINDOW = 0.001
 TICKS = pick(default=2_000, quick=300)
 
 
-@latency("scaling.timers", needs=("call_at", "event"),
+@latency("scaling.timers", needs=("call_at", "event"), measures=("call_at",), quick=True,
          explain="N timers at random deadlines, armed then fired: O(log n) per timer for a heap; "
                  "the list loop sorts what falls due in each scan.")
 def scaling_timers(rt, metrics):
@@ -274,6 +274,7 @@ def scaling_timers(rt, metrics):
 
 
 @latency("scaling.tick_with_timers", needs=("call_at", "call_soon", "event"),
+         measures=("call_at", "call_soon"), quick=True,
          explain="The cost of one loop iteration while N timers are armed (an hour away). A heap "
                  "only peeks at its top: O(1). The slides' list loop scans every timer: O(n).")
 def scaling_tick_with_timers(rt, metrics):
@@ -314,7 +315,7 @@ def _nothing():
     pass
 
 
-@latency("scaling.sleeping_tasks", needs=("spawn", "join", "sleep"),
+@latency("scaling.sleeping_tasks", needs=("spawn", "join", "sleep"), quick=True,
          explain="N tasks, each sleeping a random short time: timers plus task switches at scale.")
 def scaling_sleeping_tasks(rt, metrics):
     """N tasks each sleeping a random short delay, then joined: CPU time per task against N."""
@@ -335,7 +336,7 @@ def scaling_sleeping_tasks(rt, metrics):
     _scaling(rt, metrics, SIZES, measure)
 
 
-@latency("scaling.spawn", needs=("spawn", "join"),
+@latency("scaling.spawn", needs=("spawn", "join"), quick=True,
          explain="N trivial tasks spawned then joined: should be O(1) per task on every loop.")
 def scaling_spawn(rt, metrics):
     """Spawn N trivial tasks and join them: CPU time per task against N."""

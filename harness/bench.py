@@ -1,0 +1,83 @@
+"""``make bench``: measure every runtime, then write the report.
+
+1. the harness matrix: every behaviour and latency scenario on every runtime, each
+   cell in its own subprocess (``harness.runner``), into ``results.jsonl``;
+2. the pytest-benchmark micro-benchmarks (``tests/bench``), into ``benchmark.json``;
+3. the report (``harness.report``): report.md, report.html, PNG plots;
+4. ``reports/latest`` pointed at the new directory.
+
+A step that fails is reported and the next still runs: a broken benchmark suite
+must not cost the harness results, and the report says what is missing.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from rich.console import Console
+
+from .runner import ROOT, utc_stamp
+
+BENCH_TIMEOUT = {"quick": 120, "default": 600}
+
+
+def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
+    cmd = [sys.executable, "-m", "pytest", "tests/bench", "-o", "addopts=", "-p", "no:cacheprovider",
+           "-q", "--benchmark-json", str(out_dir / "benchmark.json"), "--benchmark-columns=median,iqr,rounds",
+           "--benchmark-sort=name"]
+    env = dict(os.environ, LOOPBENCH_PROFILE=profile)
+    try:
+        proc = subprocess.run(cmd, cwd=ROOT, env=env, timeout=BENCH_TIMEOUT[profile], text=True,
+                              capture_output=True)
+    except subprocess.TimeoutExpired:
+        console.print(f"[bold red]micro-benchmarks timed out after {BENCH_TIMEOUT[profile]} s[/]")
+        return False
+    (out_dir / "benchmark.log").write_text(proc.stdout + proc.stderr)
+    tail = [line for line in proc.stdout.splitlines() if " passed" in line or " failed" in line or "error" in line]
+    console.print(f"  micro-benchmarks: {tail[-1] if tail else 'no summary'} (log: benchmark.log)")
+    return proc.returncode == 0
+
+
+def point_latest(out_dir: Path) -> None:
+    latest = out_dir.parent / "latest"
+    if latest.is_symlink() or latest.exists():
+        latest.unlink()
+    latest.symlink_to(out_dir.name, target_is_directory=True)
+
+
+def bench(quick: bool, out: str | None, console: Console) -> int:
+    from . import runtimes as runtime_registry
+    from .__main__ import summarize
+    from .report.render import render
+    from .runner import run_matrix
+    from .scenario import select
+
+    profile = "quick" if quick else "default"
+    os.environ["LOOPBENCH_PROFILE"] = profile
+    out_dir = Path(out) if out else ROOT / "reports" / utc_stamp()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    console.print(f"[bold]loopbench bench[/] ({profile} profile) -> {out_dir}")
+
+    console.print("[bold]1/3[/] behaviour and latency scenarios on every runtime")
+    from .__main__ import progress_callbacks
+    with progress_callbacks(console) as (on_start, on_result):
+        path = run_matrix(runtime_registry.names(), select(quick=quick), out_dir,
+                          repeat=3 if quick else None, on_start=on_start, on_result=on_result)
+    summarize(path, console)
+
+    console.print("[bold]2/3[/] pytest-benchmark micro-benchmarks")
+    bench_ok = run_benchmarks(out_dir, profile, console)
+
+    console.print("[bold]3/3[/] report")
+    written = render(out_dir)
+    if out is None or out_dir.parent == ROOT / "reports":
+        point_latest(out_dir)
+    console.print(f"report: {written['md']}\n        {written['html']}")
+    console.print(f"done in {time.perf_counter() - started:.0f} s"
+                  + ("" if bench_ok else " [yellow](micro-benchmarks incomplete: see benchmark.log)[/]"))
+    return 0

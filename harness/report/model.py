@@ -1,0 +1,299 @@
+"""From saved run data to what a report shows: no rendering here, only facts and ratios.
+
+Inputs, all optional (an empty run is a valid, if short, report):
+
+* ``results.jsonl``: harness records (``harness/results.py``);
+* ``benchmark.json``: pytest-benchmark's JSON (``tests/bench``);
+* ``environment.json``: the machine (``harness/environment.py``).
+
+The summary compares each runtime to **asyncio's default loop from the same run**
+(asyncio = 1.00): for every measure, ``ratio = runtime's median / asyncio's
+median``, with the measure's direction stated (lower or higher is better) and the
+best runtime marked. A measure whose repeated rounds spread by more than
+``NOISY_SPREAD`` of their median is flagged as noisy.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..results import latest_by_cell, load
+
+REFERENCE = "asyncio"
+NOISY_SPREAD = 0.10
+STATUS_ORDER = ("pass", "fail", "observed", "unsupported", "error", "timeout")
+
+
+@dataclass(frozen=True)
+class Measure:
+    key: str
+    title: str
+    scenario: str
+    path: tuple[str, ...]
+    better: str          # "lower" | "higher"
+    unit: str
+
+
+#: Summary measures taken from harness latency records.
+HARNESS_MEASURES = (
+    Measure("call_soon", "call_soon chain: callbacks per second", "latency.call_soon",
+            ("callbacks_per_s",), "higher", "callbacks/s"),
+    Measure("switch_sleep0", "task switch via sleep(0)", "latency.switch_sleep0", ("switch_us",), "lower", "µs"),
+    Measure("switch_event", "hand-off between two tasks via events", "latency.switch_event",
+            ("handoff_us",), "lower", "µs"),
+    Measure("spawn_join", "spawn + join, per task", "latency.spawn_join", ("per_task_us",), "lower", "µs"),
+    Measure("sleep_p50", "sleep(1 ms) lateness, p50", "latency.sleep_lateness",
+            ("perf_counter_us", "p50"), "lower", "µs"),
+    Measure("sleep_p99", "sleep(1 ms) lateness, p99", "latency.sleep_lateness",
+            ("perf_counter_us", "p99"), "lower", "µs"),
+    Measure("call_at_p99", "call_at(+1 ms) lateness, p99", "latency.call_at_lateness",
+            ("perf_counter_us", "p99"), "lower", "µs"),
+    Measure("memory", "memory per sleeping task (tracemalloc)", "memory.sleeping_task",
+            ("bytes_per_task",), "lower", "bytes"),
+)
+
+
+@dataclass
+class Cell:
+    """One measure on one runtime."""
+    value: float | None = None
+    spread: float | None = None       # (max - min) / median of repeated rounds, when known
+    ratio: float | None = None        # value / reference value
+    best: bool = False
+    status: str = "ok"                # ok | unsupported | error | timeout | missing
+    note: str = ""
+
+
+@dataclass
+class Row:
+    measure: Measure
+    cells: dict[str, Cell] = field(default_factory=dict)
+    source: str = "harness"           # harness | pytest-benchmark
+
+    @property
+    def noisy(self) -> bool:
+        return any(c.spread is not None and c.spread > NOISY_SPREAD for c in self.cells.values())
+
+
+def _dig(metrics: dict, path: tuple[str, ...]) -> tuple[float | None, float | None]:
+    node: Any = metrics
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None, None
+        node = node[key]
+    if isinstance(node, dict):
+        med = node.get("median")
+        return (float(med) if med is not None else None), node.get("spread")
+    return (float(node) if isinstance(node, (int, float)) else None), None
+
+
+def _finish_row(row: Row, runtimes: list[str]) -> Row:
+    ref = row.cells.get(REFERENCE)
+    ref_value = ref.value if ref and ref.status == "ok" else None
+    usable = {rt: c for rt, c in row.cells.items() if c.status == "ok" and c.value is not None}
+    for cell in usable.values():
+        if ref_value:
+            cell.ratio = cell.value / ref_value
+    if usable:
+        pick = min if row.measure.better == "lower" else max
+        best_value = pick(c.value for c in usable.values())
+        for cell in usable.values():
+            cell.best = cell.value == best_value
+    for rt in runtimes:
+        row.cells.setdefault(rt, Cell(status="missing"))
+    return row
+
+
+def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> list[Row]:
+    rows = []
+    for measure in HARNESS_MEASURES:
+        row = Row(measure)
+        for rt in runtimes:
+            record = cells.get((rt, measure.scenario))
+            if record is None:
+                continue
+            status = record["status"]
+            if status != "observed":
+                row.cells[rt] = Cell(status=status, note=record.get("reason") or record.get("error", ""))
+                continue
+            value, spread = _dig(record.get("metrics", {}), measure.path)
+            row.cells[rt] = Cell(value=value, spread=spread,
+                                 note="emulated" if record.get("support") == "emulated" else "")
+        if row.cells:
+            rows.append(_finish_row(row, runtimes))
+    return rows
+
+
+def benchmark_runtime(bench: dict) -> str | None:
+    """The runtime a pytest-benchmark entry measured (its ``runtime`` param or extra_info)."""
+    extra = bench.get("extra_info") or {}
+    params = bench.get("params") or {}
+    return extra.get("runtime") or params.get("runtime") or bench.get("param")
+
+
+def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
+    """One row per pytest-benchmark group: median seconds per round, spread = IQR / median."""
+    if not benchmark:
+        return []
+    groups: dict[str, Row] = {}
+    for bench in benchmark.get("benchmarks", []):
+        group = bench.get("group") or bench.get("name", "?").split("[")[0]
+        rt = benchmark_runtime(bench)
+        if rt is None:
+            continue
+        stats = bench.get("stats", {})
+        median = stats.get("median")
+        if median is None:
+            continue
+        measure = Measure(f"bench:{group}", group, "", (), "lower", "s per round")
+        row = groups.setdefault(group, Row(measure, source="pytest-benchmark"))
+        iqr = stats.get("iqr")
+        extra = bench.get("extra_info") or {}
+        row.cells[rt] = Cell(value=median, spread=(iqr / median) if (iqr is not None and median) else None,
+                             note="emulated" if extra.get("emulated") else "")
+    return [_finish_row(row, runtimes) for _, row in sorted(groups.items())]
+
+
+@dataclass
+class Outcome:
+    letter: str
+    trace: list
+    runtimes: list[str]
+
+
+@dataclass
+class BehaviourRow:
+    scenario: str
+    doc: str
+    explain: str
+    expected: list | None
+    cells: dict[str, dict]            # runtime -> {"status", "letters", "text", "reason"}
+    outcomes: list[Outcome]
+
+    @property
+    def agree(self) -> bool:
+        return len(self.outcomes) <= 1
+
+
+def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> list[BehaviourRow]:
+    scenarios: dict[str, list[dict]] = {}
+    for (rt, scn), record in cells.items():
+        if record.get("kind") == "behaviour":
+            scenarios.setdefault(scn, []).append(record)
+    rows = []
+    for scn in sorted(scenarios):
+        records = {r["runtime"]: r for r in scenarios[scn]}
+        first = next(iter(records.values()))
+        expected = first.get("expected")
+        letters: dict[str, str] = {}
+        traces: dict[str, list] = {}
+        who: dict[str, list[str]] = {}
+        # The expected trace, if any, is always "A"; then outcomes in runtime order.
+        if expected is not None:
+            key = json.dumps(expected)
+            letters[key], traces[key], who[key] = "A", expected, []
+        row_cells: dict[str, dict] = {}
+        for rt in runtimes:
+            record = records.get(rt)
+            if record is None:
+                row_cells[rt] = {"status": "missing", "letters": "", "text": "", "reason": ""}
+                continue
+            status = record["status"]
+            parts = []
+            for outcome in record.get("outcomes") or []:
+                key = json.dumps(outcome["trace"])
+                if key not in letters:
+                    letters[key] = chr(ord("A") + len(letters)) if len(letters) < 26 else "?"
+                    traces[key], who[key] = outcome["trace"], []
+                who[key].append(rt)
+                parts.append((letters[key], outcome["count"]))
+            total = sum(n for _, n in parts)
+            text = " ".join(l if len(parts) == 1 else f"{l} {n}/{total}" for l, n in parts)
+            row_cells[rt] = {"status": status, "letters": text, "deterministic": record.get("deterministic", True),
+                             "emulated": record.get("support") == "emulated",
+                             "reason": record.get("reason") or record.get("error") or ""}
+        outcomes = [Outcome(letters[k], traces[k], who[k]) for k in letters if who[k] or expected is None]
+        if expected is not None and not who[json.dumps(expected)]:
+            outcomes.insert(0, Outcome("A", expected, []))
+        rows.append(BehaviourRow(scn, first.get("doc", ""), first.get("explain", ""), expected, row_cells,
+                                 sorted(outcomes, key=lambda o: o.letter)))
+    return rows
+
+
+@dataclass
+class ScalingCurve:
+    runtime: str
+    n: list[int]
+    per_op_us: list[float]
+    slope: float | None
+    note: str
+
+
+def scaling_curves(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> dict[str, list[ScalingCurve]]:
+    out: dict[str, list[ScalingCurve]] = {}
+    for (rt, scn), record in sorted(cells.items(), key=lambda kv: (kv[0][1], runtimes.index(kv[0][0])
+                                                                  if kv[0][0] in runtimes else 99)):
+        if not scn.startswith("scaling.") or record["status"] != "observed":
+            continue
+        m = record.get("metrics", {})
+        out.setdefault(scn, []).append(ScalingCurve(rt, m.get("n", []), m.get("per_op_us", []),
+                                                    m.get("slope"), m.get("note", "")))
+    return out
+
+
+def lateness_samples(cells: dict[tuple[str, str], dict]) -> dict[str, dict[str, list[float]]]:
+    out: dict[str, dict[str, list[float]]] = {}
+    for (rt, scn), record in cells.items():
+        samples = (record.get("metrics") or {}).get("samples_perf_us")
+        if samples and record["status"] == "observed":
+            out.setdefault(scn, {})[rt] = samples
+    return out
+
+
+@dataclass
+class RunData:
+    directory: Path
+    records: list[dict]
+    cells: dict[tuple[str, str], dict]
+    runtimes: list[str]
+    environment: dict
+    benchmark: dict | None
+
+
+def load_run(directory: Path) -> RunData:
+    directory = Path(directory)
+    records = load(directory / "results.jsonl")
+    cells = latest_by_cell(records)
+    runtimes: list[str] = []
+    for r in records:
+        if r["runtime"] not in runtimes:
+            runtimes.append(r["runtime"])
+    ours = [rt for rt in runtimes if any(c.get("family") == "loopbench" for (x, _), c in cells.items() if x == rt)]
+    runtimes = ours + [rt for rt in runtimes if rt not in ours]
+    env_path = directory / "environment.json"
+    environment = json.loads(env_path.read_text()) if env_path.exists() else (records[0].get("env", {}) if records else {})
+    bench_path = directory / "benchmark.json"
+    benchmark = json.loads(bench_path.read_text()) if bench_path.exists() else None
+    if benchmark:
+        for bench in benchmark.get("benchmarks", []):
+            rt = benchmark_runtime(bench)
+            if rt and rt not in runtimes:
+                runtimes.append(rt)
+    return RunData(directory, records, cells, runtimes, environment, benchmark)
+
+
+def status_counts(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> dict[str, dict[str, int]]:
+    return {rt: {s: sum(1 for (r, _), c in cells.items() if r == rt and c["status"] == s) for s in STATUS_ORDER}
+            for rt in runtimes}
+
+
+def fmt(value: float | None, digits: int = 3) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "–"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.{digits}g}"

@@ -1,0 +1,137 @@
+"""The report generator, on saved data with every status, and on an empty run."""
+
+import json
+import re
+
+import pytest
+
+from harness import results
+from harness.report.compare import compare, to_markdown
+from harness.report.model import behaviour_rows, harness_rows, load_run
+from harness.report.render import render
+
+ENV = {"python": "3.11.7", "cpu": "Test CPU", "cpu_count": 2, "libraries": {"trio": "0.35.0"},
+       "git_revision": "abc123", "profile": "quick"}
+
+
+def rec(runtime, scenario, status, family="peer", **extra):
+    kind = "latency" if scenario.split(".")[0] in ("latency", "scaling", "memory") else "behaviour"
+    return {"schema": 1, "run_id": "t", "runtime": runtime, "family": family, "scenario": scenario,
+            "group": scenario.split(".")[0], "kind": kind, "status": status, "doc": f"doc of {scenario}",
+            "explain": f"why {scenario} differs", "env": ENV, **extra}
+
+
+def call_soon(value, spread=0.02):
+    return {"callbacks_per_s": {"median": value, "min": value * 0.99, "max": value * 1.01, "spread": spread}}
+
+
+def write_run(directory, records, benchmark=None):
+    directory.mkdir(parents=True, exist_ok=True)
+    for r in records:
+        results.append(directory / "results.jsonl", r)
+    (directory / "environment.json").write_text(json.dumps(ENV))
+    if benchmark is not None:
+        (directory / "benchmark.json").write_text(json.dumps(benchmark))
+    return directory
+
+
+@pytest.fixture
+def run_dir(tmp_path):
+    expected = ["hello", "bye"]
+    records = [
+        rec("heap", "timers.slides", "pass", "loopbench", expected=expected,
+            outcomes=[{"trace": expected, "count": 5}], deterministic=True),
+        rec("asyncio", "timers.slides", "pass", expected=expected, outcomes=[{"trace": expected, "count": 5}],
+            deterministic=True),
+        rec("trio", "timers.slides", "fail", expected=expected, deterministic=False,
+            outcomes=[{"trace": ["bye", "hello"], "count": 3}, {"trace": expected, "count": 2}]),
+        rec("heap", "coroutines.order", "observed", "loopbench", expected=None,
+            outcomes=[{"trace": ["child"], "count": 5}], deterministic=True),
+        rec("asyncio", "coroutines.order", "observed", expected=None,
+            outcomes=[{"trace": ["parent"], "count": 5}], deterministic=True),
+        rec("trio", "coroutines.order", "unsupported", reason="trio has no call_at"),
+        rec("heap", "latency.call_soon", "observed", "loopbench", metrics=call_soon(400_000)),
+        rec("asyncio", "latency.call_soon", "observed", metrics=call_soon(200_000, spread=0.3)),
+        rec("trio", "latency.call_soon", "timeout", error="no result after 60 s"),
+        rec("heap", "latency.sleep_lateness", "observed", "loopbench",
+            metrics={"perf_counter_us": {"p50": 100.0, "p99": 200.0}, "samples_perf_us": [90.0, 100.0, 210.0]}),
+        rec("asyncio", "latency.sleep_lateness", "observed",
+            metrics={"perf_counter_us": {"p50": 150.0, "p99": 300.0}, "samples_perf_us": [-20.0, 150.0, 300.0]}),
+        rec("trio", "latency.sleep_lateness", "error", error="ValueError: adapter bug", traceback="Traceback..."),
+        rec("heap", "scaling.timers", "observed", "loopbench",
+            metrics={"n": [100, 1000], "per_op_us": [1.0, 1.1], "slope": 0.04, "skipped": []}),
+        rec("asyncio", "scaling.timers", "observed",
+            metrics={"n": [100, 1000], "per_op_us": [2.0, 2.2], "slope": 0.05, "skipped": [10000],
+                     "note": "stopped before N=10000"}),
+    ]
+    benchmark = {"benchmarks": [
+        {"group": "spawn+join", "name": "test_spawn[heap]", "params": {"runtime": "heap"},
+         "stats": {"median": 0.001, "iqr": 0.0001}, "extra_info": {"runtime": "heap"}},
+        {"group": "spawn+join", "name": "test_spawn[asyncio]", "params": {"runtime": "asyncio"},
+         "stats": {"median": 0.002, "iqr": 0.0001}, "extra_info": {"runtime": "asyncio"}},
+    ]}
+    return write_run(tmp_path / "run", records, benchmark)
+
+
+def test_summary_ratios_are_against_asyncio_and_mark_the_best(run_dir):
+    data = load_run(run_dir)
+    rows = {r.measure.key: r for r in harness_rows(data.cells, data.runtimes)}
+    call = rows["call_soon"]
+    assert call.cells["asyncio"].ratio == pytest.approx(1.0)
+    assert call.cells["heap"].ratio == pytest.approx(2.0)
+    assert call.cells["heap"].best and not call.cells["asyncio"].best      # higher is better here
+    assert call.cells["trio"].status == "timeout"
+    assert call.noisy                                                      # asyncio's 30% spread
+    late = rows["sleep_p99"]
+    assert late.cells["heap"].best and late.cells["heap"].ratio == pytest.approx(200 / 300)
+    assert late.cells["trio"].status == "error"
+
+
+def test_behaviour_outcomes_are_lettered_with_the_expected_trace_as_a(run_dir):
+    data = load_run(run_dir)
+    rows = {b.scenario: b for b in behaviour_rows(data.cells, data.runtimes)}
+    slides = rows["timers.slides"]
+    assert slides.cells["heap"]["letters"] == "A" and slides.cells["asyncio"]["letters"] == "A"
+    assert slides.cells["trio"]["letters"] == "B 3/5 A 2/5"
+    assert [(o.letter, sorted(o.runtimes)) for o in slides.outcomes] == [
+        ("A", ["asyncio", "heap", "trio"]), ("B", ["trio"])]
+    order = rows["coroutines.order"]
+    assert not order.agree and order.cells["trio"]["status"] == "unsupported"
+
+
+def test_render_writes_markdown_html_and_plots_with_every_status(run_dir):
+    written = render(run_dir)
+    md = written["md"].read_text()
+    html = written["html"].read_text()
+    for text in ("pass", "fail", "observed", "unsupported", "error", "timeout", "Noisy run",
+                 "why coroutines.order differs", "Test CPU", "0.35.0", "stopped before N=10000"):
+        assert text in md, text
+    assert "**2.00" in md                                   # heap's call_soon ratio, best, bold
+    assert "did not complete" in md and "adapter bug" in md
+    for png in ("latency.sleep_lateness.png", "scaling.timers.png", "throughput.png"):
+        assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({png})" in md
+    # Self-contained: every image is inline, nothing is fetched from elsewhere.
+    assert html.count('src="data:image/png;base64,') == 3
+    assert not re.search(r'(src|href)="(?!data:)', html)
+    assert "spawn+join" in md                               # the pytest-benchmark group
+
+
+def test_an_empty_run_still_renders_a_report(tmp_path):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    written = render(empty)
+    assert "no results" in written["md"].read_text()
+    assert "no results" in written["html"].read_text()
+
+
+def test_compare_flags_only_changes_beyond_noise(tmp_path):
+    a = write_run(tmp_path / "a", [rec("heap", "latency.call_soon", "observed", "loopbench", metrics=call_soon(100_000)),
+                                   rec("asyncio", "latency.call_soon", "observed", metrics=call_soon(100_000))])
+    b = write_run(tmp_path / "b", [rec("heap", "latency.call_soon", "observed", "loopbench", metrics=call_soon(150_000)),
+                                   rec("asyncio", "latency.call_soon", "observed", metrics=call_soon(102_000))])
+    changes, _ = compare(a, b)
+    by_rt = {c.runtime: c for c in changes}
+    assert by_rt["heap"].ratio == pytest.approx(1.5) and by_rt["heap"].verdict == "better"
+    assert by_rt["asyncio"].verdict == "within noise"
+    assert "**better**" in to_markdown(a, b, changes, [])
