@@ -39,7 +39,8 @@ def _split(value: str | None) -> list[str] | None:
 
 def cmd_list(args, console: Console) -> int:
     table = Table(title="runtimes")
-    for col in ("name", "family", "version", "emulated", "unsupported"):
+    table.add_column("name", no_wrap=True)
+    for col in ("family", "version", "emulated", "unsupported"):
         table.add_column(col)
     for name in runtime_registry.names():
         try:
@@ -52,8 +53,10 @@ def cmd_list(args, console: Console) -> int:
         table.add_row(name, rt.family, rt.version(), emulated, unsupported)
     console.print(table)
     table = Table(title="scenarios")
-    for col in ("name", "kind", "checks", "quick", "what it asks"):
-        table.add_column(col, overflow="fold")
+    table.add_column("name", no_wrap=True)
+    for col in ("kind", "checks", "quick"):
+        table.add_column(col, no_wrap=True)
+    table.add_column("what it asks", overflow="fold")
     for s in select():
         checks = "observed" if s.kind == "behaviour" and s.observational else (
             "expected" if s.kind == "behaviour" else "metrics")

@@ -45,11 +45,3 @@ def errors(loop):
     seen: list[dict] = []
     loop.set_exception_handler(lambda _loop, context: seen.append(context))
     return seen
-
-
-def run_soon(loop, *callbacks) -> None:
-    """Schedule the callbacks, then a stop, and run one batch of iterations to it."""
-    for cb in callbacks:
-        loop.call_soon(cb)
-    loop.call_soon(loop.stop)
-    loop.run_forever()

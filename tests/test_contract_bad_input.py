@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from conftest import run_soon
+from loop_helpers import run_soon
 
 
 def assert_healthy(loop):

@@ -3,7 +3,7 @@
 import gc
 import tracemalloc
 
-from conftest import run_soon
+from loop_helpers import run_soon
 
 
 def test_a_cancelled_callback_never_runs(loop):

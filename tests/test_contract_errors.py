@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from conftest import run_soon
+from loop_helpers import run_soon
 
 
 class Boom(Exception):

@@ -1,0 +1,345 @@
+"""anyio on its two backends, asyncio and trio, through anyio's public API only.
+
+The two runtimes differ only in the backend passed to ``anyio.run``, so they share
+``_AnyioRuntime``.
+
+Native (anyio's own public primitive, used as is):
+
+* ``now``: ``anyio.current_time()``. It is the backend's clock: ``loop.time()`` or
+  ``trio.current_time()`` (research/NOTES.md §1).
+* ``sleep``: ``anyio.sleep``. Note that ``sleep(-1)`` raises ValueError (research/NOTES.md §2).
+* ``event``, ``lock``: ``anyio.Event``, ``anyio.Lock`` (default ``fast_acquire=False``).
+* ``queue``: a memory object stream pair (``anyio.create_memory_object_stream``),
+  wrapped as ``put``/``get``. For anyio a size of 0 means a rendezvous stream;
+  here it means unbounded, as in asyncio. anyio warns (ResourceWarning) about
+  streams that are never closed (research/NOTES.md §12), so ``run`` closes every queue's
+  streams when ``main`` is done.
+* ``timeout``: ``anyio.fail_after``, which already raises the builtin
+  ``TimeoutError``. It counts from entry into the block, unlike
+  ``move_on_after`` (research/NOTES.md §12).
+* ``is_cancellation``: ``anyio.get_cancelled_exc_class()`` of the backend
+  (``asyncio.CancelledError`` or ``trio.Cancelled``).
+* ``group_errors``: ``anyio.create_task_group()``.
+* ``gather_errors``: ``anyio.gather`` (present in 4.16, verified). It runs the
+  coroutines in a task group, so unlike ``asyncio.gather`` it cancels siblings and
+  raises an ExceptionGroup (research/NOTES.md §6). Where the installed anyio has no ``gather``,
+  the op is unsupported.
+
+Emulated (built from anyio's own primitives):
+
+* ``spawn``/``join``/``cancel``, built as in the trio adapter. Each spawned task is
+  a wrapper in the run's *root task group*. It runs the child inside a
+  ``CancelScope`` made for that task (``cancel`` cancels the scope) and stores the
+  outcome in a ``_TaskRef`` whose ``Event`` ``join`` waits on. The wrapper
+  catches the child's ``Exception``, so a failing child does not cancel the whole
+  run: a scenario gets task-handle semantics (``join`` re-raises the error).
+  anyio 4.14 added ``TaskHandle`` (``start_soon`` now returns one; present in the
+  installed 4.16), and it was considered. It would not make this simpler: a child
+  that fails through a TaskHandle still fails its whole task group (research/NOTES.md §3), so
+  the error-capturing wrapper would be needed anyway. It would also raise
+  pyproject's floor from anyio 4.4 to 4.14. ``TaskHandle`` itself is built the
+  same way inside (CancelScope + Event + stored outcome).
+* ``call_soon``/``call_at``/``call_later``: anyio has no plain callbacks. One
+  callback-service task per run (``_CallbackService``) owns a FIFO of
+  ``call_soon`` callbacks and a heap of ``(when, sequence, callback)`` timers. Due
+  callbacks run in deadline order, with ties in scheduling order. One task per
+  callback would not be FIFO: on the trio backend, a batch of ``start_soon``
+  tasks ran reversed in 3 of 5 runs, and ``sleep_until`` is a relative sleep, so
+  equal deadlines jitter (research/NOTES.md §4). The heap design is the colleague's verified
+  ``TimerService`` (research/scripts/s04_call_soon_at.py, FIFO 5/5 on both
+  backends). The service starts at the first callback of a run, and the root task
+  group cancels it when ``main`` returns. If a callback raises, the exception
+  escapes the service task, and anyio does what it does with any crashed task: the
+  root task group cancels ``main``, and ``run`` raises the group's
+  ExceptionGroup.
+
+Unsupported: ``run_forever``/``stop`` (no callback loop).
+
+``run`` runs ``main`` in the body of the root task group and re-raises
+``main``'s own exception after the group has closed, so that it is not wrapped in an
+ExceptionGroup.
+
+anyio behaviour that scenarios will show (findings, not adapter bugs):
+
+* Every primitive checkpoints, even on its fast path, also on the asyncio backend
+  (research/NOTES.md §5).
+* On the asyncio backend, cancellation is level-triggered, as in trio: anyio
+  re-delivers it at every await while the scope is cancelled (research/NOTES.md §10).
+* On the trio backend, trio's scheduling randomness shows through (research/NOTES.md §9).
+* In ping-pong, anyio costs about 3 to 5 times the raw backend (research/NOTES.md §5).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections import deque
+from contextlib import asynccontextmanager
+from typing import Any, ClassVar
+
+import anyio
+
+from ..runtime import (
+    EMULATED, NATIVE, UNSUPPORTED, Cancelled, Runtime, Unavailable, Unsupported, describe_exception,
+)
+
+
+class _AnyioRuntime(Runtime):
+    distribution = "anyio"
+    backend: ClassVar[str]
+    support = {
+        "spawn": EMULATED,        # wrapper task in the root task group; see the module docstring
+        "join": EMULATED,         # outcome stored in the TaskRef, plus an anyio.Event
+        "cancel": EMULATED,       # a CancelScope per spawned task
+        "call_soon": EMULATED,    # one callback-service task per run: a FIFO ...
+        "call_at": EMULATED,      # ... and a heap of (when, seq, callback)
+        "call_later": EMULATED,   # call_at(now() + delay)
+        "gather_errors": NATIVE if hasattr(anyio, "gather") else UNSUPPORTED,
+        "run_forever": UNSUPPORTED,
+        "stop": UNSUPPORTED,
+    }
+
+    def __init__(self) -> None:
+        self._group: Any = None                     # the run's root task group
+        self._callbacks: _CallbackService | None = None
+        self._queues: list[_Queue] = []
+        self._cancelled_exc: type[BaseException] = BaseException
+
+    # ----------------------------------------------------------- lifecycle
+    def run(self, main):
+        return anyio.run(self._root, main, backend=self.backend)
+
+    async def _root(self, main):
+        self._cancelled_exc = anyio.get_cancelled_exc_class()
+        self._callbacks = None
+        self._queues = []
+        result = failure = None
+        try:
+            async with anyio.create_task_group() as group:
+                self._group = group
+                try:
+                    result = await main()
+                except self._cancelled_exc:
+                    raise                # the root group was cancelled: it reports why
+                except BaseException as exc:
+                    failure = exc        # re-raised below, not wrapped in the group's ExceptionGroup
+                finally:
+                    group.cancel_scope.cancel()   # main is done: stop the service and any task still running
+        finally:
+            for queue in self._queues:
+                queue.close()
+        if failure is not None:
+            raise failure
+        return result
+
+    # --------------------------------------------------------- inside run
+    def now(self) -> float:
+        return anyio.current_time()
+
+    def sleep(self, seconds):
+        return anyio.sleep(seconds)
+
+    def spawn(self, fn, *args):
+        ref = _TaskRef()
+        self._group.start_soon(self._run_child, ref, fn, args)
+        return ref
+
+    async def _run_child(self, ref: _TaskRef, fn, args) -> None:
+        try:
+            with ref.scope:
+                ref.result = await fn(*args)
+        except self._cancelled_exc:
+            ref.cancelled = True         # cancelled from outside its own scope: the run is ending
+            raise
+        except Exception as exc:
+            ref.error = exc              # kept for join(); not raised into the root task group
+        else:
+            ref.cancelled = ref.scope.cancelled_caught
+        finally:
+            ref.done.set()
+
+    async def join(self, ref):
+        await ref.done.wait()
+        return ref.outcome()
+
+    def cancel(self, ref) -> None:
+        ref.scope.cancel()
+
+    def is_cancellation(self, exc: BaseException) -> bool:
+        return isinstance(exc, self._cancelled_exc)
+
+    def call_soon(self, cb, *args):
+        return self._service().call_soon(cb, args)
+
+    def call_at(self, when, cb, *args):
+        return self._service().call_at(when, cb, args)
+
+    def _service(self) -> _CallbackService:
+        if self._callbacks is None:
+            self._callbacks = _CallbackService()
+            self._group.start_soon(self._callbacks.serve)
+        return self._callbacks
+
+    def event(self):
+        return anyio.Event()
+
+    def lock(self):
+        return anyio.Lock()
+
+    def queue(self, maxsize: int = 0):
+        queue = _Queue(maxsize)
+        self._queues.append(queue)
+        return queue
+
+    @asynccontextmanager
+    async def timeout(self, seconds):
+        with anyio.fail_after(seconds):
+            yield
+
+    async def group_errors(self, fns):
+        children = _ChildTally(len(fns), self.is_cancellation)
+        try:
+            async with anyio.create_task_group() as group:
+                for fn in fns:
+                    group.start_soon(children.watch, fn)
+            return {"raised": None}
+        except BaseException as exc:
+            return {"raised": describe_exception(exc), **children.counts()}
+
+    async def gather_errors(self, fns):
+        if not hasattr(anyio, "gather"):
+            raise Unsupported(f"anyio {self.version()} has no gather()")
+        children = _ChildTally(len(fns), self.is_cancellation)
+        try:
+            await anyio.gather(*(children.watch(fn) for fn in fns))
+            return {"raised": None}
+        except BaseException as exc:
+            return {"raised": describe_exception(exc), **children.counts()}
+
+
+class AnyioAsyncioRuntime(_AnyioRuntime):
+    name = "anyio-asyncio"
+    backend = "asyncio"
+
+
+class AnyioTrioRuntime(_AnyioRuntime):
+    name = "anyio-trio"
+    backend = "trio"
+
+    def __init__(self) -> None:
+        super().__init__()
+        try:
+            import trio  # noqa: F401  (anyio's trio backend needs it)
+        except ImportError as exc:
+            raise Unavailable(f"trio is not installed: {exc}") from exc
+
+
+class _TaskRef:
+    """What ``spawn`` returns: the task's own cancel scope, and its outcome once it is done."""
+
+    def __init__(self) -> None:
+        self.scope = anyio.CancelScope()
+        self.done = anyio.Event()
+        self.result = None
+        self.error: BaseException | None = None
+        self.cancelled = False
+
+    def outcome(self):
+        if self.cancelled:
+            raise Cancelled()
+        if self.error is not None:
+            raise self.error
+        return self.result
+
+
+class _Callback:
+    """A callback scheduled by ``call_soon``/``call_at``. ``cancel()`` stops it from firing."""
+
+    __slots__ = ("callback", "args", "cancelled")
+
+    def __init__(self, callback, args) -> None:
+        self.callback, self.args, self.cancelled = callback, args, False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class _CallbackService:
+    """One task per run that runs ``call_soon`` callbacks FIFO and ``call_at`` ones by (deadline, order)."""
+
+    def __init__(self) -> None:
+        self._soon: deque[_Callback] = deque()
+        self._heap: list[tuple[float, int, _Callback]] = []
+        self._sequence = itertools.count()
+        self._changed = anyio.Event()     # set when there is new work for the service
+
+    def call_soon(self, callback, args) -> _Callback:
+        entry = _Callback(callback, args)
+        self._soon.append(entry)
+        self._changed.set()
+        return entry
+
+    def call_at(self, when: float, callback, args) -> _Callback:
+        entry = _Callback(callback, args)
+        heapq.heappush(self._heap, (when, next(self._sequence), entry))
+        if self._heap[0][2] is entry:     # a new earliest deadline: the service must re-arm
+            self._changed.set()
+        return entry
+
+    async def serve(self) -> None:
+        while True:
+            self._changed = anyio.Event()
+            if self._soon:                # scheduled by the last round: let other tasks run first
+                await anyio.sleep(0)
+            else:
+                deadline = self._heap[0][0] if self._heap else math.inf
+                with anyio.CancelScope(deadline=deadline):
+                    await self._changed.wait()
+            due = list(self._soon)
+            self._soon.clear()
+            now = anyio.current_time()
+            while self._heap and self._heap[0][0] <= now:
+                due.append(heapq.heappop(self._heap)[2])
+            for entry in due:             # callbacks scheduled by these wait for the next round
+                if not entry.cancelled:
+                    entry.callback(*entry.args)
+
+
+class _Queue:
+    """``put``/``get`` over an anyio memory object stream. Size 0 means unbounded, as in asyncio."""
+
+    def __init__(self, maxsize: int) -> None:
+        self._send, self._receive = anyio.create_memory_object_stream[Any](
+            maxsize if maxsize > 0 else math.inf)
+
+    async def put(self, item) -> None:
+        await self._send.send(item)
+
+    async def get(self):
+        return await self._receive.receive()
+
+    def close(self) -> None:
+        self._send.close()
+        self._receive.close()
+
+
+class _ChildTally:
+    """How a task group's children ended. anyio has no task objects to ask afterwards."""
+
+    def __init__(self, children: int, is_cancellation) -> None:
+        self.running, self.cancelled = children, 0
+        self._is_cancellation = is_cancellation
+
+    async def watch(self, fn):
+        try:
+            return await fn()
+        except BaseException as exc:
+            if self._is_cancellation(exc):
+                self.cancelled += 1
+            raise
+        finally:
+            self.running -= 1
+
+    def counts(self) -> dict[str, int]:
+        return {"siblings_cancelled": self.cancelled, "siblings_still_running": self.running}
