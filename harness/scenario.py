@@ -15,9 +15,9 @@ scaling curve). It fills ``metrics`` with numbers and runs once per cell.
 
 Every scenario declares ``needs``: the runtime operations it uses. A runtime that
 lacks one is "unsupported" for the scenario (nothing is run). A result is marked
-"emulated" when an operation it depends on is emulated: for a behaviour scenario any
-of ``needs``; for a latency scenario only the ones it times (``measures``, default
-``needs``), so an event used merely to say "done" does not taint a call_soon timing.
+"emulated" when an operation under test is emulated: ``measures`` (default: all of
+``needs``), so an event used merely to say "done" does not taint a call_soon timing
+or a timer-order trace.
 
 Parameters are module-level constants and any randomness is seeded, so a scenario
 is the same program every time and everywhere.
@@ -70,15 +70,20 @@ _scenarios: dict[str, Scenario] = {}
 
 
 def scenario(name: str, *, expected: list | None = None, needs: tuple[str, ...] = (),
-             repeat: int | None = None, quick: bool = False, mode: str = "run",
-             crash_is_outcome: bool = False, explain: str = "") -> Callable:
-    """Register an async behaviour scenario ``fn(rt, trace)``."""
+             measures: tuple[str, ...] | None = None, repeat: int | None = None, quick: bool = False,
+             mode: str = "run", crash_is_outcome: bool = False, explain: str = "") -> Callable:
+    """Register an async behaviour scenario ``fn(rt, trace)``.
+
+    ``measures``: the operations whose behaviour is under test (default: all of
+    ``needs``); an event used only to learn that the scenario is done is not one.
+    """
     def register(fn):
         if not inspect.iscoroutinefunction(fn) and mode == "run":
             raise TypeError(f"behaviour scenario {name} must be an async def (rt, trace)")
         _add(Scenario(name=name, fn=fn, expected=expected, needs=tuple(needs), repeat=repeat,
                       quick=quick, mode=mode, crash_is_outcome=crash_is_outcome,
-                      explain=explain, doc=_doc(fn)))
+                      explain=explain, measures=tuple(measures) if measures is not None else None,
+                      doc=_doc(fn)))
         return fn
     return register
 

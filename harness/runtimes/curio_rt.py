@@ -234,7 +234,7 @@ class CurioRuntime(Runtime):
         try:
             async with curio.TaskGroup() as group:
                 for fn in fns:
-                    tasks.append(await group.spawn(fn))
+                    tasks.append(await group.spawn(self._run_child, fn, ()))  # issues deferred plain calls too
         except BaseException as exc:
             raised = describe_exception(exc)
         return {

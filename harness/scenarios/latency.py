@@ -321,7 +321,7 @@ def scaling_sleeping_tasks(rt, metrics):
     """N tasks each sleeping a random short delay, then joined: CPU time per task against N."""
     def measure(n):
         rng = random.Random(n)
-        delays = [rng.uniform(0, n * SPREAD_PER_TIMER) for _ in range(n)]
+        delays = [rng.uniform(0, WINDOW) for _ in range(n)]
 
         async def sleeper(d):
             await rt.sleep(d)

@@ -1,0 +1,187 @@
+"""The behaviour scenarios: well declared, and runnable on every runtime that exists.
+
+* Registry sanity: docstrings, groups, ``needs`` drawn from the runtime's operations,
+  a quick set; and ``needs`` is exactly what each scenario uses (checked by running
+  it on asyncio, which has every operation, through a proxy that records calls).
+* Every quick behaviour scenario runs on every available runtime the way the worker
+  runs it, and leaves a non-empty, JSON-friendly trace.
+* On our own loops (family "loopbench"), which implement the contract, expected
+  scenarios give exactly the expected trace, and every quick scenario gives the same
+  trace run after run. Peers are *not* held to ``expected``: where they differ, that
+  is a finding for the report, not a test failure.
+
+No assertion here is about how long anything takes.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+
+import pytest
+
+from harness import runtimes
+from harness.runtime import UNSUPPORTED, Unavailable, Unsupported
+from harness.scenario import BEHAVIOUR, LATENCY, all_scenarios
+
+#: Every operation a scenario may declare in ``needs`` (see harness/runtime.py).
+KNOWN_OPS = frozenset({
+    "call_soon", "call_at", "call_later", "spawn", "join", "cancel", "sleep", "event", "lock",
+    "queue", "timeout", "group_errors", "gather_errors", "run_forever", "stop",
+})
+#: Behaviour scenarios live in these groups; latency scenarios in others ("latency", ...).
+BEHAVIOUR_GROUPS = ("timers", "callbacks", "coroutines")
+
+SCENARIOS = all_scenarios()
+BEHAVIOURS = {name: s for name, s in SCENARIOS.items()
+              if s.kind == BEHAVIOUR and s.group in BEHAVIOUR_GROUPS}
+QUICK = sorted(name for name, s in BEHAVIOURS.items() if s.quick)
+
+
+def run_scenario(rt, scn) -> list:
+    """Run one behaviour scenario once, as the worker does; return its trace."""
+    trace: list = []
+    try:
+        if scn.mode == "forever":
+            rt.run_forever(lambda: scn.fn(rt, trace))
+        else:
+            rt.run(lambda: scn.fn(rt, trace))
+    except Unsupported:
+        raise
+    except BaseException as exc:
+        if not scn.crash_is_outcome or isinstance(exc, KeyboardInterrupt):
+            raise
+        trace.append(["loop raised", type(exc).__name__])
+    return trace
+
+
+def canonical(trace):
+    return json.loads(json.dumps(trace))
+
+
+def create_or_skip(name: str):
+    try:
+        return runtimes.create(name)
+    except Unavailable as exc:
+        pytest.skip(f"runtime {name} unavailable here: {exc}")
+
+
+# ------------------------------------------------------------------ registry sanity
+def test_every_scenario_is_documented_grouped_and_declares_known_ops():
+    assert SCENARIOS, "no scenario registered"
+    for name, s in SCENARIOS.items():
+        assert s.kind in (BEHAVIOUR, LATENCY), name
+        if s.kind == BEHAVIOUR:
+            assert s.group in BEHAVIOUR_GROUPS, f"behaviour scenario {name} outside {BEHAVIOUR_GROUPS}"
+        else:
+            assert s.group not in BEHAVIOUR_GROUPS, f"latency scenario {name} in a behaviour group"
+        assert "." in name and name.split(".", 1)[1], name
+        assert s.doc.strip() and (s.fn.__doc__ or "").strip(), f"{name} has no docstring"
+        assert set(s.needs) <= KNOWN_OPS, f"{name}: unknown ops {set(s.needs) - KNOWN_OPS}"
+        assert len(set(s.needs)) == len(s.needs), f"{name} lists an op twice"
+
+
+def test_behaviour_scenarios_are_well_formed():
+    assert BEHAVIOURS
+    for name, s in BEHAVIOURS.items():
+        assert s.mode in ("run", "forever"), name
+        if s.mode == "run":
+            assert inspect.iscoroutinefunction(s.fn), f"{name} must be async def (rt, trace)"
+        else:
+            assert not inspect.iscoroutinefunction(s.fn), f"{name}: forever setup is a plain def"
+            assert "run_forever" in s.needs, name
+        if s.expected is not None:
+            assert s.expected, f"{name}: an expected trace must not be empty"
+            assert canonical(s.expected) == s.expected, f"{name}: expected is not plain JSON"
+        assert s.explain.strip(), f"{name} has no explain="
+
+
+def test_quick_set_is_small_and_covers_every_group():
+    assert QUICK
+    assert {BEHAVIOURS[n].group for n in QUICK} == set(BEHAVIOUR_GROUPS)
+    assert len(QUICK) <= 12
+
+
+class RecordingRuntime:
+    """Delegates to a real runtime and records which operations a scenario calls."""
+
+    def __init__(self, inner) -> None:
+        self._inner = inner
+        self.used: set[str] = set()
+
+    def __getattr__(self, attr):
+        value = getattr(self._inner, attr)
+        if attr in KNOWN_OPS and attr != "run_forever":
+            self.used.add(attr)
+        return value
+
+    def run(self, main):
+        return self._inner.run(main)
+
+    def run_forever(self, setup):
+        self.used.add("run_forever")
+        return self._inner.run_forever(setup)
+
+
+@pytest.mark.parametrize("name", sorted(BEHAVIOURS))
+def test_needs_lists_exactly_the_operations_used(name):
+    """asyncio supports every operation natively, so every scenario can run on it in full."""
+    scn = BEHAVIOURS[name]
+    rt = RecordingRuntime(runtimes.create("asyncio"))
+    run_scenario(rt, scn)
+    assert rt.used == set(scn.needs), (
+        f"{name}: uses {sorted(rt.used)} but declares needs={sorted(scn.needs)}")
+
+
+# ------------------------------------------------------------------ quick set everywhere
+@pytest.mark.parametrize("name", QUICK)
+@pytest.mark.parametrize("runtime", runtimes.names())
+def test_quick_scenario_runs_on_every_runtime(runtime, name):
+    scn = BEHAVIOURS[name]
+    rt = create_or_skip(runtime)
+    missing = [op for op in scn.needs if rt.how(op) == UNSUPPORTED]
+    if missing:
+        # The worker does not run this cell ("unsupported"). If it were run anyway, the
+        # adapter must say Unsupported rather than fake a result.
+        try:
+            trace = run_scenario(rt, scn)
+        except Unsupported:
+            return
+        assert isinstance(trace, list)
+        return
+    trace = run_scenario(rt, scn)
+    assert isinstance(trace, list) and trace, f"{name} on {runtime}: empty trace"
+    assert canonical(trace) == trace, f"{name} on {runtime}: trace is not plain JSON: {trace!r}"
+    if rt.family == "loopbench" and scn.expected is not None:
+        assert trace == scn.expected, f"{name} on our {runtime} loop"
+
+
+def _family(name: str) -> str | None:
+    try:
+        return runtimes.create(name).family
+    except Unavailable:
+        return None
+
+
+OURS = [name for name in runtimes.names() if _family(name) == "loopbench"]
+
+
+@pytest.mark.parametrize("name", QUICK)
+@pytest.mark.parametrize("runtime", OURS)
+def test_quick_scenario_is_deterministic_on_our_loops(runtime, name):
+    scn = BEHAVIOURS[name]
+    rt = runtimes.create(runtime)
+    if any(rt.how(op) == UNSUPPORTED for op in scn.needs):
+        pytest.skip(f"{runtime} lacks an operation {name} needs")
+    traces = [canonical(run_scenario(rt, scn)) for _ in range(3)]
+    assert traces[0] == traces[1] == traces[2], f"{name} on {runtime}: {traces}"
+
+
+@pytest.mark.parametrize("name", sorted(n for n, s in BEHAVIOURS.items() if s.expected is not None))
+def test_expected_scenarios_pass_on_the_reference_loop(name):
+    """Every expected scenario (not only quick ones) holds on heap, the reference implementation."""
+    scn = BEHAVIOURS[name]
+    rt = runtimes.create("heap")
+    if any(rt.how(op) == UNSUPPORTED for op in scn.needs):
+        pytest.skip(f"heap lacks an operation {name} needs")
+    assert run_scenario(rt, scn) == scn.expected
