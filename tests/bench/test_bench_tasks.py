@@ -1,0 +1,85 @@
+"""Tasks: a switch, a spawn+join, and round-robin scheduling.
+
+**Task switch** (R rounds): two tasks each ``await sleep(0)`` R times. With only
+these two ready, each ``sleep(0)`` hands the turn to the other: 2R switches.
+Rate: ``ops_per_round / median`` = switches/s.
+
+**Spawn + join** (S tasks): spawn S trivial tasks (``return None``), then join them
+in order. Rate: tasks/s for the whole life cycle (create, start, finish, join).
+
+**sleep(0) round-robin** (K=RR_TASKS tasks x RR_ROUNDS): K tasks each yield
+RR_ROUNDS times, so the ready queue holds K tasks and every yield goes to the back of
+it: K x RR_ROUNDS switches among many tasks (where the switch above is between two).
+
+Fair across libraries: the same task code everywhere, through the neutral interface.
+``sleep(0)`` is every library's own "yield to others" (asyncio.sleep(0),
+trio.sleep(0), curio.sleep(0), anyio.sleep(0), our loops' sleep(0)). trio and anyio
+have no task handles: their adapters' ``spawn``/``join`` are emulated (a wrapper task
+in the run's root nursery or task group, a cancel scope, an event and a result
+holder), which ``extra_info["emulated"]`` says: it is what join-by-handle costs
+there, not the cost of a bare ``start_soon``. Each round is one ``rt.run(main)``: the
+main task does the spawning and the joining, so the loop's creation and teardown are
+amortised over the ops.
+"""
+
+from __future__ import annotations
+
+from harness.profile import pick
+
+
+R = pick(default=10_000, quick=2_000)
+S = pick(default=5_000, quick=1_000)
+RR_TASKS = 100
+RR_ROUNDS = pick(default=50, quick=10)
+
+
+def test_task_switch(rt, measure):
+    async def player():
+        sleep = rt.sleep
+        for _ in range(R):
+            await sleep(0)
+        return R
+
+    async def main():
+        a, b = rt.spawn(player), rt.spawn(player)
+        return await rt.join(a) + await rt.join(b)
+
+    measure(group=f"task switch: sleep(0) ping-pong (R={R})",
+            uses=("spawn", "join", "sleep"), ops=2 * R, unit="switches",
+            run=lambda: rt.run(main), expect=2 * R)
+
+
+def test_spawn_join(rt, measure):
+    async def trivial():
+        return None
+
+    async def main():
+        spawn, join = rt.spawn, rt.join
+        refs = [spawn(trivial) for _ in range(S)]
+        joined = 0
+        for ref in refs:
+            await join(ref)
+            joined += 1
+        return joined
+
+    measure(group=f"spawn+join (S={S})", uses=("spawn", "join"),
+            ops=S, unit="tasks", run=lambda: rt.run(main), expect=S)
+
+
+def test_sleep0_round_robin(rt, measure):
+    async def worker():
+        sleep = rt.sleep
+        for _ in range(RR_ROUNDS):
+            await sleep(0)
+        return RR_ROUNDS
+
+    async def main():
+        refs = [rt.spawn(worker) for _ in range(RR_TASKS)]
+        total = 0
+        for ref in refs:
+            total += await rt.join(ref)
+        return total
+
+    measure(group=f"sleep(0) round-robin (K={RR_TASKS} x {RR_ROUNDS})",
+            uses=("spawn", "join", "sleep"), ops=RR_TASKS * RR_ROUNDS, unit="switches",
+            run=lambda: rt.run(main), expect=RR_TASKS * RR_ROUNDS)
