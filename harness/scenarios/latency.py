@@ -7,9 +7,11 @@ by the loop's clock and early by the wall clock. **Early firings are reported, n
 clipped**: ``min`` is the earliest firing, negative if any fired early.
 
 Sizes come from the profile (``harness.profile``): ``quick`` for smoke runs,
-``default`` for reports. A scaling curve stops growing N once one size has taken
-more than ``SCALING_BUDGET_S`` / 10 seconds, and says so in ``skipped``, so an
-O(n)-per-tick loop (the list loop) does not stall a whole bench run.
+``default`` for reports. A scaling curve stops growing N when the next size is
+predicted (from the time and slope measured so far) to take more than
+``STEP_BUDGET_S``, and says so in ``skipped`` and ``note``: a runtime whose cost per
+operation grows with N (the list loop's ticks, curio's spawn) gets a shorter curve
+instead of stalling the whole bench run.
 
 All units in the metrics are microseconds unless a name says otherwise.
 """
@@ -27,7 +29,7 @@ from ..stats import distribution, loglog_slope, median_and_spread
 
 TIMER_DELAY = 0.001            # the 1 ms sleep whose lateness we measure
 WARMUP = 10                    # samples discarded before measuring
-SCALING_BUDGET_S = 20.0        # total budget of one scaling curve
+STEP_BUDGET_S = 8.0            # no scaling step predicted to take longer than this runs
 ROUNDS = 5                     # repeated rounds for throughput measures (median + spread)
 
 
@@ -210,10 +212,15 @@ def _scaling(rt, metrics, sizes, measure) -> None:
     waiting is not work: CPU time shows what each timer costs the loop).
     """
     ns, wall, cpu, ops, skipped = [], [], [], [], []
+    predicted = 0.0
     for n in sizes:
-        if wall and wall[-1] > SCALING_BUDGET_S / 10:
-            skipped.append(n)
-            continue
+        if wall:
+            # Time grows as n^(1 + slope of the per-op cost); assume at least linear.
+            slope = max(0.0, loglog_slope(ns, [w / n_ for w, n_ in zip(wall, ns)]) or 0.0) if len(ns) > 1 else 0.0
+            predicted = wall[-1] * (n / ns[-1]) ** (1 + slope)
+            if skipped or predicted > STEP_BUDGET_S:
+                skipped.append(n)
+                continue
         gc.collect()
         w, c, *o = measure(n)
         ns.append(n)
@@ -225,8 +232,8 @@ def _scaling(rt, metrics, sizes, measure) -> None:
                    per_op_wall_us=[w / k * 1e6 for w, k in zip(wall, ops)],
                    total_s=wall, cpu_s=cpu, slope=loglog_slope(ns, per_op_cpu), skipped=skipped)
     if skipped:
-        metrics["note"] = (f"stopped before N={skipped[0]}: N={ns[-1]} took {wall[-1]:.2f} s, "
-                           f"over the {SCALING_BUDGET_S / 10:g} s step budget")
+        metrics["note"] = (f"stopped before N={skipped[0]}: predicted {predicted:.0f} s from N={ns[-1]} "
+                           f"({wall[-1]:.2f} s), over the {STEP_BUDGET_S:g} s step budget")
 
 
 def _timed(rt, body):
@@ -359,7 +366,7 @@ def scaling_spawn(rt, metrics):
                  "uvloop's C allocations are not seen).")
 def memory_per_sleeping_task(rt, metrics):
     """Bytes allocated per task that is asleep (tracemalloc), with N tasks asleep at once."""
-    n = pick(default=20_000, quick=2_000)
+    n = pick(default=10_000, quick=2_000)
 
     async def sleeper():
         await rt.sleep(3600)
