@@ -7,7 +7,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test bench report compare venv clean
+.PHONY: test bench report compare new-impl venv clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,11 @@ report: $(STAMP)
 compare: $(STAMP)
 	@test -n "$(A)" -a -n "$(B)" || (echo "usage: make compare A=reports/<dir> B=reports/<dir>" && exit 2)
 	$(PY) -m harness compare $(A) $(B)
+
+# Scaffold a new implementation as an installable package: make new-impl NAME=mine [DIR=..]
+new-impl: $(STAMP)
+	@test -n "$(NAME)" || (echo "usage: make new-impl NAME=mine [DIR=somewhere]" && exit 2)
+	$(PY) -m harness new-impl $(NAME) --dir $(or $(DIR),.)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

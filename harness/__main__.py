@@ -4,6 +4,7 @@
     loopbench run [--runtimes a,b] [--scenarios x,y] [--repeat N] [--out DIR]
                   [--resume] [--quick] [--timeout S] [--jobs N]
     loopbench bench [--quick] [--out DIR]           what `make bench` runs
+    loopbench new-impl NAME [--dir DIR]             scaffold a new implementation package
     loopbench report RUN_DIR                        (re)write report.md/.html and plots from saved data
     loopbench compare A_DIR B_DIR                   what changed from run A to run B, as ratios
 """
@@ -138,6 +139,20 @@ def cmd_bench(args, console: Console) -> int:
     return bench(args.quick, args.out, console)
 
 
+def cmd_new_impl(args, console: Console) -> int:
+    from impls.scaffold import scaffold
+
+    try:
+        root = scaffold(args.name, Path(args.dir))
+    except (ValueError, FileExistsError) as exc:
+        console.print(f"[red]{exc}[/]")
+        return 2
+    console.print(f"created {root}\nnext:\n  pip install -e {root}\n"
+                  f"  pytest --pyargs impls.conformance --impl {args.name}\n"
+                  f"  loopbench run --runtimes {args.name},heap,asyncio")
+    return 0
+
+
 def cmd_report(args, console: Console) -> int:
     from .report.render import render
 
@@ -182,6 +197,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="what `make bench` runs: everything, then the report")
     bench.add_argument("--quick", action="store_true", help="quick scenarios at small sizes (about a minute)")
     bench.add_argument("--out", help="output directory (default reports/<UTC timestamp>)")
+    new_impl = sub.add_parser("new-impl", help="scaffold a new implementation as an installable package")
+    new_impl.add_argument("name", help="the implementation's name, e.g. 'mine'")
+    new_impl.add_argument("--dir", default=".", help="where to create loopbench-NAME/ (default: here)")
     report = sub.add_parser("report", help="write report.md/.html and plots for a saved run")
     report.add_argument("run_dir")
     compare = sub.add_parser("compare", help="compare two saved runs (B against A)")
@@ -195,7 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console()
     commands = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
-                "compare": cmd_compare}
+                "compare": cmd_compare, "new-impl": cmd_new_impl}
     return commands[args.command](args, console)
 
 

@@ -23,10 +23,10 @@ checks it is ``tests/``. Each implementation is one module, readable in one sitt
 from .clock import Clock, MonotonicClock, VirtualClock
 from .errors import CancelledError, InvalidStateError
 from .protocol import CAPABILITIES, EventLoop, Handle, Task, TimerHandle
-from .registry import create, names, register, unregister
+from .registry import create, load_entry_points, names, register, unregister
 
 __all__ = [
     "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "InvalidStateError",
     "MonotonicClock", "Task", "TimerHandle", "VirtualClock", "create", "names", "register",
-    "unregister",
+    "unregister", "load_entry_points",
 ]

@@ -31,6 +31,28 @@ from __future__ import annotations
 
 from typing import Any, Awaitable, Callable, Generator, Protocol, runtime_checkable
 
+#: The contract's clauses, by number: what a conformance failure reports it broke.
+CONTRACT = {
+    0: "Shape: the loop satisfies impls.EventLoop (runtime-checkable) and declares its name and capabilities.",
+    1: "Callbacks: call_soon is FIFO; callbacks scheduled while an iteration runs wait for the next "
+       "iteration; stop() ends run_forever after the current iteration.",
+    2: "Timers: timers fire in deadline order, equal deadlines in scheduling order (FIFO); a timer never "
+       "fires before its when() by loop.time().",
+    3: "Cancellation: a cancelled handle never runs; arming and cancelling any number of timers leaves "
+       "memory bounded.",
+    4: "Errors in callbacks go to the exception handler (default: logged with traceback); the loop keeps "
+       "running the other callbacks.",
+    5: "Tasks: run_until_complete returns the result or raises the exception; cancelling a task raises "
+       "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError.",
+    6: "Bad input: NaN/infinite delay -> ValueError; non-callable -> TypeError; create_task of a "
+       "non-coroutine -> TypeError; use of a closed loop -> RuntimeError; run_forever while running -> "
+       "RuntimeError; the loop stays healthy.",
+    7: "The iteration model (impls/base.py): random scheduling programs fire in exactly the reference "
+       "model's order and at its virtual times.",
+    8: "Threads: call_soon_threadsafe from many threads runs each callback exactly once, on the loop's "
+       "thread, in each producer's order; a 'threadsafe' loop is woken while idle.",
+}
+
 #: Capabilities a loop may declare in ``EventLoop.capabilities``.
 CAPABILITIES = {
     "timers": "call_later / call_at",

@@ -1,20 +1,40 @@
 """The registry: implementation names -> factories that make loops.
 
-``names()`` lists them, ``create(name, clock=...)`` makes one. The built-ins are
-registered here; others register with ``register(name, factory)``. A factory is any
-callable accepting ``clock=`` (a ``Clock`` or ``None``) and returning an object
-that satisfies ``impls.protocol.EventLoop``: usually the loop class itself.
+``names()`` lists them, ``create(name, clock=...)`` makes one. A factory is any
+callable accepting ``clock=`` (a ``Clock`` or ``None``) and returning an object that
+satisfies ``impls.protocol.EventLoop``: usually the loop class itself.
+
+Three ways in, in this order:
+
+1. the built-ins (list, heap, thread, trampoline), registered below;
+2. installed packages, through the entry-point group ``loopbench.impls``::
+
+       [project.entry-points."loopbench.impls"]
+       mine = "my_package.my_module:MyLoop"
+
+   discovered the first time the registry is read, so ``pip install`` is all it
+   takes for a loop to appear in ``impls.names()``, the conformance kit and every
+   harness run (``docs/extending.md``);
+3. at run time, ``impls.register(name, factory)``.
+
+A plugin that fails to load is reported with a warning naming it, and skipped: one
+broken third-party package must not take the registry down with it.
 """
 
 from __future__ import annotations
 
+import importlib.metadata
+import warnings
 from typing import Any, Callable
 
 from .clock import Clock
 
 Factory = Callable[..., Any]
 
+ENTRY_POINT_GROUP = "loopbench.impls"
+
 _factories: dict[str, Factory] = {}
+_entry_points_loaded = False
 
 
 def register(name: str, factory: Factory, *, replace: bool = False) -> None:
@@ -33,13 +53,39 @@ def unregister(name: str) -> None:
     del _factories[name]
 
 
+def load_entry_points() -> list[str]:
+    """Register every implementation installed under ``loopbench.impls``; return their names."""
+    global _entry_points_loaded
+    _entry_points_loaded = True
+    loaded = []
+    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
+        if ep.name in _factories:
+            continue                              # registered already (or a built-in name)
+        try:
+            factory = ep.load()
+            register(ep.name, factory)
+        except Exception as exc:                   # a broken plugin must not break the registry
+            warnings.warn(f"loopbench: cannot load implementation {ep.name!r} from {ep.value!r}: "
+                          f"{type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=2)
+            continue
+        loaded.append(ep.name)
+    return loaded
+
+
+def _ensure_loaded() -> None:
+    if not _entry_points_loaded:
+        load_entry_points()
+
+
 def names() -> list[str]:
-    """Registered implementation names, built-ins first, in registration order."""
+    """Registered implementation names: built-ins first, then installed and registered ones."""
+    _ensure_loaded()
     return list(_factories)
 
 
 def create(name: str, *, clock: Clock | None = None) -> Any:
     """A new loop of implementation ``name``; ``clock=None`` means the real monotonic clock."""
+    _ensure_loaded()
     try:
         factory = _factories[name]
     except KeyError:

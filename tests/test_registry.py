@@ -9,13 +9,6 @@ def test_the_four_builtins_are_registered_first():
     assert impls.names()[:4] == ["list", "heap", "thread", "trampoline"]
 
 
-def test_every_loop_satisfies_the_runtime_checkable_protocol(loop, impl):
-    assert isinstance(loop, impls.EventLoop)
-    assert loop.name == impl
-    assert loop.capabilities <= set(impls.CAPABILITIES)
-    assert {"timers", "tasks"} <= loop.capabilities
-
-
 def test_heap_and_thread_declare_threadsafe():
     for name in ("heap", "thread"):
         loop = impls.create(name)

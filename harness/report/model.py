@@ -272,8 +272,7 @@ def load_run(directory: Path) -> RunData:
     for r in records:
         if r["runtime"] not in runtimes:
             runtimes.append(r["runtime"])
-    ours = [rt for rt in runtimes if any(c.get("family") == "loopbench" for (x, _), c in cells.items() if x == rt)]
-    runtimes = ours + [rt for rt in runtimes if rt not in ours]
+    runtimes = _in_registry_order(runtimes, cells)
     env_path = directory / "environment.json"
     environment = json.loads(env_path.read_text()) if env_path.exists() else (records[0].get("env", {}) if records else {})
     bench_path = directory / "benchmark.json"
@@ -284,6 +283,18 @@ def load_run(directory: Path) -> RunData:
             if rt and rt not in runtimes:
                 runtimes.append(rt)
     return RunData(directory, records, cells, runtimes, environment, benchmark)
+
+
+def _in_registry_order(runtimes: list[str], cells: dict) -> list[str]:
+    """Ours first, then peers; each in registry order where known (cells finish in any order)."""
+    try:
+        from ..runtimes import names as registry_names
+        order = {name: i for i, name in enumerate(registry_names())}
+    except Exception:                      # a saved run read without the registry: keep first-seen order
+        order = {}
+    ours = {rt for (rt, _), c in cells.items() if c.get("family") == "loopbench"}
+    seen = {rt: i for i, rt in enumerate(runtimes)}
+    return sorted(runtimes, key=lambda rt: (rt not in ours, order.get(rt, len(order) + seen[rt])))
 
 
 def status_counts(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> dict[str, dict[str, int]]:

@@ -3,7 +3,10 @@
 import gc
 import tracemalloc
 
-from loop_helpers import run_soon
+from impls.conformance.helpers import run_soon
+import pytest
+
+pytestmark = pytest.mark.contract(3)
 
 
 def test_a_cancelled_callback_never_runs(loop):

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import impls
-from model import Model, run_on_loop
+from impls.conformance.model import Model, run_on_loop
+
+pytestmark = pytest.mark.contract(7)
 
 delays = st.sampled_from([-1.0, 0.0, 0.0, 0.5, 1.0, 1.0, 2.5])
 deadlines = st.sampled_from([0.0, 1.0, 1.0, 2.0, 3.5])
@@ -31,7 +33,6 @@ action = st.recursive(leaf, lambda inner: actions(st.lists(inner, max_size=3)), 
 programs = st.lists(action, max_size=10)
 
 
-@pytest.mark.parametrize("impl", impls.names())
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(program=programs)
 def test_firing_order_matches_the_reference_model(impl, program):

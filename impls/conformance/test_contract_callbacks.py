@@ -1,6 +1,9 @@
 """Contract clause 1: call_soon is FIFO; newcomers wait for the next iteration; stop()."""
 
 import impls
+import pytest
+
+pytestmark = pytest.mark.contract(1)
 
 
 def test_call_soon_runs_callbacks_in_fifo_order(loop):

@@ -4,6 +4,8 @@ import random
 
 import pytest
 
+pytestmark = pytest.mark.contract(2)
+
 
 def fire_log(loop):
     log = []

@@ -10,6 +10,8 @@ import threading
 
 import pytest
 
+pytestmark = pytest.mark.contract(8)
+
 THREADS = 8
 PER_THREAD = 10_000
 

@@ -5,6 +5,8 @@ import pytest
 import impls
 from impls import CancelledError, InvalidStateError
 
+pytestmark = pytest.mark.contract(5)
+
 
 class Boom(Exception):
     pass

@@ -4,7 +4,9 @@ import logging
 
 import pytest
 
-from loop_helpers import run_soon
+from impls.conformance.helpers import run_soon
+
+pytestmark = pytest.mark.contract(4)
 
 
 class Boom(Exception):
