@@ -201,7 +201,7 @@ class Task(Future):
                 self._must_cancel = False
         else:
             reason = ("a task cannot await itself" if yielded is self else
-                      f"a future of another loop" if isinstance(yielded, Future) else
+                      "a future of another loop" if isinstance(yielded, Future) else
                       f"{yielded!r} (await a loopbench future, task or loop.sleep())")
             loop.call_soon(self._step, RuntimeError(f"Task got bad yield: {reason}"))
 

@@ -71,18 +71,14 @@ anyio behaviour that scenarios will show (findings, not adapter bugs):
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
-from collections import deque
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
 import anyio
 
-from ..runtime import (
-    EMULATED, NATIVE, UNSUPPORTED, Cancelled, Runtime, Unavailable, Unsupported, describe_exception,
-)
+from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Runtime, Unavailable, Unsupported, describe_exception
+from .emulation import CallbackQueue, ChildTally, ScheduledCallback, TaskOutcome
 
 
 class _AnyioRuntime(Runtime):
@@ -198,7 +194,7 @@ class _AnyioRuntime(Runtime):
             yield
 
     async def group_errors(self, fns):
-        children = _ChildTally(len(fns), self.is_cancellation)
+        children = ChildTally(len(fns), self.is_cancellation)
         try:
             async with anyio.create_task_group() as group:
                 for fn in fns:
@@ -210,7 +206,7 @@ class _AnyioRuntime(Runtime):
     async def gather_errors(self, fns):
         if not hasattr(anyio, "gather"):
             raise Unsupported(f"anyio {self.version()} has no gather()")
-        children = _ChildTally(len(fns), self.is_cancellation)
+        children = ChildTally(len(fns), self.is_cancellation)
         try:
             await anyio.gather(*(children.watch(fn) for fn in fns))
             return {"raised": None}
@@ -235,74 +231,43 @@ class AnyioTrioRuntime(_AnyioRuntime):
             raise Unavailable(f"trio is not installed: {exc}") from exc
 
 
-class _TaskRef:
+class _TaskRef(TaskOutcome):
     """What ``spawn`` returns: the task's own cancel scope, and its outcome once it is done."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.scope = anyio.CancelScope()
         self.done = anyio.Event()
-        self.result = None
-        self.error: BaseException | None = None
-        self.cancelled = False
-
-    def outcome(self):
-        if self.cancelled:
-            raise Cancelled()
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-class _Callback:
-    """A callback scheduled by ``call_soon``/``call_at``. ``cancel()`` stops it from firing."""
-
-    __slots__ = ("callback", "args", "cancelled")
-
-    def __init__(self, callback, args) -> None:
-        self.callback, self.args, self.cancelled = callback, args, False
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 class _CallbackService:
     """One task per run that runs ``call_soon`` callbacks FIFO and ``call_at`` ones by (deadline, order)."""
 
     def __init__(self) -> None:
-        self._soon: deque[_Callback] = deque()
-        self._heap: list[tuple[float, int, _Callback]] = []
-        self._sequence = itertools.count()
+        self._queue = CallbackQueue()
         self._changed = anyio.Event()     # set when there is new work for the service
 
-    def call_soon(self, callback, args) -> _Callback:
-        entry = _Callback(callback, args)
-        self._soon.append(entry)
+    def call_soon(self, callback, args) -> ScheduledCallback:
+        entry = self._queue.add_soon(callback, args)
         self._changed.set()
         return entry
 
-    def call_at(self, when: float, callback, args) -> _Callback:
-        entry = _Callback(callback, args)
-        heapq.heappush(self._heap, (when, next(self._sequence), entry))
-        if self._heap[0][2] is entry:     # a new earliest deadline: the service must re-arm
+    def call_at(self, when: float, callback, args) -> ScheduledCallback:
+        entry, earliest = self._queue.add_at(when, callback, args)
+        if earliest:                      # a new earliest deadline: the service must re-arm
             self._changed.set()
         return entry
 
     async def serve(self) -> None:
         while True:
             self._changed = anyio.Event()
-            if self._soon:                # scheduled by the last round: let other tasks run first
+            if self._queue.soon:          # scheduled by the last round: let other tasks run first
                 await anyio.sleep(0)
             else:
-                deadline = self._heap[0][0] if self._heap else math.inf
-                with anyio.CancelScope(deadline=deadline):
+                with anyio.CancelScope(deadline=self._queue.next_deadline()):
                     await self._changed.wait()
-            due = list(self._soon)
-            self._soon.clear()
-            now = anyio.current_time()
-            while self._heap and self._heap[0][0] <= now:
-                due.append(heapq.heappop(self._heap)[2])
-            for entry in due:             # callbacks scheduled by these wait for the next round
-                if not entry.cancelled:
+            for entry in self._queue.take_due(anyio.current_time()):
+                if not entry.cancelled:   # callbacks scheduled by these wait for the next round
                     entry.callback(*entry.args)
 
 
@@ -324,22 +289,3 @@ class _Queue:
         self._receive.close()
 
 
-class _ChildTally:
-    """How a task group's children ended. anyio has no task objects to ask afterwards."""
-
-    def __init__(self, children: int, is_cancellation) -> None:
-        self.running, self.cancelled = children, 0
-        self._is_cancellation = is_cancellation
-
-    async def watch(self, fn):
-        try:
-            return await fn()
-        except BaseException as exc:
-            if self._is_cancellation(exc):
-                self.cancelled += 1
-            raise
-        finally:
-            self.running -= 1
-
-    def counts(self) -> dict[str, int]:
-        return {"siblings_cancelled": self.cancelled, "siblings_still_running": self.running}

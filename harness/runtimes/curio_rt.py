@@ -90,8 +90,6 @@ Curio behaviour that scenarios will show (findings, not adapter bugs):
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import time
 from collections import deque
 from contextlib import asynccontextmanager
@@ -99,6 +97,7 @@ from contextlib import asynccontextmanager
 import curio
 
 from ..runtime import EMULATED, UNSUPPORTED, Cancelled, Runtime, describe_exception
+from .emulation import CallbackQueue, ScheduledCallback
 
 
 class CurioRuntime(Runtime):
@@ -305,41 +304,25 @@ class _Queue:
         return await self._queue.get()
 
 
-class _Callback:
-    """A callback scheduled by ``call_soon``/``call_at``. ``cancel()`` stops it from firing."""
-
-    __slots__ = ("callback", "args", "cancelled")
-
-    def __init__(self, callback, args) -> None:
-        self.callback, self.args, self.cancelled = callback, args, False
-
-    def cancel(self) -> None:
-        self.cancelled = True
-
-
 class _CallbackService:
     """One task per run that runs ``call_soon`` callbacks FIFO and ``call_at`` ones by (deadline, order)."""
 
     def __init__(self, rt: CurioRuntime) -> None:
         self._rt = rt
-        self._soon: deque[_Callback] = deque()
-        self._heap: list[tuple[float, int, _Callback]] = []
-        self._sequence = itertools.count()
+        self._queue = CallbackQueue()
         self._changed = curio.Event()     # set when there is new work for the service
         self._wake_requested = False      # a set() of _changed is already queued
         self.task: curio.Task | None = None
         self.error: BaseException | None = None
 
-    def call_soon(self, callback, args) -> _Callback:
-        entry = _Callback(callback, args)
-        self._soon.append(entry)
+    def call_soon(self, callback, args) -> ScheduledCallback:
+        entry = self._queue.add_soon(callback, args)
         self._wake()
         return entry
 
-    def call_at(self, when: float, callback, args) -> _Callback:
-        entry = _Callback(callback, args)
-        heapq.heappush(self._heap, (when, next(self._sequence), entry))
-        if self._heap[0][2] is entry:     # a new earliest deadline: the service must re-arm
+    def call_at(self, when: float, callback, args) -> ScheduledCallback:
+        entry, earliest = self._queue.add_at(when, callback, args)
+        if earliest:                      # a new earliest deadline: the service must re-arm
             self._wake()
         return entry
 
@@ -352,20 +335,16 @@ class _CallbackService:
         try:
             while True:
                 self._changed, self._wake_requested = curio.Event(), False
-                delay = self._heap[0][0] - time.monotonic() if self._heap else None
-                if self._soon or (delay is not None and delay <= 0):
+                queue = self._queue
+                delay = queue.next_deadline() - time.monotonic() if queue.timers else None
+                if queue.soon or (delay is not None and delay <= 0):
                     await curio.sleep(0)           # work is ready: let other tasks run first
                 elif delay is None:
                     await self._changed.wait()
                 else:
                     async with curio.ignore_after(delay):
                         await self._changed.wait()
-                due = list(self._soon)
-                self._soon.clear()
-                now = time.monotonic()
-                while self._heap and self._heap[0][0] <= now:
-                    due.append(heapq.heappop(self._heap)[2])
-                for entry in due:          # callbacks scheduled by these wait for the next round
+                for entry in queue.take_due(time.monotonic()):   # newcomers wait for the next round
                     if not entry.cancelled:
                         entry.callback(*entry.args)
                         await self._rt._issue_requests()

@@ -13,7 +13,6 @@ needs "the current task", which the protocol does not expose: unsupported.
 from __future__ import annotations
 
 import collections
-from contextlib import asynccontextmanager
 from typing import Any
 
 import impls

@@ -66,14 +66,13 @@ Trio behaviour that scenarios will show (these are findings, not adapter bugs):
 
 from __future__ import annotations
 
-import heapq
-import itertools
 import math
 from contextlib import asynccontextmanager
 
 import trio
 
-from ..runtime import EMULATED, UNSUPPORTED, Cancelled, Runtime, describe_exception
+from ..runtime import EMULATED, UNSUPPORTED, Runtime, describe_exception
+from .emulation import CallbackQueue, ChildTally, ScheduledCallback, TaskOutcome
 
 
 class TrioRuntime(Runtime):
@@ -188,7 +187,7 @@ class TrioRuntime(Runtime):
             raise TimeoutError() from exc
 
     async def group_errors(self, fns):
-        children = _ChildTally(len(fns), self.is_cancellation)
+        children = ChildTally(len(fns), self.is_cancellation)
         try:
             async with trio.open_nursery() as nursery:
                 for fn in fns:
@@ -198,63 +197,35 @@ class TrioRuntime(Runtime):
             return {"raised": describe_exception(exc), **children.counts()}
 
 
-class _TaskRef:
+class _TaskRef(TaskOutcome):
     """What ``spawn`` returns: the task's own cancel scope, and its outcome once it is done."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.scope = trio.CancelScope()
         self.done = trio.Event()
-        self.result = None
-        self.error: BaseException | None = None
-        self.cancelled = False
-
-    def outcome(self):
-        if self.cancelled:
-            raise Cancelled()
-        if self.error is not None:
-            raise self.error
-        return self.result
-
-
-class _Timer:
-    """A callback scheduled by ``call_at``. ``cancel()`` stops it from firing."""
-
-    __slots__ = ("callback", "args", "cancelled")
-
-    def __init__(self, callback, args) -> None:
-        self.callback, self.args, self.cancelled = callback, args, False
-
-    def cancel(self) -> None:
-        self.cancelled = True
 
 
 class _TimerService:
     """One task per run that fires ``call_at`` callbacks in (deadline, scheduling) order."""
 
     def __init__(self) -> None:
-        self._heap: list[tuple[float, int, _Timer]] = []
-        self._sequence = itertools.count()
+        self._queue = CallbackQueue()
         self._changed = trio.Event()      # set when a timer becomes the earliest one
 
-    def call_at(self, when: float, callback, args) -> _Timer:
-        timer = _Timer(callback, args)
-        heapq.heappush(self._heap, (when, next(self._sequence), timer))
-        if self._heap[0][2] is timer:     # a new earliest deadline: the service must re-arm
+    def call_at(self, when: float, callback, args) -> ScheduledCallback:
+        timer, earliest = self._queue.add_at(when, callback, args)
+        if earliest:                      # a new earliest deadline: the service must re-arm
             self._changed.set()
         return timer
 
     async def serve(self) -> None:
         while True:
             self._changed = trio.Event()
-            deadline = self._heap[0][0] if self._heap else math.inf
-            with trio.move_on_at(deadline):
+            with trio.move_on_at(self._queue.next_deadline()):
                 await self._changed.wait()
-            now = trio.current_time()
-            due = []
-            while self._heap and self._heap[0][0] <= now:
-                due.append(heapq.heappop(self._heap)[2])
-            for timer in due:             # timers added by these callbacks wait for the next round
-                if not timer.cancelled:
+            for timer in self._queue.take_due(trio.current_time()):
+                if not timer.cancelled:   # timers added by these callbacks wait for the next round
                     timer.callback(*timer.args)
 
 
@@ -271,22 +242,3 @@ class _Queue:
         return await self._receive.receive()
 
 
-class _ChildTally:
-    """How a nursery's children ended. Trio has no task objects to ask afterwards."""
-
-    def __init__(self, children: int, is_cancellation) -> None:
-        self.running, self.cancelled = children, 0
-        self._is_cancellation = is_cancellation
-
-    async def watch(self, fn):
-        try:
-            return await fn()
-        except BaseException as exc:
-            if self._is_cancellation(exc):
-                self.cancelled += 1
-            raise
-        finally:
-            self.running -= 1
-
-    def counts(self) -> dict[str, int]:
-        return {"siblings_cancelled": self.cancelled, "siblings_still_running": self.running}
