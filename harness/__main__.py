@@ -7,6 +7,8 @@
     loopbench new-impl NAME [--dir DIR]             scaffold a new implementation package
     loopbench report RUN_DIR                        (re)write report.md/.html and plots from saved data
     loopbench compare A_DIR B_DIR                   what changed from run A to run B, as ratios
+    loopbench explain WALKTHROUGH [--impl NAME] [--step] [--html FILE]
+                                                    watch a loop work, step by step, as the talk draws it
 """
 
 from __future__ import annotations
@@ -181,6 +183,12 @@ def cmd_compare(args, console: Console) -> int:
     return 0
 
 
+def cmd_explain(args, console: Console) -> int:
+    from .explain.cli import explain_command
+
+    return explain_command(args, console)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="loopbench", description="Compare event loops: behaviour and latency.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare = sub.add_parser("compare", help="compare two saved runs (B against A)")
     compare.add_argument("a")
     compare.add_argument("b")
+    from .explain.cli import add_parser as add_explain_parser
+
+    add_explain_parser(sub)
     return parser
 
 
@@ -213,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     console = Console()
     commands = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
-                "compare": cmd_compare, "new-impl": cmd_new_impl}
+                "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain}
     return commands[args.command](args, console)
 
 

@@ -10,7 +10,11 @@ rest of the contract is the same for all of them and lives here, once:
 * the lifecycle: ``run_forever`` calls ``_run_once`` until ``stop()``;
   ``run_until_complete`` wraps a coroutine in a task and stops when it is done;
 * the exception handler (clause 4);
-* ``create_task`` and ``sleep``.
+* ``create_task`` and ``sleep``;
+* the tracing hook, ``set_tracer`` (``trace.py``): the shared code reports calls,
+  runs, task steps and idle waits; a subclass reports only what its own iteration
+  does, with one-liners under ``if self._tracer is not None:`` (due timers moved to
+  the ready queue: ``_trace_due`` or ``_trace_batch(DUE, timers)``).
 
 A subclass implements these hooks (see ``heap_loop.py`` for the reference version):
 
@@ -47,6 +51,7 @@ from .clock import Clock, MonotonicClock
 from .errors import CancelledError
 from .handles import Handle, TimerHandle
 from .tasks import Future, Task, is_coroutine, is_generator, sleep_for
+from .trace import ARMED, DUE, ITERATION, SCHEDULED, Event, Tracer
 
 logger = logging.getLogger("impls")
 
@@ -76,6 +81,8 @@ class BaseLoop:
     name: ClassVar[str] = "base"
     #: What the implementation supports, e.g. ``{"timers", "tasks", "threadsafe"}``.
     capabilities: ClassVar[frozenset[str]] = frozenset({"timers", "tasks"})
+    #: Who watches this loop (``impls/trace.py``); ``None``: nobody, and tracing costs nothing.
+    _tracer: Tracer | None = None
 
     def __init__(self, *, clock: Clock | None = None) -> None:
         self._clock: Clock = clock if clock is not None else MonotonicClock()
@@ -83,6 +90,7 @@ class BaseLoop:
         self._stopping = False
         self._thread_id: int | None = None          # set while running
         self._exception_handler: Callable[[Any, dict], Any] | None = None
+        self._tracer = None
         # Handles from other threads; deque.append/popleft are atomic, so no lock.
         self._threadsafe: collections.deque[Handle] = collections.deque()
 
@@ -104,6 +112,8 @@ class BaseLoop:
             check_callable(callback)
         handle = Handle(callback, args, self)
         self._schedule(handle)
+        if self._tracer is not None:
+            self._tracer.event(Event(SCHEDULED, self._clock.time(), handle))
         return handle
 
     def call_later(self, delay: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
@@ -120,6 +130,8 @@ class BaseLoop:
         timer = TimerHandle(when, callback, args, self)
         timer._scheduled = True
         self._arm(timer)
+        if self._tracer is not None:
+            self._tracer.event(Event(ARMED, self._clock.time(), timer, when))
         return timer
 
     def call_soon_threadsafe(self, callback: Callable[..., Any], *args: Any) -> Handle:
@@ -140,6 +152,8 @@ class BaseLoop:
         try:
             self._before_run()
             while True:
+                if self._tracer is not None:
+                    self._tracer.event(Event(ITERATION, self._clock.time()))
                 self._run_once()
                 if self._stopping:
                     break
@@ -232,6 +246,31 @@ class BaseLoop:
     def create_future(self) -> Future:
         """A bare future of this loop, for callbacks that want to wake a task."""
         return Future(self)
+
+    # ------------------------------------------------------------ tracing
+    def set_tracer(self, tracer: Tracer | None) -> None:
+        """Send this loop's events to ``tracer.event(event)`` (``impls/trace.py``); ``None``: stop."""
+        if tracer is not None and not callable(getattr(tracer, "event", None)):
+            raise TypeError(f"a tracer needs an event(event) method, got {tracer!r}")
+        self._tracer = tracer
+
+    def get_tracer(self) -> Tracer | None:
+        return self._tracer
+
+    def _trace_due(self, append: Callable[[Any], Any]) -> Callable[[Any], Any]:
+        """``append`` (onto the ready queue) that also reports each due timer to the tracer."""
+        tracer, time = self._tracer, self._clock.time
+
+        def append_due(timer: TimerHandle) -> None:
+            tracer.event(Event(DUE, time(), timer))
+            append(timer)
+        return append_due
+
+    def _trace_batch(self, kind: str, subjects: Any) -> None:
+        """One event of ``kind`` per subject, in order (e.g. a batch of due timers)."""
+        tracer, now = self._tracer, self._clock.time()
+        for subject in subjects:
+            tracer.event(Event(kind, now, subject))
 
     # ------------------------------------------------------------ errors
     def set_exception_handler(self, handler: Callable[[Any, dict], Any] | None) -> None:

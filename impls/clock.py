@@ -27,6 +27,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from .trace import IDLE, JUMP, Event, Tracer
+
 #: A real idle wait is never longer than this (asyncio uses the same bound), so a
 #: far-away deadline cannot overflow a selector's timeout.
 MAXIMUM_WAIT = 24 * 3600.0
@@ -48,20 +50,26 @@ class Clock:
     def jump_to(self, deadline: float) -> None:
         raise NotImplementedError
 
-    def wait_until(self, deadline: float | None, wait: Wait) -> None:
+    def wait_until(self, deadline: float | None, wait: Wait, tracer: Tracer | None = None) -> None:
         """Idle until ``deadline`` (``None``: no deadline) or until ``wait`` reports an event.
 
         ``wait`` is the loop's way of blocking (a selector, a queue, ``time.sleep``).
         On a real clock we block for the time left; on a virtual clock we only poll
         for events (``wait(0)``) and, if none came, jump time to the deadline.
+        ``tracer`` (the loop's, see ``trace.py``) is told of the wait and of any jump.
         """
+        if tracer is not None:
+            tracer.event(Event(IDLE, self.time(), None, None if deadline is None else deadline - self.time()))
         if deadline is None:
             wait(None)
             return
         timeout = self.sleep_time(deadline)
         if timeout is None:          # time stands still until somebody jumps it
             if not wait(0):
+                before = self.time()
                 self.jump_to(deadline)
+                if tracer is not None and self.time() != before:
+                    tracer.event(Event(JUMP, self.time(), None, before))
         else:
             wait(timeout)
 

@@ -20,6 +20,8 @@ from __future__ import annotations
 import reprlib
 from typing import TYPE_CHECKING, Any, Callable
 
+from .trace import CANCELLED, RAN, RUN, Event
+
 if TYPE_CHECKING:
     from .base import BaseLoop
 
@@ -45,6 +47,9 @@ class Handle:
     def cancel(self) -> None:
         """Make sure the callback never runs. Cancelling twice, or after it ran, is harmless."""
         if not self._cancelled:
+            tracer = getattr(self._loop, "_tracer", None)
+            if tracer is not None and self._pending():
+                tracer.event(Event(CANCELLED, self._loop.time(), self))
             self._repr = repr(self)      # keep a readable repr once the callback is dropped
             self._cancelled = True
             self._callback = None        # release what the callback holds on to
@@ -53,7 +58,13 @@ class Handle:
     def cancelled(self) -> bool:
         return self._cancelled
 
+    def _pending(self) -> bool:
+        """Is cancelling still news? (A plain handle cannot tell whether it ran.)"""
+        return True
+
     def _run(self) -> None:
+        if self._loop._tracer is not None:
+            return self._run_traced()
         try:
             self._callback(*self._args)
         except (SystemExit, KeyboardInterrupt):
@@ -64,6 +75,22 @@ class Handle:
                 "exception": exc,
                 "handle": self,
             })
+
+    def _run_traced(self) -> None:
+        tracer, loop = self._loop._tracer, self._loop
+        tracer.event(Event(RUN, loop.time(), self))
+        try:
+            self._callback(*self._args)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            loop.call_exception_handler({
+                "message": f"Exception in callback {self!r}",
+                "exception": exc,
+                "handle": self,
+            })
+        finally:
+            tracer.event(Event(RAN, loop.time(), self))
 
     def __repr__(self) -> str:
         if self._repr is not None:
@@ -90,6 +117,9 @@ class TimerHandle(Handle):
     def when(self) -> float:
         """The deadline: the timer never fires before ``loop.time() >= when()``."""
         return self._when
+
+    def _pending(self) -> bool:
+        return self._scheduled           # still stored; cancelling a fired timer is no news
 
     def cancel(self) -> None:
         if not self._cancelled:

@@ -71,13 +71,13 @@ class HeapLoop(BaseLoop):
 
         # 1. Wait, if there is nothing to do: until the earliest live deadline.
         if not ready and not threadsafe and not self._stopping:
-            self._clock.wait_until(timers.deadline(), self._select)
+            self._clock.wait_until(timers.deadline(), self._select, self._tracer)
 
         # 2. Callbacks from other threads, then due timers, join the ready queue.
         while threadsafe:
             ready.append(threadsafe.popleft())
         if timers.entries:
-            timers.pop_due(self._clock.time(), ready.append)
+            timers.pop_due(self._clock.time(), ready.append if self._tracer is None else self._trace_due(ready.append))
 
         # 3. Run what was ready when the iteration began; newcomers wait.
         popleft = ready.popleft

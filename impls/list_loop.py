@@ -46,6 +46,7 @@ import time
 
 from .base import BaseLoop
 from .handles import Handle, TimerHandle
+from .trace import DUE, SCAN, Event
 
 #: Compact the timer list when more than this many cancelled timers are in it and
 #: they are more than half of it (asyncio's numbers for its heap).
@@ -83,6 +84,8 @@ class TimerEventLoop(CallbackEventLoop):
 
     def execute_timers(self) -> None:
         now = self.time()
+        if self._tracer is not None:
+            self._tracer.event(Event(SCAN, now, None, len(self.timers)))
         due: list[TimerHandle] = []
         new_timers: list[TimerHandle] = []
         for timer in self.timers:
@@ -96,6 +99,8 @@ class TimerEventLoop(CallbackEventLoop):
         self.timers = new_timers
         self._cancelled_timers = 0
         due.sort(key=TimerHandle.when)                    # stable: FIFO among equal deadlines
+        if self._tracer is not None:
+            self._trace_batch(DUE, due)
         self.callbacks.extend(due)                        # the slide's call_soon(func)
         self.execute_callbacks()
 
@@ -117,7 +122,7 @@ class ListLoop(TimerEventLoop):
         threadsafe = self._threadsafe
         if not self.callbacks and not threadsafe and not self._stopping:
             deadline = min((t._when for t in self.timers if not t._cancelled), default=None)
-            self._clock.wait_until(deadline, self._sleep)
+            self._clock.wait_until(deadline, self._sleep, self._tracer)
         while threadsafe:
             self.callbacks.append(threadsafe.popleft())
         self.execute_timers()

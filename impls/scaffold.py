@@ -106,11 +106,12 @@ class $cls(BaseLoop):
     def _run_once(self) -> None:
         """One iteration: wait if idle, collect due timers, run what is ready now."""
         ready, timers, threadsafe = self._ready, self._timers, self._threadsafe
+        tracer = self._tracer                      # loopbench explain's hook; None costs nothing
         if not ready and not threadsafe and not self._stopping:
-            self._clock.wait_until(timers.deadline(), self._sleep)
+            self._clock.wait_until(timers.deadline(), self._sleep, tracer)
         while threadsafe:
             ready.append(threadsafe.popleft())
-        timers.pop_due(self._clock.time(), ready.append)
+        timers.pop_due(self._clock.time(), ready.append if tracer is None else self._trace_due(ready.append))
         for _ in range(len(ready)):
             handle = ready.popleft()
             if not handle._cancelled:

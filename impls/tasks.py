@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from .errors import CancelledError, InvalidStateError
 from .handles import callback_name
+from .trace import FINISHED, SLEEP, STEP, SUSPEND, Event
 
 if TYPE_CHECKING:
     from .base import BaseLoop
@@ -119,6 +120,9 @@ class Future:
         return removed
 
     def _schedule_callbacks(self) -> None:
+        tracer = self._loop._tracer
+        if tracer is not None and isinstance(self, Task):
+            tracer.event(Event(FINISHED, self._loop.time(), self, self._state.lower()))
         callbacks, self._callbacks = self._callbacks, []
         for fn in callbacks:
             self._loop.call_soon(fn, self)
@@ -166,6 +170,8 @@ class Task(Future):
     def _step(self, exc: BaseException | None = None) -> None:
         if self.done():                    # e.g. a stale wakeup after completion
             return
+        if self._loop._tracer is not None:
+            self._loop._tracer.event(Event(STEP, self._loop.time(), self, exc))
         if self._must_cancel:
             if not isinstance(exc, CancelledError):
                 exc = CancelledError()
@@ -192,6 +198,8 @@ class Task(Future):
 
     def _wait_for(self, yielded: Any) -> None:
         loop = self._loop
+        if loop._tracer is not None:
+            loop._tracer.event(Event(SUSPEND, loop.time(), self, yielded))
         if yielded is None:                # bare yield: sleep(0), let the others run
             loop.call_soon(self._step)
         elif isinstance(yielded, Future) and yielded._loop is loop and yielded is not self:
@@ -239,6 +247,8 @@ async def sleep_for(loop: BaseLoop, delay: float, result: Any = None) -> Any:
         await YIELD
         return result
     future = Future(loop)
+    if loop._tracer is not None:
+        loop._tracer.event(Event(SLEEP, loop.time(), future, delay))
     timer = loop.call_later(delay, _set_result_unless_done, future, result)
     try:
         return await future

@@ -43,6 +43,7 @@ from collections import deque
 from .base import BaseLoop
 from .handles import Handle, TimerHandle
 from .timerheap import TimerHeap
+from .trace import DUE
 
 #: Put on the inbox after a flushed batch, to tell the loop thread it has them all.
 FLUSHED = object()
@@ -95,7 +96,7 @@ class ThreadLoop(BaseLoop):
         if not ready and not self._stopping:
             with self._cond:
                 deadline = self._timers.deadline()
-            self._clock.wait_until(deadline, self._wait_inbox)
+            self._clock.wait_until(deadline, self._wait_inbox, self._tracer)
         # 2. Take everything that has arrived; flush timers that are due now.
         self._collect()
         # 3. Run what is ready.
@@ -142,6 +143,8 @@ class ThreadLoop(BaseLoop):
         if item is FLUSHED:                       # an unasked-for marker cannot happen; be safe
             return
         if type(item) is list:                    # a batch of due timers, in deadline order
+            if self._tracer is not None:
+                self._trace_batch(DUE, item)
             self._ready.extend(item)
         else:
             self._ready.append(item)

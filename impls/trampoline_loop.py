@@ -40,6 +40,7 @@ from typing import Any
 from .errors import CancelledError
 from .heap_loop import HeapLoop
 from .tasks import Future, Task, is_coroutine, is_generator
+from .trace import POP, PUSH, STEP, SUSPEND, Event
 
 
 class TrampolineTask(Task):
@@ -54,6 +55,8 @@ class TrampolineTask(Task):
     def _step(self, exc: BaseException | None = None, value: Any = None) -> None:
         if self.done():
             return
+        tracer = self._loop._tracer
+        if tracer is not None: tracer.event(Event(STEP, self._loop.time(), self, exc))
         if self._must_cancel:
             if not isinstance(exc, CancelledError):
                 exc = CancelledError()
@@ -66,6 +69,7 @@ class TrampolineTask(Task):
                 yielded = top.send(value) if exc is None else top.throw(exc)
             except StopIteration as stop:          # top returned: its value goes to its caller
                 stack.pop()
+                if tracer is not None: tracer.event(Event(POP, self._loop.time(), self, top))
                 if not stack:
                     return self._finish(stop.value, None)
                 value, exc = stop.value, None
@@ -76,6 +80,7 @@ class TrampolineTask(Task):
                 raise
             except BaseException as error:         # top raised: its caller gets the exception
                 stack.pop()
+                if tracer is not None: tracer.event(Event(POP, self._loop.time(), self, top))
                 if not stack:
                     return self._finish(None, error)
                 value, exc = None, error
@@ -84,7 +89,9 @@ class TrampolineTask(Task):
             value, exc = None, None
             if is_generator(yielded) or is_coroutine(yielded):
                 stack.append(yielded)              # call: run the sub-generator next
+                if tracer is not None: tracer.event(Event(PUSH, self._loop.time(), self, yielded))
                 continue
+            if tracer is not None: tracer.event(Event(SUSPEND, self._loop.time(), self, yielded))
             if yielded is None:                    # bare yield: let the others run
                 self._loop.call_soon(self._step)
                 return
