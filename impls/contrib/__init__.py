@@ -1,0 +1,1 @@
+"""Implementations added through the public extension path (entry points), as a user would."""
