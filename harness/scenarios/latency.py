@@ -29,7 +29,7 @@ from ..stats import distribution, loglog_slope, median_and_spread
 
 TIMER_DELAY = 0.001            # the 1 ms sleep whose lateness we measure
 WARMUP = 10                    # samples discarded before measuring
-STEP_BUDGET_S = 8.0            # no scaling step predicted to take longer than this runs
+STEP_BUDGET_S = 4.0            # no scaling step predicted to take longer than this runs
 ROUNDS = 5                     # repeated rounds for throughput measures (median + spread)
 
 

@@ -76,7 +76,7 @@ RUNTIMES = runtimes.names()
 
 #: Rounds per benchmark (after one warmup round). Groups whose single round is long
 #: (100k timers) use fewer, the same for every runtime.
-ROUNDS = profile.pick(default=7, quick=3)
+ROUNDS = profile.pick(default=5, quick=3)
 
 
 @pytest.fixture(params=RUNTIMES, ids=RUNTIMES)
