@@ -81,23 +81,33 @@ def run_cell(runtime_name: str, scenario_name: str, repeat: int | None = None) -
     return record
 
 
+def run_once(rt, scn: Scenario) -> list:
+    """Run a behaviour scenario once, on a fresh loop; return its trace.
+
+    An exception escaping the loop is the scenario's outcome if it says so
+    (``crash_is_outcome``), recorded as ``["loop raised", type]``; otherwise it propagates.
+    """
+    trace: list = []
+    try:
+        if scn.mode == "forever":
+            rt.run_forever(lambda: scn.fn(rt, trace))
+        else:
+            rt.run(lambda: scn.fn(rt, trace))
+    except Unsupported:
+        raise
+    except BaseException as exc:
+        if not scn.crash_is_outcome or isinstance(exc, KeyboardInterrupt):
+            raise
+        trace.append(["loop raised", type(exc).__name__])
+    return trace
+
+
 def _run_behaviour(rt, scn: Scenario, repeat: int | None, record: dict) -> None:
     repeat = repeat or scn.repeat or DEFAULT_REPEAT
     counts: collections.Counter = collections.Counter()
     first_seen: dict[str, Any] = {}
     for _ in range(repeat):
-        trace: list = []
-        try:
-            if scn.mode == "forever":
-                rt.run_forever(lambda: scn.fn(rt, trace))
-            else:
-                rt.run(lambda: scn.fn(rt, trace))
-        except Unsupported:
-            raise
-        except BaseException as exc:
-            if not scn.crash_is_outcome or isinstance(exc, KeyboardInterrupt):
-                raise
-            trace.append(["loop raised", type(exc).__name__])
+        trace = run_once(rt, scn)
         key = json.dumps(_canonical(trace))
         counts[key] += 1
         first_seen.setdefault(key, _canonical(trace))

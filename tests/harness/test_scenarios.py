@@ -23,6 +23,7 @@ import pytest
 from harness import runtimes
 from harness.runtime import UNSUPPORTED, Unavailable, Unsupported
 from harness.scenario import BEHAVIOUR, LATENCY, all_scenarios
+from harness.worker import run_once
 
 #: Every operation a scenario may declare in ``needs`` (see harness/runtime.py).
 KNOWN_OPS = frozenset({
@@ -39,20 +40,8 @@ QUICK = sorted(name for name, s in BEHAVIOURS.items() if s.quick)
 
 
 def run_scenario(rt, scn) -> list:
-    """Run one behaviour scenario once, as the worker does; return its trace."""
-    trace: list = []
-    try:
-        if scn.mode == "forever":
-            rt.run_forever(lambda: scn.fn(rt, trace))
-        else:
-            rt.run(lambda: scn.fn(rt, trace))
-    except Unsupported:
-        raise
-    except BaseException as exc:
-        if not scn.crash_is_outcome or isinstance(exc, KeyboardInterrupt):
-            raise
-        trace.append(["loop raised", type(exc).__name__])
-    return trace
+    """Run one behaviour scenario once, exactly as the worker does; return its trace."""
+    return run_once(rt, scn)
 
 
 def canonical(trace):
