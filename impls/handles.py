@@ -35,14 +35,13 @@ def callback_name(callback: Any) -> str:
 class Handle:
     """A callback scheduled on a loop. ``cancel()`` before it runs and it never will."""
 
-    __slots__ = ("_callback", "_args", "_loop", "_cancelled", "_repr")
+    __slots__ = ("_callback", "_args", "_loop", "_cancelled")
 
     def __init__(self, callback: Callable[..., Any], args: tuple, loop: BaseLoop) -> None:
         self._callback = callback
         self._args = args
         self._loop = loop
         self._cancelled = False
-        self._repr: str | None = None
 
     def cancel(self) -> None:
         """Make sure the callback never runs. Cancelling twice, or after it ran, is harmless."""
@@ -50,8 +49,8 @@ class Handle:
             tracer = getattr(self._loop, "_tracer", None)
             if tracer is not None and self._pending():
                 tracer.event(Event(CANCELLED, self._loop.time(), self))
-            self._repr = repr(self)      # keep a readable repr once the callback is dropped
-            self._cancelled = True
+            self._cancelled = True       # as asyncio outside debug mode: no repr kept, the
+                                         # callback is released and the repr says "cancelled"
             self._callback = None        # release what the callback holds on to
             self._args = None
 
@@ -93,10 +92,9 @@ class Handle:
             tracer.event(Event(RAN, loop.time(), self))
 
     def __repr__(self) -> str:
-        if self._repr is not None:
-            return self._repr
-        state = " cancelled" if self._cancelled else ""
-        return f"<{type(self).__name__}{state} {callback_name(self._callback)}>"
+        if self._cancelled:
+            return f"<{type(self).__name__} cancelled>"
+        return f"<{type(self).__name__} {callback_name(self._callback)}>"
 
 
 class TimerHandle(Handle):
@@ -128,7 +126,6 @@ class TimerHandle(Handle):
                 self._loop._timer_cancelled(self)
 
     def __repr__(self) -> str:
-        if self._repr is not None:
-            return self._repr
-        state = " cancelled" if self._cancelled else ""
-        return f"<TimerHandle{state} when={self._when!r} {callback_name(self._callback)}>"
+        if self._cancelled:
+            return f"<TimerHandle cancelled when={self._when!r}>"
+        return f"<TimerHandle when={self._when!r} {callback_name(self._callback)}>"
