@@ -191,3 +191,10 @@ def describe_exception(exc: BaseException) -> dict[str, Any]:
     else:
         out["message"] = str(exc)
     return out
+
+
+def group_outcome(exc: BaseException, tasks: list) -> dict[str, Any]:
+    """What a parent saw when a group of task objects (``cancelled()``/``done()``) failed."""
+    return {"raised": describe_exception(exc),
+            "siblings_cancelled": sum(t.cancelled() for t in tasks),
+            "siblings_still_running": sum(not t.done() for t in tasks)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from ..runtime import Cancelled, Runtime, Unavailable, describe_exception
+from ..runtime import Cancelled, Runtime, Unavailable, group_outcome
 
 
 class AsyncioRuntime(Runtime):
@@ -84,9 +84,7 @@ class AsyncioRuntime(Runtime):
                 tasks = [group.create_task(fn()) for fn in fns]
             return {"raised": None}
         except BaseException as exc:
-            return {"raised": describe_exception(exc),
-                    "siblings_cancelled": sum(t.cancelled() for t in tasks),
-                    "siblings_still_running": sum(not t.done() for t in tasks)}
+            return group_outcome(exc, tasks)
 
     async def gather_errors(self, fns):
         tasks = [self.loop.create_task(fn()) for fn in fns]
@@ -94,9 +92,7 @@ class AsyncioRuntime(Runtime):
             await asyncio.gather(*tasks)
             return {"raised": None}
         except BaseException as exc:
-            return {"raised": describe_exception(exc),
-                    "siblings_cancelled": sum(t.cancelled() for t in tasks),
-                    "siblings_still_running": sum(not t.done() for t in tasks)}
+            return group_outcome(exc, tasks)
 
 
 class UvloopRuntime(AsyncioRuntime):

@@ -17,7 +17,7 @@ from typing import Any
 
 import impls
 
-from ..runtime import EMULATED, UNSUPPORTED, Cancelled, Runtime, Unsupported
+from ..runtime import EMULATED, UNSUPPORTED, Cancelled, Runtime, Unsupported, group_outcome
 
 
 class OursRuntime(Runtime):
@@ -113,10 +113,7 @@ class OursRuntime(Runtime):
                 await t
             return {"raised": None}
         except BaseException as exc:
-            from ..runtime import describe_exception
-            return {"raised": describe_exception(exc),
-                    "siblings_cancelled": sum(t.cancelled() for t in tasks),
-                    "siblings_still_running": sum(not t.done() for t in tasks)}
+            return group_outcome(exc, tasks)
 
 
 class _Event:
