@@ -125,10 +125,14 @@ class BaseLoop:
         """Run ``callback(*args)`` once ``time() >= when``; in deadline order, FIFO among equals."""
         if self._closed:
             self._raise_closed()
-        when = check_time(when, "when")
-        check_callable(callback)
-        timer = TimerHandle(when, callback, args, self)
-        timer._scheduled = True
+        # Fast path for the usual deadline, a finite float: ``x - x`` is 0.0 for every
+        # finite float and NaN for NaN and the infinities. Anything else gets the full
+        # check (ints are converted, bools and strings refused, with the reason).
+        if when.__class__ is not float or when - when != 0.0:
+            when = check_time(when, "when")
+        if not callable(callback):
+            check_callable(callback)
+        timer = TimerHandle(when, callback, args, self, True)
         self._arm(timer)
         if self._tracer is not None:
             self._tracer.event(Event(ARMED, self._clock.time(), timer, when))

@@ -46,9 +46,8 @@ class Handle:
     def cancel(self) -> None:
         """Make sure the callback never runs. Cancelling twice, or after it ran, is harmless."""
         if not self._cancelled:
-            tracer = getattr(self._loop, "_tracer", None)
-            if tracer is not None and self._pending():
-                tracer.event(Event(CANCELLED, self._loop.time(), self))
+            if self._loop._tracer is not None and self._pending():
+                self._loop._tracer.event(Event(CANCELLED, self._loop.time(), self))
             self._cancelled = True       # as asyncio outside debug mode: no repr kept, the
                                          # callback is released and the repr says "cancelled"
             self._callback = None        # release what the callback holds on to
@@ -107,10 +106,15 @@ class TimerHandle(Handle):
 
     __slots__ = ("_when", "_scheduled")
 
-    def __init__(self, when: float, callback: Callable[..., Any], args: tuple, loop: BaseLoop) -> None:
-        super().__init__(callback, args, loop)
+    def __init__(self, when: float, callback: Callable[..., Any], args: tuple, loop: BaseLoop,
+                 scheduled: bool = False) -> None:
+        # Hot path (one per call_at): the slots are set here, not through Handle.__init__.
+        self._callback = callback
+        self._args = args
+        self._loop = loop
+        self._cancelled = False
         self._when = when
-        self._scheduled = False
+        self._scheduled = scheduled
 
     def when(self) -> float:
         """The deadline: the timer never fires before ``loop.time() >= when()``."""
@@ -120,10 +124,18 @@ class TimerHandle(Handle):
         return self._scheduled           # still stored; cancelling a fired timer is no news
 
     def cancel(self) -> None:
-        if not self._cancelled:
-            super().cancel()
-            if self._scheduled:
-                self._loop._timer_cancelled(self)
+        # Hot path (timeouts are armed and cancelled by the thousand): Handle.cancel
+        # written out, with the store's bookkeeping, in one call.
+        if self._cancelled:
+            return
+        loop = self._loop
+        if loop._tracer is not None and self._scheduled:
+            loop._tracer.event(Event(CANCELLED, loop.time(), self))
+        self._cancelled = True
+        self._callback = None
+        self._args = None
+        if self._scheduled:
+            loop._timer_cancelled(self)
 
     def __repr__(self) -> str:
         if self._cancelled:

@@ -26,6 +26,8 @@ from impls.heap_loop import HeapLoop
 class Owner:
     """Stands in for a loop: what a ``TimerHandle`` tells when it is cancelled."""
 
+    _tracer = None                       # nobody watching (as ``BaseLoop``)
+
     def __init__(self, wheel: TimingWheel) -> None:
         self.wheel = wheel
 
