@@ -38,10 +38,15 @@ class HeapLoop(BaseLoop):
     name = "heap"
     capabilities = frozenset({"timers", "tasks", "threadsafe"})
 
-    def __init__(self, *, clock=None) -> None:
+    def __init__(self, *, clock=None, timers: TimerHeap | None = None) -> None:
         super().__init__(clock=clock)
         self._ready: deque[Handle] = deque()
-        self._timers = TimerHeap()
+        #: The timer store: a ``TimerHeap``, or anything with its interface (the wheel loop's).
+        self._timers = timers if timers is not None else TimerHeap()
+        # The _arm and _timer_cancelled hooks are the store's own bound methods, set on
+        # the instance: one Python call less per call_at and per cancel.
+        self._arm = self._timers.push
+        self._timer_cancelled = self._timers.note_cancelled
         self._selector = selectors.DefaultSelector()
         self._wake_recv, self._wake_send = socket.socketpair()
         self._wake_recv.setblocking(False)
@@ -51,12 +56,6 @@ class HeapLoop(BaseLoop):
     # ------------------------------------------------------------ hooks
     def _schedule(self, handle: Handle) -> None:
         self._ready.append(handle)
-
-    def _arm(self, timer: TimerHandle) -> None:
-        self._timers.push(timer)
-
-    def _timer_cancelled(self, timer: TimerHandle) -> None:
-        self._timers.note_cancelled()
 
     def _post_threadsafe(self, handle: Handle) -> None:
         self._threadsafe.append(handle)

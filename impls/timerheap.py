@@ -62,8 +62,11 @@ class TimerHeap:
             timer._scheduled = False
             append(timer)
 
-    def note_cancelled(self) -> None:
-        """A timer still in the heap was cancelled: count it, compact if they dominate."""
+    def note_cancelled(self, timer: TimerHandle | None = None) -> None:
+        """A timer still in the heap was cancelled: count it, compact if they dominate.
+
+        Takes the timer (unused) so that it can serve as a loop's ``_timer_cancelled`` hook.
+        """
         self.cancelled += 1
         if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > len(self.entries):
             self.entries = [e for e in self.entries if not e[2]._cancelled]

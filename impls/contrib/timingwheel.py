@@ -514,8 +514,11 @@ class TimingWheel:
             self.cancelled -= dropped
 
     # -------------------------------------------------------- cancellation
-    def note_cancelled(self) -> None:
-        """A stored timer was cancelled: count it, compact if cancelled timers dominate."""
+    def note_cancelled(self, timer: TimerHandle | None = None) -> None:
+        """A stored timer was cancelled: count it, compact if cancelled timers dominate.
+
+        Takes the timer (unused) so that it can serve as a loop's ``_timer_cancelled`` hook.
+        """
         self.cancelled += 1
         if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > self.entries:
             self._compact()

@@ -49,5 +49,4 @@ class WheelLoop(HeapLoop):
     def __init__(self, *, clock: Clock | None = None, tick: float = 0.001) -> None:
         clock = clock if clock is not None else MonotonicClock()
         wheel = TimingWheel(tick, start=clock.time())     # a bad tick fails before sockets open
-        super().__init__(clock=clock)
-        self._timers = wheel
+        super().__init__(clock=clock, timers=wheel)
