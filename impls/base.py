@@ -45,6 +45,7 @@ import inspect
 import logging
 import math
 import threading
+from types import CoroutineType
 from typing import Any, Awaitable, Callable, ClassVar
 
 from .clock import Clock, MonotonicClock
@@ -221,7 +222,8 @@ class BaseLoop:
         if self._closed:
             _close_quietly(coro)
             self._raise_closed()
-        self._check_task_target(coro)
+        if coro.__class__ is not CoroutineType:          # the usual case costs one comparison
+            self._check_task_target(coro)
         return self._make_task(coro)
 
     def _make_task(self, coro: Any) -> Task:

@@ -29,8 +29,8 @@ import types
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from .errors import CancelledError, InvalidStateError
-from .handles import callback_name
-from .trace import FINISHED, SLEEP, STEP, SUSPEND, Event
+from .handles import Handle, callback_name
+from .trace import FINISHED, SCHEDULED, SLEEP, STEP, SUSPEND, Event
 
 if TYPE_CHECKING:
     from .base import BaseLoop
@@ -52,7 +52,9 @@ class Future:
         self._state = _PENDING
         self._result: Any = None
         self._exception: BaseException | None = None
-        self._callbacks: list[Callable[[Future], Any]] = []
+        # Done callbacks; None until the first one (most tasks are never awaited by
+        # another task, so most never need the list).
+        self._callbacks: list[Callable[[Future], Any]] | None = None
 
     # -- inspecting --------------------------------------------------------------
     def done(self) -> bool:
@@ -109,11 +111,15 @@ class Future:
             raise TypeError(f"done callback must be callable, got {fn!r}")
         if self._state != _PENDING:
             self._loop.call_soon(fn, self)
+        elif self._callbacks is None:
+            self._callbacks = [fn]
         else:
             self._callbacks.append(fn)
 
     def remove_done_callback(self, fn: Callable[[Future], Any]) -> int:
         """Remove every registration of ``fn``; return how many were removed."""
+        if not self._callbacks:
+            return 0
         kept = [cb for cb in self._callbacks if cb != fn]
         removed = len(self._callbacks) - len(kept)
         self._callbacks[:] = kept
@@ -123,9 +129,11 @@ class Future:
         tracer = self._loop._tracer
         if tracer is not None and isinstance(self, Task):
             tracer.event(Event(FINISHED, self._loop.time(), self, self._state.lower()))
-        callbacks, self._callbacks = self._callbacks, []
-        for fn in callbacks:
-            self._loop.call_soon(fn, self)
+        callbacks, self._callbacks = self._callbacks, None
+        if callbacks:
+            call_soon = self._loop.call_soon
+            for fn in callbacks:
+                call_soon(fn, self)
 
     def __await__(self) -> Generator[Future, None, Any]:
         if self._state == _PENDING:
@@ -144,11 +152,21 @@ class Task(Future):
     __slots__ = ("_coro", "_waiting_on", "_must_cancel", "__weakref__")
 
     def __init__(self, coro: Any, loop: BaseLoop) -> None:
-        super().__init__(loop)
+        # Hot path (one per spawn): Future.__init__ written out, and the first step
+        # scheduled with the loop's _schedule hook: call_soon's checks (closed loop,
+        # callable) are already answered, create_task made them.
+        self._loop = loop
+        self._state = _PENDING
+        self._result = None
+        self._exception = None
+        self._callbacks = None
         self._coro = coro
         self._waiting_on: Future | None = None
         self._must_cancel = False
-        loop.call_soon(self._step)
+        handle = Handle(self._step, (), loop)
+        loop._schedule(handle)
+        if loop._tracer is not None:
+            loop._tracer.event(Event(SCHEDULED, loop.time(), handle))
 
     def get_coro(self) -> Any:
         return self._coro
@@ -168,7 +186,7 @@ class Task(Future):
         return True
 
     def _step(self, exc: BaseException | None = None) -> None:
-        if self.done():                    # e.g. a stale wakeup after completion
+        if self._state is not _PENDING:    # e.g. a stale wakeup after completion
             return
         if self._loop._tracer is not None:
             self._loop._tracer.event(Event(STEP, self._loop.time(), self, exc))
@@ -184,8 +202,11 @@ class Task(Future):
             if self._must_cancel:          # cancelled while finishing: asyncio marks it cancelled
                 self._must_cancel = False
                 super().cancel()
-            else:
-                self.set_result(stop.value)
+            else:                          # set_result, written out (once per task)
+                self._result = stop.value
+                self._state = _FINISHED
+                if self._callbacks is not None or self._loop._tracer is not None:
+                    self._schedule_callbacks()
         except CancelledError:
             super().cancel()
         except (KeyboardInterrupt, SystemExit) as error:
@@ -214,6 +235,9 @@ class Task(Future):
             loop.call_soon(self._step, RuntimeError(f"Task got bad yield: {reason}"))
 
     def _wakeup(self, future: Future) -> None:
+        if future._state is _FINISHED and future._exception is None:
+            self._step()                   # the common case: no exception to fetch
+            return
         try:
             future.result()
         except BaseException as exc:
