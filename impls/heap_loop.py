@@ -86,6 +86,12 @@ class HeapLoop(BaseLoop):
                 handle._run()
 
     def _select(self, timeout: float | None) -> bool:
+        if timeout == 0:
+            # A poll (a virtual clock asks before each jump; a real one when the deadline
+            # has passed). The selector watches only the wake-up socket, and a thread
+            # writes to it after appending to _threadsafe, so the deque answers without
+            # a system call; the byte is drained at the next real wait.
+            return bool(self._threadsafe)
         events = self._selector.select(timeout)
         for key, _ in events:
             if key.fileobj is self._wake_recv:
