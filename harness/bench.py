@@ -66,7 +66,8 @@ def bench(quick: bool, out: str | None, console: Console) -> int:
     console.print("[bold]1/3[/] behaviour and latency scenarios on every runtime")
     from .__main__ import progress_callbacks
     with progress_callbacks(console) as (on_start, on_result):
-        path = run_matrix(runtime_registry.names(), select(quick=quick), out_dir,
+        scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 2 measures them
+        path = run_matrix(runtime_registry.names(), scenarios, out_dir,
                           repeat=3 if quick else None, on_start=on_start, on_result=on_result)
     summarize(path, console)
 

@@ -6,7 +6,8 @@ printed, and the rest of the matrix still runs. Each record is appended to
 ``results.jsonl`` the moment its cell finishes; ``resume=True`` skips cells the
 file already has, so an interrupted run continues where it stopped.
 
-Behaviour cells may run two at a time (``jobs``); latency cells always run alone,
+Behaviour cells, and latency cells that time nothing (``parallel=True``: the memory
+count), may run two at a time (``jobs``); the other latency cells always run alone,
 after them, so they measure the loop and not their neighbour.
 """
 
@@ -130,14 +131,14 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
         if on_result:
             on_result(record, finished, total)
 
-    behaviour = [c for c in cells if c[1].kind == BEHAVIOUR]
-    latency = [c for c in cells if c[1].kind != BEHAVIOUR]
-    if jobs > 1 and len(behaviour) > 1:
+    shared = [c for c in cells if c[1].kind == BEHAVIOUR or c[1].parallel]
+    latency = [c for c in cells if c not in shared]
+    if jobs > 1 and len(shared) > 1:
         with ThreadPoolExecutor(max_workers=jobs) as pool:
-            for future in as_completed([pool.submit(one, cell) for cell in behaviour]):
+            for future in as_completed([pool.submit(one, cell) for cell in shared]):
                 record_result(future.result())
     else:
-        for cell in behaviour:
+        for cell in shared:
             record_result(one(cell))
     for cell in latency:
         record_result(one(cell))

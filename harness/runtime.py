@@ -36,6 +36,15 @@ Contract of each operation (what an adapter must provide):
 ``call_soon(cb, *args)`` / ``call_at(when, cb, *args)`` / ``call_later(delay, cb, *args)``
     Plain callbacks, by deadline in ``now()`` terms. ``call_at``/``call_later``
     return an object with ``cancel()``.
+``call_soon_threadsafe(cb, *args)``
+    ``call_soon`` that may be called from *any* thread, including a plain
+    ``threading.Thread`` the runtime knows nothing about, while ``run`` is running.
+    It must not block the caller (fire and forget: it does not wait for ``cb`` to
+    run), and it must wake the loop if the loop is idle, so that ``cb(*args)`` runs
+    soon on the loop's own thread. Calls from one thread run in the order they were
+    made. Returns nothing the interface defines (no ``cancel()``). Optional: a
+    runtime whose loop cannot be woken from another thread, or whose library offers
+    only a blocking call, does not have it.
 ``run_forever(setup)``
     Create a fresh loop, call ``setup()`` (which schedules callbacks with
     ``call_soon``/``call_at``), and run the loop until a callback calls ``stop()``.
@@ -87,10 +96,12 @@ class Runtime(ABC):
     #: Distribution whose version is recorded ("loopbench", "uvloop", ...), None for stdlib.
     distribution: ClassVar[str | None] = None
     #: How each operation maps: op -> NATIVE | EMULATED | UNSUPPORTED. Missing ops are
-    #: native, except these four, which only some runtimes have: an adapter that
-    #: provides one lists it as NATIVE/EMULATED in its own ``support``.
+    #: native, except the optional ones below, which only some runtimes have: an
+    #: adapter that provides one overrides its method (native) or lists it as
+    #: NATIVE/EMULATED/UNSUPPORTED in its own ``support``.
     support: ClassVar[dict[str, str]] = {}
-    OPTIONAL_OPS: ClassVar[tuple[str, ...]] = ("run_forever", "stop", "group_errors", "gather_errors")
+    OPTIONAL_OPS: ClassVar[tuple[str, ...]] = ("run_forever", "stop", "group_errors", "gather_errors",
+                                               "call_soon_threadsafe")
 
     # ----------------------------------------------------------- lifecycle
     @abstractmethod
@@ -123,6 +134,9 @@ class Runtime(ABC):
 
     def call_later(self, delay: float, cb: Callable[..., Any], *args: Any) -> Any:
         return self.call_at(self.now() + delay, cb, *args)
+
+    def call_soon_threadsafe(self, cb: Callable[..., Any], *args: Any) -> Any:
+        raise Unsupported(f"{self.name} cannot be handed a callback from another thread")
 
     def run_forever(self, setup: Callable[[], Any]) -> None:
         raise Unsupported(f"{self.name} has no run_forever/stop callback loop")

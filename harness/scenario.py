@@ -50,6 +50,8 @@ class Scenario:
     crash_is_outcome: bool = False  #: an exception escaping the loop is an outcome, not an error
     explain: str = ""               #: why runtimes may differ here (for the report)
     measures: tuple[str, ...] | None = None  #: latency: the ops being timed (default: needs)
+    parallel: bool = False          #: latency: times nothing (memory), so may run beside other cells
+    in_bench: bool = True           #: False: ``make bench`` leaves it to its micro-suite (same workload)
     doc: str = field(default="", compare=False)
 
     @property
@@ -89,12 +91,20 @@ def scenario(name: str, *, expected: list | None = None, needs: tuple[str, ...] 
 
 
 def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...] | None = None,
-            quick: bool = False, explain: str = "") -> Callable:
-    """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself)."""
+            quick: bool = False, explain: str = "", parallel: bool = False,
+            in_bench: bool = True) -> Callable:
+    """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself).
+
+    ``parallel=True``: the scenario's result does not depend on time (a memory count),
+    so the runner may run it beside other cells, as it runs behaviour cells.
+    ``in_bench=False``: ``make bench`` skips it because its pytest-benchmark suite
+    (``tests/bench``) measures the same workload, with more rounds, in the same run;
+    ``loopbench run`` still has it.
+    """
     def register(fn):
         _add(Scenario(name=name, fn=fn, kind=LATENCY, needs=tuple(needs), repeat=1, quick=quick,
                       explain=explain, measures=tuple(measures) if measures is not None else None,
-                      doc=_doc(fn)))
+                      parallel=parallel, in_bench=in_bench, doc=_doc(fn)))
         return fn
     return register
 

@@ -53,7 +53,17 @@ Emulated (built from anyio's own primitives):
   root task group cancels ``main``, and ``run`` raises the group's
   ExceptionGroup.
 
-Unsupported: ``run_forever``/``stop`` (no callback loop).
+Unsupported: ``run_forever``/``stop`` (no callback loop), and ``call_soon_threadsafe``.
+anyio (4.x) has no public fire-and-forget call into the event loop from a foreign
+thread. ``anyio.from_thread.run_sync(fn, token=anyio.lowlevel.current_token())``
+(4.11+) blocks the caller until ``fn`` has run and returned, and
+``BlockingPortal.start_task_soon`` also waits, inside ``from_thread.run_sync``,
+until the loop thread has spawned the task. A blocking call hands the GIL to the
+loop thread while it waits, so it cannot show what a thread that keeps running
+does to the hand-off; reporting it as this operation would measure something
+else under the same name. The non-blocking path that both use,
+``EventLoopToken.backend_class.run_sync_soon``, is backend API behind a token that
+anyio documents as opaque.
 
 ``run`` runs ``main`` in the body of the root task group and re-raises
 ``main``'s own exception after the group has closed, so that it is not wrapped in an
@@ -94,6 +104,7 @@ class _AnyioRuntime(Runtime):
         "gather_errors": NATIVE if hasattr(anyio, "gather") else UNSUPPORTED,
         "run_forever": UNSUPPORTED,
         "stop": UNSUPPORTED,
+        "call_soon_threadsafe": UNSUPPORTED,   # only blocking calls from a thread; see the module docstring
     }
 
     def __init__(self) -> None:
@@ -170,6 +181,11 @@ class _AnyioRuntime(Runtime):
 
     def call_at(self, when, cb, *args):
         return self._service().call_at(when, cb, args)
+
+    def call_soon_threadsafe(self, cb, *args):
+        raise Unsupported("anyio has no public fire-and-forget call from another thread: "
+                          "from_thread.run_sync and BlockingPortal.start_task_soon block the caller "
+                          "until the event loop thread has answered")
 
     def _service(self) -> _CallbackService:
         if self._callbacks is None:

@@ -1,4 +1,8 @@
-"""asyncio (the default loop) and uvloop: everything native, through asyncio's API."""
+"""asyncio (the default loop) and uvloop: everything native, through asyncio's API.
+
+``call_soon_threadsafe`` is ``loop.call_soon_threadsafe``: the ready queue plus a
+byte written to the loop's self-pipe (asyncio) or a libuv async handle (uvloop).
+"""
 
 from __future__ import annotations
 
@@ -64,6 +68,9 @@ class AsyncioRuntime(Runtime):
 
     def call_later(self, delay, cb, *args):
         return self.loop.call_later(delay, cb, *args)
+
+    def call_soon_threadsafe(self, cb, *args):
+        return self.loop.call_soon_threadsafe(cb, *args)
 
     def event(self):
         return asyncio.Event()

@@ -8,6 +8,14 @@ The protocol has no Event, Lock or Queue; they are emulated here from the loop's
 futures (``create_future``), the way asyncio builds its own. A loop without
 ``create_future`` cannot express them and reports them unsupported. ``timeout``
 needs "the current task", which the protocol does not expose: unsupported.
+
+``call_soon_threadsafe`` is the loop's own, and native, on a loop that declares the
+``"threadsafe"`` capability (``impls.protocol.CAPABILITIES``): it can be woken by
+another thread while it waits. Every loop has the method, but on one without the
+capability (the slides' list loop) a callback posted to an idle loop waits until
+something else wakes it (its next timer, or never), so there it is unsupported,
+not measured as a hang. The support table therefore differs per loop: ``support``
+is computed per runtime, from the capabilities the loop declares.
 """
 
 from __future__ import annotations
@@ -17,20 +25,38 @@ from typing import Any
 
 import impls
 
-from ..runtime import EMULATED, UNSUPPORTED, Cancelled, Runtime, Unsupported, group_outcome
+from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Cancelled, Runtime, Unsupported, group_outcome
 
 
 class OursRuntime(Runtime):
     family = "loopbench"
     distribution = "loopbench"
-    support = {"event": EMULATED, "lock": EMULATED, "queue": EMULATED,
-               "timeout": UNSUPPORTED, "group_errors": UNSUPPORTED, "gather_errors": EMULATED}
+    #: The part of the support table that is the same for every loop (see ``support``).
+    COMMON_SUPPORT = {"event": EMULATED, "lock": EMULATED, "queue": EMULATED,
+                      "timeout": UNSUPPORTED, "group_errors": UNSUPPORTED, "gather_errors": EMULATED}
 
     def __init__(self, impl: str, clock_factory=None) -> None:
         self.name = impl
         self.impl = impl
         self._clock_factory = clock_factory
+        self._capabilities: frozenset[str] | None = None
         self.loop: Any = None
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """What the loop declares (``impls.protocol.CAPABILITIES``), read once from a throwaway loop."""
+        if self._capabilities is None:
+            loop = self._new_loop()
+            try:
+                self._capabilities = frozenset(getattr(loop, "capabilities", ()))
+            finally:
+                loop.close()
+        return self._capabilities
+
+    @property
+    def support(self) -> dict[str, str]:  # per runtime, where Runtime has one table per class
+        threadsafe = NATIVE if "threadsafe" in self.capabilities else UNSUPPORTED
+        return {**self.COMMON_SUPPORT, "call_soon_threadsafe": threadsafe}
 
     def _new_loop(self):
         clock = self._clock_factory() if self._clock_factory else None
@@ -85,6 +111,13 @@ class OursRuntime(Runtime):
 
     def call_later(self, delay, cb, *args):
         return self.loop.call_later(delay, cb, *args)
+
+    def call_soon_threadsafe(self, cb, *args):
+        if "threadsafe" not in self.capabilities:
+            raise Unsupported(f"the {self.name} loop does not declare the 'threadsafe' capability: "
+                              "another thread cannot wake it while it waits, so a posted callback "
+                              "would wait until the loop's next timer fires")
+        return self.loop.call_soon_threadsafe(cb, *args)
 
     # -- emulated synchronisation, from futures -------------------------------
     def _future(self):

@@ -7,6 +7,9 @@ Native (trio's own public primitive, used as is):
 * ``sleep``: ``trio.sleep``. Note that ``sleep(-1)`` raises ValueError (research/NOTES.md §2).
 * ``call_soon``: ``TrioToken.run_sync_soon``. See ``TrioRuntime.call_soon`` for why
   this counts as native.
+* ``call_soon_threadsafe``: the same ``TrioToken.run_sync_soon``, which is what it
+  was made for. The token is captured on the trio thread when the run starts
+  (``current_trio_token()`` only answers there); any thread may then use it.
 * ``event``, ``lock``: ``trio.Event``, ``trio.Lock``.
 * ``queue``: a memory channel pair (``trio.open_memory_channel``), wrapped as
   ``put``/``get``. For trio a size of 0 means a rendezvous channel; here it means
@@ -161,6 +164,12 @@ class TrioRuntime(Runtime):
         # belongs to trio, and the benchmark should see it. If the callback raises, trio
         # turns the error into TrioInternalError and cancels everything (this is documented).
         # We keep that: it is a finding the harness reports. Returns None, like trio.
+        self._token.run_sync_soon(cb, *args)
+
+    def call_soon_threadsafe(self, cb, *args):
+        # trio's public way in from a foreign thread: the token taken in _root, on the trio
+        # thread. run_sync_soon appends to the entry queue under a lock and writes to the
+        # wakeup socket, so an idle run wakes. Raises trio.RunFinishedError after the run.
         self._token.run_sync_soon(cb, *args)
 
     def call_at(self, when, cb, *args):

@@ -28,7 +28,7 @@ from harness.worker import run_once
 #: Every operation a scenario may declare in ``needs`` (see harness/runtime.py).
 KNOWN_OPS = frozenset({
     "call_soon", "call_at", "call_later", "spawn", "join", "cancel", "sleep", "event", "lock",
-    "queue", "timeout", "group_errors", "gather_errors", "run_forever", "stop",
+    "queue", "timeout", "group_errors", "gather_errors", "run_forever", "stop", "call_soon_threadsafe",
 })
 #: Behaviour scenarios live in these groups; latency scenarios in others ("latency", ...).
 BEHAVIOUR_GROUPS = ("timers", "callbacks", "coroutines")
@@ -174,3 +174,27 @@ def test_expected_scenarios_pass_on_the_reference_loop(name):
     if any(rt.how(op) == UNSUPPORTED for op in scn.needs):
         pytest.skip(f"heap lacks an operation {name} needs")
     assert run_scenario(rt, scn) == scn.expected
+
+
+# ------------------------------------------------------------------ memory at growing N
+def test_memory_scenario_reports_the_largest_n_measured_and_every_n(monkeypatch):
+    from harness.scenarios import latency as latency_module
+
+    monkeypatch.setattr(latency_module, "MEMORY_SIZES", [100, 1_000])
+    metrics: dict = {}
+    latency_module.memory_per_sleeping_task(runtimes.create("heap"), metrics)
+    assert metrics["n"] == 1_000 and sorted(metrics["by_n"]) == [100, 1_000]
+    assert metrics["bytes_per_task"] == metrics["by_n"][1_000]
+    assert metrics["skipped"] == [] and "note" not in metrics
+
+
+def test_memory_scenario_skips_a_size_predicted_over_its_budget_and_says_so(monkeypatch):
+    from harness.scenarios import latency as latency_module
+
+    monkeypatch.setattr(latency_module, "MEMORY_SIZES", [100, 1_000])
+    monkeypatch.setattr(latency_module, "MEMORY_STEP_BUDGET_S", 0.0)
+    metrics: dict = {}
+    latency_module.memory_per_sleeping_task(runtimes.create("heap"), metrics)
+    assert metrics["n"] == 100 and list(metrics["by_n"]) == [100]
+    assert metrics["bytes_per_task"] == metrics["by_n"][100]
+    assert metrics["skipped"] == [1_000] and "N=1000" in metrics["note"]
