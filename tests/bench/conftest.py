@@ -1,10 +1,27 @@
 """pytest-benchmark micro-benchmarks: every harness runtime, side by side.
 
-Each test is parametrized over ``harness.runtimes.names()`` (our loops from
+Each runtime test is parametrized over ``harness.runtimes.names()`` (our loops from
 ``impls.names()``, then asyncio, uvloop, trio, curio, anyio-asyncio, anyio-trio), with
 the runtime's name as the parameter id, and sets ``benchmark.group`` to the measure,
 so every table pytest-benchmark prints (and every group in its JSON) compares the
 runtimes on one workload: rows read ``test_...[heap]``, ``test_...[trio]``, ...
+
+Two new kinds of row do not go through a runtime (no ``rt``/``measure``); they call
+``benchmark.pedantic`` directly, with the ``collect`` fixture below (the same gc
+discipline), and a floor's ``extra_info["family"]`` is "floor" (a runtime's is
+"loopbench" or "peer"):
+
+* **Floors**, the least work the measure can take in plain Python, measured in the
+  same run so a loop's cost reads as a multiple of them: "floor: deque popleft + call
+  (K=...)" (``test_bench_floor.py``: K no-argument callables popped from a deque and
+  called, ``runtime="floor"``; the per-callback floor of "call_soon chain", same K),
+  and the ``heapq-floor`` row of the virtual-clock group below.
+* **Our loops only**: "timers on the virtual clock (N=...)" (``test_bench_million.py``:
+  N timers (1M; quick: 100k) at random deadlines, fired on a ``VirtualClock``), whose
+  rows are the heap loop (the target's; the file's ``LOOPS``) and ``heapq-floor`` (a
+  bare ``heapq`` push/pop of the same tuples). The peers take no virtual clock, so they are not rows of it at all
+  (absent, not skipped); loops predicted (by an untimed calibration at small sizes)
+  to need more than a per-round budget at N are skipped with "too slow: ...".
 
 How to run. They are never part of ``make test`` / ``pytest -q tests``:
 ``pyproject.toml`` has ``--ignore=tests/bench`` in ``addopts``. Name the directory
@@ -25,17 +42,23 @@ pytest-benchmark switches that combine with it (pytest-benchmark 5.x):
 * ``--benchmark-columns=median,min,max,rounds``, ``--benchmark-sort=name``: table layout.
 
 Sizes come from ``LOOPBENCH_PROFILE`` (``harness.profile.pick``): ``quick`` (the whole
-suite over all ten runtimes in well under 25 s on 2 cores: a smoke run) or ``default``
-(about 1.5 minutes). Sizes are in the group names, except "arm+cancel churn", whose
-M is only in ``extra_info["ops_per_round"]`` (and ``profile`` says which profile):
-compare numbers from one profile only.
+suite over all eleven runtimes in about 30 s on 2 cores: a smoke run) or ``default``
+(about 2.5 minutes, 45 s of them the 1M-timer virtual-clock group). Sizes are in
+the group names, except "arm+cancel churn", whose M is only in
+``extra_info["ops_per_round"]`` (and ``profile`` says which profile): compare numbers
+from one profile only.
 
 What one measurement is: ONE complete ``rt.run(main)`` per round, a fresh loop each
 time (creation and teardown included), ``rounds`` from the profile, after one warmup
 round, with ``gc.collect()`` + ``gc.freeze()`` before each round (untimed) so one
 round's garbage is not collected on the next round's clock, nor pytest's heap
 scanned on anyone's. Every runtime gets exactly the same
-workload; only the number of rounds differs between groups, never between runtimes.
+workload; only the number of rounds differs between groups, never between runtimes
+(spawn+join and the 100k/1M timer groups use fewer, and no warmup round; the floor
+more). The
+virtual-clock group's round is its whole workload on a fresh loop, without
+``rt.run`` (arming outside the loop, then ``run_forever`` until a stop timer), and
+has no warmup round: its calibration has just run the same code.
 
 What the JSON holds, per benchmark, in ``extra_info``:
 
@@ -103,6 +126,18 @@ def _collect() -> None:
     gc.freeze()
 
 
+@pytest.fixture
+def collect():
+    """``_collect`` itself, for rows that are not a runtime (the floors).
+
+    They call ``benchmark.pedantic`` directly, with ``_collect`` as (or inside) its
+    ``setup``: the same gc discipline as ``measure``. Like ``_measure``, this unfreezes
+    first, so earlier tests' leftovers are collected by the first round's ``_collect``.
+    """
+    gc.unfreeze()
+    return _collect
+
+
 @pytest.fixture(scope="session", autouse=True)
 def _unfreeze_at_end():
     yield
@@ -125,7 +160,7 @@ def measure(benchmark, rt: Runtime):
 
 def _measure(benchmark, rt: Runtime, *, group: str, uses: tuple[str, ...], ops: int,
              unit: str, run: Callable[[], Any], expect: Any, rounds: int | None = None,
-             timed: tuple[str, ...] | None = None) -> None:
+             timed: tuple[str, ...] | None = None, warmup: int = 1) -> None:
     """Benchmark ``run`` (one complete ``rt.run(main)``) in ``group``; check its result.
 
     ``uses``: the runtime operations the workload calls; an unsupported one skips the
@@ -134,7 +169,10 @@ def _measure(benchmark, rt: Runtime, *, group: str, uses: tuple[str, ...], ops: 
     "done" does not mark a call_soon timing as emulated). ``ops``/``unit``:
     operations per round, for rates. ``expect``: what every round must return (so a
     loop that silently drops work cannot post a fast number). ``rounds``: default
-    ``ROUNDS``; a group may use fewer, for every runtime alike.
+    ``ROUNDS``; a group may use fewer, for every runtime alike. ``warmup``: rounds run
+    untimed first (1); a group whose round is long (tens of thousands of operations,
+    seconds on the slow runtimes) may use 0, for every runtime alike: such a round
+    warms itself up, and the bench must fit its 5 minutes.
     """
     emulated = []
     for op in uses:
@@ -157,6 +195,7 @@ def _measure(benchmark, rt: Runtime, *, group: str, uses: tuple[str, ...], ops: 
 
     gc.unfreeze()            # the first _collect then sees (and frees) earlier tests' leftovers
     try:
-        benchmark.pedantic(one_round, setup=_collect, rounds=rounds or ROUNDS, warmup_rounds=1, iterations=1)
+        benchmark.pedantic(one_round, setup=_collect, rounds=rounds or ROUNDS, warmup_rounds=warmup,
+                           iterations=1)
     except Unsupported as exc:   # an adapter refusing at run time: same honest outcome
         pytest.skip(f"unsupported: {rt.name}: {exc}")
