@@ -135,6 +135,15 @@ def benchmark_runtime(bench: dict) -> str | None:
     return extra.get("runtime") or params.get("runtime") or bench.get("param")
 
 
+def is_floor(bench: dict) -> bool:
+    """A floor row (plain Python doing the least work a measure can take), not a runtime.
+
+    Floors are read by ``targets.py`` (the distance to the floor); they are neither a
+    column of the summary nor a runtime of the run.
+    """
+    return (bench.get("extra_info") or {}).get("family") == "floor"
+
+
 def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
     """One row per pytest-benchmark group: median seconds per round, spread = IQR / median."""
     if not benchmark:
@@ -143,7 +152,7 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
     for bench in benchmark.get("benchmarks", []):
         group = bench.get("group") or bench.get("name", "?").split("[")[0]
         rt = benchmark_runtime(bench)
-        if rt is None:
+        if rt is None or is_floor(bench):
             continue
         stats = bench.get("stats", {})
         median = stats.get("median")
@@ -280,7 +289,7 @@ def load_run(directory: Path) -> RunData:
     if benchmark:
         for bench in benchmark.get("benchmarks", []):
             rt = benchmark_runtime(bench)
-            if rt and rt not in runtimes:
+            if rt and rt not in runtimes and not is_floor(bench):
                 runtimes.append(rt)
     return RunData(directory, records, cells, runtimes, environment, benchmark)
 

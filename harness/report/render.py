@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import plots
+from . import plots, targets
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
                     fmt, harness_rows, lateness_samples, load_run, scaling_curves, status_counts)
 
@@ -53,6 +53,8 @@ def build_context(run_dir: Path) -> dict:
         "differences": [b for b in behaviour if not b.agree],
         "counts": status_counts(data.cells, runtimes), "statuses": STATUS_ORDER,
         "scaling": scaling_curves(data.cells, runtimes), "scaling_units": SCALING_UNITS,
+        "targets": [targets.describe(v) for v in targets.evaluate(data.benchmark, data.cells)],
+        "floor": targets.floor_multiples(data.benchmark),
         "environment": data.environment, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "run_name": Path(run_dir).resolve().name, "reference": REFERENCE,
         "trace_text": _trace_text, "fmt": fmt, "problems": [r for r in data.cells.values()
