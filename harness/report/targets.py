@@ -79,12 +79,12 @@ TARGETS: tuple[Target, ...] = (
     Target("spawn + join of 20k trivial tasks", "heap", "trio", "speed", 2.0, group="spawn+join"),
     Target("timer arm + cancel churn", "heap", "asyncio", "speed", 2.0, group="arm+cancel churn"),
     Target("timer arm + cancel churn", "wheel", "asyncio", "speed", 3.0, group="arm+cancel churn",
-           why="The wheel shares everything but the timer store with the heap loop (call_at's checks, "
-               "the TimerHandle, cancel), and that shared part alone is about 2x asyncio's cost per "
-               "pair. Its store is slower than the heap's: the O(1) slot arithmetic of push runs in "
-               "bytecode (~450 ns at level 3 for an hour-away deadline) where heapq's O(log n) push "
-               "runs in C (~150 ns). Loop level, 50k pairs, virtual clock: heap 830 ns, wheel 1120 ns, "
-               "asyncio 2760 ns per pair. 3x would need the wheel faster than the heap by 1.5x."),
+           why="The wheel shares call_at's checks, the TimerHandle and cancel() with the heap loop; "
+               "only the timer store differs, and the wheel's O(1) push (tick, level, slot, bitmap, "
+               "per-slot minimum) runs more bytecode than heapq's O(log n) push, which is C. Loop "
+               "level, 50k pairs an hour ahead, virtual clock, three runs: heap 850-1470 ns, wheel "
+               "1120-1330 ns, asyncio 2290-3550 ns per pair. The wheel is at best even with the heap; "
+               "3x asyncio would need it 1.5x faster than the heap."),
     Target("schedule + fire timers at random deadlines, virtual clock", "heap", "heapq-floor", "within", 0.5,
            group="timers on the virtual clock",
            why="Every deadline is distinct, so each timer costs one loop iteration: the idle check, "
@@ -97,7 +97,22 @@ TARGETS: tuple[Target, ...] = (
     Target("timer lateness, 1 ms sleeps: never early (min)", "heap", "", "never_early", 0.0,
            scenario="latency.sleep_lateness", path=("perf_counter_us", "min"), unit="µs"),
     Target("call_soon_threadsafe from another thread to run, p50", "thread", "asyncio", "report", None,
-           scenario="latency.threadsafe", path=("latency_us", "p50"), unit="µs"),
+           scenario="latency.threadsafe", path=("latency_us", "p50"), unit="µs",
+           note="The poster blocks after each post, so the GIL passes to the woken loop at once: this is "
+                "the wake-up itself (thread loop: a put on the SimpleQueue its thread blocks on; "
+                "asyncio: a byte on its self-pipe, seen by the selector)."),
+    Target("the same while the poster keeps running Python, 5 ms switch interval, p50", "thread", "asyncio",
+           "report", None, scenario="latency.threadsafe_busy_poster", path=("latency_us", "p50"), unit="µs",
+           note="The GIL's switch interval: a loop thread woken while the poster runs bytecode gets the "
+                "GIL only after asking for it and waiting sys.getswitchinterval() (5 ms by default), so "
+                "p50 follows the interval. The thread loop's post (SimpleQueue.put) never releases the "
+                "GIL, so it always waits; asyncio's post is a socket send(), a system call that drops "
+                "the GIL, so its woken loop may take it first and run the callback before the post "
+                "returns: a race, won or lost from run to run (ran_during_post in the results)."),
+    Target("the same at a 0.5 ms switch interval, p50", "thread", "asyncio", "report", None,
+           scenario="latency.threadsafe_busy_poster", path=("short_interval", "latency_us", "p50"), unit="µs",
+           note="sys.setswitchinterval(0.0005): the thread loop's wait shrinks with the interval (to "
+                "about 0.6 ms); the socket-based loops mostly win the race at this interval."),
 )
 
 

@@ -23,15 +23,18 @@ Two costs are in each number:
   while the poster keeps running Python code, at the current switch interval and at
   ``SHORT_SWITCH_INTERVAL``.
 
-Which loops pay the switch interval depends on the *post* itself. Where waking the
-loop is a ``send()`` on a socket (asyncio's self-pipe, heap, trampoline, wheel,
-trio's wakeup socket, curio's loopback socket), the poster releases the GIL for
-that system call; the loop's thread, woken by the very same call, usually takes
-the GIL first and runs the callback before ``call_soon_threadsafe`` has even
-returned to the poster (counted in ``ran_during_post``), so the busy poster costs
-it nothing. Where the post never releases the GIL (the thread loop's
-``SimpleQueue.put``, uvloop's ``uv_async_send`` from C), the woken thread waits for
-the poster to be asked to drop it: about one switch interval.
+Which loops *can* avoid the switch interval depends on the *post* itself. Where
+waking the loop is a ``send()`` on a socket (asyncio's self-pipe, heap, trampoline,
+wheel, trio's wakeup socket, curio's loopback socket), the poster releases the GIL
+for that system call, and the loop's thread, woken by the very same call, may take
+it first and run the callback before ``call_soon_threadsafe`` has returned to the
+poster (counted in ``ran_during_post``). Whether it wins is a race, and it varies
+from run to run and with the machine's load: in one run the socket loops won 59 of
+60 times at 5 ms; in a full ``make bench`` run they lost every time and paid the
+5 ms like the rest, while at 0.5 ms they won ~58 of 60. Where the post never
+releases the GIL (the thread loop's ``SimpleQueue.put``, uvloop's ``uv_async_send``
+from C), there is no race: the woken thread always waits for the poster to be asked
+to drop the GIL, about one switch interval.
 
 All units in the metrics are microseconds unless a name says otherwise.
 """
@@ -137,11 +140,12 @@ def threadsafe(rt, metrics):
          explain="The same hand-off while the posting thread keeps running Python code, at the default "
                  "GIL switch interval (5 ms) and at 0.5 ms (sys.setswitchinterval). CPython takes the GIL "
                  "from a thread that never blocks only after the waiter has waited one switch interval, "
-                 "so a woken loop thread can wait that long: it does where the post never releases the "
-                 "GIL (the thread loop's queue put, uvloop's uv_async_send), and p50 follows the "
-                 "interval. Where the post is a socket send() (asyncio, heap, trio, curio), the poster "
-                 "releases the GIL for that syscall and the woken loop usually runs the callback before "
-                 "the post returns (ran_during_post), so the interval hardly shows.")
+                 "so a woken loop thread can wait that long: it always does where the post never "
+                 "releases the GIL (the thread loop's queue put, uvloop's uv_async_send), and p50 follows "
+                 "the interval. Where the post is a socket send() (asyncio, heap, trio, curio), the "
+                 "poster releases the GIL for that syscall and the woken loop may take it first and run "
+                 "the callback before the post returns (ran_during_post): a race, won or lost from run "
+                 "to run.")
 def threadsafe_busy_poster(rt, metrics):
     """``call_soon_threadsafe`` while the poster keeps running bytecode: at two GIL switch intervals."""
     def measured() -> dict:
