@@ -43,8 +43,10 @@ class HeapLoop(BaseLoop):
         self._ready: deque[Handle] = deque()
         #: The timer store: a ``TimerHeap``, or anything with its interface (the wheel loop's).
         self._timers = timers if timers is not None else TimerHeap()
-        # The _arm and _timer_cancelled hooks are the store's own bound methods, set on
-        # the instance: one Python call less per call_at and per cancel.
+        # The hooks are the structures' own bound methods, set on the instance: one
+        # Python call less per call_soon (_schedule), call_at (_arm) and cancel.
+        # (So self._ready and self._timers are never replaced, only cleared.)
+        self._schedule = self._ready.append
         self._arm = self._timers.push
         self._timer_cancelled = self._timers.note_cancelled
         self._selector = selectors.DefaultSelector()
@@ -54,9 +56,6 @@ class HeapLoop(BaseLoop):
         self._selector.register(self._wake_recv, selectors.EVENT_READ)
 
     # ------------------------------------------------------------ hooks
-    def _schedule(self, handle: Handle) -> None:
-        self._ready.append(handle)
-
     def _post_threadsafe(self, handle: Handle) -> None:
         self._threadsafe.append(handle)
         try:
