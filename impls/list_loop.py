@@ -86,18 +86,15 @@ class TimerEventLoop(CallbackEventLoop):
         now = self.time()
         if self._tracer is not None:
             self._tracer.event(Event(SCAN, now, None, len(self.timers)))
-        due: list[TimerHandle] = []
-        new_timers: list[TimerHandle] = []
-        for timer in self.timers:
-            if timer._cancelled:
-                continue                                  # the scan is also our garbage collector
-            if timer._when <= now:
-                timer._scheduled = False
-                due.append(timer)
-            else:
-                new_timers.append(timer)
-        self.timers = new_timers
-        self._cancelled_timers = 0
+        # The scan: every timer, every iteration. (Written as list comprehensions, which
+        # run the same O(n) loop about twice as fast as a for loop with appends.)
+        timers = self.timers
+        due = [timer for timer in timers if timer._when <= now and not timer._cancelled]
+        if due or self._cancelled_timers:                 # the scan is also our garbage collector
+            self.timers = [timer for timer in timers if timer._when > now and not timer._cancelled]
+            self._cancelled_timers = 0
+        for timer in due:
+            timer._scheduled = False
         due.sort(key=TimerHandle.when)                    # stable: FIFO among equal deadlines
         if self._tracer is not None:
             self._trace_batch(DUE, due)
