@@ -118,7 +118,7 @@ class ListLoop(TimerEventLoop):
     def _run_once(self) -> None:
         threadsafe = self._threadsafe
         if not self.callbacks and not threadsafe and not self._stopping:
-            deadline = min((t._when for t in self.timers if not t._cancelled), default=None)
+            deadline = min([t._when for t in self.timers if not t._cancelled], default=None)
             self._clock.wait_until(deadline, self._sleep, self._tracer)
         while threadsafe:
             self.callbacks.append(threadsafe.popleft())
