@@ -21,7 +21,8 @@ test: $(STAMP)
 	$(PY) -m pytest -q
 
 # Measure every runtime and write reports/<UTC timestamp>/ (reports/latest points at it).
-# QUICK=1: the quick scenarios at small sizes, about a minute (CI's smoke test).
+# QUICK=1: the quick scenarios at small sizes, under a minute (CI's smoke test; its
+# latency cells share the two cores, so its numbers only show the pipeline works).
 bench: $(STAMP)
 	$(PY) -m harness bench $(if $(QUICK),--quick)
 

@@ -1,7 +1,10 @@
 """``make bench``: measure every runtime, then write the report.
 
 1. the harness matrix: every behaviour and latency scenario on every runtime, each
-   cell in its own subprocess (``harness.runner``), into ``results.jsonl``;
+   cell in its own subprocess (``harness.runner``), into ``results.jsonl``; except
+   the latency scenarios marked ``in_bench=False``, whose workloads step 2 measures.
+   The quick profile (``--quick``) is a smoke run that must finish within a minute:
+   its latency cells run two at a time like the behaviour cells;
 2. the pytest-benchmark micro-benchmarks (``tests/bench``), into ``benchmark.json``;
 3. the report (``harness.report``): report.md, report.html, PNG plots;
 4. ``reports/latest`` pointed at the new directory.
@@ -68,7 +71,8 @@ def bench(quick: bool, out: str | None, console: Console) -> int:
     with progress_callbacks(console) as (on_start, on_result):
         scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 2 measures them
         path = run_matrix(runtime_registry.names(), scenarios, out_dir,
-                          repeat=3 if quick else None, on_start=on_start, on_result=on_result)
+                          repeat=3 if quick else None, timed_alone=not quick,
+                          on_start=on_start, on_result=on_result)
     summarize(path, console)
 
     console.print("[bold]2/3[/] pytest-benchmark micro-benchmarks")

@@ -99,10 +99,15 @@ def plan(runtimes: Iterable[str], scenarios: Iterable[Scenario]) -> list[tuple[s
 
 def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *, repeat: int | None = None,
                resume: bool = False, timeout: float | None = None, jobs: int = 2,
+               timed_alone: bool = True,
                on_result: Callable[[dict, int, int], None] | None = None,
                on_start: Callable[[str, Scenario], None] | None = None,
                cell_runner: Callable[..., dict] = run_in_subprocess) -> Path:
-    """Run every cell not already in ``out_dir/results.jsonl`` (with ``resume``); return that path."""
+    """Run every cell not already in ``out_dir/results.jsonl`` (with ``resume``); return that path.
+
+    ``timed_alone=False`` lets the latency cells share the ``jobs`` too: for a smoke
+    run (``make bench QUICK=1``), whose numbers only show that the pipeline works.
+    """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "results.jsonl"
@@ -131,7 +136,7 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
         if on_result:
             on_result(record, finished, total)
 
-    shared = [c for c in cells if c[1].kind == BEHAVIOUR or c[1].parallel]
+    shared = [c for c in cells if c[1].kind == BEHAVIOUR or c[1].parallel or not timed_alone]
     latency = [c for c in cells if c not in shared]
     if jobs > 1 and len(shared) > 1:
         with ThreadPoolExecutor(max_workers=jobs) as pool:

@@ -377,7 +377,7 @@ def scaling_spawn(rt, metrics):
 
 #: Tasks asleep at once: the issue states its target at 100k. The larger size runs only
 #: if the smaller one's time predicts that it fits MEMORY_STEP_BUDGET_S, as in a scaling curve.
-MEMORY_SIZES = pick(default=[10_000, 100_000], quick=[2_000, 10_000])
+MEMORY_SIZES = pick(default=[10_000, 100_000], quick=[1_000, 4_000])
 #: A memory step is one run of N tasks under tracemalloc, which slows every allocation:
 #: at 100k, heap and asyncio take 5-6 s on the 2-core VM, so STEP_BUDGET_S would skip the
 #: very size the target names. This budget is about twice that, and still well under
@@ -388,7 +388,7 @@ MEMORY_STEP_BUDGET_S = 12.0
 @latency("memory.sleeping_task", needs=("spawn", "join", "cancel", "sleep"), quick=True, parallel=True,
          explain="Memory held by one task blocked in sleep (tracemalloc, Python allocations only: "
                  "uvloop's C allocations are not seen), with 10k and then 100k tasks asleep at once "
-                 "(quick profile: 2k, 10k); bytes_per_task is at the largest N measured, by_n has "
+                 "(quick profile: 1k, 4k); bytes_per_task is at the largest N measured, by_n has "
                  "both. The larger N is skipped where the smaller one's time predicts it would not "
                  "fit the step budget: trio and curio (whose spawn is O(n) per task) on a slow machine.")
 def memory_per_sleeping_task(rt, metrics):
