@@ -43,7 +43,7 @@ pytest-benchmark switches that combine with it (pytest-benchmark 5.x):
 
 Sizes come from ``LOOPBENCH_PROFILE`` (``harness.profile.pick``): ``quick`` (the whole
 suite over all eleven runtimes in about 30 s on 2 cores: a smoke run) or ``default``
-(about 2.5 minutes, 45 s of them the 1M-timer virtual-clock group). Sizes are in
+(about 1.5-2 minutes, ~35 s of them the 1M-timer virtual-clock group). Sizes are in
 the group names, except "arm+cancel churn", whose M is only in
 ``extra_info["ops_per_round"]`` (and ``profile`` says which profile): compare numbers
 from one profile only.

@@ -53,7 +53,8 @@ N is predicted; above ``BUDGET`` seconds the row is skipped with the prediction,
 exponent and the sizes in the reason. The calibration runs are checked too (each
 fired exactly n). Never a faked number: a skipped loop is absent from the group's JSON.
 
-Rounds: ``ROUNDS_1M`` (3 in the default profile), the same for every row, and no
+Rounds: ``ROUNDS_1M`` (2 in the default profile, where one round of the two rows takes
+~15 s and make bench must fit 5 minutes; 3 in quick), the same for every row, and no
 warmup round: the calibration, just before, has already run the same code (same
 loop, same callbacks) on thousands of timers, and a warmup round at 1M would cost a
 whole extra round (several seconds) per row for nothing. gc as every other row:
@@ -84,7 +85,7 @@ from impls.clock import VirtualClock
 
 N = pick(default=1_000_000, quick=100_000)
 SPAN = 1000.0                                 # deadlines uniform over [0, SPAN) seconds
-ROUNDS_1M = 3                                 # every row, both profiles
+ROUNDS_1M = pick(default=2, quick=3)          # every row alike
 FLOOR = "heapq-floor"
 
 #: The most one round may be predicted to take (seconds) before a loop is skipped as
