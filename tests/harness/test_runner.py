@@ -2,6 +2,7 @@
 
 import json
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -100,3 +101,30 @@ def test_an_unavailable_runtime_is_reported_not_crashed(monkeypatch):
     monkeypatch.setitem(runtimes.PEERS, "test-missing", "nowhere:Nothing")
     record = run_cell("test-missing", "latency.sleep_lateness")
     assert record["status"] == "unsupported" and "unavailable" in record["reason"]
+
+
+def _where_cells_ran(tmp_path, **kwargs) -> dict[str, set[str]]:
+    """Run behaviour, memory and timed latency cells with a fake cell runner; scenario -> threads."""
+    seen: dict[str, set[str]] = {}
+
+    def fake(runtime, scn, repeat, timeout):
+        seen.setdefault(scn.name, set()).add(threading.current_thread().name)
+        return {"runtime": runtime, "scenario": scn.name, "kind": scn.kind, "status": "observed"}
+
+    chosen = [get("timers.slides"), get("callbacks.fifo"), get("memory.sleeping_task"),
+              get("latency.sleep_lateness")]
+    run_matrix(["heap", "asyncio"], chosen, tmp_path, cell_runner=fake, jobs=2, **kwargs)
+    return seen
+
+
+def test_timed_latency_cells_run_alone_and_memory_cells_beside_others(tmp_path):
+    seen = _where_cells_ran(tmp_path)
+    main = threading.main_thread().name
+    assert seen["latency.sleep_lateness"] == {main}, "a timed cell runs alone, after the pool"
+    for name in ("timers.slides", "callbacks.fifo", "memory.sleeping_task"):
+        assert main not in seen[name], f"{name} runs in the two-job pool"
+
+
+def test_a_smoke_run_lets_timed_cells_share_the_pool(tmp_path):
+    seen = _where_cells_ran(tmp_path, timed_alone=False)
+    assert threading.main_thread().name not in seen["latency.sleep_lateness"]
