@@ -79,7 +79,9 @@ class Row:
         return any(c.spread is not None and c.spread > NOISY_SPREAD for c in self.cells.values())
 
 
-def _dig(metrics: dict, path: tuple[str, ...]) -> tuple[float | None, float | None]:
+def dig(metrics: dict, path: tuple[str, ...]) -> tuple[float | None, float | None]:
+    """``(value, spread)`` at ``path`` in a record's metrics; a ``{"median", "spread"}`` node
+    gives both, a number gives ``(number, None)``, anything else ``(None, None)``."""
     node: Any = metrics
     for key in path:
         if not isinstance(node, dict) or key not in node:
@@ -120,7 +122,7 @@ def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> lis
             if status != "observed":
                 row.cells[rt] = Cell(status=status, note=record.get("reason") or record.get("error", ""))
                 continue
-            value, spread = _dig(record.get("metrics", {}), measure.path)
+            value, spread = dig(record.get("metrics", {}), measure.path)
             row.cells[rt] = Cell(value=value, spread=spread,
                                  note="emulated" if record.get("support") == "emulated" else "")
         if row.cells:

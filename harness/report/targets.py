@@ -24,7 +24,8 @@ report and the code say the same thing).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+
+from .model import benchmark_runtime, dig
 
 #: Where the per-callback floor comes from, and which group it is the floor of.
 FLOOR_GROUP = "floor: deque popleft + call"
@@ -156,8 +157,7 @@ def _bench_side(benchmark: dict | None, group_prefix: str, runtime: str) -> Side
     side = Side(runtime)
     for bench in (benchmark or {}).get("benchmarks", []):
         group = bench.get("group") or ""
-        extra = bench.get("extra_info") or {}
-        if not group.startswith(group_prefix) or extra.get("runtime", bench.get("param")) != runtime:
+        if not group.startswith(group_prefix) or benchmark_runtime(bench) != runtime:
             continue
         stats = bench.get("stats") or {}
         median, iqr = stats.get("median"), stats.get("iqr")
@@ -176,16 +176,12 @@ def _harness_side(cells: dict, scenario: str, path: tuple[str, ...], runtime: st
     if record["status"] != "observed":
         side.status, side.note = record["status"], record.get("reason") or record.get("error") or ""
         return side
-    node: Any = record.get("metrics") or {}
-    for key in path:
-        node = node.get(key) if isinstance(node, dict) else None
-    if isinstance(node, dict):
-        node, side.spread = node.get("median"), node.get("spread")
-    if isinstance(node, (int, float)):
-        side.value, side.status = float(node), "ok"
-        n = (record.get("metrics") or {}).get("n")
-        if n:
-            side.source = f"{scenario} (N={n:,})"
+    metrics = record.get("metrics") or {}
+    side.value, side.spread = dig(metrics, path)
+    if side.value is not None:
+        side.status = "ok"
+        if metrics.get("n"):
+            side.source = f"{scenario} (N={metrics['n']:,})"
     return side
 
 
@@ -243,7 +239,7 @@ def floor_multiples(benchmark: dict | None) -> tuple[float | None, list[FloorMul
         if group.startswith(FLOOR_GROUP):
             floor_ns = per_op_ns
         elif group.startswith(CHAIN_GROUP):
-            chain.append((extra.get("runtime") or bench.get("param") or "?", per_op_ns))
+            chain.append((benchmark_runtime(bench) or "?", per_op_ns))
     if not floor_ns:
         return None, []
     return floor_ns, [FloorMultiple(rt, ns, ns / floor_ns) for rt, ns in chain]

@@ -331,16 +331,42 @@ class _Queue:
         return await self._queue.get()
 
 
-class _CallbackService:
-    """One task per run that runs ``call_soon`` callbacks FIFO and ``call_at`` ones by (deadline, order)."""
+class _Service:
+    """A daemon task of the run (``task``) that runs callbacks; ``error``: what one raised.
+
+    A callback that raises stops the service and cancels the main task; ``run()``
+    raises the error once main has stopped. Subclasses write ``_serve``, the loop.
+    """
 
     def __init__(self, rt: CurioRuntime) -> None:
         self._rt = rt
+        self.task: curio.Task | None = None
+        self.error: BaseException | None = None
+
+    async def serve(self, main_task: curio.Task) -> None:
+        try:
+            await self._serve()
+        except Exception as exc:
+            self.error = exc               # run() raises it once main has stopped
+            await main_task.cancel(blocking=False)
+            raise                          # curio logs it as a Task Crash, as for any task
+
+    async def _serve(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        if self.task is not None:
+            await self.task.cancel()
+
+
+class _CallbackService(_Service):
+    """One task per run that runs ``call_soon`` callbacks FIFO and ``call_at`` ones by (deadline, order)."""
+
+    def __init__(self, rt: CurioRuntime) -> None:
+        super().__init__(rt)
         self._queue = CallbackQueue()
         self._changed = curio.Event()     # set when there is new work for the service
         self._wake_requested = False      # a set() of _changed is already queued
-        self.task: curio.Task | None = None
-        self.error: BaseException | None = None
 
     def call_soon(self, callback, args) -> ScheduledCallback:
         entry = self._queue.add_soon(callback, args)
@@ -358,58 +384,38 @@ class _CallbackService:
             self._wake_requested = True
             self._rt._defer(self._changed.set)
 
-    async def serve(self, main_task: curio.Task) -> None:
-        try:
-            while True:
-                self._changed, self._wake_requested = curio.Event(), False
-                queue = self._queue
-                delay = queue.next_deadline() - time.monotonic() if queue.timers else None
-                if queue.soon or (delay is not None and delay <= 0):
-                    await curio.sleep(0)           # work is ready: let other tasks run first
-                elif delay is None:
+    async def _serve(self) -> None:
+        while True:
+            self._changed, self._wake_requested = curio.Event(), False
+            queue = self._queue
+            delay = queue.next_deadline() - time.monotonic() if queue.timers else None
+            if queue.soon or (delay is not None and delay <= 0):
+                await curio.sleep(0)           # work is ready: let other tasks run first
+            elif delay is None:
+                await self._changed.wait()
+            else:
+                async with curio.ignore_after(delay):
                     await self._changed.wait()
-                else:
-                    async with curio.ignore_after(delay):
-                        await self._changed.wait()
-                for entry in queue.take_due(time.monotonic()):   # newcomers wait for the next round
-                    if not entry.cancelled:
-                        entry.callback(*entry.args)
-                        await self._rt._issue_requests()
-        except Exception as exc:
-            self.error = exc               # run() raises it once main has stopped
-            await main_task.cancel(blocking=False)
-            raise                          # curio logs it as a Task Crash, as for any task
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            await self.task.cancel()
+            for entry in queue.take_due(time.monotonic()):   # newcomers wait for the next round
+                if not entry.cancelled:
+                    entry.callback(*entry.args)
+                    await self._rt._issue_requests()
 
 
-class _ThreadsafeService:
+class _ThreadsafeService(_Service):
     """One daemon task per run that runs the callbacks other threads post, in the order posted."""
 
     def __init__(self, rt: CurioRuntime) -> None:
-        self._rt = rt
+        super().__init__(rt)
         self._queue = curio.UniversalQueue()   # unbounded: put never blocks the posting thread
-        self.task: curio.Task | None = None
-        self.error: BaseException | None = None
 
     def post(self, callback, args) -> None:
         # A plain function calling UniversalQueue.put gets its synchronous (thread) version:
         # curio picks the version by whether the *caller* is a coroutine.
         self._queue.put((callback, args))
 
-    async def serve(self, main_task: curio.Task) -> None:
-        try:
-            while True:
-                callback, args = await self._queue.get()
-                callback(*args)
-                await self._rt._issue_requests()   # what the callback asked of the kernel
-        except Exception as exc:
-            self.error = exc               # run() raises it once main has stopped
-            await main_task.cancel(blocking=False)
-            raise                          # curio logs it as a Task Crash, as for any task
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            await self.task.cancel()
+    async def _serve(self) -> None:
+        while True:
+            callback, args = await self._queue.get()
+            callback(*args)
+            await self._rt._issue_requests()   # what the callback asked of the kernel

@@ -213,26 +213,42 @@ def _scaling(rt, metrics, sizes, measure) -> None:
     per operation (CPU, because a timer scenario also *waits* for its deadlines, and
     waiting is not work: CPU time shows what each timer costs the loop).
     """
-    ns, wall, cpu, ops, skipped = [], [], [], [], []
-    predicted = 0.0
-    for n in sizes:
-        if wall:
-            predicted = _predicted_s(ns, wall, n)
-            if skipped or predicted > STEP_BUDGET_S:
-                skipped.append(n)
-                continue
-        gc.collect()
-        w, c, *o = measure(n)
-        ns.append(n)
-        wall.append(w)
-        cpu.append(c)
-        ops.append(o[0] if o else n)
+    def step(n):
+        wall_s, cpu_s, *ops_n = measure(n)
+        return wall_s, (cpu_s, ops_n[0] if ops_n else n)
+
+    ns, wall, results, skipped, predicted = _grow(sizes, STEP_BUDGET_S, step)
+    cpu = [c for c, _ in results]
+    ops = [k for _, k in results]
     per_op_cpu = [c / k for c, k in zip(cpu, ops)]
     metrics.update(n=ns, per_op_us=[c * 1e6 for c in per_op_cpu],
                    per_op_wall_us=[w / k * 1e6 for w, k in zip(wall, ops)],
                    total_s=wall, cpu_s=cpu, slope=loglog_slope(ns, per_op_cpu), skipped=skipped)
     if skipped:
         metrics["note"] = _skip_note(skipped, predicted, ns, wall)
+
+
+def _grow(sizes, budget: float, step):
+    """Run ``step(n) -> (seconds, result)`` for each n of ``sizes`` while it fits ``budget``.
+
+    Before each step after the first, its time is predicted from the steps so far
+    (``_predicted_s``); from the first predicted over ``budget`` on, every size is
+    skipped. Returns ``(ns, seconds, results, skipped, last prediction)``.
+    """
+    ns, took, results, skipped = [], [], [], []
+    predicted = 0.0
+    for n in sizes:
+        if ns:
+            predicted = _predicted_s(ns, took, n)
+            if skipped or predicted > budget:
+                skipped.append(n)
+                continue
+        gc.collect()
+        seconds, result = step(n)
+        ns.append(n)
+        took.append(seconds)
+        results.append(result)
+    return ns, took, results, skipped, predicted
 
 
 def _predicted_s(ns: list, wall: list, n: int) -> float:
@@ -422,21 +438,10 @@ def memory_per_sleeping_task(rt, metrics):
 
         start = rt.perf()
         held = rt.run(main)
-        return held, rt.perf() - start
+        return rt.perf() - start, held
 
-    ns, took, by_n, skipped = [], [], {}, []
-    predicted = 0.0
-    for n in MEMORY_SIZES:
-        if ns:
-            predicted = _predicted_s(ns, took, n)
-            if skipped or predicted > MEMORY_STEP_BUDGET_S:
-                skipped.append(n)
-                continue
-        gc.collect()
-        held, seconds = measure(n)
-        ns.append(n)
-        took.append(seconds)
-        by_n[n] = held / n
+    ns, took, held, skipped, predicted = _grow(MEMORY_SIZES, MEMORY_STEP_BUDGET_S, measure)
+    by_n = {n: h / n for n, h in zip(ns, held)}
     metrics.update(bytes_per_task=by_n[ns[-1]], n=ns[-1], by_n=by_n,
                    total_s=dict(zip(ns, took)), skipped=skipped)
     if skipped:
