@@ -9,8 +9,7 @@
   worker runs them, with their sample counts made small here; the busy variant
   records both switch intervals and restores the interpreter's.
 
-No assertion here is about how long anything takes. Run with ``python -m pytest``
-from the repository root (see tests/harness/test_runtimes.py for why).
+No assertion here is about how long anything takes.
 """
 
 from __future__ import annotations

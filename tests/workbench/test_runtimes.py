@@ -8,22 +8,9 @@ group raises), that is a scenario finding, not asserted here.
 
 Delays are real and short (at most 20 ms), and nothing asserts a duration. Waits for
 callbacks poll (``poll_until``), so a slow machine makes a test slower, not flaky.
-
-This file lives in ``tests/harness/``, a directory without ``__init__.py`` (one would
-make pytest import it as a package named ``harness``). Run it with
-``python -m pytest`` from the repository root, as ``make test`` does. The bare
-``pytest`` script puts ``tests/`` first on ``sys.path``, and then ``tests/harness/``
-shadows the real ``harness`` package as a namespace package. The check below turns
-that into a clear error instead of a confusing one.
 """
 
 from __future__ import annotations
-
-import harness
-
-if getattr(harness, "__file__", None) is None:   # see the module docstring
-    raise ImportError("`harness` resolved to the tests/harness directory, not the package: "
-                      "run `python -m pytest` from the repository root")
 
 import pytest
 
