@@ -1,4 +1,4 @@
-"""The performance targets (issue 6), checked against one run's numbers.
+"""The performance targets, checked against one run's numbers.
 
 Each :class:`Target` names two rows of the same run (a *subject*, one of our loops,
 and a *reference*: asyncio, uvloop, trio, or a floor measured beside them) and a

@@ -6,23 +6,23 @@ The two runtimes differ only in the backend passed to ``anyio.run``, so they sha
 Native (anyio's own public primitive, used as is):
 
 * ``now``: ``anyio.current_time()``. It is the backend's clock: ``loop.time()`` or
-  ``trio.current_time()`` (research/NOTES.md §1).
-* ``sleep``: ``anyio.sleep``. Note that ``sleep(-1)`` raises ValueError (research/NOTES.md §2).
+  ``trio.current_time()`` (docs/research/NOTES.md §1).
+* ``sleep``: ``anyio.sleep``. Note that ``sleep(-1)`` raises ValueError (docs/research/NOTES.md §2).
 * ``event``, ``lock``: ``anyio.Event``, ``anyio.Lock`` (default ``fast_acquire=False``).
 * ``queue``: a memory object stream pair (``anyio.create_memory_object_stream``),
   wrapped as ``put``/``get``. For anyio a size of 0 means a rendezvous stream;
   here it means unbounded, as in asyncio. anyio warns (ResourceWarning) about
-  streams that are never closed (research/NOTES.md §12), so ``run`` closes every queue's
+  streams that are never closed (docs/research/NOTES.md §12), so ``run`` closes every queue's
   streams when ``main`` is done.
 * ``timeout``: ``anyio.fail_after``, which already raises the builtin
   ``TimeoutError``. It counts from entry into the block, unlike
-  ``move_on_after`` (research/NOTES.md §12).
+  ``move_on_after`` (docs/research/NOTES.md §12).
 * ``is_cancellation``: ``anyio.get_cancelled_exc_class()`` of the backend
   (``asyncio.CancelledError`` or ``trio.Cancelled``).
 * ``group_errors``: ``anyio.create_task_group()``.
 * ``gather_errors``: ``anyio.gather`` (present in 4.16, verified). It runs the
   coroutines in a task group, so unlike ``asyncio.gather`` it cancels siblings and
-  raises an ExceptionGroup (research/NOTES.md §6). Where the installed anyio has no ``gather``,
+  raises an ExceptionGroup (docs/research/NOTES.md §6). Where the installed anyio has no ``gather``,
   the op is unsupported.
 
 Emulated (built from anyio's own primitives):
@@ -35,7 +35,7 @@ Emulated (built from anyio's own primitives):
   run: a scenario gets task-handle semantics (``join`` re-raises the error).
   anyio 4.14 added ``TaskHandle`` (``start_soon`` now returns one; present in the
   installed 4.16), and it was considered. It would not make this simpler: a child
-  that fails through a TaskHandle still fails its whole task group (research/NOTES.md §3), so
+  that fails through a TaskHandle still fails its whole task group (docs/research/NOTES.md §3), so
   the error-capturing wrapper would be needed anyway. It would also raise
   pyproject's floor from anyio 4.4 to 4.14. ``TaskHandle`` itself is built the
   same way inside (CancelScope + Event + stored outcome).
@@ -45,8 +45,8 @@ Emulated (built from anyio's own primitives):
   callbacks run in deadline order, with ties in scheduling order. One task per
   callback would not be FIFO: on the trio backend, a batch of ``start_soon``
   tasks ran reversed in 3 of 5 runs, and ``sleep_until`` is a relative sleep, so
-  equal deadlines jitter (research/NOTES.md §4). The heap design is the colleague's verified
-  ``TimerService`` (research/scripts/s04_call_soon_at.py, FIFO 5/5 on both
+  equal deadlines jitter (docs/research/NOTES.md §4). The heap design is the
+  ``TimerService`` (docs/research/scripts/s04_call_soon_at.py, FIFO 5/5 on both
   backends). The service starts at the first callback of a run, and the root task
   group cancels it when ``main`` returns. If a callback raises, the exception
   escapes the service task, and anyio does what it does with any crashed task: the
@@ -72,11 +72,11 @@ ExceptionGroup.
 anyio behaviour that scenarios will show (findings, not adapter bugs):
 
 * Every primitive checkpoints, even on its fast path, also on the asyncio backend
-  (research/NOTES.md §5).
+  (docs/research/NOTES.md §5).
 * On the asyncio backend, cancellation is level-triggered, as in trio: anyio
-  re-delivers it at every await while the scope is cancelled (research/NOTES.md §10).
-* On the trio backend, trio's scheduling randomness shows through (research/NOTES.md §9).
-* In ping-pong, anyio costs about 3 to 5 times the raw backend (research/NOTES.md §5).
+  re-delivers it at every await while the scope is cancelled (docs/research/NOTES.md §10).
+* On the trio backend, trio's scheduling randomness shows through (docs/research/NOTES.md §9).
+* In ping-pong, anyio costs about 3 to 5 times the raw backend (docs/research/NOTES.md §5).
 """
 
 from __future__ import annotations

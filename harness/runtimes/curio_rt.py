@@ -3,7 +3,7 @@
 Which kernel. ``run`` uses ``curio.run`` (a default ``curio.Kernel()``), because
 loopbench reports what a library does by default. On that kernel, tasks do *not*
 get their own contextvars context: every task, and even the thread that called
-``curio.run``, share one context (research/NOTES.md §8). Per-task contexts need
+``curio.run``, share one context (docs/research/NOTES.md §8). Per-task contexts need
 ``Kernel(taskcls=curio.task.ContextTask)``, which a user must ask for.
 
 How the interface's plain calls reach the kernel. Curio accepts kernel requests
@@ -44,7 +44,7 @@ Native (curio's own public primitive):
   kernel at ERROR ("Task Crash", logger ``curio.kernel``) even when it is joined,
   and a finished task that nobody joined is logged at WARNING ("never joined").
   Both are curio's default behaviour and are left to the logging module
-  (research/NOTES.md §3, §12).
+  (docs/research/NOTES.md §3, §12).
 * ``is_cancellation``: ``curio.CancelledError``, the base class that curio
   documents as "Base class for all task-cancellation related exceptions". It
   covers ``TaskCancelled`` (from ``Task.cancel``) and ``TaskTimeout`` /
@@ -56,9 +56,9 @@ Native (curio's own public primitive):
   as in asyncio).
 * ``timeout``: ``curio.timeout_after``. Its ``TaskTimeout`` is converted to the
   builtin ``TimeoutError`` when the expired deadline is this block's own
-  (``.expired``). Outer deadlines pass through as curio raises them (research/NOTES.md §7).
+  (``.expired``). Outer deadlines pass through as curio raises them (docs/research/NOTES.md §7).
 * ``group_errors``: ``curio.TaskGroup``. Its ``async with`` does not raise child
-  errors (research/NOTES.md §6). So the result says what the parent saw (``raised``: None)
+  errors (docs/research/NOTES.md §6). So the result says what the parent saw (``raised``: None)
   and adds ``group_exceptions``, curio's own ``g.exceptions``, which has one entry
   per task (None for a task that returned).
 
@@ -67,8 +67,8 @@ One callback-service task per run (``_CallbackService``, a daemon task) owns a F
 of ``call_soon`` callbacks and a heap of ``(when, sequence, callback)`` timers. Due
 callbacks run in deadline order, with ties in scheduling order. A task per timer
 doing a relative ``curio.sleep`` would not be FIFO for equal deadlines
-(research/NOTES.md §4). The service's verified original is ``CurioTimerService`` in
-research/scripts/s04_call_soon_at.py. The service starts at the first callback of
+(docs/research/NOTES.md §4). The service's verified original is ``CurioTimerService`` in
+docs/research/scripts/s04_call_soon_at.py. The service starts at the first callback of
 a run and is cancelled when ``main`` returns. If a callback raises, the exception
 escapes the service task, which curio logs as a "Task Crash". The adapter then
 also ends the run: it cancels ``main``, and ``run`` raises the callback's
@@ -96,11 +96,11 @@ Unsupported: ``gather_errors`` (curio has no gather) and ``run_forever``/``stop`
 
 Curio behaviour that scenarios will show (findings, not adapter bugs):
 
-* Its fast paths never yield (``Event.wait`` when set, a free ``Lock``; research/NOTES.md §5).
-* ``Event`` waiters are kept in a set, so their wake order varies (research/NOTES.md §9).
-* Cancellation is one-shot: a task that swallows it runs on (research/NOTES.md §10).
+* Its fast paths never yield (``Event.wait`` when set, a free ``Lock``; docs/research/NOTES.md §5).
+* ``Event`` waiters are kept in a set, so their wake order varies (docs/research/NOTES.md §9).
+* Cancellation is one-shot: a task that swallows it runs on (docs/research/NOTES.md §10).
 * Curio 1.6 is the last release on PyPI; the project continues only on GitHub
-  (research/NOTES.md §0).
+  (docs/research/NOTES.md §0).
 """
 
 from __future__ import annotations

@@ -3,8 +3,8 @@
 Native (trio's own public primitive, used as is):
 
 * ``now``: ``trio.current_time()``. It is ``perf_counter()`` plus a random offset
-  chosen per run, so only differences are meaningful (research/NOTES.md §1).
-* ``sleep``: ``trio.sleep``. Note that ``sleep(-1)`` raises ValueError (research/NOTES.md §2).
+  chosen per run, so only differences are meaningful (docs/research/NOTES.md §1).
+* ``sleep``: ``trio.sleep``. Note that ``sleep(-1)`` raises ValueError (docs/research/NOTES.md §2).
 * ``call_soon``: ``TrioToken.run_sync_soon``. See ``TrioRuntime.call_soon`` for why
   this counts as native.
 * ``call_soon_threadsafe``: the same ``TrioToken.run_sync_soon``, which is what it
@@ -22,7 +22,7 @@ Native (trio's own public primitive, used as is):
 Emulated (built from trio's own primitives):
 
 * ``spawn``/``join``/``cancel``. ``nursery.start_soon`` returns nothing
-  (research/NOTES.md §3). So ``spawn`` starts a wrapper task in the run's *root nursery* and
+  (docs/research/NOTES.md §3). So ``spawn`` starts a wrapper task in the run's *root nursery* and
   returns a ``_TaskRef``. The wrapper runs the child inside a ``CancelScope`` made
   for that task, which ``cancel`` cancels. It stores the outcome in the ref and then
   sets the ref's ``Event``, which ``join`` waits on. The wrapper *catches* the
@@ -37,8 +37,8 @@ Emulated (built from trio's own primitives):
   ``(when, sequence, timer)`` and fires due callbacks in deadline order, with ties
   in scheduling order. One task per timer sleeping until its deadline would not be
   FIFO: trio breaks deadline ties by ``id(cancel_scope)`` and reverses run batches
-  at random (research/NOTES.md §4, §9). The heap design is the colleague's verified
-  ``TimerService`` (research/scripts/s04_call_soon_at.py, FIFO 5/5). The
+  at random (docs/research/NOTES.md §4, §9). The heap design is the
+  ``TimerService`` (docs/research/scripts/s04_call_soon_at.py, FIFO 5/5). The
   service starts at the first ``call_at`` of a run, and the root nursery cancels it
   when ``main`` returns, so it never keeps ``run`` alive. If a callback raises, the
   exception escapes the service task, and trio does what it does with any crashed
@@ -56,15 +56,15 @@ closed. Without that, trio's strict exception groups would wrap it in an
 Trio behaviour that scenarios will show (these are findings, not adapter bugs):
 
 * Each scheduling batch is reversed with probability 0.5, and ``Event`` waiters
-  are kept in a set, so wake order varies between runs (research/NOTES.md §9).
+  are kept in a set, so wake order varies between runs (docs/research/NOTES.md §9).
 * Every primitive is a checkpoint, even on its fast path (``Event.wait`` on a set
-  event, acquiring a free ``Lock``; research/NOTES.md §5).
+  event, acquiring a free ``Lock``; docs/research/NOTES.md §5).
 * Cancellation is level-triggered: a task that swallows ``Cancelled`` gets it
-  again at its next checkpoint (research/NOTES.md §10).
+  again at its next checkpoint (docs/research/NOTES.md §10).
 * In a nursery, a second child error can be lost, because that child was cancelled
-  first (research/NOTES.md §6).
+  first (docs/research/NOTES.md §6).
 * A ``call_soon`` callback that raises becomes ``TrioInternalError`` and ends the
-  run (research/NOTES.md §4, §12).
+  run (docs/research/NOTES.md §4, §12).
 """
 
 from __future__ import annotations
