@@ -58,6 +58,22 @@ Contract of each operation (what an adapter must provide):
 ``timeout(seconds)``
     An async context manager that cancels its body after ``seconds`` and raises
     ``TimeoutError`` out of the ``async with`` (asyncio.timeout / trio.fail_after).
+``task_group()``
+    An async context manager: the library's own construct for many children, with
+    no harness wrapper around any child. Inside ``async with rt.task_group() as group:``,
+    ``await group.spawn(fn, *args)`` starts a child and ``await group.cancel()``
+    cancels every child; leaving the block waits for all of them. asyncio and uvloop:
+    ``asyncio.TaskGroup``; trio: a nursery; anyio: a task group; curio:
+    ``curio.TaskGroup``; our loops: ``loop.create_task`` per child, each awaited at
+    the exit. ``spawn`` and ``cancel`` are awaited on every runtime because curio's
+    are coroutines. Workloads that count tasks (spawn+join, memory) use this, so
+    their numbers are the library's own.
+``sleep_until(deadline)``
+    Suspend the current task until ``now() >= deadline``, through the library's own
+    absolute-deadline idiom: asyncio ``loop.call_at`` with a future (what
+    ``asyncio.sleep`` does underneath); ``trio.sleep_until``; ``anyio.sleep_until``;
+    curio ``sleep(deadline - clock)``, its only way; our loops ``call_at`` with a
+    future. The ``deadlines.*`` scenarios use it, so tie order is the library's.
 ``group_errors(fns)``
     Run the async functions as children of the runtime's *native* structured
     construct (TaskGroup, nursery, curio TaskGroup, anyio task group) and return a
@@ -101,7 +117,7 @@ class Runtime(ABC):
     #: NATIVE/EMULATED/UNSUPPORTED in its own ``support``.
     support: ClassVar[dict[str, str]] = {}
     OPTIONAL_OPS: ClassVar[tuple[str, ...]] = ("run_forever", "stop", "group_errors", "gather_errors",
-                                               "call_soon_threadsafe")
+                                               "call_soon_threadsafe", "task_group", "sleep_until")
 
     # ----------------------------------------------------------- lifecycle
     @abstractmethod
@@ -156,6 +172,12 @@ class Runtime(ABC):
     @abstractmethod
     def timeout(self, seconds: float) -> Any: ...
 
+    def task_group(self) -> Any:
+        raise Unsupported(f"{self.name} has no construct for spawning and joining many tasks")
+
+    def sleep_until(self, deadline: float) -> Awaitable[Any]:
+        raise Unsupported(f"{self.name} has no absolute-deadline sleep")
+
     async def group_errors(self, fns: list[Callable[[], Awaitable[Any]]]) -> dict[str, Any]:
         raise Unsupported(f"{self.name} has no structured task group")
 
@@ -195,6 +217,22 @@ class Runtime(ABC):
 def _overrides(cls: type, method: str) -> bool:
     """True if ``cls`` provides ``method`` itself rather than inheriting Runtime's Unsupported stub."""
     return getattr(cls, method) is not getattr(Runtime, method)
+
+
+class StartSoonGroup:
+    """``task_group()``'s object for libraries that start children with ``start_soon``
+    (trio's nursery, anyio's task group): their own calls, nothing around the child."""
+
+    __slots__ = ("_start_soon", "_scope")
+
+    def __init__(self, group: Any) -> None:
+        self._start_soon, self._scope = group.start_soon, group.cancel_scope
+
+    async def spawn(self, fn: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        self._start_soon(fn, *args)
+
+    async def cancel(self) -> None:
+        self._scope.cancel()
 
 
 def describe_exception(exc: BaseException) -> dict[str, Any]:

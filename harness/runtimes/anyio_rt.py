@@ -87,7 +87,8 @@ from typing import Any, ClassVar
 
 import anyio
 
-from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Runtime, Unavailable, Unsupported, describe_exception
+from ..runtime import (EMULATED, NATIVE, UNSUPPORTED, Runtime, StartSoonGroup, Unavailable, Unsupported,
+                       describe_exception)
 from .emulation import CallbackQueue, ChildTally, ScheduledCallback, TaskOutcome
 
 
@@ -208,6 +209,14 @@ class _AnyioRuntime(Runtime):
     async def timeout(self, seconds):
         with anyio.fail_after(seconds):
             yield
+
+    @asynccontextmanager
+    async def task_group(self):
+        async with anyio.create_task_group() as group:
+            yield StartSoonGroup(group)
+
+    def sleep_until(self, deadline):
+        return anyio.sleep_until(deadline)
 
     async def group_errors(self, fns):
         children = ChildTally(len(fns), self.is_cancellation)

@@ -7,6 +7,7 @@ byte written to the loop's self-pipe (asyncio) or a libuv async handle (uvloop).
 from __future__ import annotations
 
 import asyncio
+from contextlib import asynccontextmanager
 
 from ..runtime import Cancelled, Runtime, Unavailable, group_outcome
 
@@ -84,6 +85,21 @@ class AsyncioRuntime(Runtime):
     def timeout(self, seconds):
         return asyncio.timeout(seconds)
 
+    @asynccontextmanager
+    async def task_group(self):
+        async with asyncio.TaskGroup() as group:
+            yield _TaskGroup(group)
+
+    async def sleep_until(self, deadline):
+        # What asyncio.sleep does underneath, at an absolute deadline: a future set by call_at.
+        loop = self.loop
+        future = loop.create_future()
+        timer = loop.call_at(deadline, _set_result_unless_done, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
+
     async def group_errors(self, fns):
         tasks = []
         try:
@@ -100,6 +116,27 @@ class AsyncioRuntime(Runtime):
             return {"raised": None}
         except BaseException as exc:
             return group_outcome(exc, tasks)
+
+
+class _TaskGroup:
+    """``task_group()``'s object: ``asyncio.TaskGroup.create_task``, and the tasks kept for ``cancel``."""
+
+    __slots__ = ("_create_task", "_tasks")
+
+    def __init__(self, group: asyncio.TaskGroup) -> None:
+        self._create_task, self._tasks = group.create_task, []
+
+    async def spawn(self, fn, *args) -> None:
+        self._tasks.append(self._create_task(fn(*args)))
+
+    async def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+
+def _set_result_unless_done(future: asyncio.Future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class UvloopRuntime(AsyncioRuntime):

@@ -253,6 +253,17 @@ class CurioRuntime(Runtime):
                 raise
             raise TimeoutError() from exc
 
+    @asynccontextmanager
+    async def task_group(self):
+        await self._issue_requests()
+        async with curio.TaskGroup() as group:
+            yield _TaskGroup(group)
+
+    async def sleep_until(self, deadline):
+        # curio's sleeps are relative (its kernel arms clock + seconds): its own idiom for a deadline.
+        await self._issue_requests()
+        await curio.sleep(max(0.0, deadline - time.monotonic()))
+
     async def group_errors(self, fns):
         await self._issue_requests()
         tasks = []
@@ -271,6 +282,15 @@ class CurioRuntime(Runtime):
             "group_exceptions": [describe_exception(e) if e is not None else None
                                  for e in group.exceptions],
         }
+
+
+class _TaskGroup:
+    """``task_group()``'s object: ``curio.TaskGroup``'s own ``spawn`` and ``cancel_remaining``."""
+
+    __slots__ = ("spawn", "cancel")
+
+    def __init__(self, group: curio.TaskGroup) -> None:
+        self.spawn, self.cancel = group.spawn, group.cancel_remaining
 
 
 class _TaskRef:

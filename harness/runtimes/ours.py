@@ -21,6 +21,7 @@ is computed per runtime, from the capabilities the loop declares.
 from __future__ import annotations
 
 import collections
+from contextlib import asynccontextmanager
 from typing import Any
 
 import impls
@@ -138,6 +139,25 @@ class OursRuntime(Runtime):
     def timeout(self, seconds):
         raise Unsupported("the impls protocol has no current_task(), so a timeout cannot cancel its body")
 
+    @asynccontextmanager
+    async def task_group(self):
+        group = _TaskGroup(self.loop)
+        try:
+            yield group
+        except BaseException:
+            await group.cancel()
+            raise
+        finally:
+            await group.join()
+
+    async def sleep_until(self, deadline):
+        future = self._future()
+        timer = self.loop.call_at(deadline, _set_result_unless_done, future)
+        try:
+            await future
+        finally:
+            timer.cancel()
+
     async def gather_errors(self, fns):
         """gather() as asyncio does it: the first error propagates; siblings keep running."""
         tasks = [self.loop.create_task(fn()) for fn in fns]
@@ -147,6 +167,40 @@ class OursRuntime(Runtime):
             return {"raised": None}
         except BaseException as exc:
             return group_outcome(exc, tasks)
+
+
+class _TaskGroup:
+    """What a user of the protocol writes for many children: ``create_task`` each, await each."""
+
+    __slots__ = ("_create_task", "_tasks")
+
+    def __init__(self, loop) -> None:
+        self._create_task, self._tasks = loop.create_task, []
+
+    async def spawn(self, fn, *args) -> None:
+        self._tasks.append(self._create_task(fn(*args)))
+
+    async def cancel(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+
+    async def join(self) -> None:
+        """Await every child; the first failure (not a cancellation) is raised once all are done."""
+        failure = None
+        for task in self._tasks:
+            try:
+                await task
+            except impls.CancelledError:
+                pass
+            except Exception as exc:
+                failure = failure or exc
+        if failure is not None:
+            raise failure
+
+
+def _set_result_unless_done(future) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 class _Event:

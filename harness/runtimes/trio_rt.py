@@ -74,7 +74,7 @@ from contextlib import asynccontextmanager
 
 import trio
 
-from ..runtime import EMULATED, UNSUPPORTED, Runtime, describe_exception
+from ..runtime import EMULATED, UNSUPPORTED, Runtime, StartSoonGroup, describe_exception
 from .emulation import CallbackQueue, ChildTally, ScheduledCallback, TaskOutcome
 
 
@@ -194,6 +194,14 @@ class TrioRuntime(Runtime):
                 yield
         except trio.TooSlowError as exc:
             raise TimeoutError() from exc
+
+    @asynccontextmanager
+    async def task_group(self):
+        async with trio.open_nursery() as nursery:
+            yield StartSoonGroup(nursery)
+
+    def sleep_until(self, deadline):
+        return trio.sleep_until(deadline)
 
     async def group_errors(self, fns):
         children = ChildTally(len(fns), self.is_cancellation)

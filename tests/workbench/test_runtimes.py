@@ -24,7 +24,7 @@ POLL_LIMIT = 5.0
 #: Every operation of the interface (the keys a ``support`` table may use).
 OPERATIONS = {"run", "now", "sleep", "spawn", "join", "cancel", "is_cancellation", "call_soon",
               "call_at", "call_later", "run_forever", "stop", "event", "lock", "queue", "timeout",
-              "group_errors", "gather_errors", "call_soon_threadsafe"}
+              "group_errors", "gather_errors", "call_soon_threadsafe", "task_group", "sleep_until"}
 
 
 @pytest.fixture(params=runtimes.names())

@@ -1,0 +1,132 @@
+"""The operations whose numbers are compared go through each library's own idiom.
+
+``task_group`` (spawn+join, memory) and ``sleep_until`` (the ``deadlines.*``
+scenarios) are checked twice on every runtime: for their contract through the
+neutral interface, and, on each peer, by a spy on the library's own function,
+which is still called (``wraps``), so the test proves the native path is taken.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from harness import runtimes
+from harness.runtime import UNSUPPORTED, Unavailable, Unsupported
+
+
+@pytest.fixture(params=runtimes.names())
+def rt(request):
+    try:
+        return runtimes.create(request.param)
+    except Unavailable as exc:
+        pytest.skip(f"unavailable: {exc}")
+
+
+def test_task_group_waits_for_every_child_and_cancels_them(rt):
+    if rt.how("task_group") == UNSUPPORTED:
+        with pytest.raises(Unsupported):
+            rt.task_group()
+        return
+    finished, cancelled = [], []
+
+    async def child(i):
+        await rt.sleep(0)
+        finished.append(i)
+
+    async def sleeper():
+        try:
+            await rt.sleep(3600)
+        except BaseException as exc:
+            if rt.is_cancellation(exc):
+                cancelled.append(1)
+            raise
+
+    async def main():
+        async with rt.task_group() as group:
+            for i in range(50):
+                await group.spawn(child, i)
+        assert sorted(finished) == list(range(50))      # the exit waited for all of them
+        async with rt.task_group() as group:
+            for _ in range(5):
+                await group.spawn(sleeper)
+            await rt.sleep(0)
+            await rt.sleep(0)
+            await group.cancel()
+        return len(cancelled)
+
+    assert rt.run(main) == 5
+
+
+def test_sleep_until_never_wakes_before_its_deadline_by_the_runtime_clock(rt):
+    if rt.how("sleep_until") == UNSUPPORTED:
+        with pytest.raises(Unsupported):
+            rt.sleep_until(0.0)
+        return
+
+    async def main():
+        woke = []
+        for _ in range(5):
+            deadline = rt.now() + 0.002
+            await rt.sleep_until(deadline)
+            woke.append(rt.now() - deadline)
+        past = rt.now() - 1.0
+        await rt.sleep_until(past)                     # a deadline already past: returns
+        return woke
+
+    # uvloop's clock counts whole milliseconds; its lateness is a finding, not a bug.
+    assert all(late >= -0.0011 for late in rt.run(main))
+
+
+#: Per peer: the library function its task_group / sleep_until must call.
+NATIVE_PATHS = {
+    "asyncio": {"task_group": "asyncio.TaskGroup", "sleep_until": "asyncio.base_events.BaseEventLoop.call_at"},
+    "trio": {"task_group": "trio.open_nursery", "sleep_until": "trio.sleep_until"},
+    "anyio-asyncio": {"task_group": "anyio.create_task_group", "sleep_until": "anyio.sleep_until"},
+    "anyio-trio": {"task_group": "anyio.create_task_group", "sleep_until": "anyio.sleep_until"},
+    "curio": {"task_group": "curio.TaskGroup", "sleep_until": "curio.sleep"},
+}
+
+
+@pytest.mark.parametrize("peer", sorted(NATIVE_PATHS))
+@pytest.mark.parametrize("op", ["task_group", "sleep_until"])
+def test_peer_uses_its_own_primitive(peer, op, monkeypatch):
+    target = NATIVE_PATHS[peer][op]
+    module_name, _, attr = target.rpartition(".")
+    owner = _resolve(module_name)
+    real = getattr(owner, attr)
+    calls = []
+
+    def spy(*args, **kwargs):          # a plain function: it binds as a method, and calls the real one
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, attr, spy)
+    rt = runtimes.create(peer)
+
+    async def child():
+        await rt.sleep(0)
+
+    async def main():
+        if op == "task_group":
+            async with rt.task_group() as group:
+                await group.spawn(child)
+        else:
+            await rt.sleep_until(rt.now() + 0.001)
+
+    rt.run(main)
+    assert calls, f"{peer}.{op} did not call {target}"
+
+
+def _resolve(dotted: str):
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(dotted)
