@@ -2,10 +2,11 @@
 
 1. the harness matrix: every behaviour and latency scenario on every runtime, each
    cell in its own subprocess (``harness.runner``), into ``results.jsonl``; except
-   the latency scenarios marked ``in_bench=False``, whose workloads step 2 measures.
+   the ``workload.*`` scenarios, whose workloads step 2 measures.
    The quick profile (``--quick``) is a smoke run that must finish within a minute:
    its latency cells run two at a time like the behaviour cells;
-2. the pytest-benchmark micro-benchmarks (``tests/bench``), into ``benchmark.json``;
+2. the micro-suite (``harness.microbench``: pytest-benchmark over ``harness.workloads``),
+   into ``benchmark.json``;
 3. the report (``harness.report``): report.md, report.html, PNG plots;
 4. ``reports/latest`` pointed at the new directory.
 
@@ -23,18 +24,19 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .runner import ROOT, utc_stamp
+from .runner import utc_stamp
 
 BENCH_TIMEOUT = {"quick": 120, "default": 600}
 
 
 def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
-    cmd = [sys.executable, "-m", "pytest", "tests/bench", "-o", "addopts=", "-p", "no:cacheprovider",
+    cmd = [sys.executable, "-m", "pytest", "--pyargs", "harness.microbench", "-o", "addopts=",
+           "-p", "no:cacheprovider", "--rootdir", str(out_dir),
            "-q", "--benchmark-json", str(out_dir / "benchmark.json"), "--benchmark-columns=median,iqr,rounds",
            "--benchmark-sort=name"]
     env = dict(os.environ, LOOPBENCH_PROFILE=profile)
     try:
-        proc = subprocess.run(cmd, cwd=ROOT, env=env, timeout=BENCH_TIMEOUT[profile], text=True,
+        proc = subprocess.run(cmd, cwd=out_dir, env=env, timeout=BENCH_TIMEOUT[profile], text=True,
                               capture_output=True)
     except subprocess.TimeoutExpired:
         console.print(f"[bold red]micro-benchmarks timed out after {BENCH_TIMEOUT[profile]} s[/]")
@@ -61,7 +63,7 @@ def bench(quick: bool, out: str | None, console: Console) -> int:
 
     profile = "quick" if quick else "default"
     os.environ["LOOPBENCH_PROFILE"] = profile
-    out_dir = Path(out) if out else ROOT / "reports" / utc_stamp()
+    out_dir = Path(out) if out else Path("reports") / utc_stamp()
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     console.print(f"[bold]loopbench bench[/] ({profile} profile) -> {out_dir}")
@@ -80,7 +82,7 @@ def bench(quick: bool, out: str | None, console: Console) -> int:
 
     console.print("[bold]3/3[/] report")
     written = render(out_dir)
-    if out is None or out_dir.parent == ROOT / "reports":
+    if out is None:
         point_latest(out_dir)
     console.print(f"report: {written['md']}\n        {written['html']}")
     console.print(f"done in {time.perf_counter() - started:.0f} s"

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results import latest_by_cell, load
+from ..workloads import WORKLOADS, Workload
 
 REFERENCE = "asyncio"
 NOISY_SPREAD = 0.10
@@ -32,29 +33,35 @@ STATUS_ORDER = ("pass", "fail", "observed", "unsupported", "error", "timeout")
 class Measure:
     key: str
     title: str
-    scenario: str
-    path: tuple[str, ...]
     better: str          # "lower" | "higher"
     unit: str
+    scenario: str = ""                   # a harness latency scenario ...
+    path: tuple[str, ...] = ()           # ... and the metric in its record
+    workload: Workload | None = None     # or a micro-suite workload (its rate, from benchmark.json)
 
 
-#: Summary measures taken from harness latency records.
+#: The summary's measures taken from harness latency records. The throughput rows come
+#: from the micro-suite, one per workload (``WORKLOADS``), in ``benchmark_rows``.
 HARNESS_MEASURES = (
-    Measure("call_soon", "call_soon chain: callbacks per second", "latency.call_soon",
-            ("callbacks_per_s",), "higher", "callbacks/s"),
-    Measure("switch_sleep0", "task switch via sleep(0)", "latency.switch_sleep0", ("switch_us",), "lower", "µs"),
-    Measure("switch_event", "hand-off between two tasks via events", "latency.switch_event",
-            ("handoff_us",), "lower", "µs"),
-    Measure("spawn_join", "spawn + join, per task", "latency.spawn_join", ("per_task_us",), "lower", "µs"),
-    Measure("sleep_p50", "sleep(1 ms) lateness, p50", "latency.sleep_lateness",
-            ("perf_counter_us", "p50"), "lower", "µs"),
-    Measure("sleep_p99", "sleep(1 ms) lateness, p99", "latency.sleep_lateness",
-            ("perf_counter_us", "p99"), "lower", "µs"),
-    Measure("call_at_p99", "call_at(+1 ms) lateness, p99", "latency.call_at_lateness",
-            ("perf_counter_us", "p99"), "lower", "µs"),
-    Measure("memory", "memory per sleeping task (tracemalloc)", "memory.sleeping_task",
-            ("bytes_per_task",), "lower", "bytes"),
+    Measure("switch_event", "hand-off between two tasks via events", "lower", "µs",
+            "latency.switch_event", ("handoff_us",)),
+    Measure("sleep_p50", "sleep(1 ms) lateness, p50", "lower", "µs",
+            "latency.sleep_lateness", ("perf_counter_us", "p50")),
+    Measure("sleep_p99", "sleep(1 ms) lateness, p99", "lower", "µs",
+            "latency.sleep_lateness", ("perf_counter_us", "p99")),
+    Measure("deadline_p99", "sleep_until(+1 ms) lateness, p99", "lower", "µs",
+            "deadlines.lateness", ("perf_counter_us", "p99")),
+    Measure("call_at_p99", "call_at(+1 ms) lateness, p99", "lower", "µs",
+            "latency.call_at_lateness", ("perf_counter_us", "p99")),
+    Measure("memory", "memory per sleeping task (tracemalloc)", "lower", "bytes",
+            "memory.sleeping_task", ("bytes_per_task",)),
+    Measure("memory_rss", "memory per sleeping task (RSS growth)", "lower", "bytes",
+            "memory.sleeping_task", ("rss_bytes_per_task",)),
 )
+
+
+def workload_measure(wl: Workload) -> Measure:
+    return Measure(f"workload:{wl.name}", f"{wl.label}: {wl.unit}/s", "higher", f"{wl.unit}/s", workload=wl)
 
 
 @dataclass
@@ -64,7 +71,7 @@ class Cell:
     spread: float | None = None       # (max - min) / median of repeated rounds, when known
     ratio: float | None = None        # value / reference value
     best: bool = False
-    status: str = "ok"                # ok | unsupported | error | timeout | missing
+    status: str = "ok"                # ok | emulated | unsupported | error | timeout | missing
     note: str = ""
 
 
@@ -122,9 +129,13 @@ def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> lis
             if status != "observed":
                 row.cells[rt] = Cell(status=status, note=record.get("reason") or record.get("error", ""))
                 continue
+            if record.get("support") == "emulated":   # built by the harness: never compared
+                row.cells[rt] = Cell(status="emulated", note=", ".join(record.get("emulated_ops") or []))
+                continue
             value, spread = dig(record.get("metrics", {}), measure.path)
-            row.cells[rt] = Cell(value=value, spread=spread,
-                                 note="emulated" if record.get("support") == "emulated" else "")
+            if value is None:
+                continue
+            row.cells[rt] = Cell(value=value, spread=spread)
         if row.cells:
             rows.append(_finish_row(row, runtimes))
     return rows
@@ -147,26 +158,28 @@ def is_floor(bench: dict) -> bool:
 
 
 def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
-    """One row per pytest-benchmark group: median seconds per round, spread = IQR / median."""
+    """One row per workload of the micro-suite: operations per second (median round),
+    spread = IQR / median. A runtime whose timed operation the harness builds is shown
+    as "emulated", never as a number."""
     if not benchmark:
         return []
-    groups: dict[str, Row] = {}
+    rows: dict[str, Row] = {}
     for bench in benchmark.get("benchmarks", []):
-        group = bench.get("group") or bench.get("name", "?").split("[")[0]
+        extra = bench.get("extra_info") or {}
+        wl = WORKLOADS.get(extra.get("workload", ""))
         rt = benchmark_runtime(bench)
-        if rt is None or is_floor(bench):
+        if wl is None or rt is None or is_floor(bench):
+            continue
+        row = rows.setdefault(wl.name, Row(workload_measure(wl), source="pytest-benchmark"))
+        if extra.get("emulated"):
+            row.cells[rt] = Cell(status="emulated", note=", ".join(extra["emulated"]))
             continue
         stats = bench.get("stats", {})
-        median = stats.get("median")
-        if median is None:
+        median, iqr, ops = stats.get("median"), stats.get("iqr"), extra.get("ops_per_round")
+        if not median or not ops:
             continue
-        measure = Measure(f"bench:{group}", group, "", (), "lower", "s per round")
-        row = groups.setdefault(group, Row(measure, source="pytest-benchmark"))
-        iqr = stats.get("iqr")
-        extra = bench.get("extra_info") or {}
-        row.cells[rt] = Cell(value=median, spread=(iqr / median) if (iqr is not None and median) else None,
-                             note="emulated" if extra.get("emulated") else "")
-    return [_finish_row(row, runtimes) for _, row in sorted(groups.items())]
+        row.cells[rt] = Cell(value=ops / median, spread=(iqr / median) if iqr is not None else None)
+    return [_finish_row(rows[name], runtimes) for name in WORKLOADS if name in rows]
 
 
 @dataclass

@@ -22,12 +22,13 @@ def _summary_cell(row: Row, rt: str) -> dict:
     cell = row.cells[rt]
     if cell.status == "missing":
         return {"text": "–", "title": "not measured in this run", "best": False}
+    if cell.status == "emulated":
+        return {"text": "built by harness", "title": f"emulated: {cell.note}; not compared", "best": False}
     if cell.status != "ok" or cell.value is None:
         return {"text": cell.status if cell.status != "ok" else "–", "title": cell.note, "best": False}
     ratio = f"{cell.ratio:.2f}" if cell.ratio is not None else "n/a"
     spread = f" ±{cell.spread * 50:.0f}%" if cell.spread is not None else ""
-    mark = "*" if cell.note == "emulated" else ""
-    return {"text": f"{ratio}{spread}{mark}", "title": f"{fmt(cell.value)} {row.measure.unit}",
+    return {"text": f"{ratio}{spread}", "title": f"{fmt(cell.value)} {row.measure.unit}",
             "best": cell.best, "raw": f"{fmt(cell.value)}"}
 
 
@@ -76,8 +77,7 @@ def make_plots(ctx: dict, out_dir: Path) -> list[dict]:
         unit = SCALING_UNITS.get(scn, "per operation")
         path = plots.scaling(curves, scn, unit, out_dir / f"{scn}.png", ours)
         out.append({"title": f"Scaling: {scn}", "file": path.name})
-    throughput = [r for r in ctx["rows"] if r.measure.key in ("call_soon", "switch_sleep0", "switch_event",
-                                                               "spawn_join") or r.source == "pytest-benchmark"]
+    throughput = [r for r in ctx["rows"] if r.source == "pytest-benchmark"]
     path = plots.throughput_bars(throughput, ctx["runtimes"], out_dir / "throughput.png", ours)
     if path:
         out.append({"title": "Throughput relative to asyncio", "file": path.name})

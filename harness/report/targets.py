@@ -25,11 +25,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .model import benchmark_runtime, dig
-
-#: Where the per-callback floor comes from, and which group it is the floor of.
-FLOOR_GROUP = "floor: deque popleft + call"
-CHAIN_GROUP = "call_soon chain"
+from ..workloads import (ARM_CANCEL_CHURN, CALL_SOON_CHAIN, SPAWN_JOIN, TASK_SWITCH, VIRTUAL_CLOCK_TIMERS,
+                         Workload)
+from .model import benchmark_runtime, dig, is_floor
 
 
 @dataclass(frozen=True)
@@ -39,7 +37,7 @@ class Target:
     reference: str               # runtime (row) it is compared with
     kind: str                    # speed | at_most | within | never_early | report
     threshold: float | None      # on the ratio (see the module docstring); None for "report"
-    group: str = ""              # pytest-benchmark group, by prefix ...
+    workload: Workload | str | None = None   # a micro-suite workload (or its name) ...
     scenario: str = ""           # ... or harness scenario ...
     path: tuple[str, ...] = ()   # ... and the metric in it
     unit: str = ""
@@ -61,30 +59,28 @@ class Target:
 
 
 TARGETS: tuple[Target, ...] = (
-    Target("call_soon chain, callbacks/s", "heap", "asyncio", "speed", 2.0, group=CHAIN_GROUP,
+    Target("call_soon chain, callbacks/s", "heap", "asyncio", "speed", 2.0, workload=CALL_SOON_CHAIN,
            why="Both loops are Python bytecode per callback (a Handle, a deque append and popleft, "
                "a _run call). asyncio does more: every call_soon copies the contextvars context "
                "(contextvars.copy_context() in Handle.__init__) and every callback runs inside "
                "Context.run; ours run in the caller's context (see coroutines.contextvars). On a "
                "noisy run the margin over 2x is within the spread."),
-    Target("call_soon chain, callbacks/s", "heap", "uvloop", "speed", 1.0, group=CHAIN_GROUP, stretch=True,
+    Target("call_soon chain, callbacks/s", "heap", "uvloop", "speed", 1.0, workload=CALL_SOON_CHAIN, stretch=True,
            why="uvloop runs the whole iteration in C (Cython); the heap loop's per-callback work is "
                "Python bytecode: a Handle object, a deque popleft and a Python-level call per callback."),
-    Target("task switch, sleep(0) ping-pong", "heap", "asyncio", "speed", 1.2, group="task switch"),
-    Target("task switch, sleep(0) ping-pong", "trampoline", "asyncio", "speed", 1.0, group="task switch"),
-    Target("task switch, sleep(0) ping-pong", "heap", "uvloop", "speed", 1.0, group="task switch", stretch=True,
+    Target("task switch, sleep(0) ping-pong", "heap", "asyncio", "speed", 1.2, workload=TASK_SWITCH),
+    Target("task switch, sleep(0) ping-pong", "trampoline", "asyncio", "speed", 1.0, workload=TASK_SWITCH),
+    Target("task switch, sleep(0) ping-pong", "heap", "uvloop", "speed", 1.0, workload=TASK_SWITCH, stretch=True,
            why="uvloop's loop and asyncio's C Task (_asyncio) step a coroutine without running any "
                "bytecode of theirs; each of our switches runs sleep(), a coroutine frame, Task._step and "
                "a Handle in Python."),
-    Target("spawn + join of 20k trivial tasks", "heap", "asyncio", "speed", 1.5, group="spawn+join",
+    Target("spawn + join of 20k trivial tasks", "heap", "asyncio", "speed", 1.5, workload=SPAWN_JOIN,
            why="asyncio's Task is C (_asyncio): creating and stepping one runs no bytecode of its own, "
-               "while our Task.__init__, _step and the join's await are Python. Trimmed to the minimum "
-               "(no done-callback list until someone waits, the first step scheduled without "
-               "call_soon's checks): A/B 79 -> 53 ms for 20k tasks, 1.77x asyncio; on a noisy machine "
-               "asyncio's rounds spread by 20% or more, which can put a run below 1.5x."),
-    Target("spawn + join of 20k trivial tasks", "heap", "trio", "speed", 2.0, group="spawn+join"),
-    Target("timer arm + cancel churn", "heap", "asyncio", "speed", 2.0, group="arm+cancel churn"),
-    Target("timer arm + cancel churn", "wheel", "asyncio", "speed", 3.0, group="arm+cancel churn",
+               "while our Task.__init__, _step and the join's await are Python (see docs/performance.md); "
+               "on a noisy machine asyncio's rounds spread by 20% or more, which can put a run below 1.5x."),
+    Target("spawn + join of 20k trivial tasks", "heap", "trio", "speed", 2.0, workload=SPAWN_JOIN),
+    Target("timer arm + cancel churn", "heap", "asyncio", "speed", 2.0, workload=ARM_CANCEL_CHURN),
+    Target("timer arm + cancel churn", "wheel", "asyncio", "speed", 3.0, workload=ARM_CANCEL_CHURN,
            why="The wheel shares call_at's checks, the TimerHandle and cancel() with the heap loop; "
                "only the timer store differs, and the wheel's O(1) push (tick, level, slot, bitmap, "
                "per-slot minimum) runs more bytecode than heapq's O(log n) push, which is C. Loop "
@@ -92,7 +88,7 @@ TARGETS: tuple[Target, ...] = (
                "1120-1330 ns, asyncio 2290-3550 ns per pair. The wheel is at best even with the heap; "
                "3x asyncio would need it 1.5x faster than the heap."),
     Target("schedule + fire timers at random deadlines, virtual clock", "heap", "heapq-floor", "within", 0.5,
-           group="timers on the virtual clock",
+           workload=VIRTUAL_CLOCK_TIMERS,
            why="Every deadline is distinct, so each timer costs one loop iteration: the idle check, "
                "a virtual-clock jump, pop_due and running a Handle, on top of the push and pop the "
                "floor does."),
@@ -153,12 +149,21 @@ class Verdict:
         return ("met" if self.met else "not met") + (" (within noise)" if self.within_noise else "")
 
 
-def _bench_side(benchmark: dict | None, group_prefix: str, runtime: str) -> Side:
+def _workload_name(workload: Workload | str) -> str:
+    return workload if isinstance(workload, str) else workload.name
+
+
+def _bench_side(benchmark: dict | None, workload: Workload | str, runtime: str) -> Side:
     side = Side(runtime)
+    name = _workload_name(workload)
     for bench in (benchmark or {}).get("benchmarks", []):
-        group = bench.get("group") or ""
-        if not group.startswith(group_prefix) or benchmark_runtime(bench) != runtime:
+        extra = bench.get("extra_info") or {}
+        if extra.get("workload") != name or benchmark_runtime(bench) != runtime:
             continue
+        if extra.get("emulated"):
+            side.status, side.note = "emulated", "built by the harness: not compared"
+            return side
+        group = bench.get("group") or name
         stats = bench.get("stats") or {}
         median, iqr = stats.get("median"), stats.get("iqr")
         side.value = median
@@ -197,9 +202,9 @@ def evaluate(benchmark: dict | None, cells: dict) -> list[Verdict]:
     """One verdict per target, from a run's benchmark.json and harness cells."""
     verdicts = []
     for target in TARGETS:
-        if target.group:
-            subject = _bench_side(benchmark, target.group, target.subject)
-            reference = _bench_side(benchmark, target.group, target.reference)
+        if target.workload:
+            subject = _bench_side(benchmark, target.workload, target.subject)
+            reference = _bench_side(benchmark, target.workload, target.reference)
         else:
             subject = _harness_side(cells, target.scenario, target.path, target.subject)
             reference = (_harness_side(cells, target.scenario, target.path, target.reference)
@@ -230,15 +235,14 @@ def floor_multiples(benchmark: dict | None) -> tuple[float | None, list[FloorMul
     floor_ns = None
     chain: list[tuple[str, float]] = []
     for bench in (benchmark or {}).get("benchmarks", []):
-        group = bench.get("group") or ""
         extra = bench.get("extra_info") or {}
         median, ops = (bench.get("stats") or {}).get("median"), extra.get("ops_per_round")
-        if not median or not ops:
+        if not median or not ops or extra.get("workload") != CALL_SOON_CHAIN.name or extra.get("emulated"):
             continue
         per_op_ns = median / ops * 1e9
-        if group.startswith(FLOOR_GROUP):
+        if is_floor(bench):
             floor_ns = per_op_ns
-        elif group.startswith(CHAIN_GROUP):
+        else:
             chain.append((benchmark_runtime(bench) or "?", per_op_ns))
     if not floor_ns:
         return None, []

@@ -257,7 +257,7 @@ class CurioRuntime(Runtime):
     async def task_group(self):
         await self._issue_requests()
         async with curio.TaskGroup() as group:
-            yield _TaskGroup(group)
+            yield _TaskGroup(group, self._run_child)
 
     async def sleep_until(self, deadline):
         # curio's sleeps are relative (its kernel arms clock + seconds): its own idiom for a deadline.
@@ -285,12 +285,20 @@ class CurioRuntime(Runtime):
 
 
 class _TaskGroup:
-    """``task_group()``'s object: ``curio.TaskGroup``'s own ``spawn`` and ``cancel_remaining``."""
+    """``task_group()``'s object: ``curio.TaskGroup``'s own ``spawn`` and ``cancel_remaining``.
 
-    __slots__ = ("spawn", "cancel")
+    Each child runs inside ``_run_child``, which issues the plain calls it made after
+    its last await (an ``Event.set()`` is a coroutine in curio): one coroutine frame per
+    child, the adapter's only cost in curio's spawn+join.
+    """
 
-    def __init__(self, group: curio.TaskGroup) -> None:
-        self.spawn, self.cancel = group.spawn, group.cancel_remaining
+    __slots__ = ("_spawn", "_run_child", "cancel")
+
+    def __init__(self, group: curio.TaskGroup, run_child) -> None:
+        self._spawn, self._run_child, self.cancel = group.spawn, run_child, group.cancel_remaining
+
+    async def spawn(self, fn, *args):
+        return await self._spawn(self._run_child, fn, args)
 
 
 class _TaskRef:

@@ -20,7 +20,9 @@ All units in the metrics are microseconds unless a name says otherwise.
 from __future__ import annotations
 
 import gc
+import os
 import random
+import sys
 import time
 import tracemalloc
 
@@ -101,59 +103,7 @@ def call_at_lateness(rt, metrics):
     metrics.update(_lateness(by_rt, by_perf), delay_s=TIMER_DELAY)
 
 
-@latency("latency.call_soon", needs=("call_soon", "event"), measures=("call_soon",), quick=True,
-         in_bench=False,
-         explain="From call_soon to the callback running, in a chain where each callback schedules "
-                 "the next: the loop's per-callback overhead.")
-def call_soon_latency(rt, metrics):
-    """``call_soon`` to run, in a chain; and callbacks per second through that chain."""
-    chain = pick(default=20_000, quick=2_000)
-
-    async def main():
-        delays, done = [], rt.event()
-
-        def step(i, scheduled):
-            delays.append(rt.perf() - scheduled)
-            if i < chain:
-                rt.call_soon(step, i + 1, rt.perf())
-            else:
-                done.set()
-
-        start = rt.perf()
-        rt.call_soon(step, 0, rt.perf())
-        await done.wait()
-        return delays, rt.perf() - start
-
-    rounds = []
-    for r in range(ROUNDS):
-        delays, elapsed = rt.run(main)
-        rounds.append(chain / elapsed)
-    metrics.update(latency_us=distribution(delays[WARMUP:]),
-                   callbacks_per_s=median_and_spread(rounds), chain=chain)
-
-
-@latency("latency.switch_sleep0", needs=("spawn", "join", "sleep"), quick=True, in_bench=False,
-         explain="Two tasks taking turns with sleep(0): the cost of one task switch.")
-def switch_sleep0(rt, metrics):
-    """Two tasks ping-ponging with ``sleep(0)``: time per switch."""
-    turns = pick(default=10_000, quick=1_000)
-
-    async def player():
-        for _ in range(turns):
-            await rt.sleep(0)
-
-    async def main():
-        start = rt.perf()
-        a, b = rt.spawn(player), rt.spawn(player)
-        await rt.join(a)
-        await rt.join(b)
-        return (rt.perf() - start) / (2 * turns)
-
-    per_switch = [rt.run(main) for _ in range(ROUNDS)]
-    metrics.update(switch_us=median_and_spread([s * 1e6 for s in per_switch]), turns=turns)
-
-
-@latency("latency.switch_event", needs=("spawn", "join", "event"), quick=True,
+@latency("latency.switch_event", needs=("task_group", "event"), quick=True,
          explain="Two tasks waking each other through events: a switch plus the event's own cost.")
 def switch_event(rt, metrics):
     """Two tasks ping-ponging through events: time per one-way hand-off."""
@@ -174,34 +124,13 @@ def switch_event(rt, metrics):
                 pongs[i].set()
 
         start = rt.perf()
-        a, b = rt.spawn(ponger), rt.spawn(pinger)
-        await rt.join(a)
-        await rt.join(b)
+        async with rt.task_group() as group:
+            await group.spawn(ponger)
+            await group.spawn(pinger)
         return (rt.perf() - start) / (2 * rounds)
 
     per_handoff = [rt.run(main) for _ in range(ROUNDS)]
     metrics.update(handoff_us=median_and_spread([s * 1e6 for s in per_handoff]), rounds=rounds)
-
-
-@latency("latency.spawn_join", needs=("spawn", "join"), quick=True, in_bench=False,
-         explain="Spawning a trivial task and joining it; trio and anyio have no task handles, so "
-                 "spawn/join there is emulated with a nursery, an event and a result holder.")
-def spawn_join(rt, metrics):
-    """Spawn N trivial tasks, then join them all: time per task."""
-    n = pick(default=5_000, quick=500)
-
-    async def trivial():
-        return None
-
-    async def main():
-        start = rt.perf()
-        refs = [rt.spawn(trivial) for _ in range(n)]
-        for ref in refs:
-            await rt.join(ref)
-        return (rt.perf() - start) / n
-
-    per_task = [rt.run(main) for _ in range(ROUNDS)]
-    metrics.update(per_task_us=median_and_spread([s * 1e6 for s in per_task]), n=n)
 
 
 def _scaling(rt, metrics, sizes, measure) -> None:
@@ -401,14 +330,16 @@ MEMORY_SIZES = pick(default=[10_000, 100_000], quick=[1_000, 4_000])
 MEMORY_STEP_BUDGET_S = 12.0
 
 
-@latency("memory.sleeping_task", needs=("spawn", "join", "cancel", "sleep"), quick=True, parallel=True,
-         explain="Memory held by one task blocked in sleep (tracemalloc, Python allocations only: "
-                 "uvloop's C allocations are not seen), with 10k and then 100k tasks asleep at once "
-                 "(quick profile: 1k, 4k); bytes_per_task is at the largest N measured, by_n has "
-                 "both. The larger N is skipped where the smaller one's time predicts it would not "
-                 "fit the step budget: trio and curio (whose spawn is O(n) per task) on a slow machine.")
+@latency("memory.sleeping_task", needs=("task_group", "sleep"), quick=True, parallel=True,
+         explain="Memory held by one task blocked in sleep, with 10k and then 100k tasks asleep at "
+                 "once (quick profile: 1k, 4k), the tasks started in the runtime's own task group. "
+                 "Two views: tracemalloc sees Python allocations only (not uvloop's C allocations); "
+                 "the growth of the process's resident set (RSS, as the operating system sees it) "
+                 "sees everything, but in whole pages and only where the allocator asked for more. "
+                 "The larger N is skipped where the smaller one's time predicts it would not fit the "
+                 "step budget.")
 def memory_per_sleeping_task(rt, metrics):
-    """Bytes allocated per task that is asleep (tracemalloc), with N tasks asleep at once, for growing N."""
+    """Bytes per task asleep, with N tasks asleep at once: tracemalloc and RSS growth, for growing N."""
     async def sleeper():
         await rt.sleep(3600)
 
@@ -417,23 +348,22 @@ def memory_per_sleeping_task(rt, metrics):
             for _ in range(3):
                 await rt.sleep(0)
             gc.collect()
-            tracemalloc.start()
-            try:
-                before = tracemalloc.get_traced_memory()[0]
-                refs = [rt.spawn(sleeper) for _ in range(n)]
-                for _ in range(3):
-                    await rt.sleep(0)          # every task has started and is now asleep
-                gc.collect()
-                held = tracemalloc.get_traced_memory()[0] - before
-            finally:
-                tracemalloc.stop()
-            for ref in refs:
-                rt.cancel(ref)
-            for ref in refs:
+            held = {}
+            async with rt.task_group() as group:
+                rss_before = _rss_bytes()
+                tracemalloc.start()
                 try:
-                    await rt.join(ref)
-                except Exception:
-                    pass
+                    before = tracemalloc.get_traced_memory()[0]
+                    for _ in range(n):
+                        await group.spawn(sleeper)
+                    for _ in range(3):
+                        await rt.sleep(0)          # every task has started and is now asleep
+                    gc.collect()
+                    held["traced"] = tracemalloc.get_traced_memory()[0] - before
+                finally:
+                    tracemalloc.stop()
+                held["rss"] = _rss_bytes() - rss_before
+                await group.cancel()
             return held
 
         start = rt.perf()
@@ -441,8 +371,20 @@ def memory_per_sleeping_task(rt, metrics):
         return rt.perf() - start, held
 
     ns, took, held, skipped, predicted = _grow(MEMORY_SIZES, MEMORY_STEP_BUDGET_S, measure)
-    by_n = {n: h / n for n, h in zip(ns, held)}
-    metrics.update(bytes_per_task=by_n[ns[-1]], n=ns[-1], by_n=by_n,
-                   total_s=dict(zip(ns, took)), skipped=skipped)
+    by_n = {n: h["traced"] / n for n, h in zip(ns, held)}
+    rss_by_n = {n: h["rss"] / n for n, h in zip(ns, held)}
+    metrics.update(bytes_per_task=by_n[ns[-1]], rss_bytes_per_task=rss_by_n[ns[-1]], n=ns[-1], by_n=by_n,
+                   rss_by_n=rss_by_n, total_s=dict(zip(ns, took)), skipped=skipped)
     if skipped:
         metrics["note"] = _skip_note(skipped, predicted, ns, took, MEMORY_STEP_BUDGET_S)
+
+
+def _rss_bytes() -> int:
+    """This process's resident set size now (Linux: /proc/self/statm; elsewhere the peak)."""
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, IndexError):
+        import resource
+        scale = 1 if sys.platform == "darwin" else 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale

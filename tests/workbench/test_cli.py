@@ -26,13 +26,13 @@ def test_list_names_every_runtime_and_scenario():
 
 
 def test_run_writes_one_record_per_cell_and_a_summary(tmp_path):
-    out = run_cli("run", "--runtimes", "heap,asyncio", "--scenarios", "latency.spawn_join,latency.call_soon",
+    out = run_cli("run", "--runtimes", "heap,asyncio", "--scenarios", "workload.tasks.spawn_join,workload.callbacks.call_soon_chain",
                   "--quick", "--out", str(tmp_path))
     assert out.returncode == 0, out.stderr
     records = [json.loads(line) for line in (tmp_path / "results.jsonl").read_text().splitlines()]
     assert sorted((r["runtime"], r["scenario"]) for r in records) == [
-        ("asyncio", "latency.call_soon"), ("asyncio", "latency.spawn_join"),
-        ("heap", "latency.call_soon"), ("heap", "latency.spawn_join")]
+        ("asyncio", "workload.callbacks.call_soon_chain"), ("asyncio", "workload.tasks.spawn_join"),
+        ("heap", "workload.callbacks.call_soon_chain"), ("heap", "workload.tasks.spawn_join")]
     assert all(r["status"] == "observed" and r["metrics"] for r in records)
     assert "summary" in out.stdout
 

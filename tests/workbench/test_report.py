@@ -7,7 +7,7 @@ import pytest
 
 from harness import results
 from harness.report.compare import compare, to_markdown
-from harness.report.model import behaviour_rows, harness_rows, load_run
+from harness.report.model import behaviour_rows, benchmark_rows, harness_rows, load_run
 from harness.report.render import render
 
 ENV = {"python": "3.11.7", "cpu": "Test CPU", "cpu_count": 2, "libraries": {"trio": "0.35.0"},
@@ -21,8 +21,16 @@ def rec(runtime, scenario, status, family="peer", **extra):
             "explain": f"why {scenario} differs", "env": ENV, **extra}
 
 
-def call_soon(value, spread=0.02):
-    return {"callbacks_per_s": {"median": value, "min": value * 0.99, "max": value * 1.01, "spread": spread}}
+def handoff(value, spread=0.02):
+    return {"handoff_us": {"median": value, "min": value * 0.99, "max": value * 1.01, "spread": spread}}
+
+
+def chain(runtime, seconds, iqr=0.0001, **extra):
+    """A micro-suite entry for the call_soon chain workload (20k callbacks per round)."""
+    return {"group": "call_soon chain (N=20,000)", "name": f"test_workload[callbacks.call_soon_chain-{runtime}]",
+            "stats": {"median": seconds, "iqr": iqr},
+            "extra_info": {"runtime": runtime, "workload": "callbacks.call_soon_chain", "ops_per_round": 20_000,
+                           **extra}}
 
 
 def write_run(directory, records, benchmark=None):
@@ -50,9 +58,9 @@ def run_dir(tmp_path):
         rec("asyncio", "coroutines.order", "observed", expected=None,
             outcomes=[{"trace": ["parent"], "count": 5}], deterministic=True),
         rec("trio", "coroutines.order", "unsupported", reason="trio has no call_at"),
-        rec("heap", "latency.call_soon", "observed", "loopbench", metrics=call_soon(400_000)),
-        rec("asyncio", "latency.call_soon", "observed", metrics=call_soon(200_000, spread=0.3)),
-        rec("trio", "latency.call_soon", "timeout", error="no result after 60 s"),
+        rec("heap", "latency.switch_event", "observed", "loopbench", metrics=handoff(2.0)),
+        rec("asyncio", "latency.switch_event", "observed", metrics=handoff(4.0, spread=0.3)),
+        rec("trio", "latency.switch_event", "timeout", error="no result after 60 s"),
         rec("heap", "latency.sleep_lateness", "observed", "loopbench",
             metrics={"perf_counter_us": {"p50": 100.0, "p99": 200.0}, "samples_perf_us": [90.0, 100.0, 210.0]}),
         rec("asyncio", "latency.sleep_lateness", "observed",
@@ -64,24 +72,25 @@ def run_dir(tmp_path):
             metrics={"n": [100, 1000], "per_op_us": [2.0, 2.2], "slope": 0.05, "skipped": [10000],
                      "note": "stopped before N=10000"}),
     ]
-    benchmark = {"benchmarks": [
-        {"group": "spawn+join", "name": "test_spawn[heap]", "params": {"runtime": "heap"},
-         "stats": {"median": 0.001, "iqr": 0.0001}, "extra_info": {"runtime": "heap"}},
-        {"group": "spawn+join", "name": "test_spawn[asyncio]", "params": {"runtime": "asyncio"},
-         "stats": {"median": 0.002, "iqr": 0.0001}, "extra_info": {"runtime": "asyncio"}},
-    ]}
+    benchmark = {"benchmarks": [chain("heap", 0.01), chain("asyncio", 0.02, iqr=0.006),
+                                chain("curio", 0.05, emulated=["call_soon"])]}
     return write_run(tmp_path / "run", records, benchmark)
 
 
 def test_summary_ratios_are_against_asyncio_and_mark_the_best(run_dir):
     data = load_run(run_dir)
-    rows = {r.measure.key: r for r in harness_rows(data.cells, data.runtimes)}
-    call = rows["call_soon"]
+    rows = {r.measure.key: r for r in harness_rows(data.cells, data.runtimes) + benchmark_rows(data.benchmark,
+                                                                                               data.runtimes)}
+    call = rows["workload:callbacks.call_soon_chain"]
     assert call.cells["asyncio"].ratio == pytest.approx(1.0)
-    assert call.cells["heap"].ratio == pytest.approx(2.0)
+    assert call.cells["heap"].ratio == pytest.approx(2.0)                  # callbacks/s: twice asyncio's
     assert call.cells["heap"].best and not call.cells["asyncio"].best      # higher is better here
-    assert call.cells["trio"].status == "timeout"
     assert call.noisy                                                      # asyncio's 30% spread
+    # A harness-built operation is shown as such, never as a number, a ratio or a best.
+    assert call.cells["curio"].status == "emulated" and call.cells["curio"].ratio is None
+    hand = rows["switch_event"]
+    assert hand.cells["heap"].best and hand.cells["heap"].ratio == pytest.approx(0.5)
+    assert hand.cells["trio"].status == "timeout"
     late = rows["sleep_p99"]
     assert late.cells["heap"].best and late.cells["heap"].ratio == pytest.approx(200 / 300)
     assert late.cells["trio"].status == "error"
@@ -107,6 +116,7 @@ def test_render_writes_markdown_html_and_plots_with_every_status(run_dir):
                  "why coroutines.order differs", "Test CPU", "0.35.0", "stopped before N=10000"):
         assert text in md, text
     assert "**2.00" in md                                   # heap's call_soon ratio, best, bold
+    assert "built by harness" in md                         # curio's emulated call_soon, not a number
     assert "did not complete" in md and "adapter bug" in md
     for png in ("latency.sleep_lateness.png", "scaling.timers.png", "throughput.png"):
         assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -114,7 +124,7 @@ def test_render_writes_markdown_html_and_plots_with_every_status(run_dir):
     # Self-contained: every image is inline, nothing is fetched from elsewhere.
     assert html.count('src="data:image/png;base64,') == 3
     assert not re.search(r'(src|href)="(?!data:)', html)
-    assert "spawn+join" in md                               # the pytest-benchmark group
+    assert "call_soon chain (N=20,000)" in md               # the workload's row
 
 
 def test_an_empty_run_still_renders_a_report(tmp_path):
@@ -126,12 +136,12 @@ def test_an_empty_run_still_renders_a_report(tmp_path):
 
 
 def test_compare_flags_only_changes_beyond_noise(tmp_path):
-    a = write_run(tmp_path / "a", [rec("heap", "latency.call_soon", "observed", "loopbench", metrics=call_soon(100_000)),
-                                   rec("asyncio", "latency.call_soon", "observed", metrics=call_soon(100_000))])
-    b = write_run(tmp_path / "b", [rec("heap", "latency.call_soon", "observed", "loopbench", metrics=call_soon(150_000)),
-                                   rec("asyncio", "latency.call_soon", "observed", metrics=call_soon(102_000))])
+    a = write_run(tmp_path / "a", [rec("heap", "latency.switch_event", "observed", "loopbench", metrics=handoff(3.0)),
+                                   rec("asyncio", "latency.switch_event", "observed", metrics=handoff(3.0))])
+    b = write_run(tmp_path / "b", [rec("heap", "latency.switch_event", "observed", "loopbench", metrics=handoff(2.0)),
+                                   rec("asyncio", "latency.switch_event", "observed", metrics=handoff(3.06))])
     changes, _ = compare(a, b)
     by_rt = {c.runtime: c for c in changes}
-    assert by_rt["heap"].ratio == pytest.approx(1.5) and by_rt["heap"].verdict == "better"
+    assert by_rt["heap"].ratio == pytest.approx(2 / 3) and by_rt["heap"].verdict == "better"
     assert by_rt["asyncio"].verdict == "within noise"
     assert "**better**" in to_markdown(a, b, changes, [])

@@ -9,8 +9,15 @@ from harness.report.model import load_run
 from harness.report.render import render
 
 
+#: Synthetic groups by their workload (the micro-suite records ``extra_info["workload"]``).
+WORKLOAD_OF = {"call_soon chain": "callbacks.call_soon_chain", "arm+cancel churn": "timers.arm_cancel_churn",
+               "floor": "callbacks.call_soon_chain", "task switch": "tasks.switch", "spawn+join": "tasks.spawn_join",
+               "timers on the virtual clock": "timers.virtual_clock"}
+
+
 def bench(group, runtime, median, iqr=0.0, family="loopbench", ops=None):
-    extra = {"runtime": runtime, "family": family}
+    workload = next(w for prefix, w in WORKLOAD_OF.items() if group.startswith(prefix))
+    extra = {"runtime": runtime, "family": family, "workload": workload}
     if ops is not None:
         extra["ops_per_round"] = ops
     return {"group": group, "name": f"test[{runtime}]", "param": runtime,

@@ -5,7 +5,7 @@ What no Python event loop can beat: its ready queue is (at best) a
 measured in the same run as the runtimes, on the same machine at the same moment, so
 a loop's per-callback overhead can be read as a multiple of it:
 ``(loop's median / K) / (floor's median / K)`` against the "call_soon chain" group,
-which has the same K (imported from ``test_bench_callbacks``).
+which has the same K (``harness.workloads.CALL_SOON_CHAIN``).
 
 One round: a deque prefilled (untimed, in pedantic's ``setup``) with K references
 to one no-op function, then, timed::
@@ -24,7 +24,8 @@ Not a runtime: no ``rt``/``measure`` fixture, no loop. ``benchmark.pedantic`` wi
 the same gc discipline as every other row (conftest's ``collect`` fixture:
 ``gc.collect()`` + ``gc.freeze()`` before each round, untimed), one warmup round,
 then ``FLOOR_ROUNDS`` rounds (cheap: about 2 ms each at K=20k, so more of them than
-the runtimes' groups get, for a steadier median). ``extra_info``: ``runtime`` and
+the runtimes' groups get, for a steadier median). ``extra_info``: ``workload`` is the
+chain's, ``runtime`` and
 ``family`` are both "floor", ``version`` is Python's; ``ops_per_round`` = K, ``unit`` "callbacks", so
 ``ops_per_round / median`` is the floor's callbacks/s. The result is checked (every
 callable was called exactly once, the deque is empty) like every runtime's.
@@ -37,8 +38,9 @@ from collections import deque
 
 from harness import profile
 from harness.profile import pick
+from harness.workloads import CALL_SOON_CHAIN
 
-from test_bench_callbacks import K
+K = CALL_SOON_CHAIN.n
 
 #: Rounds for the floor: each is a couple of milliseconds, so many.
 FLOOR_ROUNDS = pick(default=25, quick=10)
@@ -64,7 +66,7 @@ def test_floor_deque_popleft_call(benchmark, collect):
         return ready
 
     benchmark.group = f"floor: deque popleft + call (K={K})"
-    benchmark.extra_info.update(runtime="floor", family="floor", version=platform.python_version(),
+    benchmark.extra_info.update(workload=CALL_SOON_CHAIN.name, runtime="floor", family="floor", version=platform.python_version(),
                                 ops_per_round=K, unit="callbacks", profile=profile.current())
     left = benchmark.pedantic(one_round, setup=setup, rounds=FLOOR_ROUNDS, warmup_rounds=1,
                               iterations=1)

@@ -81,6 +81,7 @@ import pytest
 import impls
 from harness import profile, runtimes
 from harness.profile import pick
+from harness.workloads import VIRTUAL_CLOCK_TIMERS
 from impls.clock import VirtualClock
 
 N = pick(default=1_000_000, quick=100_000)
@@ -206,7 +207,7 @@ def test_timers_virtual_clock(benchmark, collect, name):
 
     group = f"timers on the virtual clock (N={N})"
     benchmark.group = group
-    info.update(ops_per_round=N, unit="timers", profile=profile.current())
+    info.update(workload=VIRTUAL_CLOCK_TIMERS, ops_per_round=N, unit="timers", profile=profile.current())
 
     def one_round():
         result = run()

@@ -1,0 +1,73 @@
+"""The micro-suite's fixtures: runtimes as parameters, and one gc discipline for every row.
+
+What one measurement is: ONE complete round (a workload's ``rt.run(main)`` on a fresh
+loop), after the workload's warmup rounds, with ``gc.collect()`` + ``gc.freeze()``
+before each round (untimed) so one round's garbage is not collected on the next
+round's clock, nor pytest's heap scanned on anyone's. Every runtime gets exactly the
+same workload and the same number of rounds.
+
+What the JSON holds, per benchmark, in ``extra_info``: ``workload`` (its name in
+``harness.workloads``), ``runtime``, ``family`` ("loopbench", "peer" or "floor"),
+``version``, ``ops_per_round`` and ``unit`` (rate = ``ops_per_round / median``),
+``operations`` (per operation the workload uses: native, emulated or unsupported),
+``emulated`` (the timed operations the harness builds for this runtime; the report
+keeps those rows out of every comparison) and ``profile``.
+
+A runtime that lacks an operation, or cannot be used here, is skipped with the
+reason (``unsupported: ...``, ``unavailable: ...``): absent from the JSON, never a
+faked number.
+"""
+
+from __future__ import annotations
+
+import gc
+
+import pytest
+
+from harness import runtimes
+from harness.runtime import Runtime, Unavailable
+
+#: Every runtime the harness knows, ours first; the parameter ids are these names.
+RUNTIMES = runtimes.names()
+
+
+@pytest.fixture(params=RUNTIMES, ids=RUNTIMES)
+def rt(request) -> Runtime:
+    """A fresh runtime object; each ``rt.run(main)`` makes (and closes) its own loop."""
+    try:
+        return runtimes.create(request.param)
+    except Unavailable as exc:
+        pytest.skip(f"unavailable: {request.param}: {exc}")
+
+
+def _collect() -> None:
+    """Before each round, untimed (pedantic's ``setup``; returns None: no arguments).
+
+    Collect the last round's garbage, then freeze what survives (pytest, the loaded
+    libraries, the runtime object) into the permanent generation, so that the
+    collections the next round triggers itself scan only that round's own objects:
+    every runtime pays for its own garbage and nobody pays for pytest's heap. It
+    also keeps this call cheap after the test's first round (a full collection of
+    pytest's heap is ~20 ms). ``_measure`` unfreezes before a test's first round, so
+    what a test leaves behind is collected then, not frozen for the whole session.
+    """
+    gc.collect()
+    gc.freeze()
+
+
+@pytest.fixture
+def collect():
+    """``_collect`` itself, for rows that are not a runtime (the floors).
+
+    They call ``benchmark.pedantic`` directly, with ``_collect`` as (or inside) its
+    ``setup``: the same gc discipline as ``measure``. Like ``_measure``, this unfreezes
+    first, so earlier tests' leftovers are collected by the first round's ``_collect``.
+    """
+    gc.unfreeze()
+    return _collect
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _unfreeze_at_end():
+    yield
+    gc.unfreeze()

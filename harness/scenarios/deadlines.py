@@ -1,0 +1,102 @@
+"""Deadlines: tasks sleeping until an absolute time, in every library's own idiom.
+
+Every library has a way for a task to sleep until a deadline (``rt.sleep_until``:
+asyncio's ``call_at`` with a future, ``trio.sleep_until``, ``anyio.sleep_until``,
+curio's relative ``sleep``, our loops' ``call_at``), where only some have plain
+timer callbacks. So these scenarios, not ``timers.*``, show how each library
+orders and delivers deadlines: nothing of the harness stands between the task and
+the library's timer queue. The tasks are started in the runtime's own task group.
+
+All three are observed, not judged: no library documents an order for equal
+deadlines, and deadlines that fall due in one batch may run in any order the
+scheduler chooses.
+"""
+
+from __future__ import annotations
+
+import random
+
+from ..scenario import UNIT, latency, scenario
+from ..profile import pick
+from ..stats import distribution
+
+#: Tasks that sleep until one shared deadline.
+TASKS = 100
+SEED = 2014
+
+
+@scenario(
+    "deadlines.equal",
+    needs=("task_group", "sleep_until"), quick=True, repeat=20,
+    explain="100 tasks sleep until one shared deadline; the trace is their wake order. Our "
+            "loops fire equal deadlines in scheduling order (their contract says so); asyncio's "
+            "heap compares deadlines only, so equal ones come out in heap order; trio keeps "
+            "sleepers in a deadline-keyed structure and randomises each run batch; curio's "
+            "sleeps are relative, so each task's deadline differs by the time it took to start.",
+)
+async def equal(rt, trace):
+    """Tasks 0..99 all sleep until one deadline: in what order do they wake?"""
+    deadline = rt.now() + 5 * UNIT
+
+    async def sleeper(i):
+        await rt.sleep_until(deadline)
+        trace.append(i)
+
+    async with rt.task_group() as group:
+        for i in range(TASKS):
+            await group.spawn(sleeper, i)
+
+
+@scenario(
+    "deadlines.ordered",
+    needs=("task_group", "sleep_until"), quick=True, repeat=20,
+    explain="50 tasks spawned in a shuffled order, each sleeping until its own deadline, 1 ms "
+            "apart; the trace is the wake order by deadline rank. A loop that fires by deadline "
+            "gives 0..49; deadlines that fall due in one batch (a busy machine) may be run in "
+            "the scheduler's batch order instead.",
+)
+async def ordered(rt, trace):
+    """Distinct deadlines, spawned in random order: do they wake earliest first?"""
+    ranks = list(range(50))
+    random.Random(SEED).shuffle(ranks)
+    base = rt.now() + 5 * UNIT
+
+    async def sleeper(rank):
+        await rt.sleep_until(base + rank * 0.001)
+        trace.append(rank)
+
+    async with rt.task_group() as group:
+        for rank in ranks:
+            await group.spawn(sleeper, rank)
+
+
+TIMER_DELAY = 0.001
+WARMUP = 10
+
+
+@latency("deadlines.lateness", needs=("sleep_until",), quick=True,
+         explain="How late a task wakes from a native absolute-deadline sleep 1 ms ahead, by the "
+                 "wall clock (perf_counter) and by the runtime's own clock. Negative means early: "
+                 "uvloop's clock counts whole milliseconds, so its timers can fire up to ~1 ms "
+                 "early by the wall clock while on time by its own.")
+def lateness(rt, metrics):
+    """Lateness of ``sleep_until(now + 1 ms)``: woken minus due, min/p50/p99 and early firings."""
+    samples = pick(default=500, quick=60)
+
+    async def main():
+        by_rt, by_perf = [], []
+        for i in range(samples + WARMUP):
+            due_rt = rt.now() + TIMER_DELAY
+            due_perf = rt.perf() + TIMER_DELAY
+            await rt.sleep_until(due_rt)
+            woke_perf, woke_rt = rt.perf(), rt.now()
+            if i >= WARMUP:
+                by_rt.append(woke_rt - due_rt)
+                by_perf.append(woke_perf - due_perf)
+        return by_rt, by_perf
+
+    by_rt, by_perf = rt.run(main)
+    metrics.update(runtime_clock_us=distribution(by_rt), perf_counter_us=distribution(by_perf),
+                   early_runtime_clock=sum(s < 0 for s in by_rt),
+                   early_perf_counter=sum(s < 0 for s in by_perf),
+                   samples_perf_us=[round(s * 1e6, 2) for s in by_perf], delay_s=TIMER_DELAY)
