@@ -194,26 +194,33 @@ def _arm_cancel_churn(rt, n):
 
 
 # ---------------------------------------------------------------------- tasks
-@workload("tasks.switch", title="task switch: sleep(0) ping-pong", unit="switches",
-          size=Size(default=10_000, quick=2_000), uses=("task_group", "sleep"), timed=("sleep",),
-          ops_per_n=2)
-def _task_switch(rt, n):
-    """Two tasks, started in the runtime's own task group, each ``await sleep(0)`` R
-    times: with only these two ready, each sleep(0) hands the turn to the other."""
-    async def main():
-        turns = [0]
+def _taking_turns(tasks: int, doc: str):
+    """``tasks`` tasks, started in the runtime's own task group, each ``await sleep(0)``
+    N times: every sleep(0) sends the task to the back of the ready queue."""
+    def build(rt, n):
+        async def main():
+            turns = [0]
 
-        async def player():
-            sleep = rt.sleep
-            for _ in range(n):
-                await sleep(0)
-            turns[0] += n
+            async def player():
+                sleep = rt.sleep
+                for _ in range(n):
+                    await sleep(0)
+                turns[0] += n
 
-        async with rt.task_group() as group:
-            await group.spawn(player)
-            await group.spawn(player)
-        return turns[0]
-    return main
+            async with rt.task_group() as group:
+                for _ in range(tasks):
+                    await group.spawn(player)
+            return turns[0]
+        return main
+    build.__doc__ = doc
+    return build
+
+
+workload("tasks.switch", title="task switch: sleep(0) ping-pong", unit="switches",
+         size=Size(default=10_000, quick=2_000), uses=("task_group", "sleep"), timed=("sleep",),
+         ops_per_n=2)(_taking_turns(2, """Two tasks, started in the runtime's own task group, each
+         await sleep(0) R times: with only these two ready, each sleep(0) hands the turn to the
+         other."""))
 
 
 @workload("tasks.spawn_join", title="spawn+join", unit="tasks",
@@ -239,28 +246,11 @@ def _spawn_join(rt, n):
 
 RR_TASKS = 100
 
-
-@workload("tasks.round_robin", title="sleep(0) round-robin", unit="switches",
-          size=Size(default=50, quick=10), uses=("task_group", "sleep"), timed=("sleep",),
-          ops_per_n=RR_TASKS)
-def _round_robin(rt, n):
-    """100 tasks each yield R times with sleep(0): the ready queue holds 100 tasks and
-    every yield goes to the back of it (a switch among many, where the ping-pong is
-    between two)."""
-    async def main():
-        turns = [0]
-
-        async def worker():
-            sleep = rt.sleep
-            for _ in range(n):
-                await sleep(0)
-            turns[0] += n
-
-        async with rt.task_group() as group:
-            for _ in range(RR_TASKS):
-                await group.spawn(worker)
-        return turns[0]
-    return main
+workload("tasks.round_robin", title="sleep(0) round-robin", unit="switches",
+         size=Size(default=50, quick=10), uses=("task_group", "sleep"), timed=("sleep",),
+         ops_per_n=RR_TASKS)(_taking_turns(RR_TASKS, """100 tasks each yield R times with sleep(0):
+         the ready queue holds 100 tasks and every yield goes to the back of it (a switch among
+         many, where the ping-pong is between two)."""))
 
 
 #: The micro-suite's 1M timers on the virtual clock, beside a bare heapq floor (our loops

@@ -17,8 +17,7 @@ from __future__ import annotations
 import random
 
 from ..scenario import UNIT, latency, scenario
-from ..profile import pick
-from ..stats import distribution
+from .latency import TIMER_DELAY, task_lateness
 
 #: Tasks that sleep until one shared deadline.
 TASKS = 100
@@ -70,10 +69,6 @@ async def ordered(rt, trace):
             await group.spawn(sleeper, rank)
 
 
-TIMER_DELAY = 0.001
-WARMUP = 10
-
-
 @latency("deadlines.lateness", needs=("sleep_until",), quick=True,
          explain="How late a task wakes from a native absolute-deadline sleep 1 ms ahead, by the "
                  "wall clock (perf_counter) and by the runtime's own clock. Negative means early: "
@@ -81,22 +76,4 @@ WARMUP = 10
                  "early by the wall clock while on time by its own.")
 def lateness(rt, metrics):
     """Lateness of ``sleep_until(now + 1 ms)``: woken minus due, min/p50/p99 and early firings."""
-    samples = pick(default=500, quick=60)
-
-    async def main():
-        by_rt, by_perf = [], []
-        for i in range(samples + WARMUP):
-            due_rt = rt.now() + TIMER_DELAY
-            due_perf = rt.perf() + TIMER_DELAY
-            await rt.sleep_until(due_rt)
-            woke_perf, woke_rt = rt.perf(), rt.now()
-            if i >= WARMUP:
-                by_rt.append(woke_rt - due_rt)
-                by_perf.append(woke_perf - due_perf)
-        return by_rt, by_perf
-
-    by_rt, by_perf = rt.run(main)
-    metrics.update(runtime_clock_us=distribution(by_rt), perf_counter_us=distribution(by_perf),
-                   early_runtime_clock=sum(s < 0 for s in by_rt),
-                   early_perf_counter=sum(s < 0 for s in by_perf),
-                   samples_perf_us=[round(s * 1e6, 2) for s in by_perf], delay_s=TIMER_DELAY)
+    metrics.update(task_lateness(rt, rt.sleep_until), delay_s=TIMER_DELAY)

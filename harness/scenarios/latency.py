@@ -52,6 +52,11 @@ def _lateness(samples_rt, samples_perf) -> dict:
                  "(uvloop: 1 ms) can wake early by the wall clock.")
 def sleep_lateness(rt, metrics):
     """Lateness of ``await sleep(1 ms)``: woken minus due, by the runtime's clock and by perf_counter."""
+    metrics.update(task_lateness(rt, lambda due_rt: rt.sleep(TIMER_DELAY)), delay_s=TIMER_DELAY)
+
+
+def task_lateness(rt, wait) -> dict:
+    """A task waits ``wait(due by rt.now())`` for TIMER_DELAY, again and again: the lateness metrics."""
     samples = pick(default=500, quick=60)
 
     async def main():
@@ -59,15 +64,14 @@ def sleep_lateness(rt, metrics):
         for i in range(samples + WARMUP):
             due_rt = rt.now() + TIMER_DELAY
             due_perf = rt.perf() + TIMER_DELAY
-            await rt.sleep(TIMER_DELAY)
+            await wait(due_rt)
             woke_perf, woke_rt = rt.perf(), rt.now()
             if i >= WARMUP:
                 by_rt.append(woke_rt - due_rt)
                 by_perf.append(woke_perf - due_perf)
         return by_rt, by_perf
 
-    by_rt, by_perf = rt.run(main)
-    metrics.update(_lateness(by_rt, by_perf), delay_s=TIMER_DELAY)
+    return _lateness(*rt.run(main))
 
 
 @latency("latency.call_at_lateness", needs=("call_at", "event"), measures=("call_at",), quick=True,
