@@ -89,6 +89,11 @@ from typing import Any, ClassVar
 
 NATIVE, EMULATED, UNSUPPORTED = "native", "emulated", "unsupported"
 
+#: Every operation of the interface, in the order of the contract above.
+OPERATIONS = ("run", "now", "sleep", "spawn", "join", "cancel", "is_cancellation", "call_soon", "call_at",
+              "call_later", "call_soon_threadsafe", "run_forever", "stop", "event", "lock", "queue", "timeout",
+              "task_group", "sleep_until", "group_errors", "gather_errors")
+
 
 class Unsupported(Exception):
     """Raised by an adapter for an operation with no honest mapping on its library."""
@@ -116,6 +121,14 @@ class Runtime(ABC):
     #: adapter that provides one overrides its method (native) or lists it as
     #: NATIVE/EMULATED/UNSUPPORTED in its own ``support``.
     support: ClassVar[dict[str, str]] = {}
+    #: A short label per operation, in the library's own terms: which call a native op is
+    #: ("TrioToken.run_sync_soon (thread-safe entry queue)"), what the harness built for an
+    #: emulated one, or why one is unsupported. Every emulated op has one.
+    notes: ClassVar[dict[str, str]] = {}
+    #: True for a runtime that is not a library under comparison but a control: the
+    #: harness's own emulations run on a loop that has the real operations, so that
+    #: the emulation's cost can be told apart from the library's.
+    control: ClassVar[bool] = False
     OPTIONAL_OPS: ClassVar[tuple[str, ...]] = ("run_forever", "stop", "group_errors", "gather_errors",
                                                "call_soon_threadsafe", "task_group", "sleep_until")
 
@@ -192,6 +205,10 @@ class Runtime(ABC):
         if op in self.OPTIONAL_OPS:
             return NATIVE if _overrides(type(self), op) else UNSUPPORTED
         return NATIVE
+
+    def operations(self) -> dict[str, dict[str, str]]:
+        """Per operation of the interface: ``{"how": NATIVE|EMULATED|UNSUPPORTED, "note": label}``."""
+        return {op: {"how": self.how(op), "note": self.notes.get(op, "")} for op in OPERATIONS}
 
     @staticmethod
     def perf() -> float:

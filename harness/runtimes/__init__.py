@@ -23,6 +23,12 @@ PEERS = {
     "anyio-trio": "anyio_rt:AnyioTrioRuntime",
 }
 
+#: Controls: not libraries under comparison, but the harness's own emulations run on a
+#: loop with the real operations (``Runtime.control``), so their cost shows apart.
+CONTROLS = {
+    "asyncio-emulated": "asyncio_emulated:AsyncioEmulatedRuntime",
+}
+
 
 def _peer_factory(spec: str) -> Callable[[], Runtime]:
     def make() -> Runtime:
@@ -45,9 +51,9 @@ def _ours_factory(name: str) -> Callable[[], Runtime]:
 
 
 def factories() -> dict[str, Callable[[], Runtime]]:
-    """Our implementations first (registry order), then the peers."""
+    """Our implementations first (registry order), then the peers, then the controls."""
     found: dict[str, Callable[[], Runtime]] = {name: _ours_factory(name) for name in impls.names()}
-    for name, spec in PEERS.items():
+    for name, spec in {**PEERS, **CONTROLS}.items():
         found.setdefault(name, _peer_factory(spec))
     return found
 
