@@ -252,6 +252,16 @@ class StartSoonGroup:
         self._scope.cancel()
 
 
+def require(module: str) -> Any:
+    """Import ``module``, or raise ``Unavailable`` if it is not installed here."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise Unavailable(f"{module} is not installed: {exc}") from exc
+
+
 def describe_exception(exc: BaseException) -> dict[str, Any]:
     """A JSON-friendly description of an exception, ExceptionGroups unfolded."""
     out: dict[str, Any] = {"type": type(exc).__name__}

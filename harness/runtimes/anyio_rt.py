@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import anyio
 
-from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Unavailable, Unsupported
+from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Unsupported, require
 from .structured import ChildTally, StructuredRuntime
 
 NO_THREADSAFE = ("anyio has no fire-and-forget call from another thread: from_thread.run_sync and "
@@ -58,7 +58,7 @@ class _AnyioRuntime(StructuredRuntime):
         return anyio.create_memory_object_stream[Any](size)
 
     def call_soon(self, cb, *args):
-        return self._service().call_soon(cb, args)
+        return self._service().call_soon(cb, *args)
 
     def call_soon_threadsafe(self, cb, *args):
         raise Unsupported(NO_THREADSAFE)
@@ -85,7 +85,4 @@ class AnyioTrioRuntime(_AnyioRuntime):
 
     def __init__(self) -> None:
         super().__init__()
-        try:
-            import trio  # noqa: F401  (anyio's trio backend needs it)
-        except ImportError as exc:
-            raise Unavailable(f"trio is not installed: {exc}") from exc
+        require("trio")                    # anyio's trio backend needs it

@@ -27,7 +27,7 @@ class AsyncioEmulatedRuntime(AsyncioRuntime):
     control = True
     support = {"call_soon": EMULATED, "call_at": EMULATED, "call_later": EMULATED,
                "run_forever": UNSUPPORTED, "stop": UNSUPPORTED}
-    notes = {"call_soon": SERVICE, "call_at": SERVICE,
+    notes = {**AsyncioRuntime.notes, "call_soon": SERVICE, "call_at": SERVICE,
              "call_later": "call_at(now() + delay) on the callback service",
              "run_forever": "the callback service runs inside run(), as on the emulating adapters",
              "stop": "the callback service runs inside run(), as on the emulating adapters"}
@@ -65,10 +65,10 @@ class AsyncioEmulatedRuntime(AsyncioRuntime):
         return self._callbacks
 
     def call_soon(self, cb, *args):
-        return self._service().call_soon(cb, args)
+        return self._service().call_soon(cb, *args)
 
     def call_at(self, when, cb, *args):
-        return self._service().call_at(when, cb, args)
+        return self._service().call_at(when, cb, *args)
 
     def call_later(self, delay, cb, *args):
         return self.call_at(self.now() + delay, cb, *args)

@@ -170,10 +170,10 @@ class CurioRuntime(Runtime):
         return isinstance(exc, curio.CancelledError)
 
     def call_soon(self, cb, *args):
-        return self._service().call_soon(cb, args)
+        return self._service().call_soon(cb, *args)
 
     def call_at(self, when, cb, *args):
-        return self._service().call_at(when, cb, args)
+        return self._service().call_at(when, cb, *args)
 
     def call_soon_threadsafe(self, cb, *args):
         # A plain function calling UniversalQueue.put gets its synchronous (thread) version.

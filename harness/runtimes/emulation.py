@@ -57,13 +57,13 @@ class CallbackService:
         self._timers = TimerHeap()
         self._timer_cancelled = self._timers.note_cancelled
 
-    def call_soon(self, callback: Callable[..., Any], args: tuple) -> Handle:
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> Handle:
         handle = Handle(callback, args, self)
         self._soon.append(handle)
         self._wakeup.wake()
         return handle
 
-    def call_at(self, when: float, callback: Callable[..., Any], args: tuple) -> TimerHandle:
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
         timer = TimerHandle(when, callback, args, self, scheduled=True)
         if self._timers.push(timer):      # a new earliest deadline: the waiting service must re-arm
             self._wakeup.wake()

@@ -145,7 +145,7 @@ class StructuredRuntime(Runtime):
         return isinstance(exc, self._cancelled_exc)
 
     def call_at(self, when, cb, *args):
-        return self._service().call_at(when, cb, args)
+        return self._service().call_at(when, cb, *args)
 
     def _service(self) -> CallbackService:
         if self._callbacks is None:
