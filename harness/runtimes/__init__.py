@@ -2,7 +2,9 @@
 
 ``factories()`` maps a runtime name to a zero-argument factory. Peers are imported
 lazily, so a missing optional library (uvloop on Windows) makes that one runtime
-``Unavailable``, not the harness.
+``Unavailable``, not the harness. Controls (``CONTROLS``, ``Runtime.control``) are
+runtimes too, but no library is compared on them: they show what the harness's own
+emulations cost on a loop whose real operations are known.
 """
 
 from __future__ import annotations

@@ -1,37 +1,27 @@
 """curio, on its default kernel (``curio.run``): task handles, no callback loop, a coroutine-only kernel API.
 
-On the default kernel every task shares one contextvars context; per-task contexts
-need ``Kernel(taskcls=curio.task.ContextTask)``, which a user must ask for.
+``notes`` names the curio call behind each operation. On the default kernel every task
+shares one contextvars context (per-task contexts need ``Kernel(taskcls=ContextTask)``).
 
-Plain calls. The kernel takes requests only from coroutines: ``curio.spawn``,
-``Task.cancel`` and ``Event.set`` are awaitables (kernel traps). The interface's
-``spawn``, ``cancel``, ``Event.set`` and ``call_soon``/``call_at`` are plain calls, so
-the adapter queues each request and issues it, in order, at the calling task's next
-await through the adapter, or when that task ends (``_issue_requests``, which every
-adapter awaitable calls first). The traps behind them (``trap_spawn``,
-``trap_cancel_task``, ``trap_sched_wake``) never suspend the caller, so no other task
-can tell the difference: the task, the cancellation and the event are curio's own.
-(``curio.UniversalEvent`` has a plain ``set()``, but it wakes through a Future and the
-kernel's loopback socket: curio's thread path, not its ``Event``.)
+Plain calls. The kernel takes requests only from coroutines (``curio.spawn``,
+``Task.cancel``, ``Event.set`` are traps), while the interface's ``spawn``, ``cancel``,
+``Event.set`` and ``call_soon``/``call_at`` are plain calls. So the adapter queues each
+request and issues it, in order, at the calling task's next await through the adapter
+or when that task ends (``_issue_requests``, which every adapter awaitable calls
+first). Those traps never suspend the caller, so no other task can tell: the task, the
+cancellation and the event are curio's own.
 
-Native: ``now`` is ``time.monotonic()``, the kernel's own clock (``await curio.clock()``
-is a trap); ``spawn``/``join``/``cancel`` are ``curio.spawn``, ``Task.join`` (its
-``TaskError`` unwrapped; ``TaskCancelled`` becomes ``Cancelled``),
-``Task.cancel(blocking=False)``; ``is_cancellation`` is ``curio.CancelledError``, which
-covers timeouts too; ``timeout`` is ``curio.timeout_after`` (its own expiry becomes
-``TimeoutError``; outer deadlines pass through); ``group_errors`` is ``curio.TaskGroup``,
-whose ``async with`` does not raise child errors, so the result adds curio's own
-``group.exceptions``. curio logs a crashed task at ERROR and an unjoined one at WARNING.
+``join`` unwraps curio's ``TaskError`` (``TaskCancelled`` becomes ``Cancelled``);
+``is_cancellation`` is ``curio.CancelledError``, which covers timeouts too; a
+``curio.TaskGroup`` does not raise child errors, so ``group_errors`` adds its
+``exceptions``. curio logs a crashed task at ERROR and an unjoined one at WARNING.
 
-Emulated: ``call_soon``/``call_at`` on the harness's callback service (its waiting: a
-``curio.Event`` set through the request queue, under ``curio.ignore_after``), and
-``call_soon_threadsafe``: a ``curio.UniversalQueue``, whose ``put`` is a plain call from
-any thread, drained by a daemon task started with every run. A callback that raises
-in either service crashes it (curio logs a Task Crash); the adapter then cancels
+Emulated: ``call_soon``/``call_at`` on the harness's callback service, and
+``call_soon_threadsafe`` through a ``curio.UniversalQueue`` (its ``put`` is a plain call
+from any thread) drained by a daemon task started with every run. A callback that
+raises in either crashes that task (curio logs a Task Crash); the adapter then cancels
 ``main`` and ``run`` raises the callback's exception, since curio would otherwise drop
-the dead service and every later callback would never run.
-
-curio has no gather. Evidence: docs/research/NOTES.md.
+the dead service and no later callback would run. Evidence: docs/research/NOTES.md.
 """
 
 from __future__ import annotations
