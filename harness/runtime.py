@@ -8,9 +8,14 @@ differences between the loops, not between scenario versions.
 
 Each operation maps to the library's own primitive where one exists ("native").
 Where a library has no public equivalent, the adapter builds it from the library's
-own primitives and says so ("emulated"): trio and curio have no ``call_at``, so
-their adapters run a timer task. Where nothing honest maps, the adapter raises
-:class:`Unsupported` and the cell's status is "unsupported", never a faked result.
+own primitives and says so ("emulated"): trio, curio and anyio have no ``call_at``, so
+their adapters run one callback-service task. Where nothing honest maps, the adapter
+raises :class:`Unsupported` and the cell's status is "unsupported", never a faked result.
+``operations()`` gives, per operation, how it maps and a short label in the library's
+terms (``notes``): the call behind a native op, what the harness built for an emulated
+one, why one is unsupported. A *control* runtime (``control = True``) is not a library
+under comparison: it runs the harness's emulations on a loop whose real operations are
+known, so their cost can be told apart from a library's.
 
 Contract of each operation (what an adapter must provide):
 

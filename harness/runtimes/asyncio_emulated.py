@@ -36,12 +36,13 @@ class AsyncioEmulatedRuntime(AsyncioRuntime):
         super().__init__()
         self._callbacks: CallbackService | None = None
         self._crash: BaseException | None = None
+        self._main_task: asyncio.Task | None = None
 
     def run(self, main):
         return super().run(functools.partial(self._root, main))
 
     async def _root(self, main):
-        self._callbacks, self._crash = None, None
+        self._callbacks, self._crash, self._main_task = None, None, asyncio.current_task()
         try:
             result = await main()
         except asyncio.CancelledError:
@@ -51,17 +52,17 @@ class AsyncioEmulatedRuntime(AsyncioRuntime):
             raise self._crash
         return result
 
-    async def _serve_or_end_run(self, service: CallbackService, main_task: asyncio.Task) -> None:
+    async def _serve_or_end_run(self, service: CallbackService) -> None:
         try:
             await service.serve()
         except Exception as exc:
             self._crash = exc               # run() raises it once main has stopped
-            main_task.cancel()
+            self._main_task.cancel()
 
     def _service(self) -> CallbackService:
         if self._callbacks is None:
             self._callbacks = service = CallbackService(self.loop.time, _Wakeup())
-            self.loop.create_task(self._serve_or_end_run(service, asyncio.current_task()))
+            self.loop.create_task(self._serve_or_end_run(service))
         return self._callbacks
 
     def call_soon(self, cb, *args):

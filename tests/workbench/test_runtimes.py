@@ -428,6 +428,34 @@ def test_asyncio_emulated_runs_callbacks_in_the_service_task_not_on_the_loop():
     assert emulated[0] is not None and emulated[0] is emulated[1] and emulated[0] is not main_task
 
 
+def test_asyncio_emulated_ends_the_run_with_a_raising_callbacks_error_even_when_a_child_scheduled_it():
+    rt = runtimes.create("asyncio-emulated")
+
+    class Boom(Exception):
+        pass
+
+    def boom():
+        raise Boom("from a callback")
+
+    async def child():
+        rt.call_soon(boom)
+        await rt.sleep(LONG)
+
+    seen = []
+
+    async def main():
+        rt.spawn(child)
+        try:
+            await rt.sleep(LONG)
+        except BaseException as exc:
+            seen.append(rt.is_cancellation(exc))
+            raise
+
+    with pytest.raises(Boom):
+        rt.run(main)
+    assert seen == [True]                 # main itself was cancelled, not the child that scheduled it
+
+
 # ------------------------------------------------------------------ the callback service, on a virtual clock
 class StepWakeup:
     """A Wakeup that hands control back to the test at every wait: one ``step()`` is one round."""
