@@ -8,9 +8,14 @@ differences between the loops, not between scenario versions.
 
 Each operation maps to the library's own primitive where one exists ("native").
 Where a library has no public equivalent, the adapter builds it from the library's
-own primitives and says so ("emulated"): trio and curio have no ``call_at``, so
-their adapters run a timer task. Where nothing honest maps, the adapter raises
-:class:`Unsupported` and the cell's status is "unsupported", never a faked result.
+own primitives and says so ("emulated"): trio, curio and anyio have no ``call_at``, so
+their adapters run one callback-service task. Where nothing honest maps, the adapter
+raises :class:`Unsupported` and the cell's status is "unsupported", never a faked result.
+``operations()`` gives, per operation, how it maps and a short label in the library's
+terms (``notes``): the call behind a native op, what the harness built for an emulated
+one, why one is unsupported. A *control* runtime (``control = True``) is not a library
+under comparison: it runs the harness's emulations on a loop whose real operations are
+known, so their cost can be told apart from a library's.
 
 Contract of each operation (what an adapter must provide):
 
@@ -89,6 +94,11 @@ from typing import Any, ClassVar
 
 NATIVE, EMULATED, UNSUPPORTED = "native", "emulated", "unsupported"
 
+#: Every operation of the interface, in the order of the contract above.
+OPERATIONS = ("run", "now", "sleep", "spawn", "join", "cancel", "is_cancellation", "call_soon", "call_at",
+              "call_later", "call_soon_threadsafe", "run_forever", "stop", "event", "lock", "queue", "timeout",
+              "task_group", "sleep_until", "group_errors", "gather_errors")
+
 
 class Unsupported(Exception):
     """Raised by an adapter for an operation with no honest mapping on its library."""
@@ -116,6 +126,14 @@ class Runtime(ABC):
     #: adapter that provides one overrides its method (native) or lists it as
     #: NATIVE/EMULATED/UNSUPPORTED in its own ``support``.
     support: ClassVar[dict[str, str]] = {}
+    #: A short label per operation, in the library's own terms: which call a native op is
+    #: ("TrioToken.run_sync_soon (thread-safe entry queue)"), what the harness built for an
+    #: emulated one, or why one is unsupported. Every emulated op has one.
+    notes: ClassVar[dict[str, str]] = {}
+    #: True for a runtime that is not a library under comparison but a control: the
+    #: harness's own emulations run on a loop that has the real operations, so that
+    #: the emulation's cost can be told apart from the library's.
+    control: ClassVar[bool] = False
     OPTIONAL_OPS: ClassVar[tuple[str, ...]] = ("run_forever", "stop", "group_errors", "gather_errors",
                                                "call_soon_threadsafe", "task_group", "sleep_until")
 
@@ -193,6 +211,10 @@ class Runtime(ABC):
             return NATIVE if _overrides(type(self), op) else UNSUPPORTED
         return NATIVE
 
+    def operations(self) -> dict[str, dict[str, str]]:
+        """Per operation of the interface: ``{"how": NATIVE|EMULATED|UNSUPPORTED, "note": label}``."""
+        return {op: {"how": self.how(op), "note": self.notes.get(op, "")} for op in OPERATIONS}
+
     @staticmethod
     def perf() -> float:
         """The harness's own clock (``time.perf_counter``), comparable across runtimes."""
@@ -233,6 +255,16 @@ class StartSoonGroup:
 
     async def cancel(self) -> None:
         self._scope.cancel()
+
+
+def require(module: str) -> Any:
+    """Import ``module``, or raise ``Unavailable`` if it is not installed here."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as exc:
+        raise Unavailable(f"{module} is not installed: {exc}") from exc
 
 
 def describe_exception(exc: BaseException) -> dict[str, Any]:

@@ -2,7 +2,9 @@
 
 ``factories()`` maps a runtime name to a zero-argument factory. Peers are imported
 lazily, so a missing optional library (uvloop on Windows) makes that one runtime
-``Unavailable``, not the harness.
+``Unavailable``, not the harness. Controls (``CONTROLS``, ``Runtime.control``) are
+runtimes too, but no library is compared on them: they show what the harness's own
+emulations cost on a loop whose real operations are known.
 """
 
 from __future__ import annotations
@@ -21,6 +23,12 @@ PEERS = {
     "curio": "curio_rt:CurioRuntime",
     "anyio-asyncio": "anyio_rt:AnyioAsyncioRuntime",
     "anyio-trio": "anyio_rt:AnyioTrioRuntime",
+}
+
+#: Controls: not libraries under comparison, but the harness's own emulations run on a
+#: loop with the real operations (``Runtime.control``), so their cost shows apart.
+CONTROLS = {
+    "asyncio-emulated": "asyncio_emulated:AsyncioEmulatedRuntime",
 }
 
 
@@ -45,9 +53,9 @@ def _ours_factory(name: str) -> Callable[[], Runtime]:
 
 
 def factories() -> dict[str, Callable[[], Runtime]]:
-    """Our implementations first (registry order), then the peers."""
+    """Our implementations first (registry order), then the peers, then the controls."""
     found: dict[str, Callable[[], Runtime]] = {name: _ours_factory(name) for name in impls.names()}
-    for name, spec in PEERS.items():
+    for name, spec in {**PEERS, **CONTROLS}.items():
         found.setdefault(name, _peer_factory(spec))
     return found
 

@@ -1,7 +1,10 @@
-"""asyncio (the default loop) and uvloop: everything native, through asyncio's API.
+"""asyncio (the default loop) and uvloop: every operation is asyncio's own.
 
-``call_soon_threadsafe`` is ``loop.call_soon_threadsafe``: the ready queue plus a
-byte written to the loop's self-pipe (asyncio) or a libuv async handle (uvloop).
+The loop's methods come through ``LoopApiRuntime`` (``loopapi.py``). A run is an
+``asyncio.Runner`` on a fresh loop; groups are ``asyncio.TaskGroup``; ``gather`` is
+``asyncio.gather``. ``call_soon_threadsafe`` is the ready queue plus a byte written to
+the loop's self-pipe (asyncio) or a libuv async handle (uvloop). uvloop's
+``loop.time()`` counts whole milliseconds. Evidence: docs/research/NOTES.md.
 """
 
 from __future__ import annotations
@@ -9,15 +12,20 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
-from ..runtime import Cancelled, Runtime, Unavailable, group_outcome
+from ..runtime import group_outcome, require
+from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 
-class AsyncioRuntime(Runtime):
+class AsyncioRuntime(LoopApiRuntime):
     name = "asyncio"
     distribution = None          # stdlib: the Python version is its version
-
-    def __init__(self) -> None:
-        self.loop: asyncio.AbstractEventLoop | None = None
+    cancelled_error = asyncio.CancelledError
+    notes = {"call_soon": "loop.call_soon", "call_at": "loop.call_at", "call_later": "loop.call_later",
+             "call_soon_threadsafe": "loop.call_soon_threadsafe (ready queue and a self-pipe write)",
+             "spawn": "loop.create_task", "task_group": "asyncio.TaskGroup",
+             "sleep_until": "loop.call_at with a future, as asyncio.sleep does",
+             "group_errors": "asyncio.TaskGroup", "gather_errors": "asyncio.gather",
+             "timeout": "asyncio.timeout"}
 
     def new_loop(self) -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
@@ -27,51 +35,8 @@ class AsyncioRuntime(Runtime):
             self.loop = runner.get_loop()
             return runner.run(main())
 
-    def run_forever(self, setup) -> None:
-        self.loop = loop = self.new_loop()
-        try:
-            setup()
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    def stop(self) -> None:
-        self.loop.stop()
-
-    def now(self) -> float:
-        return self.loop.time()
-
     def sleep(self, seconds):
         return asyncio.sleep(seconds)
-
-    def spawn(self, fn, *args):
-        return self.loop.create_task(fn(*args))
-
-    async def join(self, ref):
-        try:
-            return await ref
-        except asyncio.CancelledError:
-            if ref.cancelled():
-                raise Cancelled() from None
-            raise
-
-    def cancel(self, ref) -> None:
-        ref.cancel()
-
-    def is_cancellation(self, exc: BaseException) -> bool:
-        return isinstance(exc, asyncio.CancelledError)
-
-    def call_soon(self, cb, *args):
-        return self.loop.call_soon(cb, *args)
-
-    def call_at(self, when, cb, *args):
-        return self.loop.call_at(when, cb, *args)
-
-    def call_later(self, delay, cb, *args):
-        return self.loop.call_later(delay, cb, *args)
-
-    def call_soon_threadsafe(self, cb, *args):
-        return self.loop.call_soon_threadsafe(cb, *args)
 
     def event(self):
         return asyncio.Event()
@@ -88,17 +53,7 @@ class AsyncioRuntime(Runtime):
     @asynccontextmanager
     async def task_group(self):
         async with asyncio.TaskGroup() as group:
-            yield _TaskGroup(group)
-
-    async def sleep_until(self, deadline):
-        # What asyncio.sleep does underneath, at an absolute deadline: a future set by call_at.
-        loop = self.loop
-        future = loop.create_future()
-        timer = loop.call_at(deadline, _set_result_unless_done, future)
-        try:
-            await future
-        finally:
-            timer.cancel()
+            yield CreateTaskGroup(group.create_task)
 
     async def group_errors(self, fns):
         tasks = []
@@ -118,38 +73,15 @@ class AsyncioRuntime(Runtime):
             return group_outcome(exc, tasks)
 
 
-class _TaskGroup:
-    """``task_group()``'s object: ``asyncio.TaskGroup.create_task``, and the tasks kept for ``cancel``."""
-
-    __slots__ = ("_create_task", "_tasks")
-
-    def __init__(self, group: asyncio.TaskGroup) -> None:
-        self._create_task, self._tasks = group.create_task, []
-
-    async def spawn(self, fn, *args) -> None:
-        self._tasks.append(self._create_task(fn(*args)))
-
-    async def cancel(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-
-
-def _set_result_unless_done(future: asyncio.Future) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
 class UvloopRuntime(AsyncioRuntime):
     name = "uvloop"
     distribution = "uvloop"
+    notes = {**AsyncioRuntime.notes,
+             "call_soon_threadsafe": "loop.call_soon_threadsafe (ready queue and a libuv async handle)"}
 
     def __init__(self) -> None:
         super().__init__()
-        try:
-            import uvloop
-        except ImportError as exc:          # e.g. on Windows, where uvloop does not build
-            raise Unavailable(f"uvloop is not installed: {exc}") from exc
-        self._uvloop = uvloop
+        self._uvloop = require("uvloop")     # not built on Windows
 
     def new_loop(self):
         return self._uvloop.new_event_loop()

@@ -1,108 +1,88 @@
-"""The library-agnostic parts of emulated operations, shared by the trio, curio and anyio adapters.
+"""The callback service: ``call_soon``/``call_at`` for a library that has no plain callbacks.
 
-Those libraries have no task handles (trio, anyio) or no plain callbacks (all
-three), so their adapters build them. How a service task *waits* is each library's
-own business and stays in its adapter; what is kept and in which order things run
-is the same everywhere, and lives here:
+trio (timers only), curio and anyio have no loop of plain callbacks, so their
+adapters run one service task per run that keeps the callbacks and runs them. The
+same service runs on asyncio as the ``asyncio-emulated`` control, so its own cost can
+be measured apart from any library's.
 
-* ``CallbackQueue``: ``call_soon`` callbacks (FIFO) and ``call_at`` timers in a heap
-  of ``(when, sequence, callback)``, so equal deadlines fire in scheduling order.
-  ``take_due(now)`` returns one round: every queued soon callback, then every due
-  timer; callbacks those schedule wait for the next round, as on a real loop.
-* ``ScheduledCallback``: what ``call_soon``/``call_at`` return; ``cancel()`` is a flag.
-* ``TaskOutcome``: how an emulated task ended, for ``join``.
-* ``ChildTally``: how a task group's children ended, for ``group_errors``.
+What the service keeps, and in which order it runs things, is the same everywhere:
+
+* soon callbacks in a FIFO, timers in ``impls.timerheap.TimerHeap`` (by deadline,
+  then arming order; lazy cancellation with compaction);
+* one *round* at a time: every soon callback queued so far, then every due timer;
+  callbacks those schedule wait for the next round, as on a real loop;
+* the callbacks are ``impls`` handles whose loop is the service: ``cancel()`` is
+  theirs, and a callback that raises goes to the service's exception handler, which
+  re-raises it, so the exception ends the service task. What the run does next is
+  the library's (or the adapter's) answer to a crashed task.
+
+How the service *waits* is each library's own piece, a ``Wakeup``: ``wake()``, a
+plain call made when there is new work; ``pause()``, let other tasks run once;
+``wait(deadline)``, until ``wake()`` or the deadline (None: no deadline). Evidence
+for why one service and not a task per timer: docs/research/NOTES.md (section 4).
 """
 
 from __future__ import annotations
 
-import heapq
-import itertools
-import math
 from collections import deque
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
-from ..runtime import Cancelled
-
-
-class ScheduledCallback:
-    """A callback scheduled by an emulated ``call_soon``/``call_at``. ``cancel()`` stops it."""
-
-    __slots__ = ("callback", "args", "cancelled")
-
-    def __init__(self, callback: Callable[..., Any], args: tuple) -> None:
-        self.callback, self.args, self.cancelled = callback, args, False
-
-    def cancel(self) -> None:
-        self.cancelled = True
+from impls.handles import Handle, TimerHandle
+from impls.timerheap import TimerHeap
 
 
-class CallbackQueue:
-    """Soon callbacks (FIFO) and timers (by deadline, then scheduling order)."""
+class Wakeup(Protocol):
+    """How a service task waits, in its library's terms."""
 
-    def __init__(self) -> None:
-        self.soon: deque[ScheduledCallback] = deque()
-        self.timers: list[tuple[float, int, ScheduledCallback]] = []
-        self._sequence = itertools.count()
+    def wake(self) -> None: ...
 
-    def add_soon(self, callback, args) -> ScheduledCallback:
-        entry = ScheduledCallback(callback, args)
-        self.soon.append(entry)
-        return entry
+    async def pause(self) -> None: ...
 
-    def add_at(self, when: float, callback, args) -> tuple[ScheduledCallback, bool]:
-        """Arm a timer; also say whether it is now the earliest (the service must re-arm its wait)."""
-        entry = ScheduledCallback(callback, args)
-        heapq.heappush(self.timers, (when, next(self._sequence), entry))
-        return entry, self.timers[0][2] is entry
-
-    def next_deadline(self) -> float:
-        return self.timers[0][0] if self.timers else math.inf
-
-    def take_due(self, now: float) -> list[ScheduledCallback]:
-        """One round: every soon callback queued so far, then every timer due by ``now``."""
-        due = list(self.soon)
-        self.soon.clear()
-        timers = self.timers
-        while timers and timers[0][0] <= now:
-            due.append(heapq.heappop(timers)[2])
-        return due
+    async def wait(self, deadline: float | None) -> None: ...
 
 
-class TaskOutcome:
-    """How an emulated task ended: its result, its exception, or cancellation."""
+class CallbackService:
+    """One task per run (``serve``) that runs ``call_soon`` callbacks FIFO and ``call_at`` ones by deadline.
 
-    def __init__(self) -> None:
-        self.result: Any = None
-        self.error: BaseException | None = None
-        self.cancelled = False
+    ``clock`` is the library's clock (deadlines are in its terms); ``wakeup`` is how the
+    task waits. ``serve`` runs until it is cancelled or a callback raises.
+    """
 
-    def outcome(self) -> Any:
-        """The result; or raise the task's exception, or ``Cancelled``."""
-        if self.cancelled:
-            raise Cancelled()
-        if self.error is not None:
-            raise self.error
-        return self.result
+    _tracer = None                        # as a loop to its handles: nothing traces the service
 
+    def __init__(self, clock: Callable[[], float], wakeup: Wakeup) -> None:
+        self._clock, self._wakeup = clock, wakeup
+        self._soon: deque[Handle] = deque()
+        self._timers = TimerHeap()
+        self._timer_cancelled = self._timers.note_cancelled
 
-class ChildTally:
-    """How a task group's children ended, for libraries with no task objects to ask afterwards."""
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> Handle:
+        handle = Handle(callback, args, self)
+        self._soon.append(handle)
+        self._wakeup.wake()
+        return handle
 
-    def __init__(self, children: int, is_cancellation: Callable[[BaseException], bool]) -> None:
-        self.running, self.cancelled = children, 0
-        self._is_cancellation = is_cancellation
+    def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
+        timer = TimerHandle(when, callback, args, self, scheduled=True)
+        if self._timers.push(timer):      # a new earliest deadline: the waiting service must re-arm
+            self._wakeup.wake()
+        return timer
 
-    async def watch(self, fn):
-        try:
-            return await fn()
-        except BaseException as exc:
-            if self._is_cancellation(exc):
-                self.cancelled += 1
-            raise
-        finally:
-            self.running -= 1
+    def call_exception_handler(self, context: dict[str, Any]) -> None:
+        raise context["exception"]        # a raising callback ends the service task
 
-    def counts(self) -> dict[str, int]:
-        return {"siblings_cancelled": self.cancelled, "siblings_still_running": self.running}
+    async def serve(self) -> None:
+        soon, timers, wakeup = self._soon, self._timers, self._wakeup
+        while True:
+            deadline = timers.deadline()
+            if soon or (deadline is not None and deadline <= self._clock()):
+                await wakeup.pause()      # work is ready: let other tasks run first
+            else:
+                await wakeup.wait(deadline)
+            ready = list(soon)            # one round: the soon callbacks queued so far ...
+            soon.clear()
+            timers.pop_due(self._clock(), ready.append)   # ... then the due timers
+            for handle in ready:
+                if not handle._cancelled:
+                    handle._run()

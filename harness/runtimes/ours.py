@@ -2,7 +2,8 @@
 
 Nothing here knows which implementations exist: a loop registered with
 ``impls.register`` (or through the ``loopbench.impls`` entry point) gets a runtime,
-and so joins every comparison, with no harness code.
+and so joins every comparison, with no harness code. The loop's own methods
+(``create_task``, ``call_soon``, ``call_at``, ...) come through ``loopapi.py``.
 
 The protocol has no Event, Lock or Queue; they are emulated here from the loop's
 futures (``create_future``), the way asyncio builds its own. A loop without
@@ -26,28 +27,39 @@ from typing import Any
 
 import impls
 
-from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Cancelled, Runtime, Unsupported, group_outcome
+from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Unsupported, group_outcome
+from .loopapi import CreateTaskGroup, LoopApiRuntime
+
+FROM_FUTURES = "built from the loop's futures, as asyncio builds its own"
 
 
-class OursRuntime(Runtime):
+class OursRuntime(LoopApiRuntime):
     family = "loopbench"
     distribution = "loopbench"
+    cancelled_error = impls.CancelledError
     #: The part of the support table that is the same for every loop (see ``support``).
     COMMON_SUPPORT = {"event": EMULATED, "lock": EMULATED, "queue": EMULATED,
                       "timeout": UNSUPPORTED, "group_errors": UNSUPPORTED, "gather_errors": EMULATED}
+    #: The labels that are the same for every loop (see ``notes``).
+    COMMON_NOTES = {"event": FROM_FUTURES, "lock": FROM_FUTURES, "queue": FROM_FUTURES,
+                    "timeout": "the protocol has no current task, so a timeout cannot cancel its body",
+                    "group_errors": "the protocol has no task group",
+                    "gather_errors": "asyncio.gather's rule over the loop's tasks: the first error propagates",
+                    "task_group": "loop.create_task per child, each awaited at the exit",
+                    "sleep_until": "loop.call_at with a future"}
 
     def __init__(self, impl: str, clock_factory=None) -> None:
+        super().__init__()
         self.name = impl
         self.impl = impl
         self._clock_factory = clock_factory
         self._capabilities: frozenset[str] | None = None
-        self.loop: Any = None
 
     @property
     def capabilities(self) -> frozenset[str]:
         """What the loop declares (``impls.protocol.CAPABILITIES``), read once from a throwaway loop."""
         if self._capabilities is None:
-            loop = self._new_loop()
+            loop = self.new_loop()
             try:
                 self._capabilities = frozenset(getattr(loop, "capabilities", ()))
             finally:
@@ -59,66 +71,32 @@ class OursRuntime(Runtime):
         threadsafe = NATIVE if "threadsafe" in self.capabilities else UNSUPPORTED
         return {**self.COMMON_SUPPORT, "call_soon_threadsafe": threadsafe}
 
-    def _new_loop(self):
+    @property
+    def notes(self) -> dict[str, str]:
+        threadsafe = ("the loop's own: it declares 'threadsafe'" if "threadsafe" in self.capabilities
+                      else "the loop does not declare 'threadsafe': another thread cannot wake it")
+        return {**self.COMMON_NOTES, "call_soon_threadsafe": threadsafe}
+
+    def new_loop(self):
         clock = self._clock_factory() if self._clock_factory else None
         return impls.create(self.impl, clock=clock)
 
     def run(self, main):
-        self.loop = loop = self._new_loop()
+        self.loop = loop = self.new_loop()
         try:
             return loop.run_until_complete(main())
         finally:
             loop.close()
 
-    def run_forever(self, setup) -> None:
-        self.loop = loop = self._new_loop()
-        try:
-            setup()
-            loop.run_forever()
-        finally:
-            loop.close()
-
-    def stop(self) -> None:
-        self.loop.stop()
-
-    def now(self) -> float:
-        return self.loop.time()
-
     def sleep(self, seconds):
         return self.loop.sleep(seconds)
-
-    def spawn(self, fn, *args):
-        return self.loop.create_task(fn(*args))
-
-    async def join(self, ref):
-        try:
-            return await ref
-        except impls.CancelledError:
-            if ref.done() and ref.cancelled():
-                raise Cancelled() from None
-            raise
-
-    def cancel(self, ref) -> None:
-        ref.cancel()
-
-    def is_cancellation(self, exc: BaseException) -> bool:
-        return isinstance(exc, impls.CancelledError)
-
-    def call_soon(self, cb, *args):
-        return self.loop.call_soon(cb, *args)
-
-    def call_at(self, when, cb, *args):
-        return self.loop.call_at(when, cb, *args)
-
-    def call_later(self, delay, cb, *args):
-        return self.loop.call_later(delay, cb, *args)
 
     def call_soon_threadsafe(self, cb, *args):
         if "threadsafe" not in self.capabilities:
             raise Unsupported(f"the {self.name} loop does not declare the 'threadsafe' capability: "
                               "another thread cannot wake it while it waits, so a posted callback "
                               "would wait until the loop's next timer fires")
-        return self.loop.call_soon_threadsafe(cb, *args)
+        return super().call_soon_threadsafe(cb, *args)
 
     # -- emulated synchronisation, from futures -------------------------------
     def _future(self):
@@ -128,20 +106,20 @@ class OursRuntime(Runtime):
         return create()
 
     def event(self):
-        return _Event(self)
+        return _Event(self._future)
 
     def lock(self):
-        return _Lock(self)
+        return _Lock(self._future)
 
     def queue(self, maxsize: int = 0):
-        return _Queue(self, maxsize)
+        return _Queue(self._future, maxsize)
 
     def timeout(self, seconds):
         raise Unsupported("the impls protocol has no current_task(), so a timeout cannot cancel its body")
 
     @asynccontextmanager
     async def task_group(self):
-        group = _TaskGroup(self.loop)
+        group = _TaskGroup(self.loop.create_task)
         try:
             yield group
         except BaseException:
@@ -149,14 +127,6 @@ class OursRuntime(Runtime):
             raise
         finally:
             await group.join()
-
-    async def sleep_until(self, deadline):
-        future = self._future()
-        timer = self.loop.call_at(deadline, _set_result_unless_done, future)
-        try:
-            await future
-        finally:
-            timer.cancel()
 
     async def gather_errors(self, fns):
         """gather() as asyncio does it: the first error propagates; siblings keep running."""
@@ -169,25 +139,15 @@ class OursRuntime(Runtime):
             return group_outcome(exc, tasks)
 
 
-class _TaskGroup:
+class _TaskGroup(CreateTaskGroup):
     """What a user of the protocol writes for many children: ``create_task`` each, await each."""
 
-    __slots__ = ("_create_task", "_tasks")
-
-    def __init__(self, loop) -> None:
-        self._create_task, self._tasks = loop.create_task, []
-
-    async def spawn(self, fn, *args) -> None:
-        self._tasks.append(self._create_task(fn(*args)))
-
-    async def cancel(self) -> None:
-        for task in self._tasks:
-            task.cancel()
+    __slots__ = ()
 
     async def join(self) -> None:
         """Await every child; the first failure (not a cancellation) is raised once all are done."""
         failure = None
-        for task in self._tasks:
+        for task in self.tasks:
             try:
                 await task
             except impls.CancelledError:
@@ -198,14 +158,9 @@ class _TaskGroup:
             raise failure
 
 
-def _set_result_unless_done(future) -> None:
-    if not future.done():
-        future.set_result(None)
-
-
 class _Event:
-    def __init__(self, rt: OursRuntime) -> None:
-        self._rt, self._set, self._waiters = rt, False, []
+    def __init__(self, future) -> None:
+        self._future, self._set, self._waiters = future, False, []
 
     def is_set(self) -> bool:
         return self._set
@@ -224,20 +179,20 @@ class _Event:
     async def wait(self) -> bool:
         if self._set:
             return True                      # like asyncio: no yield on the fast path
-        fut = self._rt._future()
+        fut = self._future()
         self._waiters.append(fut)
         return await fut
 
 
 class _Lock:
-    def __init__(self, rt: OursRuntime) -> None:
-        self._rt, self._locked, self._waiters = rt, False, collections.deque()
+    def __init__(self, future) -> None:
+        self._future, self._locked, self._waiters = future, False, collections.deque()
 
     async def __aenter__(self):
         if not self._locked and not self._waiters:
             self._locked = True              # like asyncio: a free lock does not yield
             return self
-        fut = self._rt._future()
+        fut = self._future()
         self._waiters.append(fut)
         await fut                            # ownership is handed over by __aexit__
         return self
@@ -253,15 +208,15 @@ class _Lock:
 
 
 class _Queue:
-    def __init__(self, rt: OursRuntime, maxsize: int) -> None:
-        self._rt, self._maxsize = rt, maxsize
+    def __init__(self, future, maxsize: int) -> None:
+        self._future, self._maxsize = future, maxsize
         self._items: collections.deque = collections.deque()
         self._getters: collections.deque = collections.deque()
         self._putters: collections.deque = collections.deque()
 
     async def put(self, item) -> None:
         while self._maxsize > 0 and len(self._items) >= self._maxsize:
-            fut = self._rt._future()
+            fut = self._future()
             self._putters.append(fut)
             await fut
         self._items.append(item)
@@ -269,7 +224,7 @@ class _Queue:
 
     async def get(self):
         while not self._items:
-            fut = self._rt._future()
+            fut = self._future()
             self._getters.append(fut)
             await fut
         item = self._items.popleft()

@@ -80,6 +80,8 @@ def test_sleep_until_never_wakes_before_its_deadline_by_the_runtime_clock(rt):
 #: Per peer: the library function its task_group / sleep_until must call.
 NATIVE_PATHS = {
     "asyncio": {"task_group": "asyncio.TaskGroup", "sleep_until": "asyncio.base_events.BaseEventLoop.call_at"},
+    "asyncio-emulated": {"task_group": "asyncio.TaskGroup",
+                         "sleep_until": "asyncio.base_events.BaseEventLoop.call_at"},
     "trio": {"task_group": "trio.open_nursery", "sleep_until": "trio.sleep_until"},
     "anyio-asyncio": {"task_group": "anyio.create_task_group", "sleep_until": "anyio.sleep_until"},
     "anyio-trio": {"task_group": "anyio.create_task_group", "sleep_until": "anyio.sleep_until"},
@@ -115,6 +117,29 @@ def test_peer_uses_its_own_primitive(peer, op, monkeypatch):
 
     rt.run(main)
     assert calls, f"{peer}.{op} did not call {target}"
+
+
+def test_trio_call_soon_goes_through_run_sync_soon(monkeypatch):
+    """What the label says: trio's call_soon is its thread-safe entry queue, not a callback loop."""
+    import trio
+
+    real = trio.lowlevel.TrioToken.run_sync_soon
+    calls = []
+
+    def spy(token, fn, *args, **kwargs):
+        calls.append(fn)
+        return real(token, fn, *args, **kwargs)
+
+    monkeypatch.setattr(trio.lowlevel.TrioToken, "run_sync_soon", spy)
+    rt = runtimes.create("trio")
+    fired = []
+
+    async def main():
+        rt.call_soon(fired.append, "ran")
+        await rt.sleep(0.001)
+
+    rt.run(main)
+    assert fired == ["ran"] and fired.append in calls
 
 
 def _resolve(dotted: str):

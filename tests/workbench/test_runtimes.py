@@ -12,10 +12,14 @@ callbacks poll (``poll_until``), so a slow machine makes a test slower, not flak
 
 from __future__ import annotations
 
+import types
+
 import pytest
 
 from harness import runtimes
 from harness.runtime import EMULATED, NATIVE, UNSUPPORTED, Cancelled, Unavailable, Unsupported
+from harness.runtime import OPERATIONS as OPERATION_ORDER
+from impls import VirtualClock
 
 LONG = 5.0        # a sleep that is always cancelled long before it ends
 POLL = 0.002
@@ -364,3 +368,186 @@ def test_error_collection_reports_what_the_parent_saw(rt, op):
     report = rt.run(main)
     if rt.how(op) != UNSUPPORTED:
         assert isinstance(report, dict) and "raised" in report
+
+
+# ------------------------------------------------------------------ labels: how each operation maps
+def test_operations_say_how_each_operation_maps_and_label_every_emulation(rt):
+    table = rt.operations()
+    assert set(OPERATION_ORDER) == OPERATIONS and tuple(table) == OPERATION_ORDER
+    assert set(rt.notes) <= OPERATIONS, f"{rt.name}: notes for unknown operations"
+    for op, row in table.items():
+        assert row["how"] == rt.how(op)
+        if row["how"] == EMULATED:
+            assert row["note"].strip(), f"{rt.name}: {op} is emulated but does not say what was built"
+
+
+def test_trio_call_soon_is_labelled_as_run_sync_soon():
+    rt = runtimes.create("trio")
+    for op in ("call_soon", "call_soon_threadsafe"):
+        assert "TrioToken.run_sync_soon" in rt.operations()[op]["note"]
+        assert "thread-safe" in rt.operations()[op]["note"]
+
+
+# ------------------------------------------------------------------ the control for emulations
+def test_controls_are_marked_and_emulate_what_the_peers_emulate():
+    assert runtimes.CONTROLS
+    peer_emulated = set()
+    for name in runtimes.PEERS:
+        try:
+            peer = runtimes.create(name)
+        except Unavailable:
+            continue
+        assert peer.control is False
+        peer_emulated |= {op for op in ("call_soon", "call_at", "call_later") if peer.how(op) == EMULATED}
+    for name in runtimes.CONTROLS:
+        control = runtimes.create(name)
+        assert control.control is True
+        emulated = {op for op, row in control.operations().items() if row["how"] == EMULATED}
+        assert emulated == peer_emulated == {"call_soon", "call_at", "call_later"}
+
+
+def test_asyncio_emulated_runs_callbacks_in_the_service_task_not_on_the_loop():
+    """asyncio runs a plain callback outside any task; the control runs it in its service task."""
+    import asyncio
+
+    def seen_from(name):
+        rt = runtimes.create(name)
+        where = []
+
+        async def main():
+            rt.call_soon(lambda: where.append(asyncio.current_task()))
+            rt.call_at(rt.now(), lambda: where.append(asyncio.current_task()))
+            await poll_until(rt, lambda: len(where) == 2)
+            return asyncio.current_task()
+        main_task = rt.run(main)
+        return where, main_task
+
+    native, _ = seen_from("asyncio")
+    assert native == [None, None]
+    emulated, main_task = seen_from("asyncio-emulated")
+    assert emulated[0] is not None and emulated[0] is emulated[1] and emulated[0] is not main_task
+
+
+def test_asyncio_emulated_ends_the_run_with_a_raising_callbacks_error_even_when_a_child_scheduled_it():
+    rt = runtimes.create("asyncio-emulated")
+
+    class Boom(Exception):
+        pass
+
+    def boom():
+        raise Boom("from a callback")
+
+    async def child():
+        rt.call_soon(boom)
+        await rt.sleep(LONG)
+
+    seen = []
+
+    async def main():
+        rt.spawn(child)
+        try:
+            await rt.sleep(LONG)
+        except BaseException as exc:
+            seen.append(rt.is_cancellation(exc))
+            raise
+
+    with pytest.raises(Boom):
+        rt.run(main)
+    assert seen == [True]                 # main itself was cancelled, not the child that scheduled it
+
+
+# ------------------------------------------------------------------ the callback service, on a virtual clock
+class StepWakeup:
+    """A Wakeup that hands control back to the test at every wait: one ``step()`` is one round."""
+
+    def __init__(self) -> None:
+        self.woken, self.waits = 0, []
+
+    def wake(self) -> None:
+        self.woken += 1
+
+    async def pause(self) -> None:
+        self.waits.append("pause")
+        await _suspend()
+
+    async def wait(self, deadline) -> None:
+        self.waits.append(deadline)
+        await _suspend()
+
+
+@types.coroutine
+def _suspend():
+    yield
+
+
+@pytest.fixture
+def service():
+    from harness.runtimes.emulation import CallbackService
+
+    clock, wakeup = VirtualClock(), StepWakeup()
+    svc = CallbackService(clock.time, wakeup)
+    svc.clock, svc.wakeup, svc.task = clock, wakeup, svc.serve()
+    svc.task.send(None)                               # the service waits for its first work
+    return svc
+
+
+def step(svc) -> None:
+    svc.task.send(None)                               # one round, then the service waits again
+
+
+def test_service_runs_a_round_then_what_that_round_scheduled(service):
+    fired = []
+
+    def first(label):
+        fired.append(label)
+        service.call_soon(fired.append, f"after {label}")
+
+    for label in ("a", "b"):
+        service.call_soon(first, label)
+    assert service.wakeup.woken == 2 and fired == []
+    step(service)
+    assert fired == ["a", "b"]                        # what a and b scheduled waits for the next round
+    step(service)
+    assert fired == ["a", "b", "after a", "after b"]
+
+
+def test_service_fires_due_timers_by_deadline_then_arming_order_and_waits_for_the_next(service):
+    fired = []
+    for when, label in ((2.0, "2 first"), (1.0, "1"), (2.0, "2 second"), (3.0, "3")):
+        service.call_at(when, fired.append, label)
+    assert service.wakeup.waits == [None]             # nothing was armed when it began to wait
+    step(service)
+    assert fired == [] and service.wakeup.waits[-1] == 1.0
+    service.clock.jump_to(2.0)
+    step(service)
+    assert fired == ["1", "2 first", "2 second"]
+    assert service.wakeup.waits[-1] == 3.0
+
+
+def test_service_never_runs_a_cancelled_callback_and_compacts_cancelled_timers(service):
+    fired = []
+    service.call_soon(fired.append, "soon").cancel()
+    for i in range(1000):
+        service.call_at(10.0 + i, fired.append, i).cancel()
+    kept = service.call_at(5.0, fired.append, "kept")
+    service.clock.jump_to(2000.0)
+    step(service)
+    step(service)
+    assert fired == ["kept"]
+    assert kept.cancelled() is False
+    assert len(service._timers) < 200                 # cancelled timers do not pile up
+
+
+def test_service_lets_a_raising_callback_end_the_service(service):
+    class Boom(Exception):
+        pass
+
+    def boom():
+        raise Boom("from a callback")
+
+    fired = []
+    service.call_soon(boom)
+    service.call_soon(fired.append, "never")
+    with pytest.raises(Boom):
+        step(service)
+    assert fired == []
