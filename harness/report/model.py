@@ -129,11 +129,12 @@ def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> lis
             if status != "observed":
                 row.cells[rt] = Cell(status=status, note=record.get("reason") or record.get("error", ""))
                 continue
-            if record.get("support") == "emulated":   # built by the harness: never compared
-                row.cells[rt] = Cell(status="emulated", note=", ".join(record.get("emulated_ops") or []))
-                continue
             value, spread = dig(record.get("metrics", {}), measure.path)
             if value is None:
+                continue
+            if record.get("support") == "emulated":   # built by the harness: never compared
+                row.cells[rt] = Cell(value=value, spread=spread, status="emulated",
+                                     note=", ".join(record.get("emulated_ops") or []))
                 continue
             row.cells[rt] = Cell(value=value, spread=spread)
         if row.cells:
@@ -171,15 +172,43 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
         if wl is None or rt is None or is_floor(bench):
             continue
         row = rows.setdefault(wl.name, Row(workload_measure(wl), source="pytest-benchmark"))
-        if extra.get("emulated"):
-            row.cells[rt] = Cell(status="emulated", note=", ".join(extra["emulated"]))
-            continue
         stats = bench.get("stats", {})
         median, iqr, ops = stats.get("median"), stats.get("iqr"), extra.get("ops_per_round")
         if not median or not ops:
             continue
-        row.cells[rt] = Cell(value=ops / median, spread=(iqr / median) if iqr is not None else None)
+        cell = Cell(value=ops / median, spread=(iqr / median) if iqr is not None else None)
+        if extra.get("emulated"):
+            cell.status, cell.note = "emulated", ", ".join(extra["emulated"])
+        row.cells[rt] = cell
     return [_finish_row(rows[name], runtimes) for name in WORKLOADS if name in rows]
+
+
+@dataclass
+class BuiltRow:
+    """One measure where some runtime's timed operation is built by the harness: those
+    runtimes' values, beside asyncio's own and the control's (the same emulation on asyncio)."""
+    title: str
+    unit: str
+    better: str
+    cells: list[tuple[str, str, float, str]]     # (runtime, "emulated" | "native" | "control", value, note)
+
+
+def built_rows(rows: list[Row], controls: set[str]) -> list[BuiltRow]:
+    out = []
+    for row in rows:
+        emulated = [(rt, c) for rt, c in row.cells.items() if c.status == "emulated" and rt not in controls]
+        if not emulated:
+            continue
+        cells = [(rt, "emulated", c.value, c.note) for rt, c in emulated]
+        ref = row.cells.get(REFERENCE)
+        if ref is not None and ref.value is not None and ref.status == "ok":
+            cells.append((REFERENCE, "native", ref.value, "the library's own operation"))
+        for rt in sorted(controls):
+            c = row.cells.get(rt)
+            if c is not None and c.value is not None:
+                cells.append((rt, "control", c.value, "the same emulation on asyncio"))
+        out.append(BuiltRow(row.measure.title, row.measure.unit, row.measure.better, cells))
+    return out
 
 
 @dataclass

@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import plots, targets
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
-                    fmt, harness_rows, lateness_samples, load_run, scaling_curves, status_counts)
+                    built_rows, fmt, harness_rows, lateness_samples, load_run, scaling_curves, status_counts)
 
 SCALING_UNITS = {"scaling.tick_with_timers": "per loop iteration", "scaling.timers": "per timer",
                  "scaling.sleeping_tasks": "per task", "scaling.spawn": "per task"}
@@ -38,14 +38,19 @@ def _trace_text(trace: list, limit: int = 160) -> str:
 
 
 def build_context(run_dir: Path) -> dict:
+    from ..runtimes import CONTROLS
+
     data = load_run(run_dir)
-    runtimes = data.runtimes
+    controls = set(CONTROLS) & set(data.runtimes)
+    runtimes = [rt for rt in data.runtimes if rt not in controls]   # controls: only in "built by the harness"
     ours = {rt for (rt, _), r in data.cells.items() if r.get("family") == "loopbench"}
     # A micro-benchmark group with no asyncio row has no ratio to show (the virtual-clock
     # group: our loops and a floor); the performance targets table reads it instead.
-    rows = harness_rows(data.cells, runtimes) + [
-        r for r in benchmark_rows(data.benchmark, runtimes)
+    all_rows = harness_rows(data.cells, data.runtimes) + [
+        r for r in benchmark_rows(data.benchmark, data.runtimes)
         if r.cells.get(REFERENCE) is not None and r.cells[REFERENCE].status == "ok"]
+    built = built_rows(all_rows, controls)
+    rows = [_without(r, controls) for r in all_rows]
     summary = [{"title": r.measure.title, "unit": r.measure.unit, "better": r.measure.better,
                 "source": r.source, "noisy": r.noisy,
                 "raw_ref": fmt(r.cells[REFERENCE].value) if REFERENCE in r.cells else "–",
@@ -55,7 +60,7 @@ def build_context(run_dir: Path) -> dict:
     return {
         "data": data, "runtimes": runtimes, "ours": ours, "rows": rows, "summary": summary, "noisy": noisy,
         "noisy_threshold": f"{NOISY_SPREAD:.0%}", "behaviour": behaviour,
-        "differences": [b for b in behaviour if not b.agree],
+        "differences": [b for b in behaviour if not b.agree], "built": built,
         "counts": status_counts(data.cells, runtimes), "statuses": STATUS_ORDER,
         "scaling": scaling_curves(data.cells, runtimes), "scaling_units": SCALING_UNITS,
         "targets": [targets.describe(v) for v in targets.evaluate(data.benchmark, data.cells)],
@@ -65,6 +70,11 @@ def build_context(run_dir: Path) -> dict:
         "trace_text": _trace_text, "fmt": fmt, "problems": [r for r in data.cells.values()
                                                              if r["status"] in ("error", "timeout")],
     }
+
+
+def _without(row: Row, controls: set[str]) -> Row:
+    """The row as the summary shows it: the control runtimes' cells left out."""
+    return Row(row.measure, {rt: c for rt, c in row.cells.items() if rt not in controls}, row.source)
 
 
 def make_plots(ctx: dict, out_dir: Path) -> list[dict]:
