@@ -29,8 +29,8 @@ def _arm_guard(rt, trace):
     needs=("call_soon", "event"), measures=("call_soon",),
     quick=True,
     explain="call_soon is FIFO in every loop that has it (asyncio documents it, trio's "
-            "run_sync_soon promises it); emulations built from spawned tasks inherit the "
-            "scheduler's order.",
+            "run_sync_soon promises it). On curio and anyio call_soon is built by the harness "
+            "(one service task draining a FIFO), so their cell shows that construction.",
 )
 async def fifo(rt, trace):
     """Fifty call_soon callbacks: do they run in the order they were scheduled?
@@ -119,7 +119,8 @@ async def past_deadline_vs_soon(rt, trace):
     needs=("call_soon", "sleep", "event"), measures=("call_soon", "sleep"),
     explain="In asyncio and our loops a task's sleep(0) queues its next step behind the callback "
             "already scheduled; trio runs callbacks from a system task whose turn depends on "
-            "its batch order, and emulations run them as tasks.",
+            "its batch order; on curio and anyio the harness's service task runs the callbacks, "
+            "so their cell shows where that task's turn falls.",
 )
 async def soon_vs_sleep0(rt, trace):
     """A task schedules a callback, then yields once with sleep(0): does the callback run before it resumes?
@@ -206,8 +207,10 @@ class CallbackBoom(Exception):
     crash_is_outcome=True,
     explain="asyncio and our loops report the exception to the loop's exception handler (logged) "
             "and run the next callback. trio treats a raising run_sync_soon callback as a bug: "
-            "it finishes the batch, then raises TrioInternalError out of the run. Runtimes that "
-            "emulate callbacks with a task (curio, anyio) end the run with the error.",
+            "it finishes the batch, then raises TrioInternalError out of the run (trio's own "
+            "behaviour). curio and anyio have no plain callbacks: the harness builds call_soon "
+            "with a service task, and that the run then ends with the error is the harness's "
+            "choice, not the library's behaviour.",
 )
 async def callback_raises(rt, trace):
     """Three call_soon callbacks, the middle one raises: does the third still run, and the loop survive?

@@ -75,8 +75,9 @@ def task_lateness(rt, wait) -> dict:
 
 
 @latency("latency.call_at_lateness", needs=("call_at", "event"), measures=("call_at",), quick=True,
-         explain="Lateness of plain timer callbacks; on trio, curio and anyio call_at is emulated "
-                 "by a timer task, so this includes a task switch.")
+         explain="Lateness of plain timer callbacks. trio, curio and anyio have no call_at: the "
+                 "harness's service task fires them there, so their numbers include a task switch "
+                 "and are kept out of comparisons (deadlines.lateness measures their own sleeps).")
 def call_at_lateness(rt, metrics):
     """Lateness of ``call_at(now + 1 ms, cb)`` callbacks, armed one after another."""
     samples = pick(default=500, quick=60)

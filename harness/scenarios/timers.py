@@ -22,7 +22,8 @@ SEED = 2014
     needs=("call_at", "event"), measures=("call_at",),
     quick=True,
     explain="Three timers armed out of deadline order; any loop that fires timers by deadline "
-            "agrees. A runtime that emulates call_at with tasks still has to get this right.",
+            "agrees. On trio, curio and anyio call_at is built by the harness (a service task "
+            "with a timer heap), so their cell shows that construction.",
 )
 async def slides(rt, trace):
     """The talk's example: hello at 1, exit at 5, good-bye at 2. Does each timer fire by deadline?
@@ -70,8 +71,10 @@ N_EQUAL = 20
     needs=("call_at", "event"), measures=("call_at",),
     quick=True,
     explain="asyncio keeps timers in a heapq compared by deadline only, and heapq is not "
-            "stable, so equal deadlines come out in a fixed but scrambled order. Loops that "
-            "emulate call_at with one task per timer inherit their scheduler's tie-breaking.",
+            "stable, so equal deadlines come out in a fixed but scrambled order. trio, curio and "
+            "anyio have no call_at: there the harness builds it (one service task per run with a "
+            "FIFO timer heap), so their result here is the harness's construction, not the "
+            "library's; deadlines.equal shows each library's own tie order.",
 )
 async def equal_deadlines(rt, trace):
     """Twenty timers armed for the same deadline: do they fire in the order they were armed (FIFO)?
@@ -240,8 +243,9 @@ async def cancel_before_fire(rt, trace):
     expected=["first timer fires and cancels the other", "later timer"],
     needs=("call_at", "event"), measures=("call_at",),
     explain="Both timers are due in the same iteration. Loops that move due timers to a ready "
-            "queue must still honour a cancel() made before the handle runs; an emulation that "
-            "has already woken the timer's task may run it anyway.",
+            "queue must still honour a cancel() made before the handle runs. On trio, curio and "
+            "anyio the cell shows the harness's service task, which checks the flag before each "
+            "callback.",
 )
 async def cancel_due_sibling(rt, trace):
     """Two timers share a deadline; whichever fires first cancels the other. Does the other stay silent?
@@ -332,9 +336,10 @@ class TimerBoom(Exception):
     expected=None,
     needs=("call_at", "event"), measures=("call_at",),
     crash_is_outcome=True,
-    explain="asyncio and our loops log an exception from a callback and carry on. trio treats an "
-            "exception from a plain callback as a bug and tears the run down; emulated timers "
-            "(one task per timer) turn it into a task failure that ends the run.",
+    explain="asyncio and our loops log an exception from a callback and carry on. trio, curio "
+            "and anyio have no timer callbacks: the harness builds them with one service task, "
+            "and what happens when a callback raises there is the harness's choice (the service "
+            "task fails, which ends the run), not the library's behaviour.",
 )
 async def callback_raises(rt, trace):
     """A timer callback raises. Does the loop survive and fire the next timer?
