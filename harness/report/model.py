@@ -308,6 +308,38 @@ def lateness_samples(cells: dict[tuple[str, str], dict]) -> dict[str, dict[str, 
 
 
 @dataclass
+class EarlyRow:
+    """How early a runtime's timers fired in one lateness scenario (µs; negative = early)."""
+    scenario: str
+    runtime: str
+    min_perf_us: float | None
+    early_perf: int
+    min_runtime_clock_us: float | None
+    early_runtime_clock: int
+    samples: int
+    emulated: bool
+
+
+def early_firings(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> list[EarlyRow]:
+    """Per lateness scenario and runtime: the earliest firing and how many fired early, by the
+    wall clock (perf_counter) and by the runtime's own clock."""
+    rows = []
+    for (rt, scn), record in sorted(cells.items(), key=lambda kv: (kv[0][1], _order(runtimes, kv[0][0]))):
+        m = record.get("metrics") or {}
+        if record.get("status") != "observed" or "early_perf_counter" not in m:
+            continue
+        perf, own = m.get("perf_counter_us") or {}, m.get("runtime_clock_us") or {}
+        rows.append(EarlyRow(scn, rt, perf.get("min"), m.get("early_perf_counter", 0), own.get("min"),
+                             m.get("early_runtime_clock", 0), perf.get("n", 0),
+                             record.get("support") == "emulated"))
+    return rows
+
+
+def _order(runtimes: list[str], rt: str) -> int:
+    return runtimes.index(rt) if rt in runtimes else len(runtimes)
+
+
+@dataclass
 class RunData:
     directory: Path
     records: list[dict]

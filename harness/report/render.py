@@ -12,7 +12,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import plots, targets
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
-                    built_rows, fmt, harness_rows, lateness_samples, load_run, scaling_curves, status_counts)
+                    built_rows, early_firings, fmt, harness_rows, lateness_samples, load_run, scaling_curves, status_counts)
 
 SCALING_UNITS = {"scaling.tick_with_timers": "per loop iteration", "scaling.timers": "per timer",
                  "scaling.sleeping_tasks": "per task", "scaling.spawn": "per task"}
@@ -61,6 +61,7 @@ def build_context(run_dir: Path) -> dict:
         "data": data, "runtimes": runtimes, "ours": ours, "rows": rows, "summary": summary, "noisy": noisy,
         "noisy_threshold": f"{NOISY_SPREAD:.0%}", "behaviour": behaviour,
         "differences": [b for b in behaviour if not b.agree], "built": built,
+        "early": early_firings(data.cells, runtimes),
         "counts": status_counts(data.cells, runtimes), "statuses": STATUS_ORDER,
         "scaling": scaling_curves(data.cells, runtimes), "scaling_units": SCALING_UNITS,
         "targets": [targets.describe(v) for v in targets.evaluate(data.benchmark, data.cells)],
