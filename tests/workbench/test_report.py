@@ -145,3 +145,16 @@ def test_compare_flags_only_changes_beyond_noise(tmp_path):
     assert by_rt["heap"].ratio == pytest.approx(2 / 3) and by_rt["heap"].verdict == "better"
     assert by_rt["asyncio"].verdict == "within noise"
     assert "**better**" in to_markdown(a, b, changes, [])
+
+
+def test_early_firings_are_tabled_per_runtime_by_both_clocks(tmp_path):
+    lateness = {"perf_counter_us": {"n": 3, "min": -850.0, "p50": 10.0, "p99": 90.0},
+                "runtime_clock_us": {"n": 3, "min": 0.0}, "early_perf_counter": 2, "early_runtime_clock": 0}
+    run = write_run(tmp_path / "run", [
+        rec("uvloop", "deadlines.lateness", "observed", metrics=lateness),
+        rec("heap", "deadlines.lateness", "observed", "loopbench",
+            metrics={**lateness, "perf_counter_us": {"n": 3, "min": 80.0}, "early_perf_counter": 0})])
+    md = render(run)["md"].read_text()
+    assert "## Early firings" in md
+    assert "| `deadlines.lateness` | uvloop | -850 | **2/3** | 0 | 0/3 |" in md
+    assert "| `deadlines.lateness` | heap | 80 | 0/3 |" in md
