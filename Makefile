@@ -24,7 +24,7 @@ test: $(STAMP)
 # QUICK=1: the quick scenarios at small sizes, under a minute (CI's smoke test; its
 # latency cells share the two cores, so its numbers only show the pipeline works).
 bench: $(STAMP)
-	$(PY) -m harness bench $(if $(QUICK),--quick)
+	$(PY) -m harness bench $(if $(QUICK),--quick) $(if $(RIGOROUS),--rigorous)
 
 # Regenerate a report from saved data, without measuring: make report RUN=reports/<dir>
 report: $(STAMP)

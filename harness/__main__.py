@@ -138,7 +138,7 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
 def cmd_bench(args, console: Console) -> int:
     from .bench import bench
 
-    return bench(args.quick, args.out, console)
+    return bench(args.quick, args.out, console, rigorous=args.rigorous)
 
 
 def cmd_new_impl(args, console: Console) -> int:
@@ -205,6 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="what `make bench` runs: everything, then the report")
     bench.add_argument("--quick", action="store_true", help="quick scenarios at small sizes (about a minute)")
     bench.add_argument("--out", help="output directory (default reports/<UTC timestamp>)")
+    bench.add_argument("--rigorous", action="store_true",
+                       help="default sizes, micro-suite in 10 processes x 3 rounds (about twice as long)")
     new_impl = sub.add_parser("new-impl", help="scaffold a new implementation as an installable package")
     new_impl.add_argument("name", help="the implementation's name, e.g. 'mine'")
     new_impl.add_argument("--dir", default=".", help="where to create loopbench-NAME/ (default: here)")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -25,9 +26,11 @@ from pathlib import Path
 
 from rich.console import Console
 
+from . import samples
+from .profile import ROUNDS_VAR as PROFILE_ROUNDS_VAR
 from .runner import utc_stamp
 
-BENCH_TIMEOUT = {"quick": 120, "default": 600}
+BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
 
 #: Runtimes measured a second time under ``python -O``, as "NAME -O", because their
 #: library's cost changes with it: curio asserts ``task not in ready`` (a linear scan of
@@ -36,20 +39,69 @@ OPTIMIZED = ("curio",)
 
 
 def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
-    ok = _micro_suite(out_dir, "benchmark.json", profile, console)
+    """The micro-suite in ``samples.PROCESSES[profile]`` fresh processes, merged into benchmark.json.
+
+    Each process warms up and times ``samples.ROUNDS_PER_PROCESS[profile]`` rounds of
+    every workload on every runtime; ``samples.merge`` pools them, with a 95% interval.
+    The 1M-timer virtual-clock rows (our loops and a floor, about a minute) run in the
+    first process only. Then the ``OPTIMIZED`` runtimes again under ``python -O``.
+    """
+    ok, merged = _in_processes(out_dir, profile, console, first_only="virtual_clock")
     for name in OPTIMIZED:
-        ok = _optimized_pass(out_dir, name, profile, console) and ok
+        done, extra = _in_processes(out_dir, profile, console, python_flags=("-O",), select=name)
+        ok = done and ok
+        for entry in extra.get("benchmarks", []):
+            info = entry.setdefault("extra_info", {})
+            if info.get("runtime") == name:
+                info.update(runtime=f"{name} -O", python_flags=["-O"])
+                entry["name"] = entry.get("name", "").replace(f"[{name}-", f"[{name} -O-")
+                merged["benchmarks"].append(entry)
+    (out_dir / "benchmark.json").write_text(json.dumps(merged, indent=2))
+    shutil.rmtree(out_dir / ".benchmarks", ignore_errors=True)     # pytest-benchmark's own store, unused
     return ok
 
 
+def _in_processes(out_dir: Path, profile: str, console: Console, *, python_flags: tuple[str, ...] = (),
+                  select: str | None = None, first_only: str | None = None) -> tuple[bool, dict]:
+    """Run the micro-suite (or the tests ``-k select``) in fresh processes; their merged document.
+
+    ``first_only``: a ``-k`` word for tests that run in the first process only.
+    """
+    processes, rounds = samples.PROCESSES[profile], samples.ROUNDS_PER_PROCESS[profile]
+    ok, documents = True, []
+    for i in range(processes):
+        name = f"benchmark-{'O-' if python_flags else ''}p{i + 1}.json"
+        words = [w for w in (select, f"not {first_only}" if first_only and i else None) if w]
+        ok = _micro_suite(out_dir, name, profile, console, python_flags=python_flags,
+                          select=" and ".join(words) or None, rounds=rounds,
+                          label=f"{i + 1}/{processes}") and ok
+        documents.extend(_take(out_dir / name))
+    return ok, samples.merge(documents)
+
+
+def _take(path: Path) -> list[dict]:
+    """A process's JSON document, read and removed (a process that died left none)."""
+    if not path.exists():
+        return []
+    try:
+        return [json.loads(path.read_text())]
+    except json.JSONDecodeError:
+        return []
+    finally:
+        path.unlink()
+
+
 def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, *,
-                 python_flags: tuple[str, ...] = (), select: str | None = None) -> bool:
+                 python_flags: tuple[str, ...] = (), select: str | None = None, rounds: int | None = None,
+                 label: str = "") -> bool:
     """Run ``harness.microbench`` (all of it, or the tests ``-k select``) into ``out_dir/json_name``."""
     cmd = [sys.executable, *python_flags, "-m", "pytest", "--pyargs", "harness.microbench", "-o", "addopts=",
            "-p", "no:cacheprovider", "--rootdir", str(out_dir),
            "-q", "--benchmark-json", str(out_dir / json_name), "--benchmark-columns=median,iqr,rounds",
-           "--benchmark-sort=name", *(["-k", select] if select else [])]
+           "--benchmark-sort=name", "--benchmark-save-data", *(["-k", select] if select else [])]
     env = dict(os.environ, LOOPBENCH_PROFILE=profile)
+    if rounds:
+        env[PROFILE_ROUNDS_VAR] = str(rounds)
     log = out_dir / (Path(json_name).stem + ".log")
     try:
         proc = subprocess.run(cmd, cwd=out_dir, env=env, timeout=BENCH_TIMEOUT[profile], text=True,
@@ -59,30 +111,9 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
         return False
     log.write_text(proc.stdout + proc.stderr)
     tail = [line for line in proc.stdout.splitlines() if " passed" in line or " failed" in line or "error" in line]
-    console.print(f"  micro-benchmarks{' ' + ' '.join(python_flags) if python_flags else ''}"
+    console.print(f"  micro-benchmarks{' ' + label if label else ''}{' ' + ' '.join(python_flags) if python_flags else ''}"
                   f"{' -k ' + select if select else ''}: {tail[-1] if tail else 'no summary'} (log: {log.name})")
     return proc.returncode == 0
-
-
-def _optimized_pass(out_dir: Path, name: str, profile: str, console: Console) -> bool:
-    """``name``'s workloads again under ``python -O``, added to benchmark.json as runtime "NAME -O"."""
-    json_name = f"benchmark-{name}-O.json"
-    ok = _micro_suite(out_dir, json_name, profile, console, python_flags=("-O",), select=name)
-    main_path, extra_path = out_dir / "benchmark.json", out_dir / json_name
-    if not (main_path.exists() and extra_path.exists()):
-        return False
-    merged, extra = json.loads(main_path.read_text()), json.loads(extra_path.read_text())
-    for entry in extra.get("benchmarks", []):
-        info = entry.setdefault("extra_info", {})
-        if info.get("runtime") != name:
-            continue
-        info["runtime"] = f"{name} -O"
-        info["python_flags"] = ["-O"]
-        entry["name"] = entry.get("name", "").replace(f"[{name}-", f"[{name} -O-")
-        merged.setdefault("benchmarks", []).append(entry)
-    main_path.write_text(json.dumps(merged, indent=2))
-    extra_path.unlink()
-    return ok
 
 
 def point_latest(out_dir: Path) -> None:
@@ -92,14 +123,14 @@ def point_latest(out_dir: Path) -> None:
     latest.symlink_to(out_dir.name, target_is_directory=True)
 
 
-def bench(quick: bool, out: str | None, console: Console) -> int:
+def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False) -> int:
     from . import runtimes as runtime_registry
     from .__main__ import summarize
     from .report.render import render
     from .runner import run_matrix
     from .scenario import select
 
-    profile = "quick" if quick else "default"
+    profile = "quick" if quick else "rigorous" if rigorous else "default"
     os.environ["LOOPBENCH_PROFILE"] = profile
     out_dir = Path(out) if out else Path("reports") / utc_stamp()
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -11,8 +11,22 @@ import os
 ENV_VAR = "LOOPBENCH_PROFILE"
 
 
+#: Timed rounds per process of the micro-suite, set by ``make bench`` for each worker
+#: process (``harness.samples``); unset, each workload's own number of rounds.
+ROUNDS_VAR = "LOOPBENCH_ROUNDS"
+PROFILES = ("default", "quick", "rigorous")
+
+
 def current() -> str:
-    return "quick" if os.environ.get(ENV_VAR, "default") == "quick" else "default"
+    """``quick``, ``default``, or ``rigorous`` (default sizes, more worker processes)."""
+    value = os.environ.get(ENV_VAR, "default")
+    return value if value in PROFILES else "default"
+
+
+def rounds(own: int) -> int:
+    """Timed rounds for one process: ``LOOPBENCH_ROUNDS`` if set, else ``own``."""
+    value = os.environ.get(ROUNDS_VAR)
+    return int(value) if value and value.isdigit() and int(value) > 0 else own
 
 
 def pick(*, default, quick):

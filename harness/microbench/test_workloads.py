@@ -30,7 +30,7 @@ def test_workload(benchmark, workload, rt, collect):
     if emulated:
         info["emulated"] = emulated
     try:
-        benchmark.pedantic(workload.run_round, args=(rt,), setup=collect, rounds=workload.rounds(),
+        benchmark.pedantic(workload.run_round, args=(rt,), setup=collect, rounds=profile.rounds(workload.rounds()),
                            warmup_rounds=workload.warmup, iterations=1)
     except Unsupported as exc:   # an adapter refusing at run time: the same honest outcome
         pytest.skip(f"unsupported: {rt.name}: {exc}")

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results import latest_by_cell, load
+from ..samples import WIDE, relative_halfwidth
 from ..workloads import WORKLOADS, Workload
 
 REFERENCE = "asyncio"
@@ -73,6 +74,17 @@ class Cell:
     best: bool = False
     status: str = "ok"                # ok | emulated | unsupported | error | timeout | missing
     note: str = ""
+    ci: tuple[float, float] | None = None   # 95% interval of the value, from several processes
+
+    @property
+    def halfwidth(self) -> float | None:
+        """The interval's half-width as a fraction of the value (0.05: ±5%), when there is one."""
+        return relative_halfwidth(self.value, self.ci) if self.ci else None
+
+    @property
+    def wide(self) -> bool:
+        """An interval wider than ±5%: marked, and never the best."""
+        return self.halfwidth is not None and self.halfwidth > WIDE
 
 
 @dataclass
@@ -83,7 +95,7 @@ class Row:
 
     @property
     def noisy(self) -> bool:
-        return any(c.spread is not None and c.spread > NOISY_SPREAD for c in self.cells.values())
+        return any((c.spread is not None and c.spread > NOISY_SPREAD) or c.wide for c in self.cells.values())
 
 
 def dig(metrics: dict, path: tuple[str, ...]) -> tuple[float | None, float | None]:
@@ -107,14 +119,25 @@ def _finish_row(row: Row, runtimes: list[str]) -> Row:
     for cell in usable.values():
         if ref_value:
             cell.ratio = cell.value / ref_value
-    if usable:
-        pick = min if row.measure.better == "lower" else max
-        best_value = pick(c.value for c in usable.values())
-        for cell in usable.values():
-            cell.best = cell.value == best_value
+    # The best: the best value among cells whose interval (if any) is within ±5%, and only
+    # if no other cell's interval reaches into its own (a tie within the intervals has no best).
+    candidates = [c for c in usable.values() if not c.wide]
+    if candidates:
+        lower = row.measure.better == "lower"
+        best = (min if lower else max)(candidates, key=lambda c: c.value)
+        rivals = [c for c in usable.values() if c is not best]
+        if not any(_overlaps(best, c) for c in rivals):
+            best.best = True
     for rt in runtimes:
         row.cells.setdefault(rt, Cell(status="missing"))
     return row
+
+
+def _overlaps(a: Cell, b: Cell) -> bool:
+    """True if the two values cannot be told apart: their intervals (or points) meet."""
+    lo_a, hi_a = a.ci or (a.value, a.value)
+    lo_b, hi_b = b.ci or (b.value, b.value)
+    return lo_a <= hi_b and lo_b <= hi_a
 
 
 def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> list[Row]:
@@ -176,7 +199,9 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
         median, iqr, ops = stats.get("median"), stats.get("iqr"), extra.get("ops_per_round")
         if not median or not ops:
             continue
-        cell = Cell(value=ops / median, spread=(iqr / median) if iqr is not None else None)
+        ci = stats.get("ci95")
+        cell = Cell(value=ops / median, spread=None if ci else (iqr / median) if iqr is not None else None,
+                    ci=(ops / ci[1], ops / ci[0]) if ci and ci[0] > 0 else None)
         if extra.get("emulated"):
             cell.status, cell.note = "emulated", ", ".join(extra["emulated"])
         row.cells[rt] = cell

@@ -27,8 +27,13 @@ def _summary_cell(row: Row, rt: str) -> dict:
     if cell.status != "ok" or cell.value is None:
         return {"text": cell.status if cell.status != "ok" else "–", "title": cell.note, "best": False}
     ratio = f"{cell.ratio:.2f}" if cell.ratio is not None else "n/a"
-    spread = f" ±{cell.spread * 50:.0f}%" if cell.spread is not None else ""
-    return {"text": f"{ratio}{spread}", "title": f"{fmt(cell.value)} {row.measure.unit}",
+    if cell.halfwidth is not None:
+        spread = f" ±{cell.halfwidth * 100:.0f}%" + (" ⚠" if cell.wide else "")
+        interval = f" (95% CI {fmt(cell.ci[0])} – {fmt(cell.ci[1])})"
+    else:
+        spread = f" ±{cell.spread * 50:.0f}%" if cell.spread is not None else ""
+        interval = ""
+    return {"text": f"{ratio}{spread}", "title": f"{fmt(cell.value)} {row.measure.unit}{interval}",
             "best": cell.best, "raw": f"{fmt(cell.value)}"}
 
 

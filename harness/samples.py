@@ -1,0 +1,112 @@
+"""Numbers with confidence: rounds from several worker processes, one value and its interval.
+
+One process is one sample of the machine: its imports, its memory layout, its
+moment on a shared machine. So, as pyperf does, a measure is taken in several
+fresh processes (``make bench`` runs the micro-suite ``PROCESSES`` times), each
+warmed up, and their rounds are pooled. The value shown is the median of all rounds;
+its **95% confidence interval** comes from a hierarchical bootstrap: resample the
+processes, then the rounds within each, take the median, repeat. With few
+processes the interval is honest about how little that is: it is wide.
+
+``merge(documents)`` turns the processes' pytest-benchmark JSON documents into one,
+in pytest-benchmark's own format (so its tools still read it), each entry's
+``stats`` recomputed over the pooled rounds, plus ``stats["ci95"]`` (seconds per
+round) and ``extra_info["process_medians"]``.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import statistics
+from collections.abc import Sequence
+
+from .stats import percentile
+
+#: Worker processes of the micro-suite, per profile (pyperf's default is 20; the
+#: bench must fit its budget), and timed rounds in each, after its warmup.
+PROCESSES = {"quick": 2, "default": 5, "rigorous": 10}
+ROUNDS_PER_PROCESS = {"quick": 1, "default": 1, "rigorous": 3}
+#: A value whose interval is wider than this, either side, is marked and never "best".
+WIDE = 0.05
+RESAMPLES = 2000
+
+
+def bootstrap_median_ci(groups: Sequence[Sequence[float]], level: float = 0.95,
+                        resamples: int = RESAMPLES, seed: int = 2014) -> tuple[float, float]:
+    """The ``level`` interval of the median of the pooled values, by a two-level bootstrap.
+
+    ``groups``: one list of values per process. Seeded, so the same data gives the
+    same interval. One value in all: (value, value).
+    """
+    groups = [list(g) for g in groups if g]
+    if not groups:
+        return (math.nan, math.nan)
+    if sum(len(g) for g in groups) == 1:
+        value = groups[0][0]
+        return (value, value)
+    rng = random.Random(seed)
+    medians = []
+    for _ in range(resamples):
+        pooled = []
+        for _ in groups:
+            group = groups[rng.randrange(len(groups))]
+            pooled.extend(group[rng.randrange(len(group))] for _ in group)
+        medians.append(statistics.median(pooled))
+    medians.sort()
+    tail = (1 - level) / 2 * 100
+    return (percentile(medians, tail), percentile(medians, 100 - tail))
+
+
+def pooled_stats(groups: Sequence[Sequence[float]]) -> dict:
+    """pytest-benchmark's ``stats`` fields over the pooled rounds, plus ``ci95``."""
+    data = sorted(v for g in groups for v in g)
+    q1, q3 = percentile(data, 25), percentile(data, 75)
+    return {"min": data[0], "max": data[-1], "mean": statistics.fmean(data),
+            "stddev": statistics.stdev(data) if len(data) > 1 else 0.0,
+            "rounds": len(data), "median": statistics.median(data), "q1": q1, "q3": q3, "iqr": q3 - q1,
+            "ops": 1 / statistics.fmean(data), "total": sum(data), "iterations": 1,
+            "data": [v for g in groups for v in g], "ci95": list(bootstrap_median_ci(groups))}
+
+
+def merge(documents: Sequence[dict]) -> dict:
+    """One pytest-benchmark document from several processes' (same tests, each with raw data).
+
+    An entry present in only some documents (a test that skipped in one process)
+    keeps the rounds it has.
+    """
+    if not documents:
+        return {"benchmarks": []}
+    merged = dict(documents[0])
+    order: list[str] = []
+    entries: dict[str, dict] = {}
+    rounds: dict[str, list[list[float]]] = {}
+    for document in documents:
+        for entry in document.get("benchmarks", []):
+            key = entry.get("fullname") or entry.get("name", "")
+            if key not in entries:
+                order.append(key)
+                entries[key] = entry
+                rounds[key] = []
+            data = (entry.get("stats") or {}).get("data")
+            if data:
+                rounds[key].append(list(data))
+    benchmarks = []
+    for key in order:
+        entry = dict(entries[key])
+        if rounds[key]:
+            entry["stats"] = pooled_stats(rounds[key])
+            extra = dict(entry.get("extra_info") or {})
+            extra["processes"] = len(rounds[key])
+            extra["process_medians"] = [statistics.median(g) for g in rounds[key]]
+            entry["extra_info"] = extra
+        benchmarks.append(entry)
+    merged["benchmarks"] = benchmarks
+    return merged
+
+
+def relative_halfwidth(value: float, ci: Sequence[float] | None) -> float | None:
+    """The interval's larger distance from ``value``, as a fraction of it (0.05: ±5%)."""
+    if not ci or value in (0, None) or any(c is None or math.isnan(c) for c in ci):
+        return None
+    return max(abs(value - ci[0]), abs(ci[1] - value)) / abs(value)
