@@ -148,6 +148,9 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
 
     console.print("[bold]2/3[/] pytest-benchmark micro-benchmarks")
     bench_ok = run_benchmarks(out_dir, profile, console)
+    if (out_dir / "benchmark.json").exists():
+        from .export import FILENAME, write_pyperf
+        write_pyperf(out_dir / "benchmark.json", out_dir / FILENAME)
 
     console.print("[bold]3/3[/] report")
     written = render(out_dir)

@@ -1,0 +1,32 @@
+"""The pyperf export: pyperf's own compare_to reads two loopbench runs."""
+
+import json
+import subprocess
+import sys
+
+from harness import samples
+from harness.export import write_pyperf
+
+
+def run_doc(scale):
+    def process(jitter):
+        return {"benchmarks": [
+            {"name": f"t[{rt}]", "fullname": f"t[{rt}]", "stats": {"data": [0.01 * scale * k * jitter] * 2},
+             "extra_info": {"workload": "tasks.spawn_join", "runtime": rt, "ops_per_round": 20_000,
+                            "unit": "tasks", **extra}}
+            for rt, k, extra in (("heap", 1, {}), ("asyncio", 2, {}), ("curio", 5, {"emulated": ["call_soon"]}))]}
+    return samples.merge([process(1.0), process(1.01), process(0.99)])
+
+
+def test_pyperf_compare_to_reads_two_runs(tmp_path):
+    paths = []
+    for name, scale in (("a", 1.0), ("b", 1.5)):
+        (tmp_path / f"{name}.json").write_text(json.dumps(run_doc(scale)))
+        paths.append(write_pyperf(tmp_path / f"{name}.json", tmp_path / f"{name}-pyperf.json"))
+    out = subprocess.run([sys.executable, "-m", "pyperf", "compare_to", "--table", *map(str, paths)],
+                         capture_output=True, text=True, check=True).stdout
+    assert "tasks.spawn_join[heap]" in out and "1.50x slower" in out
+    assert "curio" not in out                     # a harness-built row is not the library's
+    suite = json.loads(paths[0].read_text())
+    heap = next(b for b in suite["benchmarks"] if b["metadata"]["name"] == "tasks.spawn_join[heap]")
+    assert len(heap["runs"]) == 3                 # one pyperf run per worker process
