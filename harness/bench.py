@@ -26,7 +26,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from . import samples
+from . import preflight, samples
 from .profile import ROUNDS_VAR as PROFILE_ROUNDS_VAR
 from .runner import utc_stamp
 
@@ -116,6 +116,17 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
     return proc.returncode == 0
 
 
+def _record_preflight(out_dir: Path, machine: "preflight.Reading") -> None:
+    """Add the pre-flight reading to the run's environment.json."""
+    path = out_dir / "environment.json"
+    try:
+        env = json.loads(path.read_text()) if path.exists() else {}
+    except json.JSONDecodeError:
+        env = {}
+    env["preflight"] = machine.as_dict()
+    path.write_text(json.dumps(env, indent=2))
+
+
 def point_latest(out_dir: Path) -> None:
     latest = out_dir.parent / "latest"
     if latest.is_symlink() or latest.exists():
@@ -137,6 +148,10 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     started = time.perf_counter()
     console.print(f"[bold]loopbench bench[/] ({profile} profile) -> {out_dir}")
 
+    machine = preflight.read()
+    for warning in machine.warnings:
+        console.print(f"[yellow]pre-flight:[/] {warning}")
+
     console.print("[bold]1/3[/] behaviour and latency scenarios on every runtime")
     from .__main__ import progress_callbacks
     with progress_callbacks(console) as (on_start, on_result):
@@ -145,6 +160,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
                           repeat=3 if quick else None, timed_alone=not quick,
                           on_start=on_start, on_result=on_result)
     summarize(path, console)
+    _record_preflight(out_dir, machine)
 
     console.print("[bold]2/3[/] pytest-benchmark micro-benchmarks")
     bench_ok = run_benchmarks(out_dir, profile, console)
