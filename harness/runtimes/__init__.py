@@ -21,6 +21,7 @@ PEERS = {
     "curio": "curio_rt:CurioRuntime",
     "anyio-asyncio": "anyio_rt:AnyioAsyncioRuntime",
     "anyio-trio": "anyio_rt:AnyioTrioRuntime",
+    "tinyio": "tinyio_rt:TinyioRuntime",
 }
 
 
