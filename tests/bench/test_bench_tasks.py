@@ -10,7 +10,10 @@ them in order. Rate: tasks/s for the whole life cycle (create, start, finish, jo
 ``SPAWN_ROUNDS`` rounds (3) for every runtime: curio's spawn is O(n) per task (its
 ``reschedule_task`` asserts ``task not in ready``, a linear scan of the ready queue),
 so curio's round is seconds long at 20k: its rate there is low because of that scan,
-and says so at any S (it falls as S grows).
+and says so at any S (it falls as S grows). A runtime whose round at S is predicted
+(from untimed runs at S/20 and S/10) to exceed ``SPAWN_BUDGET`` is skipped as "too
+slow", with the prediction: tinyio's cost per task grows with the finished tasks
+still held (docs/research/tinyio.md, section 4), about 36 s a round at 20k.
 
 **sleep(0) round-robin** (K=RR_TASKS tasks x RR_ROUNDS): K tasks each yield
 RR_ROUNDS times, so the ready queue holds K tasks and every yield goes to the back of
@@ -29,7 +32,13 @@ amortised over the ops.
 
 from __future__ import annotations
 
+import math
+import time
+
+import pytest
+
 from harness.profile import pick
+from harness.runtime import UNSUPPORTED
 
 
 R = pick(default=10_000, quick=2_000)
@@ -39,6 +48,10 @@ S = pick(default=20_000, quick=2_000)
 #: round at S=20k takes about 3.5 s, and the group's default 5 rounds would be ~20 s of curio.
 #: No warmup round either (20k tasks warm themselves up): 3 rounds in all, ~11 s of curio.
 SPAWN_ROUNDS = pick(default=3, quick=3)
+#: The most one spawn+join round may be predicted to take (s) before a runtime is skipped
+#: as "too slow": SPAWN_ROUNDS rounds must fit pytest-timeout's 120 s per test.
+SPAWN_BUDGET = pick(default=25.0, quick=5.0)
+SPAWN_CALIBRATE = (S // 20, S // 10)
 RR_TASKS = 100
 RR_ROUNDS = pick(default=50, quick=10)
 
@@ -59,19 +72,46 @@ def test_task_switch(rt, measure):
             run=lambda: rt.run(main), expect=2 * R)
 
 
-def test_spawn_join(rt, measure):
+def _spawn_join_main(rt, n):
     async def trivial():
         return None
 
     async def main():
         spawn, join = rt.spawn, rt.join
-        refs = [spawn(trivial) for _ in range(S)]
+        refs = [spawn(trivial) for _ in range(n)]
         joined = 0
         for ref in refs:
             await join(ref)
             joined += 1
         return joined
 
+    return main
+
+
+def _predict_spawn_join(rt) -> tuple[float, float]:
+    """(seconds one round at S is predicted to take, fitted exponent k), from SPAWN_CALIBRATE.
+
+    Extrapolates the larger size with ``n^max(k, 1)``: every task is spawned and
+    joined, so no runtime's cost grows slower than linearly.
+    """
+    times = []
+    for n in SPAWN_CALIBRATE:
+        start = time.perf_counter()
+        got = rt.run(_spawn_join_main(rt, n))
+        times.append(time.perf_counter() - start)
+        assert got == n, f"{rt.name}: calibration at n={n}: joined {got}"
+    (n0, n1), (t0, t1) = SPAWN_CALIBRATE, times
+    k = math.log(t1 / t0) / math.log(n1 / n0)
+    return t1 * (S / n1) ** max(k, 1.0), k
+
+
+def test_spawn_join(rt, measure):
+    if rt.how("spawn") != UNSUPPORTED and rt.how("join") != UNSUPPORTED:
+        predicted, k = _predict_spawn_join(rt)
+        if predicted > SPAWN_BUDGET:
+            pytest.skip(f"too slow: one round predicted {predicted:.0f} s at S={S} (cost grows as "
+                        f"n^{k:.2f}, measured at {' and '.join(map(str, SPAWN_CALIBRATE))})")
+    main = _spawn_join_main(rt, S)
     measure(group=f"spawn+join (S={S})", uses=("spawn", "join"),
             ops=S, unit="tasks", run=lambda: rt.run(main), expect=S, rounds=SPAWN_ROUNDS,
             warmup=0)
