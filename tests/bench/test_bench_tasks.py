@@ -13,7 +13,7 @@ so curio's round is seconds long at 20k: its rate there is low because of that s
 and says so at any S (it falls as S grows). A runtime whose round at S is predicted
 (from untimed runs at 1k and 2k tasks) to exceed ``SPAWN_BUDGET`` is skipped as "too
 slow", with the prediction: tinyio's cost per task grows with the finished tasks
-still held (docs/research/tinyio.md, section 4), about 36 s a round at 20k.
+still held (docs/research/tinyio.md, section 4), about 31 s of CPU a round at 20k.
 
 **sleep(0) round-robin** (K=RR_TASKS tasks x RR_ROUNDS): K tasks each yield
 RR_ROUNDS times, so the ready queue holds K tasks and every yield goes to the back of
