@@ -31,7 +31,8 @@ Native (tinyio's own primitive does the work):
   which already sends the spawner to the back of tinyio's queue. Nothing else runs
   in between, so no task can tell. tinyio starts a set's coroutines in the set's
   iteration order, which follows the coroutines' hashes, not the spawn order.
-  ``spawn`` returns the coroutine itself: tinyio has no task objects.
+  tinyio has no task objects: ``spawn`` returns a ``_Task`` that holds tinyio's
+  coroutine for the task (and the task's exception, see below).
 * ``join``: ``yield coroutine``: tinyio keeps a finished coroutine's result and hands
   it to anyone who yields it later.
 * ``event``: ``tinyio.Event`` (``set``/``is_set`` plain calls, ``wait`` yielded).
@@ -79,6 +80,7 @@ from __future__ import annotations
 
 import collections
 import inspect
+import math
 import time
 import types
 from collections.abc import Generator
@@ -189,6 +191,8 @@ class TinyioRuntime(Runtime):
         return time.monotonic()
 
     def sleep(self, seconds):
+        if math.isnan(seconds):
+            raise ValueError("sleep() needs a number of seconds, not NaN")
         return _yield(tinyio.sleep(seconds) if seconds > 0 else None)
 
     def spawn(self, fn, *args):

@@ -280,6 +280,15 @@ def test_a_failing_task_is_kept_for_join_and_the_run_goes_on(rt):
     assert rt.run(main) == "still running"
 
 
+def test_sleep_rejects_nan_at_the_call(rt):
+    async def main():
+        with pytest.raises(ValueError, match="NaN"):
+            rt.sleep(float("nan"))
+        return "ok"
+
+    assert rt.run(main) == "ok"
+
+
 def test_spawn_rejects_a_plain_function_at_the_call(rt):
     async def main():
         with pytest.raises(TypeError, match="async function"):
