@@ -10,7 +10,7 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-LIBRARIES = ("loopbench", "uvloop", "trio", "curio", "anyio", "pytest-benchmark", "hypothesis")
+LIBRARIES = ("loopbench", "uvloop", "trio", "curio", "anyio", "tinyio", "pytest-benchmark", "hypothesis")
 ROOT = Path(__file__).resolve().parent.parent
 
 

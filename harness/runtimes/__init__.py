@@ -23,6 +23,7 @@ PEERS = {
     "curio": "curio_rt:CurioRuntime",
     "anyio-asyncio": "anyio_rt:AnyioAsyncioRuntime",
     "anyio-trio": "anyio_rt:AnyioTrioRuntime",
+    "tinyio": "tinyio_rt:TinyioRuntime",
 }
 
 #: Controls: not libraries under comparison, but the harness's own emulations run on a
