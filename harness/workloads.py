@@ -24,6 +24,7 @@ keeps it out of every comparison.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -55,6 +56,10 @@ class Workload:
     rounds: Size = Size(default=5, quick=3)
     warmup: int = 1                  #: untimed rounds first (0 where one round warms itself up)
     doc: str = ""
+    #: Predict a round's time from two small untimed runs first, and skip a runtime whose
+    #: round would overrun ``ROUND_BUDGET`` (a cost that grows faster than N: curio's and
+    #: tinyio's spawn, the list loop's timer scans).
+    calibrate: bool = False
 
     @property
     def n(self) -> int:
@@ -77,6 +82,20 @@ class Workload:
         """The program for one round on ``rt``: ``rt.run(workload.main(rt))`` returns ``ops``."""
         return self.build(rt, self.n)
 
+    def predict(self, rt: Runtime) -> tuple[float, float]:
+        """(seconds one round at N should take, fitted exponent k), from one untimed run at
+        N/10 and one at N/5. The larger is extrapolated with n^max(k, 1): every operation is
+        done, so no cost grows slower than linearly."""
+        import time
+
+        sizes, times = (max(1, self.n // 10), max(2, self.n // 5)), []
+        for n in sizes:
+            start = time.perf_counter()
+            rt.run(self.build(rt, n))
+            times.append(max(time.perf_counter() - start, 1e-9))
+        k = math.log(times[1] / times[0]) / math.log(sizes[1] / sizes[0])
+        return times[1] * (self.n / sizes[1]) ** max(k, 1.0), k
+
     def run_round(self, rt: Runtime) -> None:
         """One round, checked: raises AssertionError if the runtime did not do all the work."""
         done = rt.run(self.main(rt))
@@ -84,17 +103,21 @@ class Workload:
             raise AssertionError(f"{rt.name}: {self.name}: did {done!r} operations, expected {self.ops}")
 
 
+#: The most one round may be predicted to take (seconds) before a runtime is skipped as
+#: "too slow" (``Workload.calibrate``), per profile.
+ROUND_BUDGET = Size(default=8, quick=5)
+
 #: Every workload, by name, in the order reports show them.
 WORKLOADS: dict[str, Workload] = {}
 
 
 def workload(name: str, *, title: str, unit: str, size: Size, uses: tuple[str, ...],
              timed: tuple[str, ...] | None = None, ops_per_n: int = 1,
-             rounds: Size = Size(default=5, quick=3), warmup: int = 1) -> Callable:
+             rounds: Size = Size(default=5, quick=3), warmup: int = 1, calibrate: bool = False) -> Callable:
     """Register ``build(rt, n) -> main`` as a workload; its docstring is the workload's."""
     def register(build):
         wl = Workload(name, title, unit, size, tuple(uses), build, timed, ops_per_n, rounds, warmup,
-                      " ".join((build.__doc__ or "").split()))
+                      " ".join((build.__doc__ or "").split()), calibrate)
         if name in WORKLOADS:
             raise ValueError(f"workload {name!r} is already defined")
         WORKLOADS[name] = wl
@@ -171,7 +194,8 @@ for _label, _size, _rounds, _warmup in (("small", Size(1_000, 1_000), Size(5, 3)
                                         ("medium", Size(10_000, 10_000), Size(5, 3), 1),
                                         ("large", Size(100_000, 20_000), Size(3, 2), 0)):
     workload(f"timers.fired_{_label}", title="timers scheduled+fired", unit="timers", size=_size,
-             uses=("call_at", "event"), timed=("call_at",), rounds=_rounds, warmup=_warmup)(_scheduled_and_fired)
+             uses=("call_at", "event"), timed=("call_at",), rounds=_rounds, warmup=_warmup,
+             calibrate=_label == "large")(_scheduled_and_fired)
 
 
 @workload("timers.arm_cancel_churn", title="arm+cancel churn", unit="timers armed+cancelled",
@@ -225,7 +249,7 @@ workload("tasks.switch", title="task switch: sleep(0) ping-pong", unit="switches
 
 @workload("tasks.spawn_join", title="spawn+join", unit="tasks",
           size=Size(default=20_000, quick=2_000), uses=("task_group",),
-          rounds=Size(default=3, quick=3), warmup=0)
+          rounds=Size(default=3, quick=3), warmup=0, calibrate=True)
 def _spawn_join(rt, n):
     """S trivial tasks spawned in the runtime's own task group and joined at its exit
     (trio: a nursery; asyncio: TaskGroup; curio: TaskGroup; anyio: a task group; our

@@ -13,7 +13,7 @@ import pytest
 
 from harness import profile
 from harness.runtime import Unsupported
-from harness.workloads import WORKLOADS, emulated_ops, unsupported_ops
+from harness.workloads import ROUND_BUDGET, WORKLOADS, emulated_ops, unsupported_ops
 
 
 @pytest.mark.parametrize("workload", list(WORKLOADS.values()), ids=list(WORKLOADS))
@@ -21,6 +21,11 @@ def test_workload(benchmark, workload, rt, collect):
     missing = unsupported_ops(workload, rt)
     if missing:
         pytest.skip(f"unsupported: {rt.name} has no {', '.join(missing)}")
+    if workload.calibrate:
+        predicted, k = workload.predict(rt)
+        if predicted > ROUND_BUDGET():
+            pytest.skip(f"too slow: one round predicted {predicted:.0f} s at N={workload.n:,} "
+                        f"(cost grows as n^{k:.2f}), over the {ROUND_BUDGET()} s budget")
     benchmark.group = workload.label
     info = benchmark.extra_info
     info.update(workload=workload.name, runtime=rt.name, family=rt.family, version=rt.version(),

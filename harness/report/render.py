@@ -10,7 +10,7 @@ from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from . import plots, targets
+from . import plots, takeaways, targets
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
                     built_rows, early_firings, fmt, harness_rows, lateness_samples, load_run, scaling_curves, status_counts)
 
@@ -35,6 +35,10 @@ def _summary_cell(row: Row, rt: str) -> dict:
         interval = ""
     return {"text": f"{ratio}{spread}", "title": f"{fmt(cell.value)} {row.measure.unit}{interval}",
             "best": cell.best, "raw": f"{fmt(cell.value)}"}
+
+
+def _trace_full(trace: list) -> str:
+    return json.dumps(trace, ensure_ascii=False)
 
 
 def _trace_text(trace: list, limit: int = 160) -> str:
@@ -62,19 +66,22 @@ def build_context(run_dir: Path) -> dict:
                 "cells": {rt: _summary_cell(r, rt) for rt in runtimes}} for r in rows]
     noisy = [r.measure.title for r in rows if r.noisy]
     behaviour = behaviour_rows(data.cells, runtimes)
+    early = early_firings(data.cells, runtimes)
+    problems = [r for r in data.cells.values() if r["status"] in ("error", "timeout")]
     return {
         "data": data, "runtimes": runtimes, "ours": ours, "rows": rows, "summary": summary, "noisy": noisy,
         "noisy_threshold": f"{NOISY_SPREAD:.0%}", "behaviour": behaviour,
         "differences": [b for b in behaviour if not b.agree], "built": built,
-        "early": early_firings(data.cells, runtimes),
+        "early": early,
+        "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built)),
+        "cards": takeaways.cards(runtimes, rows, behaviour, early),
         "counts": status_counts(data.cells, runtimes), "statuses": STATUS_ORDER,
         "scaling": scaling_curves(data.cells, runtimes), "scaling_units": SCALING_UNITS,
         "targets": [targets.describe(v) for v in targets.evaluate(data.benchmark, data.cells)],
         "floor": targets.floor_multiples(data.benchmark),
         "environment": data.environment, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "run_name": Path(run_dir).resolve().name, "reference": REFERENCE,
-        "trace_text": _trace_text, "fmt": fmt, "problems": [r for r in data.cells.values()
-                                                             if r["status"] in ("error", "timeout")],
+        "trace_text": _trace_text, "trace_full": _trace_full, "fmt": fmt, "problems": problems,
     }
 
 

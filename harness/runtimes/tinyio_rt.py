@@ -38,6 +38,10 @@ Native (tinyio's own primitive does the work):
 * ``event``: ``tinyio.Event`` (``set``/``is_set`` plain calls, ``wait`` yielded).
 * ``lock``: ``tinyio.Lock``, entered as ``with (yield lock())``.
 * ``is_cancellation``: ``tinyio.CancelledError``.
+* ``task_group``: the children are yielded as one list at the block's exit,
+  ``yield [coroutines]``: tinyio's own "start all of these and wait for all".
+  ``group.cancel()`` is unsupported (see ``cancel``).
+* ``sleep_until``: ``tinyio.sleep(deadline - now)``; tinyio's sleeps are relative.
 * ``group_errors``: ``yield tinyio.isolate(group)`` where ``group`` yields the list
   of children: tinyio's gather, inside tinyio's own way to let a failure end only a
   part of the program. ``isolate`` runs a nested ``tinyio.Loop`` and, whenever that
@@ -84,6 +88,7 @@ import math
 import time
 import types
 from collections.abc import Generator
+from contextlib import asynccontextmanager
 
 import tinyio
 
@@ -118,6 +123,27 @@ class TinyioRuntime(Runtime):
         "gather_errors": UNSUPPORTED,
         "run_forever": UNSUPPORTED,
         "stop": UNSUPPORTED,
+    }
+    notes = {
+        "sleep": "tinyio.sleep (sleep(0): a bare yield)",
+        "sleep_until": "tinyio.sleep(deadline - now): tinyio's sleeps are relative",
+        "spawn": "yield {coroutine}: tinyio's start-in-background",
+        "join": "yield coroutine: tinyio hands over a finished coroutine's result",
+        "task_group": "yield [coroutines] at the block's exit: tinyio's start-all-and-wait",
+        "event": "tinyio.Event",
+        "lock": "tinyio.Lock",
+        "group_errors": "tinyio.isolate around yield [children]",
+        "call_soon_threadsafe": "a deque drained by one coroutine per run, woken by a tinyio.Event "
+                                "(set() is thread-safe)",
+        "cancel": "tinyio cancels only the whole loop",
+        "timeout": "tinyio.timeout bounds a whole coroutine, not a block",
+        "call_soon": "tinyio has no plain callbacks",
+        "call_at": "tinyio has no plain callbacks and no timers for them",
+        "call_later": "tinyio has no plain callbacks and no timers for them",
+        "queue": "tinyio has no queue",
+        "gather_errors": "tinyio's gather ends the whole loop on an error",
+        "run_forever": "tinyio has no callback loop",
+        "stop": "tinyio has no callback loop",
     }
 
     def __init__(self) -> None:
@@ -242,6 +268,21 @@ class TinyioRuntime(Runtime):
         raise Unsupported("tinyio.timeout bounds a whole coroutine and returns (None, False); "
                           "it cannot bound a block of the current coroutine")
 
+    @asynccontextmanager
+    async def task_group(self):
+        group = _Group(self)
+        try:
+            yield group
+        except BaseException:
+            for child in group.children:       # never handed to tinyio: nothing else will close them
+                child.close()
+            raise
+        await _yield(group.children)          # tinyio's own "wait for all": yield a list of coroutines
+
+    def sleep_until(self, deadline):
+        # tinyio's sleeps are relative (its timer heap holds now + seconds): its own idiom for a deadline.
+        return _yield(tinyio.sleep(max(0.0, deadline - time.monotonic())))
+
     async def group_errors(self, fns):
         children = _ChildTally(len(fns), self.is_cancellation)
 
@@ -252,6 +293,23 @@ class TinyioRuntime(Runtime):
         if finished:
             return {"raised": None}
         return {"raised": describe_exception(outcome), **children.counts()}
+
+
+class _Group:
+    """``task_group()``'s object: the children, yielded to tinyio as one list at the block's exit
+    (tinyio starts a list's coroutines together and waits for all of them). tinyio cannot
+    cancel some coroutines and not others, so ``cancel`` is unsupported."""
+
+    __slots__ = ("_rt", "children")
+
+    def __init__(self, rt: TinyioRuntime) -> None:
+        self._rt, self.children = rt, []
+
+    async def spawn(self, fn, *args) -> None:
+        self.children.append(self._rt._drive(fn(*args)))
+
+    async def cancel(self) -> None:
+        raise Unsupported("tinyio cannot cancel some coroutines and not others")
 
 
 class _Task:

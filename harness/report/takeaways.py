@@ -1,0 +1,133 @@
+"""What a reader choosing a loop should know first: ranked takeaways, and a card per runtime.
+
+Everything here is derived from the run's own data (the summary rows, the behaviour
+rows, the early firings, the cells that failed), so a takeaway never says more
+than the run measured. Each one links to the section that holds its evidence.
+
+Ranking, most decisive first: behaviour a user's code can trip on (timers that fire
+early, orders that change from run to run, cells that crashed), then the clear
+winners on throughput (only where the 95% interval separates the best from the
+rest), then memory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .model import REFERENCE, BehaviourRow, EarlyRow, Row, fmt
+
+#: Anchors of the report's sections, for "evidence" links (the same ids in md and html).
+SUMMARY, BEHAVIOUR, DIFFERENCES, EARLY, BUILT = "summary", "behaviour", "differences", "early-firings", "built"
+MAX_TAKEAWAYS = 10
+
+#: What each peer is known for, from its own documentation and the research notes
+#: (docs/research/NOTES.md): shown on its card beside what this run measured.
+KNOWN = {
+    "asyncio": ["The reference: every other runtime's ratio is against it, from the same run.",
+                "gather() lets siblings run on after a failure; TaskGroup cancels them (coroutines.* scenarios)."],
+    "uvloop": ["asyncio's API on libuv, in C.",
+               "Its clock counts whole milliseconds: timers can fire up to ~1 ms early by the wall clock."],
+    "trio": ["Structured concurrency: nurseries, level-triggered cancellation (a task that swallows "
+             "Cancelled gets it again at its next checkpoint).",
+             "Randomises the order of each scheduling batch: wake orders differ from run to run.",
+             "No plain timer callbacks: call_at here is built by the harness."],
+    "curio": ["A small kernel of traps; sleeps are relative, so tasks sharing a deadline drift apart.",
+              "Spawning asserts `task not in ready`, a linear scan: see `curio -O` for the cost without it."],
+    "anyio-asyncio": ["anyio's structured API on asyncio: every primitive is a checkpoint; "
+                      "cancellation is level-triggered, as in trio."],
+    "anyio-trio": ["anyio's structured API on trio: trio's scheduling randomness shows through."],
+    "list": ["The slides' loop: timers in a plain list, scanned every iteration (O(n) per tick)."],
+    "heap": ["asyncio's design in pure Python: a ready deque, a timer heap with lazy cancellation."],
+    "thread": ["Waiting done by a timer thread: every hand-off pays a queue and the GIL."],
+    "trampoline": ["Tasks as stacks of generators (Beazley's pyos8): also runs plain generators."],
+    "wheel": ["A hierarchical timing wheel added through the public extension path."],
+}
+
+
+@dataclass
+class Takeaway:
+    text: str
+    evidence: str                 # an anchor of the report
+    rank: int                     # lower first
+
+
+@dataclass
+class Card:
+    runtime: str
+    good_at: list[str] = field(default_factory=list)
+    gotchas: list[str] = field(default_factory=list)
+    known: list[str] = field(default_factory=list)
+
+
+def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyRow],
+              problems: list[dict], built_count: int) -> list[Takeaway]:
+    out: list[Takeaway] = []
+    for e in early:
+        if e.early_perf and not e.emulated:
+            out.append(Takeaway(
+                f"**{e.runtime}** woke early in `{e.scenario}`: {e.early_perf} of {e.samples} timers fired "
+                f"before their deadline by the wall clock, the earliest {fmt(-(e.min_perf_us or 0))} µs early "
+                f"({'on time' if not e.early_runtime_clock else 'also early'} by its own clock).", EARLY, 0))
+    if problems:
+        names = sorted({f"{p['runtime']} × {p['scenario']}" for p in problems})
+        out.append(Takeaway(f"{len(problems)} cell(s) did not complete (error or timeout): "
+                            + ", ".join(f"`{n}`" for n in names[:4]) + ("…" if len(names) > 4 else "") + ".",
+                            SUMMARY, 1))
+    for b in behaviour:
+        varying = [rt for rt, c in b.cells.items() if c.get("deterministic") is False]
+        if varying and b.scenario.startswith(("deadlines.", "coroutines.", "callbacks.", "timers.")):
+            out.append(Takeaway(f"`{b.scenario}` comes out differently from run to run on "
+                                f"{', '.join(f'**{rt}**' for rt in varying)}: {b.doc}", DIFFERENCES, 2))
+    for row in rows:
+        best = next(((rt, c) for rt, c in row.cells.items() if c.best), None)
+        if best is None or row.source != "pytest-benchmark" or best[0] == REFERENCE:
+            continue
+        rt, cell = best
+        interval = f" (95% CI {fmt(cell.ci[0])}–{fmt(cell.ci[1])})" if cell.ci else ""
+        out.append(Takeaway(f"Fastest on **{row.measure.title}**: **{rt}**, {cell.ratio:.2f}× asyncio's rate"
+                            f"{interval}.", SUMMARY, 3))
+    for row in rows:
+        if row.measure.key.startswith("memory") and any(c.best for c in row.cells.values()):
+            rt, cell = next((rt, c) for rt, c in row.cells.items() if c.best)
+            out.append(Takeaway(f"Least {row.measure.title}: **{rt}**, {fmt(cell.value)} {row.measure.unit} "
+                                f"({cell.ratio:.2f}× asyncio).", SUMMARY, 4))
+    if built_count:
+        out.append(Takeaway(f"{built_count} measure(s) exist on some runtimes only as operations the harness "
+                            "builds (trio, curio and anyio have no plain timer callbacks): those cells are "
+                            "shown apart and never compared.", BUILT, 5))
+    ranked = sorted(out, key=lambda t: t.rank)
+    # Keep the list short: at most two takeaways of one kind, then the rest by rank.
+    kept, per_rank = [], {}
+    for t in ranked:
+        per_rank[t.rank] = per_rank.get(t.rank, 0) + 1
+        if per_rank[t.rank] <= (3 if t.rank == 3 else 2):
+            kept.append(t)
+    return kept[:MAX_TAKEAWAYS]
+
+
+def cards(runtimes: list[str], rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyRow]) -> list[Card]:
+    out = []
+    for rt in runtimes:
+        card = Card(rt, known=list(KNOWN.get(rt.split(" ")[0], [])))
+        for row in rows:
+            cell = row.cells.get(rt)
+            if cell is None or cell.status != "ok" or cell.ratio is None or rt == REFERENCE:
+                continue
+            better = cell.ratio if row.measure.better == "higher" else 1 / cell.ratio if cell.ratio else 0
+            if cell.best:
+                card.good_at.append(f"best on {row.measure.title} ({cell.ratio:.2f}× asyncio)")
+            elif better >= 1.25 and not cell.wide:
+                card.good_at.append(f"{row.measure.title}: {better:.2f}× asyncio's")
+        for b in behaviour:
+            c = b.cells.get(rt) or {}
+            if c.get("deterministic") is False:
+                card.gotchas.append(f"`{b.scenario}` varies between runs ({c.get('letters')})")
+            elif c.get("status") == "fail":
+                card.gotchas.append(f"`{b.scenario}` differs from the expected trace")
+            elif c.get("status") in ("error", "timeout"):
+                card.gotchas.append(f"`{b.scenario}`: {c.get('status')}")
+        card.gotchas += [f"timers early in `{e.scenario}` ({e.early_perf}/{e.samples})" for e in early
+                         if e.runtime == rt and e.early_perf and not e.emulated]
+        card.good_at, card.gotchas = card.good_at[:5], card.gotchas[:6]
+        out.append(card)
+    return out
