@@ -5,10 +5,12 @@ from __future__ import annotations
 import base64
 import html
 import json
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from . import plots, takeaways, targets
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
@@ -107,12 +109,21 @@ def make_plots(ctx: dict, out_dir: Path) -> list[dict]:
     return out
 
 
+def _md_inline(text: str) -> Markup:
+    """The little markdown takeaways use (**bold**, `code`), as escaped HTML."""
+    out = html.escape(str(text))
+    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
+    out = re.sub(r"`(.+?)`", r"<code>\1</code>", out)
+    return Markup(out)
+
+
 def _environment():
     env = Environment(loader=PackageLoader("harness.report", "templates"),
                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["md_escape"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
     env.filters["html_escape"] = lambda s: html.escape(str(s))
+    env.filters["md_inline"] = _md_inline
     return env
 
 

@@ -123,7 +123,7 @@ def test_render_writes_markdown_html_and_plots_with_every_status(run_dir):
         assert f"]({png})" in md
     # Self-contained: every image is inline, nothing is fetched from elsewhere.
     assert html.count('src="data:image/png;base64,') == 3
-    assert not re.search(r'(src|href)="(?!data:)', html)
+    assert not re.search(r'(src|href)="(?!data:|#)', html)   # in-page links only
     assert "call_soon chain (N=20,000)" in md               # the workload's row
 
 
@@ -158,3 +158,17 @@ def test_early_firings_are_tabled_per_runtime_by_both_clocks(tmp_path):
     assert "## Early firings" in md
     assert "| `deadlines.lateness` | uvloop | -850 | **2/3** | 0 | 0/3 |" in md
     assert "| `deadlines.lateness` | heap | 80 | 0/3 |" in md
+
+
+def test_the_report_answers_first_with_what_to_know(run_dir):
+    md = render(run_dir)["md"].read_text()
+    sections = [line for line in md.splitlines() if line.startswith("## ")]
+    assert sections[0] == "## What to know"
+    what = md.split("## What to know", 1)[1].split("\n## ", 1)[0]
+    assert "Fastest on **call_soon chain" in what and "**heap**" in what     # its clear winner
+    assert "(evidence](#summary)" in what.replace("[evidence]", "(evidence]")
+    assert "Status counts" not in md                                        # no scorecard
+    assert "## The runtimes" in md and "**trio**" in md.split("## The runtimes", 1)[1]
+    html = (run_dir / "report.html").read_text()
+    assert html.index('id="what-to-know"') < html.index('id="summary"')
+    assert "<details>" in html                                              # traces in full, expandable
