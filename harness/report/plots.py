@@ -11,50 +11,54 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 from .model import REFERENCE, Row, ScalingCurve  # noqa: E402
 
-#: Our loops draw solid, peers dashed, so the two families read apart at a glance.
+#: Our loops draw solid, peers dashed, so the two families read apart at a glance; every
+#: runtime also has its own colour and marker (20 colours, 10 markers: no two alike).
 PEER_STYLE = {"linestyle": "--"}
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+_assigned: dict[str, int] = {}
 
 
 def _style(runtime: str, ours: set[str]) -> dict:
-    return {} if runtime in ours else PEER_STYLE
+    index = _assigned.setdefault(runtime, len(_assigned))
+    colour = plt.get_cmap("tab20")(index % 20)
+    return {"color": colour, "marker": MARKERS[index % len(MARKERS)], **({} if runtime in ours else PEER_STYLE)}
+
+
+def _legend_outside(ax) -> None:
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
 
 def lateness_cdf(samples: dict[str, list[float]], title: str, path: Path, ours: set[str]) -> Path:
-    """Empirical CDF of timer lateness per runtime; the due time is x=0, early firings fall left of it.
-
-    The axis spans the bulk of the samples (up to the 99.5th percentile on the right,
-    as far left as the right side goes); an early firing further out is not clipped
-    silently: it is named in a note on the plot.
-    """
-    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
-    hi, lows = 1.0, {}
-    for rt, values in samples.items():
-        ordered = sorted(values)
-        if not ordered:
-            continue
-        ys = [(i + 1) / len(ordered) for i in range(len(ordered))]
+    """Timer lateness per runtime as a dot plot: the earliest firing, p50, p99 and the latest,
+    one row per runtime, on a symmetric log axis (so a firing 1 ms early and a p99 of 200 µs
+    both read, and early firings sit left of the red "due" line)."""
+    runtimes = [rt for rt, v in samples.items() if v]
+    fig, ax = plt.subplots(figsize=(9, 0.45 * len(runtimes) + 1.6), dpi=110)
+    for y, rt in enumerate(runtimes):
+        ordered = sorted(samples[rt])
+        n = len(ordered)
+        points = {"min": ordered[0], "p50": ordered[n // 2], "p99": ordered[min(n - 1, int(0.99 * n))],
+                  "max": ordered[-1]}
+        style = _style(rt, ours)
         early = sum(v < 0 for v in ordered)
-        label = f"{rt} (min {ordered[0]:.0f} µs{f', {early} early' if early else ''})"
-        ax.step(ordered, ys, where="post", label=label, **_style(rt, ours))
-        hi = max(hi, ordered[int(0.995 * (len(ordered) - 1))])
-        lows[rt] = (ordered[0], early)
-    left = -0.25 * hi
-    lo = min([low for low, _ in lows.values()] + [0.0])
-    if lo < 0:
-        left = max(lo * 1.1, -hi)
-        ax.axvspan(left, 0, color="red", alpha=0.06, label="early")
-    off_scale = [f"{rt}: {early} early, min {low:.0f} µs" for rt, (low, early) in lows.items() if low < left]
-    if off_scale:
-        ax.text(0.01, 0.97, "◄ off scale: " + "; ".join(off_scale), transform=ax.transAxes, fontsize=7,
-                va="top", color="darkred")
-    ax.axvline(0, color="black", linewidth=1)
-    ax.text(0, 0.02, " due", transform=ax.get_xaxis_transform(), fontsize=8)
-    ax.set_xlim(left, hi * 1.1)
-    ax.set_xlabel("lateness: fired − due, by perf_counter (µs; negative = early)")
-    ax.set_ylabel("fraction of timers")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+        ax.hlines(y, points["min"], points["max"], color=style["color"], alpha=0.35, linewidth=1)
+        ax.plot([points["p50"], points["p99"]], [y, y], linestyle="none", marker=style["marker"],
+                color=style["color"], markersize=7,
+                label=f"{rt}: p50 {points['p50']:.0f}, p99 {points['p99']:.0f} µs"
+                      + (f", {early} early (min {points['min']:.0f})" if early else ""))
+        ax.plot([points["min"], points["max"]], [y, y], linestyle="none", marker="|", color=style["color"],
+                markersize=10)
+    ax.set_yticks(range(len(runtimes)), runtimes, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("symlog", linthresh=10)
+    lowest = min(min(v) for v in samples.values() if v)
+    highest = max(max(v) for v in samples.values() if v)
+    ax.set_xlim(min(lowest * 1.5, -10), highest * 1.5)
+    ax.axvline(0, color="red", linewidth=1, label="due (left of it: early)")
+    ax.set_xlabel("fired − due by perf_counter, µs (symmetric log; negative = early)")
+    ax.set_title(f"{title}\nmarkers: p50 and p99 · bar: earliest to latest firing", fontsize=10)
+    ax.grid(alpha=0.3, axis="x", which="both")
+    _legend_outside(ax)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -69,13 +73,13 @@ def scaling(curves: list[ScalingCurve], title: str, unit: str, path: Path, ours:
             continue
         slope = f"slope {curve.slope:+.2f}" if curve.slope is not None else "slope –"
         cut = " (stopped early)" if curve.note else ""
-        ax.loglog(curve.n, curve.per_op_us, marker="o", label=f"{curve.runtime}: {slope}{cut}",
+        ax.loglog(curve.n, curve.per_op_us, label=f"{curve.runtime}: {slope}{cut}",
                   **_style(curve.runtime, ours))
     ax.set_xlabel("N")
     ax.set_ylabel(f"CPU time {unit} (µs)")
     ax.set_title(f"{title}\nslope ≈ 0: O(1) per operation · ≈ 1: O(n)")
     ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=7, loc="upper left")
+    _legend_outside(ax)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
@@ -90,7 +94,8 @@ def throughput_bars(rows: list[Row], runtimes: list[str], path: Path, ours: set[
     fig, axes = plt.subplots(len(rows), 1, figsize=(8, 1.0 + 0.28 * len(runtimes) * len(rows)), dpi=110,
                              squeeze=False)
     for ax, row in zip(axes[:, 0], rows):
-        names, ratios, colors = [], [], []
+        names, ratios, colors, errors = [], [], [], [[], []]
+        ref = row.cells[REFERENCE].value
         for rt in runtimes:
             cell = row.cells.get(rt)
             if not cell or cell.ratio is None:
@@ -99,7 +104,10 @@ def throughput_bars(rows: list[Row], runtimes: list[str], path: Path, ours: set[
             names.append(rt)
             ratios.append(speed)
             colors.append("tab:blue" if rt in ours else "tab:gray")
-        ax.barh(names, ratios, color=colors)
+            lo, hi = (cell.ci[0] / ref, cell.ci[1] / ref) if cell.ci and row.measure.better == "higher" else (speed, speed)
+            errors[0].append(max(0.0, speed - lo))
+            errors[1].append(max(0.0, hi - speed))
+        ax.barh(names, ratios, color=colors, xerr=errors, error_kw={"elinewidth": 0.8, "capsize": 2})
         ax.axvline(1.0, color="black", linewidth=1)
         for y, ratio in enumerate(ratios):
             ax.text(ratio, y, f" {ratio:.2f}×", va="center", fontsize=7)
@@ -107,7 +115,8 @@ def throughput_bars(rows: list[Row], runtimes: list[str], path: Path, ours: set[
         ax.invert_yaxis()
         ax.tick_params(labelsize=7)
         ax.set_xlim(0, max(ratios + [1.0]) * 1.25)
-    axes[-1, 0].set_xlabel("throughput relative to asyncio (asyncio = 1; blue: loopbench, grey: peers)")
+    axes[-1, 0].set_xlabel("throughput relative to asyncio (asyncio = 1; blue: loopbench, grey: peers; "
+                           "whiskers: 95% interval)")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
