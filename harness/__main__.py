@@ -202,9 +202,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="only the quick scenarios, at small sizes")
     run.add_argument("--timeout", type=float, help="seconds per cell (default 60 behaviour, 300 latency)")
     run.add_argument("--jobs", type=int, default=2, help="behaviour cells run in parallel (default 2)")
+    run.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
+                     help="also run on this asyncio event loop (repeatable), e.g. rl=rloop:new_event_loop")
     bench = sub.add_parser("bench", help="what `make bench` runs: everything, then the report")
     bench.add_argument("--quick", action="store_true", help="quick scenarios at small sizes (about a minute)")
     bench.add_argument("--out", help="output directory (default reports/<UTC timestamp>)")
+    bench.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
+                       help="also measure this asyncio event loop (repeatable)")
     bench.add_argument("--rigorous", action="store_true",
                        help="default sizes, micro-suite in 10 processes x 3 rounds (about twice as long)")
     new_impl = sub.add_parser("new-impl", help="scaffold a new implementation as an installable package")
@@ -221,9 +225,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_asyncio_loops(args) -> None:
+    """``--asyncio-loop NAME=module:factory``: handed to every cell's process through the environment."""
+    specs = getattr(args, "asyncio_loop", None) or []
+    if specs:
+        parsed = [runtime_registry.parse_asyncio_loop(text) for text in specs]
+        current = os.environ.get(runtime_registry.ASYNCIO_LOOPS_VAR, "")
+        os.environ[runtime_registry.ASYNCIO_LOOPS_VAR] = ";".join(
+            filter(None, [current, *(f"{name}={spec}" for name, spec in parsed)]))
+
+
 def main(argv: list[str] | None = None) -> int:
     load_plugins()
     args = build_parser().parse_args(argv)
+    try:
+        _add_asyncio_loops(args)
+    except ValueError as exc:
+        print(f"loopbench: {exc}", file=sys.stderr)
+        return 2
     console = Console()
     commands = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
                 "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain}

@@ -24,7 +24,14 @@ PEERS = {
     "anyio-asyncio": "anyio_rt:AnyioAsyncioRuntime",
     "anyio-trio": "anyio_rt:AnyioTrioRuntime",
     "tinyio": "tinyio_rt:TinyioRuntime",
+    "rloop": "asyncio_rt:RloopRuntime",
 }
+
+#: More asyncio event loops to run as runtimes, with no adapter code: "NAME=module:factory"
+#: entries separated by ";" (``loopbench run --asyncio-loop`` sets it, so every cell's
+#: process sees it), and installed packages' ``loopbench.asyncio_loops`` entry points.
+ASYNCIO_LOOPS_VAR = "LOOPBENCH_ASYNCIO_LOOPS"
+ASYNCIO_LOOPS_GROUP = "loopbench.asyncio_loops"
 
 #: Controls: not libraries under comparison, but the harness's own emulations run on a
 #: loop with the real operations (``Runtime.control``), so their cost shows apart.
@@ -53,10 +60,48 @@ def _ours_factory(name: str) -> Callable[[], Runtime]:
     return make
 
 
+def _asyncio_loop_factory(name: str, spec: str) -> Callable[[], Runtime]:
+    def make() -> Runtime:
+        from .asyncio_rt import AsyncioLoopRuntime
+        try:
+            return AsyncioLoopRuntime(name, spec)
+        except ValueError as exc:
+            raise Unavailable(str(exc)) from exc
+    return make
+
+
+def asyncio_loops() -> dict[str, str]:
+    """NAME -> "module:factory" for every asyncio loop named by entry point or ``ASYNCIO_LOOPS_VAR``."""
+    import importlib.metadata
+    import os
+
+    found = {ep.name: ep.value for ep in importlib.metadata.entry_points(group=ASYNCIO_LOOPS_GROUP)}
+    for item in filter(None, (part.strip() for part in os.environ.get(ASYNCIO_LOOPS_VAR, "").split(";"))):
+        name, sep, spec = item.partition("=")
+        if not sep or not name.strip() or ":" not in spec:
+            raise ValueError(f"an asyncio loop is given as NAME=module:factory, not {item!r}")
+        found[name.strip()] = spec.strip()
+    return found
+
+
+def parse_asyncio_loop(text: str) -> tuple[str, str]:
+    """``"rl=rloop:new_event_loop"`` -> ``("rl", "rloop:new_event_loop")``, or ValueError."""
+    name, sep, spec = text.partition("=")
+    module, colon, attr = spec.partition(":")
+    if not sep or not name.strip() or not colon or not module.strip() or not attr.strip():
+        raise ValueError(f"--asyncio-loop takes NAME=module:factory (e.g. rl=rloop:new_event_loop), not {text!r}")
+    return name.strip(), spec.strip()
+
+
 def factories() -> dict[str, Callable[[], Runtime]]:
-    """Our implementations first (registry order), then the peers, then the controls."""
+    """Our implementations first (registry order), then the peers, the asyncio loops named
+    on the command line or by entry point, then the controls."""
     found: dict[str, Callable[[], Runtime]] = {name: _ours_factory(name) for name in impls.names()}
-    for name, spec in {**PEERS, **CONTROLS}.items():
+    for name, spec in PEERS.items():
+        found.setdefault(name, _peer_factory(spec))
+    for name, spec in asyncio_loops().items():
+        found.setdefault(name, _asyncio_loop_factory(name, spec))
+    for name, spec in CONTROLS.items():
         found.setdefault(name, _peer_factory(spec))
     return found
 

@@ -85,3 +85,44 @@ class UvloopRuntime(AsyncioRuntime):
 
     def new_loop(self):
         return self._uvloop.new_event_loop()
+
+
+class AsyncioLoopRuntime(AsyncioRuntime):
+    """Any asyncio event loop, from its factory ("module:callable"): the scenarios and
+    workloads run on it through asyncio's API, with no adapter code. Whatever the loop
+    lacks shows up as the exception it raised, in the cell that needed it."""
+
+    notes = {**AsyncioRuntime.notes, "call_soon_threadsafe": "loop.call_soon_threadsafe"}
+
+    def __init__(self, name: str, spec: str) -> None:
+        super().__init__()
+        self.name, self.spec = name, spec
+        module_name, _, attr = spec.partition(":")
+        if not module_name or not attr:
+            raise ValueError(f"an asyncio loop is given as module:factory, not {spec!r}")
+        module = require(module_name)
+        try:
+            self._factory = getattr(module, attr)
+        except AttributeError:
+            raise ValueError(f"{module_name} has no {attr!r} (from {spec!r})") from None
+        self.distribution = _distribution_of(module_name)
+
+    def new_loop(self):
+        loop = self._factory()
+        if not isinstance(loop, asyncio.AbstractEventLoop):
+            raise TypeError(f"{self.spec} returned {type(loop).__name__}, not an asyncio event loop")
+        return loop
+
+
+class RloopRuntime(AsyncioLoopRuntime):
+    """rloop: an asyncio event loop written in Rust (on PyPI), beside uvloop's C."""
+
+    def __init__(self) -> None:
+        super().__init__("rloop", "rloop:new_event_loop")
+
+
+def _distribution_of(module_name: str) -> str | None:
+    import importlib.metadata
+
+    names = importlib.metadata.packages_distributions().get(module_name.split(".")[0])
+    return names[0] if names else None

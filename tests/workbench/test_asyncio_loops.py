@@ -1,0 +1,70 @@
+"""Any asyncio event loop as a runtime, with no adapter code; rloop as a peer."""
+
+import asyncio
+import subprocess
+import sys
+
+import pytest
+
+from harness import runtimes
+from harness.runtime import Unavailable
+
+
+def test_an_asyncio_loop_named_in_the_environment_is_a_runtime(monkeypatch):
+    monkeypatch.setenv(runtimes.ASYNCIO_LOOPS_VAR, "plain=asyncio:new_event_loop")
+    assert "plain" in runtimes.names()
+    rt = runtimes.create("plain")
+    made = []
+    real = rt._factory
+
+    def factory():
+        made.append(real())
+        return made[-1]
+
+    rt._factory = factory
+
+    async def main():
+        await rt.sleep(0)
+        return asyncio.get_running_loop()
+
+    assert rt.run(main) is made[0]                     # the scenario ran on the named loop
+
+
+@pytest.mark.parametrize("text", ["rl", "rl=rloop", "=rloop:new_event_loop", "rl=:x", "rl=rloop:"])
+def test_a_malformed_loop_spec_is_refused_with_the_form_to_use(text):
+    with pytest.raises(ValueError, match="NAME=module:factory"):
+        runtimes.parse_asyncio_loop(text)
+
+
+def test_a_missing_module_or_factory_makes_the_runtime_unavailable(monkeypatch):
+    monkeypatch.setenv(runtimes.ASYNCIO_LOOPS_VAR, "ghost=no_such_module_here:new;odd=asyncio:no_such_factory")
+    with pytest.raises(Unavailable):
+        runtimes.create("ghost")
+    with pytest.raises(Unavailable, match="no_such_factory"):
+        runtimes.create("odd")
+
+
+def test_rloop_is_a_peer_and_runs_a_scenario_on_its_own_loop():
+    try:
+        rt = runtimes.create("rloop")
+    except Unavailable as exc:
+        pytest.skip(f"rloop is not installed here: {exc}")
+    import rloop
+
+    async def main():
+        await rt.sleep(0.001)
+        return type(asyncio.get_running_loop()).__module__
+
+    assert rt.run(main).startswith("rloop")
+    assert rt.version() != "unknown" and rloop
+
+
+def test_the_command_line_runs_the_matrix_on_a_named_loop(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "harness", "run", "--asyncio-loop", "plain=asyncio:new_event_loop",
+                          "--runtimes", "plain", "--scenarios", "timers.slides", "--repeat", "1",
+                          "--out", str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert '"runtime": "plain"' in (tmp_path / "results.jsonl").read_text()
+    bad = subprocess.run([sys.executable, "-m", "harness", "run", "--asyncio-loop", "nonsense"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "NAME=module:factory" in bad.stderr
