@@ -544,6 +544,8 @@ def test_add_reader_or_writer_refuses_a_bad_fd_or_callback_at_the_call(io_loop, 
     for bad in ("3", None, 1.5, object(), -1, closed):
         with pytest.raises(ValueError):
             add(bad, print)
+    add(a, print)                                     # whatever the loop opens to watch fds is open now,
+    getattr(loop, method.replace("add", "remove"))(a)  # so the closed number stays closed
     with pytest.raises((ValueError, OSError)):
         add(closed_fd_number(), print)
     for bad in (None, 42, "print"):
