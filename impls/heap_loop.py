@@ -100,7 +100,7 @@ class HeapLoop(Readiness, BaseLoop):
         HeapLoop._run_once(self)
 
     def _select(self, timeout: float | None) -> bool:
-        if timeout == 0 and not self._io.count:
+        if timeout == 0 and not self._io.handles:
             # A poll (a virtual clock asks before each jump; a real one when the deadline
             # has passed). The selector watches only the wake-up socket, and a thread
             # writes to it after appending to _threadsafe, so the deque answers without
@@ -119,7 +119,7 @@ class HeapLoop(Readiness, BaseLoop):
                 found += self._io.ready(key.fd, mask)
         for handle, _, _ in found:          # ready fds' callbacks join the ready queue
             self._ready.append(handle)
-        if self._tracer is not None and self._io.count:
+        if self._tracer is not None and self._io.handles:
             self._trace_ready(self._io.count, found)
         return bool(events) or bool(self._threadsafe)
 
@@ -134,7 +134,7 @@ class HeapLoop(Readiness, BaseLoop):
 
     def _unwatch(self, fd: int, kind: str) -> Handle | None:
         handle = self._io.unwatch(fd, kind)
-        if not self._io.count:
+        if not self._io.handles:
             self.__dict__.pop("_run_once", None)     # back to the plain iteration
         return handle
 

@@ -289,57 +289,53 @@ SLOT = {READ: 0, WRITE: 1}
 class SelectorWatch:
     """Watched fds in a ``selectors`` selector: per fd, a ``[reader, writer]`` pair of handles.
 
-    ``count`` is how many fds are watched, so a loop can tell "nothing watched" with
-    one attribute (other registrations, such as a wake-up socket, are not counted).
+    The pairs live in ``handles`` (a plain dict: looking an fd up costs no exception,
+    unlike ``selector.get_key``); the selector only learns which events to wait for.
+    Other registrations of the same selector, such as a wake-up socket, are the
+    loop's own business and not counted.
     """
 
-    __slots__ = ("selector", "count")
+    __slots__ = ("selector", "handles")
 
     def __init__(self, selector: selectors.BaseSelector) -> None:
         self.selector = selector
-        self.count = 0
+        self.handles: dict[int, list[Handle | None]] = {}
+
+    @property
+    def count(self) -> int:
+        """How many fds are watched."""
+        return len(self.handles)
 
     def watch(self, fd: int, kind: str, handle: Handle) -> Handle | None:
         slot = SLOT[kind]
-        try:
-            key = self.selector.get_key(fd)
-        except KeyError:
-            handles = [None, None]
-            handles[slot] = handle
-            self.selector.register(fd, EVENTS[kind], handles)     # OSError: not an open fd
-            self.count += 1
-            return None
-        handles = key.data
-        replaced = handles[slot]
-        if replaced is None:
-            self.selector.modify(fd, key.events | EVENTS[kind], handles)
-        handles[slot] = handle
+        handles = self.handles.get(fd)
+        if handles is None:
+            self.selector.register(fd, EVENTS[kind])          # OSError: not an open fd
+            handles = self.handles[fd] = [None, None]
+        elif handles[slot] is None:                           # now both reading and writing
+            self.selector.modify(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        replaced, handles[slot] = handles[slot], handle
         return replaced
 
     def unwatch(self, fd: int, kind: str) -> Handle | None:
-        try:
-            key = self.selector.get_key(fd)
-        except KeyError:
+        slot = SLOT[kind]
+        handles = self.handles.get(fd)
+        if handles is None or handles[slot] is None:
             return None
-        handles, slot = key.data, SLOT[kind]
-        handle = handles[slot]
-        if handle is None:
-            return None
-        handles[slot] = None
-        events = key.events & ~EVENTS[kind]
-        if events:
-            self.selector.modify(fd, events, handles)
-        else:
+        handle, handles[slot] = handles[slot], None
+        if handles[1 - slot] is None:                         # nothing left to wait for
+            del self.handles[fd]
             self.selector.unregister(fd)
-            self.count -= 1
+        else:
+            self.selector.modify(fd, EVENTS[WRITE if kind == READ else READ])
         return handle
 
     def ready(self, fd: int, mask: int) -> list[tuple[Handle, int, str]]:
         """The handles to run for ``fd`` reported ready with ``mask``: ``(handle, fd, kind)``."""
-        try:
-            reader, writer = self.selector.get_key(fd).data
-        except KeyError:                                # unwatched since the selector looked
+        handles = self.handles.get(fd)
+        if handles is None:                                   # unwatched since the selector looked
             return []
+        reader, writer = handles
         found = []
         if mask & selectors.EVENT_READ and reader is not None:
             found.append((reader, fd, READ))
