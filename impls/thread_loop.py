@@ -51,6 +51,7 @@ import queue
 import selectors
 import socket
 import threading
+import weakref
 from collections import deque
 
 from .base import BaseLoop
@@ -70,6 +71,35 @@ class IOReady:
 
     def __init__(self, events: list[tuple[int, int]]) -> None:
         self.events = events
+
+
+def _selector_thread(selector: selectors.BaseSelector, wake: socket.socket, inbox: queue.SimpleQueue,
+                     consumed: threading.Event, stop: threading.Event) -> None:
+    """The selector thread: select(), hand the ready fds over, wait until their callbacks ran."""
+    while not stop.is_set():
+        ready = []
+        for key, mask in selector.select():
+            if key.fileobj is wake:               # poked: the watched fds changed, or stop
+                try:
+                    while wake.recv(4096):
+                        pass
+                except (BlockingIOError, InterruptedError):
+                    pass
+            else:
+                ready.append((key.fd, mask))
+        if ready and not stop.is_set():
+            consumed.clear()
+            inbox.put(IOReady(ready))
+            consumed.wait()                       # until the loop thread ran their callbacks
+
+
+def _stop_selector_thread(stop: threading.Event, wake_send: socket.socket, consumed: threading.Event) -> None:
+    stop.set()
+    try:
+        wake_send.send(b"\0")
+    except OSError:
+        pass
+    consumed.set()
 
 
 class ThreadLoop(Readiness, BaseLoop):
@@ -219,9 +249,14 @@ class ThreadLoop(Readiness, BaseLoop):
         self._io.selector.register(self._io_wake_recv, selectors.EVENT_READ)
         self._io_consumed = threading.Event()     # set: the loop thread ran the last batch
         self._io_consumed.set()
-        self._io_closing = False
-        self._io_thread = threading.Thread(target=self._io_thread_main,
-                                           name=f"loopbench-selector-{id(self):x}", daemon=True)
+        self._io_stop = threading.Event()
+        # The thread holds no reference to the loop: a loop dropped without close()
+        # is still collected, and this finalizer then stops the thread.
+        self._io_finalizer = weakref.finalize(self, _stop_selector_thread, self._io_stop,
+                                              self._io_wake_send, self._io_consumed)
+        self._io_thread = threading.Thread(
+            target=_selector_thread, name=f"loopbench-selector-{id(self):x}", daemon=True,
+            args=(self._io.selector, self._io_wake_recv, self._inbox, self._io_consumed, self._io_stop))
         self._io_thread.start()
 
     def _poke_io(self) -> None:
@@ -229,24 +264,6 @@ class ThreadLoop(Readiness, BaseLoop):
             self._io_wake_send.send(b"\0")
         except OSError:                           # buffer full: it is awake already
             pass
-
-    def _io_thread_main(self) -> None:            # the selector thread
-        selector, wake = self._io.selector, self._io_wake_recv
-        while not self._io_closing:
-            ready = []
-            for key, mask in selector.select():
-                if key.fileobj is wake:
-                    try:
-                        while wake.recv(4096):
-                            pass
-                    except (BlockingIOError, InterruptedError):
-                        pass
-                else:
-                    ready.append((key.fd, mask))
-            if ready and not self._io_closing:
-                self._io_consumed.clear()
-                self._inbox.put(IOReady(ready))
-                self._io_consumed.wait()          # until the loop thread ran their callbacks
 
     def _accept_io(self, batch: IOReady) -> None:  # on the loop thread
         found = []
@@ -263,9 +280,7 @@ class ThreadLoop(Readiness, BaseLoop):
     def _close_io(self) -> None:
         if self._io is None:
             return
-        self._io_closing = True
-        self._poke_io()
-        self._io_consumed.set()
+        self._io_finalizer()                      # stop the selector thread (once)
         self._io_thread.join()
         self._io.selector.close()                 # unregisters every fd; the sockets are the user's
         self._io_wake_recv.close()

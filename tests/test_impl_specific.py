@@ -166,6 +166,24 @@ def test_thread_loop_starts_a_selector_thread_on_the_first_watched_fd_and_close_
         b.close()
 
 
+def test_thread_loop_dropped_without_close_stops_its_selector_thread():
+    import gc
+
+    before = set(threading.enumerate())
+    a, b = socket.socketpair()
+    try:
+        loop = make("thread")
+        loop.add_reader(a, print)
+        (selector_thread,) = set(threading.enumerate()) - before
+        del loop
+        gc.collect()
+        selector_thread.join(10)
+        assert not selector_thread.is_alive()
+    finally:
+        a.close()
+        b.close()
+
+
 # ------------------------------------------------------------ trampoline
 def test_trampoline_tasks_wait_for_sockets_by_yielding_pyos8_requests():
     from impls.trampoline_loop import ReadWait, WriteWait
