@@ -78,6 +78,7 @@ class CallbackEventLoop(BaseLoop):
         self.callbacks: list[Handle] = []
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> Handle:
+        """The slide's ``self.callbacks.append(func)``, checked, with a handle to cancel it."""
         if self._closed:
             self._raise_closed()
         check_callable(callback)
@@ -91,6 +92,7 @@ class CallbackEventLoop(BaseLoop):
         self.callbacks.append(handle)
 
     def execute_callbacks(self) -> None:
+        """Run the callbacks scheduled so far; those they schedule wait for the next call."""
         callbacks = self.callbacks
         self.callbacks = []
         for index, handle in enumerate(callbacks):
@@ -113,6 +115,7 @@ class TimerEventLoop(CallbackEventLoop):
         self._cancelled_timers = 0
 
     def call_at(self, when: float, callback: Callable[..., Any], *args: Any) -> TimerHandle:
+        """The slide's ``self.timers.append((when, func))``, checked, with a handle to cancel it."""
         if self._closed:
             self._raise_closed()
         when = check_time(when, "when")
@@ -124,6 +127,7 @@ class TimerEventLoop(CallbackEventLoop):
         return timer
 
     def execute_timers(self) -> None:
+        """Move every due timer to the callbacks, in deadline order, then run the callbacks."""
         now = self.time()
         if self._tracer is not None:
             self._tracer.event(Event(SCAN, now, None, len(self.timers)))
@@ -155,7 +159,11 @@ class TimerEventLoop(CallbackEventLoop):
 
 
 class SelectEventLoop(Readiness, TimerEventLoop):
-    """Not a slide, in their spirit: fds in two dicts, ``select.select()`` over them each iteration."""
+    """Not a slide, in their spirit: fds in two dicts, ``select.select()`` over them each iteration.
+
+    As with asyncio, remove a reader or writer before closing its socket: ``select()``
+    fails on a closed fd (``OSError`` from ``run_forever`` until it is removed).
+    """
 
     def __init__(self, *, clock=None) -> None:
         super().__init__(clock=clock)
@@ -167,8 +175,10 @@ class SelectEventLoop(Readiness, TimerEventLoop):
         self._wake_send.setblocking(False)
 
     def _watch(self, fd: int, kind: str, handle: Handle) -> Handle | None:
-        select.select([fd], [], [], 0)      # the loop's own call, now: OSError if fd is not open,
-        watched = self.readers if kind == READ else self.writers     # ValueError if >= FD_SETSIZE
+        # The loop's own call, made now, checks the fd at the call: OSError if it is not
+        # open, ValueError if it is FD_SETSIZE (1024) or more, which select() cannot watch.
+        select.select([fd], [], [], 0)
+        watched = self.readers if kind == READ else self.writers
         replaced = watched.get(fd)
         watched[fd] = handle
         return replaced
