@@ -17,7 +17,7 @@ asyncio's names and semantics for it:
 Each loop watches file descriptors its own way, which is what it teaches:
 
 ==============  =================================================================
-``list``        ``select.select()`` over its lists of fds, every iteration: O(n)
+``list``        ``select.select()`` over every watched fd, every iteration: O(n)
 ``heap``        the ``selectors`` selector its idle wait already blocks in
 ``thread``      a selector thread hands ready fds over to the loop thread
 ``trampoline``  a task yields ``ReadWait``/``WriteWait`` to the scheduler (pyos8)
@@ -40,7 +40,8 @@ This module holds what they share, so each loop writes only where fds are kept:
   ``_trace_ready`` when traced). A handle removed while it waits in the ready queue
   is cancelled, so it does not run.
 * ``SelectorWatch``: fds kept in a ``selectors`` selector as asyncio keeps them, a
-  ``[reader, writer]`` pair of handles per fd (the heap and thread loops).
+  ``[reader, writer]`` pair of handles per fd (the heap, wheel and thread loops,
+  and the loop ``loopbench new-impl`` scaffolds).
 
 ``remove_reader``/``remove_writer`` on a closed loop return False, as in asyncio:
 closing unregistered everything, and cleanup code in ``finally`` blocks may still
