@@ -10,7 +10,7 @@ without a line of its own: ``call_soon``/``call_at`` (``base.py``), ``Handle._ru
 and ``cancel`` (``handles.py``), ``Task._step`` (``tasks.py``), the idle wait
 (``Clock.wait_until``). A loop adds one-liners only where the work is its own: the
 due timers its iteration moves to the ready queue, the list loop's scan, the file
-descriptors it watches and finds ready (``impls/sockets.py`` has the helpers).
+descriptors it watches and finds ready (``impls/readiness.py`` does most of that).
 
 The vocabulary (``Event.kind``; ``subject`` is the handle, timer, task or future
 concerned; ``detail`` says more, as listed):
