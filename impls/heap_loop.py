@@ -97,7 +97,7 @@ class HeapLoop(Readiness, BaseLoop):
         """The iteration while fds are watched: if busy, first collect the ready ones (no wait)."""
         if self._ready or self._threadsafe or self._stopping:
             self._select(0)
-        HeapLoop._run_once(self)
+        type(self)._run_once(self)             # the class's iteration (a subclass's, if it has one)
 
     def _select(self, timeout: float | None) -> bool:
         if timeout == 0 and not self._io.handles:
