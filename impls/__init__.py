@@ -14,19 +14,20 @@
 The contract every implementation keeps is in ``impls.protocol``; the suite that
 checks it is ``tests/``. Each implementation is one module, readable in one sitting:
 
-``list_loop``        the slides' CallbackEventLoop/TimerEventLoop: two plain lists
+``list_loop``        the slides' CallbackEventLoop/TimerEventLoop: two plain lists (and select())
 ``heap_loop``        a ready deque, a timer heap, a selector: asyncio's shape
-``thread_loop``      a timer thread waits, the loop thread runs
+``thread_loop``      a timer thread and a selector thread wait, the loop thread runs
 ``trampoline_loop``  tasks as explicit stacks of generators (pyos8)
+``readiness``        I/O: add_reader/add_writer and the sock_* coroutines, shared
 """
 
 from .clock import Clock, MonotonicClock, VirtualClock
 from .errors import CancelledError, InvalidStateError
-from .protocol import CAPABILITIES, EventLoop, Handle, Task, TimerHandle
+from .protocol import CAPABILITIES, EventLoop, Handle, IOEventLoop, Task, TimerHandle
 from .registry import create, load_entry_points, names, register, unregister
 
 __all__ = [
-    "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "InvalidStateError",
+    "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "IOEventLoop", "InvalidStateError",
     "MonotonicClock", "Task", "TimerHandle", "VirtualClock", "create", "names", "register",
     "unregister", "load_entry_points",
 ]

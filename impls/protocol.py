@@ -25,6 +25,24 @@ The contract, clause by clause (each clause has its tests):
    ``create_task`` of a non-coroutine -> ``TypeError``; any use of a closed loop ->
    ``RuntimeError``; ``run_forever`` while running -> ``RuntimeError``. A negative
    delay means "as soon as possible".
+
+A loop that declares ``"io"`` also satisfies ``IOEventLoop`` (asyncio's names:
+``add_reader``, ``remove_reader``, ``add_writer``, ``remove_writer``, ``sock_recv``,
+``sock_recv_into``, ``sock_sendall``, ``sock_accept``, ``sock_connect``;
+``impls/readiness.py``) and keeps four more clauses, 9 to 12. Its bad input follows
+clause 6: a blocking socket -> ``ValueError`` (as asyncio); an invalid or closed fd
+-> ``ValueError`` or ``OSError``; a non-callable -> ``TypeError``; a closed loop ->
+``RuntimeError`` (``remove_reader``/``remove_writer`` there return False, as asyncio's).
+
+9. **I/O streams.** A reader (writer) callback runs on the loop's thread at each
+   iteration in which its fd is readable (writable); registering again replaces the
+   callback. Data through the ``sock_*`` coroutines is never lost or reordered.
+10. **I/O cancellation.** A task cancelled while it waits in ``sock_recv`` (or any
+    ``sock_*`` coroutine) leaves no registration behind.
+11. **I/O removal.** A reader or writer removed while its callback is ready (due to
+    run in this iteration) does not run.
+12. **I/O close.** Closing the loop unregisters every fd and closes none of the
+    user's sockets.
 """
 
 from __future__ import annotations
@@ -51,6 +69,13 @@ CONTRACT = {
        "model's order and at its virtual times.",
     8: "Threads: call_soon_threadsafe from many threads runs each callback exactly once, on the loop's "
        "thread, in each producer's order; a 'threadsafe' loop is woken while idle.",
+    9: "I/O streams ('io'): a reader (writer) callback runs on the loop's thread at each iteration its fd is "
+       "readable (writable); registering again replaces it; data through the sock_* coroutines is never lost "
+       "or reordered.",
+    10: "I/O cancellation ('io'): a task cancelled while waiting in sock_recv (or any sock_* coroutine) leaves "
+        "no registration behind.",
+    11: "I/O removal ('io'): a reader or writer removed while its callback is ready does not run.",
+    12: "I/O close ('io'): closing the loop unregisters every fd and closes none of the user's sockets.",
 }
 
 #: Capabilities a loop may declare in ``EventLoop.capabilities``.
@@ -59,6 +84,7 @@ CAPABILITIES = {
     "tasks": "create_task / run_until_complete of async def coroutines",
     "threadsafe": "call_soon_threadsafe wakes the loop even while it is idle",
     "generators": "create_task accepts plain generators (yield-based coroutines)",
+    "io": "add_reader/add_writer/remove_* and the sock_* coroutines (IOEventLoop)",
 }
 
 
@@ -157,3 +183,36 @@ class EventLoop(Protocol):
 
     def set_exception_handler(self, handler: Callable[[Any, dict], Any] | None) -> None:
         """``handler(loop, context)`` receives errors caught by the loop; ``context["exception"]``."""
+
+
+@runtime_checkable
+class IOEventLoop(EventLoop, Protocol):
+    """An event loop that declares ``"io"``: asyncio's readiness callbacks and socket coroutines."""
+
+    def add_reader(self, fd: Any, callback: Callable[..., Any], *args: Any) -> None:
+        """Call ``callback(*args)`` at each iteration ``fd`` (an int or has ``fileno()``) is readable.
+        Registering again replaces the callback."""
+
+    def remove_reader(self, fd: Any) -> bool:
+        """Stop watching ``fd`` for reading. True if it was watched."""
+
+    def add_writer(self, fd: Any, callback: Callable[..., Any], *args: Any) -> None:
+        """Call ``callback(*args)`` at each iteration ``fd`` is writable. Replaces any writer."""
+
+    def remove_writer(self, fd: Any) -> bool:
+        """Stop watching ``fd`` for writing. True if it was watched."""
+
+    def sock_recv(self, sock: Any, nbytes: int) -> Awaitable[bytes]:
+        """Receive up to ``nbytes`` bytes from a non-blocking socket; ``b""`` at end of stream."""
+
+    def sock_recv_into(self, sock: Any, buf: Any) -> Awaitable[int]:
+        """Receive into a writable buffer; the number of bytes (0 at end of stream)."""
+
+    def sock_sendall(self, sock: Any, data: Any) -> Awaitable[None]:
+        """Send all of ``data``."""
+
+    def sock_accept(self, sock: Any) -> Awaitable[tuple[Any, Any]]:
+        """Accept a connection: ``(conn, address)``, ``conn`` non-blocking."""
+
+    def sock_connect(self, sock: Any, address: Any) -> Awaitable[None]:
+        """Connect to a resolved ``address`` (an IP address, not a name)."""

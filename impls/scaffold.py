@@ -3,9 +3,10 @@
 It writes ``loopbench-NAME/`` with a ``pyproject.toml`` that registers the loop
 through the ``loopbench.impls`` entry point, and a loop module whose every hook is
 documented against the contract. The scaffolded loop is complete and correct (a
-ready deque, a timer heap, a sleeping idle wait), so it passes the conformance kit
-from the first minute; you then replace the part your idea is about, and re-run
-the kit to see what you broke (``docs/extending.md``).
+ready deque, a timer heap, an idle wait in a selector that also watches sockets),
+so it passes the conformance kit, I/O included, from the first minute; you then
+replace the part your idea is about, and re-run the kit to see what you broke
+(``docs/extending.md``).
 """
 
 from __future__ import annotations
@@ -46,8 +47,10 @@ LOOP = Template('''"""The $name loop: <say in one sentence what idea this loop e
 
 Scaffolded by ``loopbench new-impl $name``. It starts as a complete, correct loop
 (the shape of ``impls/heap_loop.py``): a ready deque, a heap of timers, and an idle
-wait that sleeps until the next deadline. Replace the part your idea is about and
-run the conformance kit after every change::
+wait that sleeps until the next deadline, in a selector that also watches the
+sockets of ``add_reader``/``add_writer`` and the ``sock_*`` coroutines (capability
+``"io"``). Replace the part your idea is about and run the conformance kit after
+every change::
 
     pytest --pyargs impls.conformance --impl $name
 
@@ -65,31 +68,44 @@ built-in runs, and the reference model checks (clause 7), is:
 3. run the callbacks that are ready now; those they schedule wait for the next
    iteration. Skip cancelled handles.
 
+I/O (``impls/readiness.py``): the ``Readiness`` mixin gives the loop asyncio's
+``add_reader``/``add_writer``/``remove_*`` (with their checks) and the ``sock_*``
+coroutines built on them. The loop keeps the watched fds (``_watch``/``_unwatch``;
+here a ``SelectorWatch`` over a ``selectors`` selector) and, in its wait, puts the
+callback of every ready fd on the ready queue. Readiness is level-triggered; a busy
+loop still looks (without waiting) so that it cannot starve I/O. Drop ``Readiness``,
+the selector and ``"io"`` if your loop does not do I/O: the kit then skips the I/O
+clauses (9 to 12) and says why.
+
 The contract, clause by clause: ``impls.protocol.CONTRACT`` (and the README).
 """
 
 from __future__ import annotations
 
+import selectors
 import time
 from collections import deque
 
 from impls.base import BaseLoop
 from impls.handles import Handle, TimerHandle
+from impls.readiness import Readiness, SelectorWatch
 from impls.timerheap import TimerHeap
 
 
-class $cls(BaseLoop):
+class $cls(Readiness, BaseLoop):
     """<One paragraph: how this loop works and what it teaches.>"""
 
     #: The name in impls.names(), reports and ``--impl``; must match the entry point.
     name = "$name"
     #: Add "threadsafe" only if call_soon_threadsafe can wake the loop while it waits.
-    capabilities = frozenset({"timers", "tasks"})
+    capabilities = frozenset({"timers", "tasks", "io"})
 
     def __init__(self, *, clock=None) -> None:
         super().__init__(clock=clock)
         self._ready: deque[Handle] = deque()      # callbacks ready to run (clause 1: FIFO)
         self._timers = TimerHeap()                 # armed timers (clause 2: by (when, arming order))
+        self._selector = selectors.DefaultSelector()
+        self._io = SelectorWatch(self._selector)   # watched fds (clauses 9 to 12)
 
     def _schedule(self, handle: Handle) -> None:
         """call_soon: put a ready handle at the back of the ready queue."""
@@ -108,7 +124,9 @@ class $cls(BaseLoop):
         ready, timers, threadsafe = self._ready, self._timers, self._threadsafe
         tracer = self._tracer                      # loopbench explain's hook; None costs nothing
         if not ready and not threadsafe and not self._stopping:
-            self._clock.wait_until(timers.deadline(), self._sleep, tracer)
+            self._clock.wait_until(timers.deadline(), self._wait, tracer)
+        elif self._io.count:
+            self._wait(0)                          # busy, but fds are watched: collect the ready ones
         while threadsafe:
             ready.append(threadsafe.popleft())
         timers.pop_due(self._clock.time(), ready.append if tracer is None else self._trace_due(ready.append))
@@ -117,19 +135,36 @@ class $cls(BaseLoop):
             if not handle._cancelled:
                 handle._run()
 
-    def _sleep(self, timeout: float | None) -> bool:
-        """Block for ``timeout`` seconds; return True if woken by an event (never, here)."""
-        if timeout is None:
-            raise RuntimeError(f"{self.name} loop: nothing is ready and no timer is armed; it cannot be "
-                               "woken by another thread, so it would sleep forever")
-        if timeout > 0:
-            time.sleep(timeout)
-        return False
+    def _wait(self, timeout: float | None) -> bool:
+        """Block up to ``timeout`` seconds (None: no limit); True if woken by a ready fd."""
+        if not self._io.count:                     # no fd to wait for: just sleep
+            if timeout is None:
+                raise RuntimeError(f"{self.name} loop: nothing is ready, no timer is armed and no fd is "
+                                   "watched; it cannot be woken by another thread, so it would sleep forever")
+            if timeout > 0:
+                time.sleep(timeout)
+            return False
+        found = []
+        for key, mask in self._selector.select(timeout):
+            found += self._io.ready(key.fd, mask)  # (handle, fd, kind) for each ready callback
+        if self._tracer is not None:
+            self._trace_ready(self._io.count, found)
+        self._ready.extend(handle for handle, _, _ in found)
+        return bool(found)
+
+    def _watch(self, fd: int, kind: str, handle: Handle) -> Handle | None:
+        """add_reader/add_writer: keep ``handle`` for ``fd``; return the one it replaces (or None)."""
+        return self._io.watch(fd, kind, handle)
+
+    def _unwatch(self, fd: int, kind: str) -> Handle | None:
+        """remove_reader/remove_writer: forget ``fd``'s handle and return it (None if none)."""
+        return self._io.unwatch(fd, kind)
 
     def _close(self) -> None:
-        """Release resources: threads, selectors, sockets. Called once by close()."""
+        """Release resources: threads, selectors, sockets (not the user's). Called once by close()."""
         self._ready.clear()
         self._timers.clear()
+        self._selector.close()                     # unwatches every fd (clause 12)
 ''')
 
 README = Template('''# loopbench-$name

@@ -32,16 +32,31 @@ heap loop.
 On a virtual clock time does not pass by itself, so the timer thread waits without
 a timeout; the idle loop thread jumps the clock to the earliest deadline, and the
 handshake makes the timer thread deliver what became due.
+
+**I/O: a selector thread** (capability ``"io"``, ``readiness.py``), started by the
+first ``add_reader``/``add_writer``. It blocks in ``select()`` on the watched fds and
+hands each batch of ready ones to the loop thread through the same inbox, where the
+loop thread puts their callbacks on its ready queue. Then it waits until the loop
+thread has run them (the last callback of the batch, ``_io_look_again``, tells it):
+readiness is level-triggered, so looking again before the callbacks have read would
+report the same fds again, and run them twice. The loop thread alone changes the
+registrations and pokes the selector thread (a byte on its own socket pair) so that
+its next ``select()`` sees them. Every ready fd costs two hand-overs between
+threads: the lesson of the timers, again.
 """
 
 from __future__ import annotations
 
 import queue
+import selectors
+import socket
 import threading
+import weakref
 from collections import deque
 
 from .base import BaseLoop
 from .handles import Handle, TimerHandle
+from .readiness import Readiness, SelectorWatch
 from .timerheap import TimerHeap
 from .trace import DUE
 
@@ -49,11 +64,49 @@ from .trace import DUE
 FLUSHED = object()
 
 
-class ThreadLoop(BaseLoop):
+class IOReady:
+    """Put on the inbox by the selector thread: the ``(fd, mask)`` pairs it found ready."""
+
+    __slots__ = ("events",)
+
+    def __init__(self, events: list[tuple[int, int]]) -> None:
+        self.events = events
+
+
+def _selector_thread(selector: selectors.BaseSelector, wake: socket.socket, inbox: queue.SimpleQueue,
+                     consumed: threading.Event, stop: threading.Event) -> None:
+    """The selector thread: select(), hand the ready fds over, wait until their callbacks ran."""
+    while not stop.is_set():
+        ready = []
+        for key, mask in selector.select():
+            if key.fileobj is wake:               # poked: the watched fds changed, or stop
+                try:
+                    while wake.recv(4096):
+                        pass
+                except (BlockingIOError, InterruptedError):
+                    pass
+            else:
+                ready.append((key.fd, mask))
+        if ready and not stop.is_set():
+            consumed.clear()
+            inbox.put(IOReady(ready))
+            consumed.wait()                       # until the loop thread ran their callbacks
+
+
+def _stop_selector_thread(stop: threading.Event, wake_send: socket.socket, consumed: threading.Event) -> None:
+    stop.set()
+    try:
+        wake_send.send(b"\0")
+    except OSError:
+        pass
+    consumed.set()
+
+
+class ThreadLoop(Readiness, BaseLoop):
     """Loop thread runs callbacks; one timer thread sleeps on a Condition until deadlines."""
 
     name = "thread"
-    capabilities = frozenset({"timers", "tasks", "threadsafe"})
+    capabilities = frozenset({"timers", "tasks", "threadsafe", "io"})
 
     def __init__(self, *, clock=None) -> None:
         super().__init__(clock=clock)
@@ -65,6 +118,9 @@ class ThreadLoop(BaseLoop):
         self._flush_requested = False
         self._closing = False
         self._timer_thread: threading.Thread | None = None
+        # I/O: the selector thread and what it shares with the loop thread (see _start_io).
+        self._io: SelectorWatch | None = None
+        self._io_thread: threading.Thread | None = None
 
     # ---------------------------------------------------------- loop thread
     def _schedule(self, handle: Handle) -> None:
@@ -146,6 +202,8 @@ class ThreadLoop(BaseLoop):
             if self._tracer is not None:
                 self._trace_batch(DUE, item)
             self._ready.extend(item)
+        elif type(item) is IOReady:               # fds the selector thread found ready
+            self._accept_io(item)
         else:
             self._ready.append(item)
 
@@ -169,7 +227,67 @@ class ThreadLoop(BaseLoop):
                 if timeout is None or timeout > 0:
                     cond.wait(timeout)
 
+    # ---------------------------------------------------------------- I/O
+    def _watch(self, fd: int, kind: str, handle: Handle) -> Handle | None:
+        if self._io is None:
+            self._start_io()
+        replaced = self._io.watch(fd, kind, handle)
+        self._poke_io()                           # so the selector thread's next select() sees it
+        return replaced
+
+    def _unwatch(self, fd: int, kind: str) -> Handle | None:
+        handle = self._io.unwatch(fd, kind) if self._io is not None else None
+        if handle is not None:
+            self._poke_io()
+        return handle
+
+    def _start_io(self) -> None:
+        self._io = SelectorWatch(selectors.DefaultSelector())
+        self._io_wake_recv, self._io_wake_send = socket.socketpair()
+        self._io_wake_recv.setblocking(False)
+        self._io_wake_send.setblocking(False)
+        self._io.selector.register(self._io_wake_recv, selectors.EVENT_READ)
+        self._io_consumed = threading.Event()     # set: the loop thread ran the last batch
+        self._io_consumed.set()
+        self._io_stop = threading.Event()
+        # The thread holds no reference to the loop: a loop dropped without close()
+        # is still collected, and this finalizer then stops the thread.
+        self._io_finalizer = weakref.finalize(self, _stop_selector_thread, self._io_stop,
+                                              self._io_wake_send, self._io_consumed)
+        self._io_thread = threading.Thread(
+            target=_selector_thread, name=f"loopbench-selector-{id(self):x}", daemon=True,
+            args=(self._io.selector, self._io_wake_recv, self._inbox, self._io_consumed, self._io_stop))
+        self._io_thread.start()
+
+    def _poke_io(self) -> None:
+        try:
+            self._io_wake_send.send(b"\0")
+        except OSError:                           # buffer full: it is awake already
+            pass
+
+    def _accept_io(self, batch: IOReady) -> None:  # on the loop thread
+        found = []
+        for fd, mask in batch.events:
+            found += self._io.ready(fd, mask)
+        if self._tracer is not None:
+            self._trace_ready(self._io.count, found)
+        self._ready.extend(handle for handle, _, _ in found)
+        self._ready.append(Handle(self._io_look_again, (), self))   # runs after them
+
+    def _io_look_again(self) -> None:
+        self._io_consumed.set()
+
+    def _close_io(self) -> None:
+        if self._io is None:
+            return
+        self._io_finalizer()                      # stop the selector thread (once)
+        self._io_thread.join()
+        self._io.selector.close()                 # unregisters every fd; the sockets are the user's
+        self._io_wake_recv.close()
+        self._io_wake_send.close()
+
     def _close(self) -> None:
+        self._close_io()
         with self._cond:
             self._closing = True
             self._cond.notify()

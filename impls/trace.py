@@ -9,7 +9,8 @@ Most events come from shared code, so a loop built on ``BaseLoop`` emits them
 without a line of its own: ``call_soon``/``call_at`` (``base.py``), ``Handle._run``
 and ``cancel`` (``handles.py``), ``Task._step`` (``tasks.py``), the idle wait
 (``Clock.wait_until``). A loop adds one-liners only where the work is its own: the
-due timers its iteration moves to the ready queue, the list loop's scan.
+due timers its iteration moves to the ready queue, the list loop's scan, the file
+descriptors it watches and finds ready (``impls/readiness.py`` does most of that).
 
 The vocabulary (``Event.kind``; ``subject`` is the handle, timer, task or future
 concerned; ``detail`` says more, as listed):
@@ -33,6 +34,13 @@ concerned; ``detail`` says more, as listed):
 ``idle``        nothing is ready: the loop waits; detail: seconds until the
                 deadline (``None``: no deadline)
 ``jump``        a virtual clock jumped; detail: the time it jumped from
+``watch``       ``add_reader``/``add_writer``: a file descriptor is watched;
+                subject: the callback's handle, detail: ``(fd, "read"|"write")``
+``unwatch``     ``remove_reader``/``remove_writer``; detail: ``(fd, "read"|"write")``
+``select``      the loop asked the OS which watched fds are ready (only when
+                some are watched); detail: how many it watches
+``ready``       a watched fd is ready: its callback joined the ready queue;
+                subject: the handle, detail: ``(fd, "read"|"write")``
 ==============  ==============================================================
 
 ``Recorder`` is the simplest tracer: it keeps every event in a list.
@@ -59,9 +67,13 @@ POP = "pop"
 FINISHED = "finished"
 IDLE = "idle"
 JUMP = "jump"
+WATCH = "watch"
+UNWATCH = "unwatch"
+SELECT = "select"
+READY = "ready"
 
 KINDS = (ITERATION, SCHEDULED, ARMED, CANCELLED, SCAN, DUE, RUN, RAN, STEP, SUSPEND, SLEEP,
-         PUSH, POP, FINISHED, IDLE, JUMP)
+         PUSH, POP, FINISHED, IDLE, JUMP, WATCH, UNWATCH, SELECT, READY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -24,6 +24,8 @@ a generator or coroutine           push it; its ``return`` value is sent to the 
                                    its exception thrown into the caller
 a ``Future`` or a task             wait: resume with its result (or exception) when done
 ``None`` (a bare ``yield``)        go to the back of the ready queue (``sleep(0)``)
+``ReadWait(sock)``,                wait until the socket is readable (writable): the
+``WriteWait(sock)``                scheduler watches its fd for this task, once
 anything else                      ``TypeError`` thrown back in at the ``yield``
 =================================  ====================================================
 
@@ -31,6 +33,22 @@ anything else                      ``TypeError`` thrown back in at the ``yield``
 what the stack does, so their stack stays one deep and only ``Future`` objects come
 out of them. Everything else (ready queue, timer heap, idle wait) is the heap loop's,
 inherited: the idea this module teaches is the task, not the scheduling.
+
+**I/O, pyos8's way.** In ``pyos8.py`` a task that must wait for a socket yields a
+*system call*, ``ReadWait(sock)`` or ``WriteWait(sock)``, and the scheduler parks it
+(``waitforread``: ``read_waiting[fd] = task``) until its poll finds the fd ready.
+Here the same: the task yields the request, the loop watches the fd (in the heap
+loop's selector) with one callback, ``_resume_io``, which stops watching and steps
+the task. So ``sock_recv`` is the loop everyone writes by hand::
+
+    while True:
+        try:
+            return sock.recv(nbytes)
+        except BlockingIOError:
+            yield ReadWait(sock)         # (``await ReadWait(sock)`` in async def code)
+
+Generator tasks may yield the requests themselves, as in pyos8. Cancelling a task
+parked on one stops watching its fd and throws ``CancelledError`` in at the yield.
 """
 
 from __future__ import annotations
@@ -39,8 +57,42 @@ from typing import Any
 
 from .errors import CancelledError
 from .heap_loop import HeapLoop
+from .readiness import READ, WRITE, fd_of
 from .tasks import Future, Task, is_coroutine, is_generator
 from .trace import POP, PUSH, STEP, SUSPEND, Event
+
+
+class IOWait:
+    """A request a task yields to the scheduler: resume me once ``sock`` is ready (pyos8)."""
+
+    __slots__ = ("sock", "fd")
+    kind = READ
+
+    def __init__(self, sock) -> None:
+        self.sock = sock
+        self.fd: int | None = None             # set when the scheduler watches it
+
+    def __await__(self):                       # ``await ReadWait(sock)`` in async def code
+        yield self
+
+    __iter__ = __await__
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(fd {self.fd})"
+
+
+class ReadWait(IOWait):
+    """``yield ReadWait(sock)``: wait until ``sock`` is readable."""
+
+    __slots__ = ()
+    kind = READ
+
+
+class WriteWait(IOWait):
+    """``yield WriteWait(sock)``: wait until ``sock`` is writable."""
+
+    __slots__ = ()
+    kind = WRITE
 
 
 class TrampolineTask(Task):
@@ -95,6 +147,14 @@ class TrampolineTask(Task):
             if yielded is None:                    # bare yield: let the others run
                 self._loop.call_soon(self._step)
                 return
+            if isinstance(yielded, IOWait):        # a system call: park until the fd is ready
+                try:
+                    self._loop._wait_io(self, yielded)
+                except (OSError, ValueError, RuntimeError) as error:
+                    exc = error                    # a bad fd: thrown back in at the yield
+                    continue
+                self._waiting_on = yielded
+                return
             if isinstance(yielded, Future) and yielded._loop is self._loop and yielded is not self:
                 self._waiting_on = yielded         # wait: resume via _wakeup when done
                 yielded.add_done_callback(self._wakeup)
@@ -103,6 +163,15 @@ class TrampolineTask(Task):
                 return
             exc = RuntimeError(f"Task got bad yield: a trampoline task cannot wait on {yielded!r}; yield a generator, "
                             "a coroutine, a future or task of this loop, or None")
+
+    def cancel(self) -> bool:
+        request = self._waiting_on
+        if isinstance(request, IOWait) and not self.done():
+            self._waiting_on = None
+            self._loop._remove(request.fd, request.kind)       # stop watching for us
+            self._loop.call_soon(self._step, CancelledError())
+            return True
+        return super().cancel()
 
     def _wakeup(self, future: Future) -> None:
         # A generator that did ``x = yield future`` gets the result sent in. (An ``async
@@ -128,7 +197,23 @@ class TrampolineLoop(HeapLoop):
     """The heap loop, with tasks driven by an explicit generator trampoline."""
 
     name = "trampoline"
-    capabilities = frozenset({"timers", "tasks", "threadsafe", "generators"})
+    capabilities = frozenset({"timers", "tasks", "threadsafe", "generators", "io"})
 
     def _make_task(self, coro: Any) -> TrampolineTask:
         return TrampolineTask(coro, self)
+
+    # I/O, pyos8's way: the sock_* coroutines (readiness.py) wait by yielding a request.
+    def _readable(self, sock) -> ReadWait:
+        return ReadWait(sock)
+
+    def _writable(self, sock) -> WriteWait:
+        return WriteWait(sock)
+
+    def _wait_io(self, task: TrampolineTask, request: IOWait) -> None:
+        """pyos8's ``waitforread``/``waitforwrite``: park ``task`` until its fd is ready."""
+        request.fd = fd_of(request.sock)
+        self._add(request.fd, request.kind, self._resume_io, (task, request))
+
+    def _resume_io(self, task: TrampolineTask, request: IOWait) -> None:
+        self._remove(request.fd, request.kind)     # one wake-up per request, as pyos8 pops it
+        task._step()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -69,9 +70,10 @@ def test_the_list_loop_shows_its_scan_and_the_heap_loop_does_not():
 def test_every_walkthrough_runs_on_every_implementation(walkthrough, impl):
     walk = explain(walkthrough, impl)
     loop = impls.create(impl, clock=impls.VirtualClock())
-    generators = "generators" in loop.capabilities
+    capabilities = loop.capabilities
     loop.close()
-    if walkthrough == "generators" and not generators:
+    needs = {"generators": "generators", "io": "io"}.get(walkthrough)
+    if needs and needs not in capabilities:
         assert not walk.supported and len(walk.frames) == 1
         assert "not supported" in walk.frames[0].caption
         return
@@ -79,9 +81,57 @@ def test_every_walkthrough_runs_on_every_implementation(walkthrough, impl):
     final = {"callbacks": ["Hello World!"], "timers": OUT, "slides": OUT,
              "generators": ["child returned 42", "yield from returned 42"],
              "coroutine": ["Hello", "World"],
-             "tasks": ["main waits for worker", "worker done at 2.0", "worker returned 20"]}[walkthrough]
+             "tasks": ["main waits for worker", "worker done at 2.0", "worker returned 20"],
+             "io": ["Hello World!"]}[walkthrough]
     assert walk.frames[-1].output == final
     assert walk.frames[-1].callbacks == [] and walk.frames[-1].waiting == []
+
+
+@pytest.mark.parametrize("impl, step, waits_on", [
+    ("list", ".select_io()", "fd {fd} readable"),
+    ("heap", "._run_once()", "fd {fd} readable"),
+    ("trampoline", "._run_once()", "ReadWait: fd {fd} readable"),     # pyos8's request
+    ("thread", "._run_once()", "fd {fd} readable"),
+])
+def test_the_io_walkthrough_draws_the_selector_step(impl, step, waits_on):
+    walk = explain("io", impl)
+    assert walk.uses_selector
+    frames = walk.frames
+    # main's first step: it waits for its socket, which the Selector box now shows
+    watching = next(f for f in frames if f.selector)
+    fd = int(re.match(r"fd (\d+) read → wake main\(\)$", watching.selector[0]).group(1))
+    assert watching.caption.startswith("main.step() runs: ")
+    assert f"main waits on {waits_on.format(fd=fd)}" in watching.waiting
+    # the selector step: the fd is ready, its callback joins the callbacks
+    (ready,) = [f for f in frames if f.caption.startswith("select(): ")]
+    assert ready.caption == f"select(): fd {fd} is readable: wake main() joins the callbacks"
+    assert ready.selector == [f"fd {fd} read → wake main()  ← ready"]
+    assert ready.callbacks == ["wake main()"] and ready.code[-1] == f"  {step}"
+    assert ready.time == 1                     # after peer_sends, the timer at 1, sent the data
+    assert "1 watched" in ready.selector_note
+    after = frames[frames.index(ready) + 1]
+    assert after.caption.startswith("wake main() runs: ") and f"stops watching fd {fd}" in after.caption
+    assert after.selector == []
+    assert frames[-1].output == ["Hello World!"]
+
+
+def test_the_list_loops_selector_note_says_it_looks_at_every_fd():
+    notes = [f.selector_note for f in explain("io", "list").frames if f.selector_note]
+    assert notes and all(n.startswith("select.select() looks at every fd: 1 watched") for n in notes)
+
+
+def test_the_terminal_view_draws_the_selector_box_only_for_io():
+    for walkthrough, drawn in (("io", True), ("timers", False)):
+        console = Console(file=io.StringIO(), width=100, color_system=None)
+        show(explain(walkthrough, "trampoline"), console)
+        assert ("Selector" in console.file.getvalue()) is drawn
+
+
+def test_the_html_page_has_a_selector_box_only_for_io():
+    from harness.explain.html import render_html
+
+    assert 'id="selector-box"' in render_html(explain("io", "list"))
+    assert 'id="selector-box"' not in render_html(explain("slides", "list"))
 
 
 def test_the_tasks_walkthrough_shows_what_each_task_waits_on():

@@ -1,5 +1,7 @@
 """Promises particular to one implementation, beyond the shared contract."""
 
+import os
+import socket
 import threading
 
 import pytest
@@ -14,27 +16,67 @@ def make(name):
 
 # ------------------------------------------------------------------ list
 def test_list_loop_has_the_slides_structure():
+    from impls.list_loop import CallbackEventLoop, TimerEventLoop
+
+    # the slides' methods, defined by the slides' classes themselves
+    assert {"call_soon", "execute_callbacks"} <= set(vars(CallbackEventLoop))
+    assert {"call_at", "execute_timers"} <= set(vars(TimerEventLoop))
     loop = make("list")
     try:
         loop.call_at(1, print)
         loop.call_soon(print)
         assert type(loop.timers) is list and type(loop.callbacks) is list
         assert len(loop.timers) == 1 and len(loop.callbacks) == 1
-        assert callable(loop.execute_timers) and callable(loop.execute_callbacks)
     finally:
         loop.close()
 
 
-def test_list_loop_reports_a_deadlock_instead_of_sleeping_forever():
+def test_list_loop_watches_fds_in_plain_collections_handed_to_select():
     loop = make("list")
+    a, b = socket.socketpair()
     try:
-        async def wait_forever():
-            await loop.create_future()       # nobody will ever complete it
-
-        with pytest.raises(RuntimeError, match="sleep forever"):
-            loop.run_until_complete(wait_forever())
+        loop.add_reader(a, print)
+        loop.add_writer(b, print)
+        assert list(loop.readers) == [a.fileno()] and list(loop.writers) == [b.fileno()]
+        loop.remove_reader(a)
+        assert loop.readers == {}
     finally:
         loop.close()
+        a.close()
+        b.close()
+
+
+def test_list_loop_refuses_an_fd_that_select_cannot_watch_at_the_call():
+    """select() takes fds below FD_SETSIZE (1024); the heap loop's epoll has no such limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if max(soft, hard) <= 1500:
+        pytest.skip(f"cannot open fd 1500 here (RLIMIT_NOFILE {soft}/{hard})")
+    a, b = socket.socketpair()
+    raised = soft < 1501
+    if raised:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (1501, hard))
+    high = os.dup2(a.fileno(), 1500)
+    try:
+        for name in ("list", "heap"):
+            loop = make(name)
+            try:
+                if name == "list":
+                    with pytest.raises(ValueError):
+                        loop.add_reader(high, print)
+                    assert loop.readers == {}
+                else:
+                    loop.add_reader(high, print)
+                    assert loop.remove_reader(high) is True
+            finally:
+                loop.close()
+    finally:
+        os.close(high)
+        a.close()
+        b.close()
+        if raised:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
 def test_list_loop_compacts_its_timer_list_on_mass_cancellation():
@@ -100,7 +142,97 @@ def test_thread_loop_leaks_no_threads_across_many_loops():
     assert threading.active_count() == before
 
 
+def test_thread_loop_starts_a_selector_thread_on_the_first_watched_fd_and_close_joins_it():
+    before = set(threading.enumerate())
+    loop = make("thread")
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    try:
+        async def main():
+            loop.call_soon(b.send, b"hello")           # after the receive has started waiting
+            return await loop.sock_recv(a, 100)
+
+        loop.run_until_complete(loop.sleep(1))
+        assert [t.name for t in set(threading.enumerate()) - before] == [
+            f"loopbench-timers-{id(loop):x}"]                    # no I/O yet: no selector thread
+        assert loop.run_until_complete(main()) == b"hello"
+        started = set(threading.enumerate()) - before
+        assert sorted(t.name.split("-")[1] for t in started) == ["selector", "timers"]
+        loop.close()
+        assert not any(t.is_alive() for t in started)
+    finally:
+        loop.close()
+        a.close()
+        b.close()
+
+
+def test_thread_loop_dropped_without_close_stops_its_selector_thread():
+    import gc
+
+    before = set(threading.enumerate())
+    a, b = socket.socketpair()
+    try:
+        loop = make("thread")
+        loop.add_reader(a, print)
+        (selector_thread,) = set(threading.enumerate()) - before
+        del loop
+        gc.collect()
+        selector_thread.join(10)
+        assert not selector_thread.is_alive()
+    finally:
+        a.close()
+        b.close()
+
+
 # ------------------------------------------------------------ trampoline
+def test_trampoline_tasks_wait_for_sockets_by_yielding_pyos8_requests():
+    from impls.trampoline_loop import ReadWait, WriteWait
+
+    loop = make("trampoline")
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    try:
+        def echo_once():                      # pyos8's style: the task yields the system call
+            yield ReadWait(a)
+            data = a.recv(100)
+            yield WriteWait(a)
+            a.send(data.upper())
+
+        def client():
+            task = loop.create_task(echo_once())
+            yield None
+            b.send(b"hello")
+            yield task
+            reply = yield loop.sock_recv(b, 100)      # a generator can call the coroutines too
+            return reply
+
+        assert loop.run_until_complete(client()) == b"HELLO"
+        assert loop.remove_reader(a) is False and loop.remove_writer(a) is False
+    finally:
+        loop.close()
+        a.close()
+        b.close()
+
+
+def test_trampoline_throws_a_bad_fd_back_in_at_the_yield():
+    from impls.trampoline_loop import ReadWait
+
+    loop = make("trampoline")
+    closed = socket.socket()
+    closed.close()
+    try:
+        def gen():
+            try:
+                yield ReadWait(closed)
+            except ValueError as exc:
+                return f"refused: {exc}"
+
+        assert loop.run_until_complete(gen()).startswith("refused: invalid file descriptor")
+    finally:
+        loop.close()
+
+
 def test_trampoline_sends_return_values_through_three_levels_of_sub_generators():
     loop = make("trampoline")
     trace = []

@@ -10,6 +10,8 @@ wake-ups to add.
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
 import impls
@@ -189,3 +191,51 @@ def test_cancelling_a_timer_that_already_fired_is_not_reported():
     timer.cancel()
     loop.close()
     assert T.CANCELLED not in recorder.kinds()
+
+
+@pytest.mark.parametrize("impl", impls.names())
+def test_io_events_watch_select_ready_unwatch(impl):
+    """A reader: watched, found ready by the loop's look at its fds, run, unwatched as it runs."""
+    loop = impls.create(impl, clock=impls.VirtualClock())
+    if "io" not in loop.capabilities:
+        loop.close()
+        pytest.skip(f"{impl} does not declare 'io'")
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    tracer = Names()
+    try:
+        def on_readable():
+            a.recv(10)
+            loop.remove_reader(a)
+            loop.stop()
+
+        loop.set_tracer(tracer)
+        loop.add_reader(a, on_readable)
+        b.send(b"x")
+        loop.run_forever()
+    finally:
+        loop.close()
+        a.close()
+        b.close()
+    fd = a.fileno() if a.fileno() >= 0 else None
+    io_kinds = {T.WATCH, T.UNWATCH, T.SELECT, T.READY, T.RUN, T.RAN, T.CANCELLED}
+    seen = [(kind, subject, detail) for kind, _, subject, detail in tracer.events
+            if kind in io_kinds and subject in ("on_readable", "", "Handle")]
+    watched = seen[0][2]
+    assert watched[1] == "read" and fd is None
+    assert seen == [
+        ("watch", "on_readable", watched),
+        ("select", "", 1),                         # the loop looked at the one fd it watches
+        ("ready", "on_readable", watched),
+        ("run", "on_readable", None),
+        ("cancelled", "on_readable", None),        # remove_reader, as it runs: never again
+        ("unwatch", "", watched),
+        ("ran", "Handle", None),                   # (the cancel released its callback)
+    ]
+
+
+def test_a_loop_with_no_fd_watched_reports_no_select():
+    for impl in ("list", "heap", "trampoline"):
+        tracer = Names()
+        traced_run(impl, tracer)
+        assert not any(e[0] in (T.SELECT, T.READY, T.WATCH) for e in tracer.events), impl

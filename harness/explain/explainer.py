@@ -8,7 +8,9 @@ It watches from two sides:
   calls are the **Code** box; each one is a frame;
 * **the loop's events** (``impls/trace.py``), when the loop has ``set_tracer``: the
   explainer is the tracer, and draws idle waits and time jumps, due timers moving to
-  the ready queue, each callback run, tasks stepping and suspending.
+  the ready queue, each callback run, tasks stepping and suspending, and the
+  **Selector**: the fds watched, the loop's look at them (``select``) and the ready
+  ones whose callbacks join the ready queue.
 
 A loop without ``set_tracer`` (or with ``trace=False``) is still drawn: timers and
 callbacks from the calls in, a frame each time one of them runs (the explainer wraps
@@ -28,7 +30,10 @@ from impls import trace as T
 from .frames import Frame, Walk
 from .walkthroughs import Walkthrough
 
-WRAPPED = ("call_soon", "call_later", "call_at", "create_task", "run_forever", "run_until_complete")
+WRAPPED = ("call_soon", "call_later", "call_at", "create_task", "run_forever", "run_until_complete",
+           "add_reader", "add_writer", "remove_reader", "remove_writer")
+#: How the Selector box says what a watched fd waits for.
+READINESS = {"read": "readable", "write": "writable"}
 
 
 def short_name(obj: Any) -> str:
@@ -71,6 +76,13 @@ class Explainer:
         self.notes: list[str] = []                                # what happened inside a callback
         self.running_handle: Any = None
         self.output_mark = 0                                      # output before the current callback
+        self.watched: dict[tuple[int, str], Any] = {}             # (fd, kind) -> its handle
+        self.ready_io: dict[Any, tuple[int, str]] = {}            # handle -> (fd, kind), not run yet
+        self.io_futures: dict[int, tuple[int, str]] = {}          # id(future) -> the fd it waits for
+        self.selector_note = ""
+        self.selects = 0                                          # looks at the watched fds, in total
+        self.pending_ready: list[Any] = []
+        self.select_call = ".select_io()" if hasattr(loop, "select_io") else self.iteration_call
         self._keep: list[Any] = []                                # keeps ids in sleeps valid
 
     # ------------------------------------------------------------- naming
@@ -91,6 +103,11 @@ class Explainer:
             return "nothing (a bare yield: back of the queue)"
         if id(obj) in self.sleeps:
             return f"sleep({fmt_time(self.sleeps[id(obj)])})"
+        if id(obj) in self.io_futures:
+            fd, kind = self.io_futures[id(obj)]
+            return f"fd {fd} {READINESS[kind]}"
+        if hasattr(obj, "sock") and getattr(obj, "kind", None) in READINESS:     # ReadWait/WriteWait
+            return f"{type(obj).__name__}: fd {obj.sock.fileno()} {READINESS[obj.kind]}"
         if hasattr(obj, "get_coro"):
             return f"task {self.task_name(obj)}"
         return short_name(obj) if callable(obj) else type(obj).__name__.lower()
@@ -100,11 +117,13 @@ class Explainer:
         if owner is not None and hasattr(owner, "get_coro"):            # a task's own step
             return f"{self.task_name(owner)}.{callback.__name__.lstrip('_')}"
         name = short_name(callback)
-        if name == "_set_result_unless_done" and args:                 # the end of a sleep
+        if name in ("_set_result_unless_done", "_io_done") and args:   # the end of a sleep or an I/O wait
             for task, on in self.waiting.items():
                 if on is args[0]:
                     return f"wake {self.task_name(task)}"
-            return "end of sleep"
+            return "end of I/O wait" if id(args[0]) in self.io_futures else "end of sleep"
+        if name == "_resume_io" and args:                               # the trampoline's I/O wake-up
+            return f"wake {self.task_name(args[0])}"
         if args and all(isinstance(a, (str, int, float)) for a in args):
             return f"{name.lstrip('_')}({', '.join(repr(a) for a in args)})"
         return name.lstrip("_")
@@ -128,8 +147,13 @@ class Explainer:
         callbacks = [f"{self.callback_label(cb, args)}()" for cb, args in self.callbacks.values()]
         waiting = [f"{self.task_name(t)} waits on {self.describe_wait(on)}" for t, on in self.waiting.items()]
         output = self.output.rstrip("\n").split("\n") if self.output else []
+        ready = set(self.ready_io.values())
+        selector = [f"fd {fd} {kind} → {self.callback_label(h._callback, h._args)}()"
+                    + ("  ← ready" if (fd, kind) in ready else "")
+                    for (fd, kind), h in self.watched.items() if not h._cancelled]
         self.frames.append(Frame(len(self.frames) + 1, self.loop.time(), caption, code, timers,
-                                 self.timers_note, callbacks, waiting, output))
+                                 self.timers_note, callbacks, waiting, output,
+                                 selector=selector, selector_note=self.selector_note))
 
     def flush_due(self) -> None:
         if not self.pending_due:
@@ -139,11 +163,23 @@ class Explainer:
         self.action = self.iteration_call
         self.snapshot(f"due timers move to the callbacks: {names}")
 
+    def flush_ready(self) -> None:
+        if not self.pending_ready:
+            return
+        found = [(self.ready_io[h], self.callback_label(h._callback, h._args))
+                 for h in self.pending_ready if h in self.ready_io]
+        self.pending_ready = []
+        self.action = self.select_call
+        self.snapshot("select(): " + "; ".join(f"fd {fd} is {READINESS[kind]}: {label}() joins the callbacks"
+                                               for (fd, kind), label in found))
+
     # ------------------------------------------------------------- tracer
     def event(self, ev: T.Event) -> None:
         kind, subject = ev.kind, ev.subject
         if kind != T.DUE:
             self.flush_due()
+        if kind != T.READY:
+            self.flush_ready()
         if kind == T.SCHEDULED:
             self.callbacks[subject] = (subject._callback, subject._args)
             if self.running_handle is not None and not self.is_internal(subject._callback):
@@ -154,7 +190,8 @@ class Explainer:
                 self.notes.append(f"arms ({fmt_time(ev.detail)}, {self.callback_label(subject._callback, subject._args)})")
         elif kind == T.CANCELLED:
             self.timers.pop(subject, None)
-            self.callbacks.pop(subject, None)
+            if subject is not self.running_handle:    # (a reader may unwatch itself as it runs)
+                self.callbacks.pop(subject, None)
         elif kind == T.SCAN:
             self.looked_at += ev.detail
             self.timers_note = (f"execute_timers() looks at every timer: {ev.detail} now, "
@@ -163,7 +200,30 @@ class Explainer:
             when, cb, args = self.timers.pop(subject, (ev.time, subject._callback, subject._args))
             self.callbacks[subject] = (cb, args)
             self.pending_due.append(subject)
+        elif kind == T.WATCH:
+            fd, what = ev.detail
+            self.watched[ev.detail] = subject
+            if short_name(subject._callback) == "_io_done":          # a sock_* coroutine's wait
+                self.io_futures[id(subject._args[0])] = ev.detail
+                self._keep.append(subject._args[0])
+            if self.running_handle is not None:
+                self.notes.append(f"watches fd {fd} until {READINESS[what]}")
+        elif kind == T.UNWATCH:
+            fd, what = ev.detail
+            handle = self.watched.pop(ev.detail, None)
+            self.ready_io.pop(handle, None)
+            if self.running_handle is not None:
+                self.notes.append(f"stops watching fd {fd}")
+        elif kind == T.SELECT:
+            self.selects += 1
+            how = "select.select() looks at every fd" if self.select_call == ".select_io()" else "select() looks"
+            self.selector_note = f"{how}: {ev.detail} watched, {self.selects} look(s) so far"
+        elif kind == T.READY:
+            self.ready_io[subject] = ev.detail
+            self.callbacks[subject] = (subject._callback, subject._args)
+            self.pending_ready.append(subject)
         elif kind == T.RUN:
+            self.ready_io.pop(subject, None)
             self.running_handle = subject
             self.notes = []
             self.output_mark = len(self.output)
@@ -314,6 +374,7 @@ def run(walkthrough: Walkthrough, impl: str, *, trace: bool = True) -> Walk:
             with contextlib.redirect_stdout(_Stdout(explainer)):
                 walkthrough.program(loop, clock)
             explainer.flush_due()
+            explainer.flush_ready()
         finally:
             explainer.unwrap()
         return Walk(walkthrough.name, walkthrough.title, impl, walkthrough.source, explainer.frames,

@@ -23,8 +23,12 @@ def _lines(lines: list[str], empty: str = "") -> Text:
     return Text("\n".join(lines) if lines else empty, style="" if lines else "dim")
 
 
-def render_frame(frame: Frame, total: int, impl: str) -> Group:
-    """One frame: a header (step, time, what happened) and the four boxes in a 2x2 grid."""
+def render_frame(frame: Frame, total: int, impl: str, selector: bool = False) -> Group:
+    """One frame: a header (step, time, what happened) and the four boxes in a 2x2 grid.
+
+    With ``selector`` (a walk-through that watches fds) the Selector box sits beside
+    Callbacks, under Timers, and Output goes below.
+    """
     header = Text.assemble((f"step {frame.step}/{total}", "bold"), f"  {impl} loop  time={frame.time:g}\n",
                            (frame.caption, "italic"))
     code = Text()
@@ -43,8 +47,16 @@ def render_frame(frame: Frame, total: int, impl: str) -> Group:
     grid.add_column(width=BOX_WIDTH)
     grid.add_row(Panel(code, title="Code", title_align="left"),
                  Panel(timers, title="Timers", title_align="left", subtitle="call_at"))
-    grid.add_row(Panel(callbacks, title="Callbacks", title_align="left", subtitle="call_soon"),
-                 Panel(_lines(frame.output), title="Output", title_align="left"))
+    output = Panel(_lines(frame.output), title="Output", title_align="left")
+    if not selector:
+        grid.add_row(Panel(callbacks, title="Callbacks", title_align="left", subtitle="call_soon"), output)
+        return Group(header, grid)
+    watched = _lines(frame.selector)
+    if frame.selector_note:
+        watched.append(("\n" if frame.selector else "") + frame.selector_note, style="dim")
+    grid.add_row(Panel(watched, title="Selector", title_align="left", subtitle="add_reader"),
+                 Panel(callbacks, title="Callbacks", title_align="left", subtitle="call_soon"))
+    grid.add_row(output, "")
     return Group(header, grid)
 
 
@@ -55,6 +67,6 @@ def show(walk: Walk, console: Console, *, step: bool = False, wait=input) -> Non
     if not walk.traced and walk.supported:
         console.print("[dim]this loop emits no events: drawn from its public calls and its output only[/]")
     for frame in walk.frames:
-        console.print(render_frame(frame, len(walk.frames), walk.impl))
+        console.print(render_frame(frame, len(walk.frames), walk.impl, walk.uses_selector))
         if step and frame.step < len(walk.frames):
             wait("Enter: next step ")

@@ -6,6 +6,7 @@
 3. generators  ``yield`` and ``yield from`` on a trampoline (needs "generators")
 4. coroutine   one ``async def`` that sleeps
 5. tasks       two tasks, one awaiting the other
+   io           a task waits in ``sock_recv`` on a socket: the Selector box (needs "io")
 
 Each program only uses the public protocol (``loop.call_at``, ``loop.create_task``,
 ...) and ``print``, so it runs on every implementation; the explainer draws what
@@ -115,6 +116,25 @@ def tasks(loop, clock):
     loop.run_until_complete(main())
 
 
+def io(loop, clock):
+    import socket
+
+    ours, theirs = socket.socketpair()        # two connected sockets
+    ours.setblocking(False)
+
+    def peer_sends():
+        theirs.send(b"Hello World!")
+
+    async def main():
+        data = await loop.sock_recv(ours, 100)    # nothing yet: main waits for fd readable
+        print(data.decode())
+
+    loop.call_at(1, peer_sends)
+    loop.run_until_complete(main())
+    ours.close()
+    theirs.close()
+
+
 WALKTHROUGHS: dict[str, Walkthrough] = {w.name: w for w in [
     Walkthrough("callbacks", "1. Callbacks: call_soon(hello_world)", callbacks),
     Walkthrough("timers", "2. Timers: call_at, the loop waits for each deadline", timers),
@@ -123,6 +143,7 @@ WALKTHROUGHS: dict[str, Walkthrough] = {w.name: w for w in [
                 requires="generators"),
     Walkthrough("coroutine", "4. A coroutine: async def and await", coroutine),
     Walkthrough("tasks", "5. Tasks: one awaits another", tasks),
+    Walkthrough("io", "6. I/O: a task waits for a socket; the loop watches its fd", io, requires="io"),
 ]}
 
 

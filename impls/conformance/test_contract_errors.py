@@ -94,3 +94,26 @@ def test_keyboard_interrupt_and_system_exit_are_not_swallowed(loop, exc_type):
     ran = []
     run_soon(loop, lambda: ran.append("usable again"))
     assert ran == ["usable again"]
+
+
+@pytest.mark.parametrize("escaping", [KeyboardInterrupt, SystemExit])
+def test_keyboard_interrupt_or_system_exit_escapes_and_the_rest_of_the_batch_runs_next_time(loop, escaping):
+    """They stop the loop, as in asyncio; what was ready with them (due timers too) is kept."""
+    ran = []
+
+    def interrupt():
+        ran.append("interrupt")
+        raise escaping()
+
+    loop.call_soon(ran.append, "before")
+    loop.call_soon(interrupt)
+    loop.call_soon(ran.append, "after")
+    loop.call_at(0, ran.append, "due timer")          # due in the same iteration: same batch
+    loop.call_at(5, ran.append, "later timer")
+    with pytest.raises(escaping):
+        loop.run_forever()
+    assert ran == ["before", "interrupt"]
+    loop.call_soon(ran.append, "next run")
+    loop.call_at(6, loop.stop)
+    loop.run_forever()
+    assert ran == ["before", "interrupt", "after", "due timer", "next run", "later timer"]

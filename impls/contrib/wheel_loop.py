@@ -1,8 +1,9 @@
 """The wheel loop: the heap loop with its timer heap swapped for a hierarchical timing wheel.
 
 Everything but the timer store is the heap loop's (``impls/heap_loop.py``): the
-ready deque, the selector idle wait, the self-pipe wake-up, one iteration that runs
-only what was ready when it began. ``self._timers`` is a ``TimingWheel``
+ready deque, the selector idle wait, the self-pipe wake-up, I/O on the same selector
+(capability ``"io"``: ``add_reader``, the ``sock_*`` coroutines), one iteration that
+runs only what was ready when it began. ``self._timers`` is a ``TimingWheel``
 (``timingwheel.py``, whose docstring explains the design) instead of a
 ``TimerHeap``. The two have the same interface, so ``_run_once`` cannot tell them
 apart. That is the point of the exercise: one data structure changes, the

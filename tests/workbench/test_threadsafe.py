@@ -3,8 +3,8 @@
 * Contract: from a plain ``threading.Thread``, each posted callback runs once, on the
   loop's own thread, in the order posted; a runtime that reports the operation
   unsupported raises ``Unsupported`` with its reason instead.
-* Support: our loops follow their ``"threadsafe"`` capability (the list loop lacks
-  it); anyio offers only blocking calls from threads; curio's is emulated.
+* Support: our loops follow their ``"threadsafe"`` capability (a loop that does not
+  declare it is unsupported, with the reason); anyio offers only blocking calls from threads; curio's is emulated.
 * ``latency.threadsafe`` and ``latency.threadsafe_busy_poster`` run, the way the
   worker runs them, with their sample counts made small here; the busy variant
   records both switch intervals and restores the interpreter's.
@@ -87,7 +87,7 @@ def test_callbacks_posted_from_a_plain_thread_run_once_on_the_loop_thread_in_ord
 
 
 def test_support_follows_what_each_library_can_do():
-    expected = {"list": UNSUPPORTED, "heap": NATIVE, "thread": NATIVE, "asyncio": NATIVE,
+    expected = {"list": NATIVE, "heap": NATIVE, "thread": NATIVE, "asyncio": NATIVE,
                 "uvloop": NATIVE, "trio": NATIVE, "curio": EMULATED,
                 "anyio-asyncio": UNSUPPORTED, "anyio-trio": UNSUPPORTED}
     for name, how in expected.items():
@@ -124,10 +124,25 @@ def test_threadsafe_scenario_records_the_samples(runtime, small_samples):
     assert 0 <= metrics["ran_during_post"] <= metrics["n"]
 
 
-def test_threadsafe_scenario_is_unsupported_on_the_list_loop_with_a_reason():
-    rt = runtimes.create("list")
+@pytest.fixture
+def unwakeable():
+    """A loop of ours that does not declare "threadsafe" (every built-in does)."""
+    import impls
+    from impls.heap_loop import HeapLoop
+
+    class UnwakeableLoop(HeapLoop):
+        name = "unwakeable"
+        capabilities = HeapLoop.capabilities - {"threadsafe"}
+
+    impls.register("unwakeable", UnwakeableLoop)
+    yield "unwakeable"
+    impls.unregister("unwakeable")
+
+
+def test_threadsafe_scenario_is_unsupported_on_a_loop_without_the_capability_with_a_reason(unwakeable):
+    rt = runtimes.create(unwakeable)
     assert rt.how("call_soon_threadsafe") == UNSUPPORTED
-    record = run_cell("list", "latency.threadsafe")
+    record = run_cell(unwakeable, "latency.threadsafe")
     assert record["status"] == "unsupported"
     assert "call_soon_threadsafe" in record["reason"]
     with pytest.raises(Unsupported, match="threadsafe"):     # the adapter's own reason
