@@ -18,16 +18,33 @@ import sys
 import impls
 
 
-def slides_example(loop, start: float = 0.0) -> None:
+def slides_program(loop, *, say=print, stop=None, start=0, unit=1) -> None:
+    """The slides' program: three timers armed out of deadline order.
+
+    ``.call_at(1, hello_world)``, ``.call_at(5, exit)``, ``.call_at(2, good_bye)``: a
+    loop that fires timers by deadline says "Hello World!", then "Good bye.", then
+    exits. The one definition of it: ``python -m impls.slides``, the explain
+    walk-throughs and the ``timers.slides*`` scenarios all run this function.
+    ``say`` is what the callbacks print with; ``stop`` is the exit (the loop's
+    ``stop`` by default); deadlines are ``start + n * unit``.
+    """
     def hello_world():
-        print("Hello World!")
+        say("Hello World!")
 
     def good_bye():
-        print("Good bye.")
+        say("Good bye.")
 
-    loop.call_at(start + 1, hello_world)
-    loop.call_at(start + 5, loop.stop)          # the slides' exit
-    loop.call_at(start + 2, good_bye)
+    def exit():
+        (stop or loop.stop)()
+
+    loop.call_at(start + 1 * unit, hello_world)
+    loop.call_at(start + 5 * unit, exit)
+    loop.call_at(start + 2 * unit, good_bye)
+
+
+def slides_example(loop, start: float = 0.0) -> None:
+    """The slides' program on ``loop``, run to its exit."""
+    slides_program(loop, start=start)
     loop.run_forever()
 
 

@@ -10,7 +10,9 @@
 
 Each program only uses the public protocol (``loop.call_at``, ``loop.create_task``,
 ...) and ``print``, so it runs on every implementation; the explainer draws what
-the loop does with it. The names (``hello_world``, ``exit``) are the slides'.
+the loop does with it. The names (``hello_world``, ``exit``) are the slides'; the
+slides' program itself is ``impls.slides.slides_program``, shared with
+``python -m impls.slides`` and the ``timers.slides*`` scenarios.
 """
 
 from __future__ import annotations
@@ -20,6 +22,8 @@ import textwrap
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from impls.slides import slides_program
+
 
 @dataclass(frozen=True)
 class Walkthrough:
@@ -27,10 +31,11 @@ class Walkthrough:
     title: str
     program: Callable[[Any, Any], None]        # program(loop, clock)
     requires: str | None = None                # a capability the loop must have
+    uses: tuple[Callable, ...] = ()            # functions it calls whose code is shown above it
 
     @property
     def source(self) -> str:
-        return textwrap.dedent(inspect.getsource(self.program))
+        return "\n".join(textwrap.dedent(inspect.getsource(fn)) for fn in (*self.uses, self.program))
 
 
 def callbacks(loop, clock):
@@ -46,34 +51,12 @@ def callbacks(loop, clock):
 
 
 def timers(loop, clock):
-    def hello_world():
-        print("Hello World!")
-
-    def good_bye():
-        print("Good bye.")
-
-    def exit():
-        loop.stop()
-
-    loop.call_at(1, hello_world)
-    loop.call_at(5, exit)
-    loop.call_at(2, good_bye)
+    slides_program(loop)      # the slides' three timers (above)
     loop.run_forever()
 
 
 def slides(loop, clock):
-    def hello_world():
-        print("Hello World!")
-
-    def good_bye():
-        print("Good bye.")
-
-    def exit():
-        loop.stop()
-
-    loop.call_at(1, hello_world)
-    loop.call_at(5, exit)
-    loop.call_at(2, good_bye)
+    slides_program(loop)      # the slides' three timers (above)
     clock.advance(2)          # the slides run execute_timers() once both are due
     loop.run_forever()
 
@@ -137,8 +120,8 @@ def io(loop, clock):
 
 WALKTHROUGHS: dict[str, Walkthrough] = {w.name: w for w in [
     Walkthrough("callbacks", "1. Callbacks: call_soon(hello_world)", callbacks),
-    Walkthrough("timers", "2. Timers: call_at, the loop waits for each deadline", timers),
-    Walkthrough("slides", "2. Timers: the slides' example, frame by frame", slides),
+    Walkthrough("timers", "2. Timers: call_at, the loop waits for each deadline", timers, uses=(slides_program,)),
+    Walkthrough("slides", "2. Timers: the slides' example, frame by frame", slides, uses=(slides_program,)),
     Walkthrough("generators", "3. Generators and yield from, on a trampoline", generators,
                 requires="generators"),
     Walkthrough("coroutine", "4. A coroutine: async def and await", coroutine),

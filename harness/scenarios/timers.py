@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import random
 
+from impls.slides import slides_program
+
 from ..scenario import UNIT, scenario
 
 #: Seed of every random choice in this module.
@@ -33,10 +35,7 @@ async def slides(rt, trace):
     deadline, not in the order they were armed.
     """
     exit_ = rt.event()
-    t0 = rt.now()
-    rt.call_at(t0 + 1 * UNIT, trace.append, "Hello World!")
-    rt.call_at(t0 + 5 * UNIT, exit_.set)                      # the slide's exit
-    rt.call_at(t0 + 2 * UNIT, trace.append, "Good bye.")
+    slides_program(rt, say=trace.append, stop=exit_.set, start=rt.now(), unit=UNIT)
     await exit_.wait()
 
 
@@ -54,10 +53,7 @@ def slides_forever(rt, trace):
     The same program as ``timers.slides``, written as on the slide, with ``stop()`` as the
     exit. It tells a user whether the loop offers the callback-loop API at all.
     """
-    t0 = rt.now()
-    rt.call_at(t0 + 1 * UNIT, trace.append, "Hello World!")
-    rt.call_at(t0 + 5 * UNIT, rt.stop)
-    rt.call_at(t0 + 2 * UNIT, trace.append, "Good bye.")
+    slides_program(rt, say=trace.append, start=rt.now(), unit=UNIT)
 
 
 # --------------------------------------------------------------------- ordering
