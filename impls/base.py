@@ -20,7 +20,9 @@ A subclass implements these hooks (see ``heap_loop.py`` for the reference versio
 
 ``_schedule(handle)``         put a ready ``Handle`` at the back of the ready queue
 ``_arm(timer)``               store a ``TimerHandle`` until its deadline
-``_timer_cancelled(timer)``   a stored timer was cancelled (to compact the store)
+``_timer_cancelled(timer)``   a stored timer was cancelled: count it (to compact the store
+                              later). Called from whichever thread cancels (clause 9): it
+                              must not change the store; compact on the loop's thread
 ``_run_once()``               one iteration (see below)
 ``_post_threadsafe(handle)``  optional: hand a handle over from another thread
 ``_close()``                  optional: release resources (threads, selectors)

@@ -10,7 +10,9 @@ and the loop skips flagged handles when it meets them. Removing a timer from the
 middle of a heap would cost O(n); skipping it when it reaches the top costs nothing.
 The price is memory: a cancelled timer stays in the loop's timer store until it
 reaches the top, so ``TimerHandle.cancel`` tells its loop (``_timer_cancelled``),
-which compacts its store once cancelled entries outnumber live ones.
+which counts it and compacts its store once cancelled entries outnumber live ones.
+``cancel()`` may be called from any thread (contract clause 9): it only sets the
+flag and has the loop count; the store is compacted on the loop's own thread.
 
 ``__slots__`` because a busy loop creates one handle per callback.
 """

@@ -25,6 +25,15 @@ The contract, clause by clause (each clause has its tests):
    ``create_task`` of a non-coroutine -> ``TypeError``; any use of a closed loop ->
    ``RuntimeError``; ``run_forever`` while running -> ``RuntimeError``. A negative
    delay means "as soon as possible".
+
+(Clause 0 is the protocol's shape, 7 the shared iteration model, 8 threads handing
+callbacks over; ``CONTRACT`` below lists every clause.)
+
+9. **Cancellation from other threads.** ``cancel()`` may be called from any thread.
+   No timer ever runs twice, and every timer nobody cancelled runs. A timer whose
+   ``cancel()`` returned before its deadline (by ``loop.time()``) never runs. A
+   cancel that races the timer's run either stops it or comes too late (the
+   callback runs once); either way nothing is reported as an error.
 """
 
 from __future__ import annotations
@@ -51,6 +60,9 @@ CONTRACT = {
        "model's order and at its virtual times.",
     8: "Threads: call_soon_threadsafe from many threads runs each callback exactly once, on the loop's "
        "thread, in each producer's order; a 'threadsafe' loop is woken while idle.",
+    9: "Cancellation from other threads: cancel() may be called from any thread; no timer runs twice and "
+       "every timer nobody cancelled runs; a timer whose cancel() returned before its deadline (by "
+       "loop.time()) never runs; a cancel racing the run either stops it or comes too late, and is no error.",
 }
 
 #: Capabilities a loop may declare in ``EventLoop.capabilities``.
@@ -64,10 +76,17 @@ CAPABILITIES = {
 
 @runtime_checkable
 class Handle(Protocol):
-    """A scheduled callback."""
+    """A scheduled callback.
+
+    ``cancel()`` may be called from any thread (clause 9). From another thread it
+    stops a timer that is not due yet for sure, and one that is due if the loop has
+    not taken it to run; no interleaving runs a callback twice. An implementation
+    keeps this by letting ``cancel()`` only flag the handle and count it, and by
+    changing its timer store only on the loop's thread (asyncio does the same).
+    """
 
     def cancel(self) -> None:
-        """Make sure the callback never runs. Idempotent; harmless after it ran."""
+        """Make sure the callback never runs. Idempotent; harmless after it ran; any thread."""
 
     def cancelled(self) -> bool:
         """True once ``cancel()`` was called."""

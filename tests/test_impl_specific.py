@@ -1,11 +1,13 @@
 """Promises particular to one implementation, beyond the shared contract."""
 
+import collections
 import threading
 
 import pytest
 
 import impls
 from impls import VirtualClock
+from impls.trace import DUE
 
 
 def make(name):
@@ -56,12 +58,64 @@ def test_heap_is_compacted_when_cancelled_timers_outnumber_live_ones(name):
         timers = [loop.call_later(10, print) for _ in range(1000)]
         for t in timers[:400]:
             t.cancel()
-        assert len(loop._timers) == 1000         # under half cancelled: lazy, nothing moved
+        loop.call_later(10, print)
+        assert len(loop._timers) == 1001         # under half cancelled: lazy, nothing moved
         for t in timers[400:600]:
             t.cancel()
-        assert len(loop._timers) < 1000 - 500    # over half: rebuilt without them
+        loop.call_later(10, print)
+        assert len(loop._timers) < 1002 - 500    # over half: rebuilt without them at the next arm
         cancelled_left = sum(entry[2].cancelled() for entry in loop._timers.entries)
         assert cancelled_left * 2 <= len(loop._timers)
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("name", ["heap", "trampoline", "thread"])
+def test_cancel_only_counts_and_the_heap_changes_on_the_loop_thread(name):
+    """``cancel()`` may run on any thread, so it must not touch the heap's entries."""
+    loop = make(name)
+    try:
+        timers = [loop.call_later(10, print) for _ in range(1000)]
+        entries = loop._timers.entries
+        before = list(entries)
+        for t in timers[:900]:
+            t.cancel()
+        assert loop._timers.entries is entries and entries == before
+        assert loop._timers.cancelled == 900
+        loop.call_later(10, print)               # the arming thread rebuilds it
+        assert len(loop._timers) == 101 and loop._timers.cancelled == 0
+    finally:
+        loop.close()
+
+
+class CancelFromAnotherThreadOnFirstDue:
+    """A tracer that, when the loop reports its first due timer, has another thread
+    cancel ``victims`` and waits for it: a cancel landing in the middle of a due batch."""
+
+    def __init__(self, victims):
+        self.victims = victims
+        self.done = False
+
+    def event(self, event):
+        if event.kind == DUE and not self.done:
+            self.done = True
+            thread = threading.Thread(target=lambda: [t.cancel() for t in self.victims])
+            thread.start()
+            thread.join()
+
+
+@pytest.mark.parametrize("name", ["list", "heap", "trampoline", "thread", "wheel"])
+def test_a_cancel_from_another_thread_during_a_due_batch_runs_no_timer_twice(name):
+    loop = make(name)
+    try:
+        runs = collections.Counter()
+        for i in range(10):
+            loop.call_at(1, runs.update, [i])                          # one due batch
+        far = [loop.call_at(100, print) for _ in range(400)]           # enough to compact
+        loop.set_tracer(CancelFromAnotherThreadOnFirstDue(far))
+        loop.call_at(2, loop.stop)
+        loop.run_forever()
+        assert runs == {i: 1 for i in range(10)}
     finally:
         loop.close()
 
