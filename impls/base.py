@@ -53,7 +53,7 @@ from typing import Any, Awaitable, Callable, ClassVar
 from .clock import Clock, MonotonicClock
 from .errors import CancelledError
 from .handles import Handle, TimerHandle
-from .tasks import Future, Task, is_coroutine, is_generator, sleep_for
+from .tasks import Future, Task, is_coroutine, is_generator, not_fresh, sleep_for
 from .trace import ARMED, DUE, ITERATION, SCHEDULED, Event, Tracer
 
 logger = logging.getLogger("impls")
@@ -224,7 +224,10 @@ class BaseLoop:
         if self._closed:
             _close_quietly(coro)
             self._raise_closed()
-        if coro.__class__ is not CoroutineType:          # the usual case costs one comparison
+        # A fresh coroutine passes three tests; one another task runs is refused. (A
+        # finished one is not tested here: asking for cr_frame builds a frame object, and
+        # its task fails at the first step with Python's "cannot reuse" RuntimeError.)
+        if coro.__class__ is not CoroutineType or coro.cr_suspended or coro.cr_running:
             self._check_task_target(coro)
         return self._make_task(coro)
 
@@ -232,9 +235,11 @@ class BaseLoop:
         return Task(coro, self)
 
     def _check_task_target(self, coro: Any) -> None:
-        if is_coroutine(coro):
-            return
-        if is_generator(coro) and "generators" in self.capabilities:
+        if is_coroutine(coro) or (is_generator(coro) and "generators" in self.capabilities):
+            problem = not_fresh(coro)
+            if problem is not None:
+                raise RuntimeError(f"create_task() needs a coroutine that has not started; "
+                                   f"{getattr(coro, '__qualname__', coro)!r} {problem}")
             return
         accepted = "a coroutine or a generator" if "generators" in self.capabilities else "a coroutine"
         hint = ""

@@ -76,7 +76,7 @@ class TrampolineTask(Task):
                 continue
             except (KeyboardInterrupt, SystemExit) as error:
                 stack.clear()
-                self.set_exception(error)
+                Future.set_exception(self, error)
                 raise
             except BaseException as error:         # top raised: its caller gets the exception
                 stack.pop()
@@ -119,9 +119,9 @@ class TrampolineTask(Task):
             self._must_cancel = False
             Future.cancel(self)
         elif error is not None:
-            self.set_exception(error)
+            Future.set_exception(self, error)
         else:
-            self.set_result(result)
+            Future.set_result(self, result)
 
 
 class TrampolineLoop(HeapLoop):
