@@ -21,7 +21,9 @@ What a task may yield, and what the trampoline does:
 
 =================================  ====================================================
 a generator or coroutine           push it; its ``return`` value is sent to the caller,
-                                   its exception thrown into the caller
+                                   its exception thrown into the caller. It must not
+                                   have started: ``RuntimeError`` thrown back in for
+                                   one finished, suspended elsewhere, or on the stack
 a ``Future`` or a task             wait: resume with its result (or exception) when done
 ``None`` (a bare ``yield``)        go to the back of the ready queue (``sleep(0)``)
 anything else                      ``TypeError`` thrown back in at the ``yield``
@@ -35,11 +37,12 @@ inherited: the idea this module teaches is the task, not the scheduling.
 
 from __future__ import annotations
 
+from types import GeneratorType
 from typing import Any
 
 from .errors import CancelledError
 from .heap_loop import HeapLoop
-from .tasks import Future, Task, is_coroutine, is_generator
+from .tasks import Future, Task, is_coroutine, is_generator, not_fresh
 from .trace import POP, PUSH, STEP, SUSPEND, Event
 
 
@@ -88,6 +91,13 @@ class TrampolineTask(Task):
 
             value, exc = None, None
             if is_generator(yielded) or is_coroutine(yielded):
+                if yielded.__class__ is GeneratorType:     # the usual call: three flag reads
+                    started = yielded.gi_suspended or yielded.gi_running or yielded.gi_frame is None
+                else:
+                    started = not_fresh(yielded) is not None
+                if started:                        # thrown back in at the yield
+                    exc = self._cannot_call(yielded)
+                    continue
                 stack.append(yielded)              # call: run the sub-generator next
                 if tracer is not None: tracer.event(Event(PUSH, self._loop.time(), self, yielded))
                 continue
@@ -103,6 +113,20 @@ class TrampolineTask(Task):
                 return
             exc = RuntimeError(f"Task got bad yield: a trampoline task cannot wait on {yielded!r}; yield a generator, "
                             "a coroutine, a future or task of this loop, or None")
+
+    def _cannot_call(self, sub: Any) -> RuntimeError:
+        """The error for ``sub``, just yielded, which has started.
+
+        Only a generator that has not started can be called: one on this task's stack
+        (the generator itself, or a caller) would be resumed from the middle of its
+        own call, one suspended elsewhere belongs to another task, and a finished one
+        would "return" None without running.
+        """
+        name = getattr(sub, "__qualname__", repr(sub))
+        if any(sub is frame for frame in self._stack):
+            return RuntimeError(f"a trampoline task cannot run {name!r}: it yields itself or one of its callers")
+        return RuntimeError(f"a trampoline task can only call a generator that has not started; "
+                            f"{name!r} {not_fresh(sub)}")
 
     def _wakeup(self, future: Future) -> None:
         # A generator that did ``x = yield future`` gets the result sent in. (An ``async

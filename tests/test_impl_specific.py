@@ -257,3 +257,60 @@ def test_trampoline_rejects_a_bad_yield_at_the_yield():
         assert "cannot wait on 42" in loop.run_until_complete(gen())
     finally:
         loop.close()
+
+
+def test_trampoline_refuses_an_exhausted_generator_at_create_task():
+    loop = make("trampoline")
+    try:
+        def gen():
+            yield None
+            return "done"
+
+        exhausted = gen()
+        assert loop.run_until_complete(exhausted) == "done"
+        with pytest.raises(RuntimeError, match="already finished"):
+            loop.create_task(exhausted)
+        with pytest.raises(RuntimeError, match="already finished"):
+            loop.run_until_complete(exhausted)
+    finally:
+        loop.close()
+
+
+def test_trampoline_refuses_a_generator_that_yields_itself():
+    loop = make("trampoline")
+    try:
+        def narcissus():
+            yield me[0]
+            return "completed as if it had run"
+
+        me = [narcissus()]
+        with pytest.raises(RuntimeError, match="yields itself"):
+            loop.run_until_complete(me[0])
+    finally:
+        loop.close()
+
+
+def test_trampoline_refuses_to_call_an_exhausted_or_busy_sub_generator_at_the_yield():
+    loop = make("trampoline")
+    try:
+        def child():
+            yield loop.sleep(1)
+            return "child"
+
+        def caller_of(sub):
+            try:
+                return (yield sub)
+            except RuntimeError as exc:
+                return str(exc)
+
+        finished = child()
+        assert loop.run_until_complete(finished) == "child"
+        assert "already finished" in loop.run_until_complete(caller_of(finished))
+
+        busy = child()
+        owner = loop.create_task(busy)
+        thief = loop.create_task(caller_of(busy))
+        assert "already suspended" in loop.run_until_complete(thief)
+        assert loop.run_until_complete(owner) == "child"        # the owner was not robbed
+    finally:
+        loop.close()
