@@ -50,7 +50,7 @@ import threading
 from types import CoroutineType
 from typing import Any, Awaitable, Callable, ClassVar
 
-from .clock import Clock, MonotonicClock
+from .clock import Clock, MonotonicClock, check_clock
 from .errors import CancelledError
 from .handles import Handle, TimerHandle
 from .tasks import Future, Task, is_coroutine, is_generator, not_fresh, sleep_for
@@ -88,7 +88,7 @@ class BaseLoop:
     _tracer: Tracer | None = None
 
     def __init__(self, *, clock: Clock | None = None) -> None:
-        self._clock: Clock = clock if clock is not None else MonotonicClock()
+        self._clock: Clock = check_clock(clock) if clock is not None else MonotonicClock()
         self._closed = False
         self._stopping = False
         self._thread_id: int | None = None          # set while running

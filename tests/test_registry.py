@@ -72,3 +72,34 @@ def test_virtual_clock_moves_only_when_told():
         clock.advance(-1)
     with pytest.raises(ValueError):
         clock.advance(float("nan"))
+
+
+@pytest.mark.parametrize("start", [float("nan"), float("inf"), -float("inf")])
+def test_a_virtual_clock_refuses_a_start_that_is_not_a_finite_time(start):
+    with pytest.raises(ValueError, match="start"):
+        impls.VirtualClock(start)
+
+
+@pytest.mark.parametrize("start", ["0", None, [0], True])
+def test_a_virtual_clock_refuses_a_start_that_is_not_a_number(start):
+    with pytest.raises(TypeError, match="start"):
+        impls.VirtualClock(start)
+
+
+@pytest.mark.parametrize("seconds", [float("inf"), float("nan"), -1, -float("inf")])
+def test_advance_refuses_what_is_not_a_finite_non_negative_time_and_keeps_the_time(seconds):
+    clock = impls.VirtualClock(5)
+    with pytest.raises(ValueError, match="advance"):
+        clock.advance(seconds)
+    assert clock.time() == 5.0
+    with pytest.raises(TypeError, match="advance"):
+        clock.advance("1")
+    clock.advance(1)
+    assert clock.time() == 6.0
+
+
+def test_advance_refuses_a_step_that_overflows_to_infinity():
+    clock = impls.VirtualClock(1e308)
+    with pytest.raises(ValueError, match="advance"):
+        clock.advance(1e308)
+    assert clock.time() == 1e308

@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+import impls
 from impls.conformance.helpers import run_soon
 
 pytestmark = pytest.mark.contract(6)
@@ -156,6 +157,17 @@ def test_future_set_exception_instantiates_an_exception_class(loop):
     assert isinstance(future.exception(), Boom)
     with pytest.raises(Boom):
         loop.run_until_complete(future)
+
+
+@pytest.mark.parametrize("bad", [5, "virtual", object(), impls.VirtualClock])
+def test_create_refuses_a_clock_that_is_not_a_clock(impl, bad):
+    with pytest.raises(TypeError, match="clock"):
+        impls.create(impl, clock=bad)
+    loop = impls.create(impl, clock=impls.VirtualClock())
+    try:
+        assert_healthy(loop)
+    finally:
+        loop.close()
 
 
 def test_plain_generators_are_tasks_only_where_declared(loop):
