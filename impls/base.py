@@ -25,6 +25,7 @@ A subclass implements these hooks (see ``heap_loop.py`` for the reference versio
                               must not change the store; compact on the loop's thread
 ``_run_once()``               one iteration (see below)
 ``_post_threadsafe(handle)``  optional: hand a handle over from another thread
+``_before_run()``, ``_after_run()``  optional: set up and tear down around each run
 ``_close()``                  optional: release resources (threads, selectors)
 
 One iteration, the same in every built-in loop (and what the reference model in
@@ -168,6 +169,7 @@ class BaseLoop:
             self._stopping = False
             self._thread_id = None
             _running.loop = None
+            self._after_run()
 
     def run_until_complete(self, awaitable: Any) -> Any:
         """Run until ``awaitable`` (a coroutine or a task of this loop) is done; return its result.
@@ -349,6 +351,9 @@ class BaseLoop:
         self._threadsafe.append(handle)
 
     def _before_run(self) -> None:
+        pass
+
+    def _after_run(self) -> None:
         pass
 
     def _close(self) -> None:

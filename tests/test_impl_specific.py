@@ -1,6 +1,7 @@
 """Promises particular to one implementation, beyond the shared contract."""
 
 import collections
+import gc
 import threading
 
 import pytest
@@ -88,6 +89,35 @@ def test_cancel_only_counts_and_the_heap_changes_on_the_loop_thread(name):
         loop.close()
 
 
+@pytest.mark.parametrize("traced", [False, True])
+def test_a_cancel_between_the_loops_check_and_the_run_is_no_error(traced):
+    """Another thread's cancel() can land after the loop checked ``_cancelled`` and
+    before the call: nothing runs and nothing is reported. A callback's own error,
+    even from a callback that cancelled its own handle, is still reported."""
+    loop = make("heap")
+    try:
+        errors, ran = [], []
+        loop.set_exception_handler(lambda _loop, context: errors.append(context["exception"]))
+        if traced:
+            loop.set_tracer(impls.trace.Recorder())
+        handle = loop.call_soon(ran.append, "too late")
+        timer = loop.call_later(1, ran.append, "too late")
+        for h in (handle, timer):
+            h.cancel()                   # as if from another thread, just after the check
+            h._run()                     # what the loop does next
+        assert ran == [] and errors == []
+
+        def raises_after_cancelling_itself():
+            me[0].cancel()
+            raise ValueError("my own error")
+
+        me = [loop.call_soon(raises_after_cancelling_itself)]
+        me[0]._run()
+        assert [type(e) for e in errors] == [ValueError]
+    finally:
+        loop.close()
+
+
 class CancelFromAnotherThreadOnFirstDue:
     """A tracer that, when the loop reports its first due timer, has another thread
     cancel ``victims`` and waits for it: a cancel landing in the middle of a due batch."""
@@ -152,6 +182,37 @@ def test_thread_loop_leaks_no_threads_across_many_loops():
         loop.run_until_complete(loop.sleep(1))
         loop.close()
     assert threading.active_count() == before
+
+
+def test_thread_loops_dropped_without_close_leave_no_timer_threads():
+    before = threading.active_count()
+    for _ in range(1000):
+        loop = make("thread")
+        loop.run_until_complete(loop.sleep(1))
+        del loop                                     # dropped, never closed
+    gc.collect()
+    assert threading.active_count() == before
+
+
+class TimerThreadKillingClock(VirtualClock):
+    """A virtual clock that fails when the thread loop's timer thread reads it."""
+
+    def time(self):
+        if threading.current_thread().name.startswith("loopbench-timers"):
+            raise OSError("the clock is unplugged")
+        return super().time()
+
+
+@pytest.mark.timeout(20)
+def test_thread_loop_raises_when_its_timer_thread_dies_instead_of_hanging():
+    loop = impls.create("thread", clock=TimerThreadKillingClock())
+    try:
+        with pytest.raises(RuntimeError, match="timer thread") as raised:
+            loop.run_until_complete(loop.sleep(1))
+        assert isinstance(raised.value.__cause__, OSError)
+        assert not loop.is_running()
+    finally:
+        loop.close()
 
 
 # ------------------------------------------------------------ trampoline
