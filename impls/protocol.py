@@ -19,21 +19,30 @@ The contract, clause by clause (each clause has its tests):
    traceback); the loop keeps running the other callbacks.
 5. **Tasks.** ``run_until_complete`` returns the coroutine's result or raises its
    exception. Cancelling a task raises ``CancelledError`` at its current await, its
-   ``finally`` blocks run, and awaiting it raises ``CancelledError``.
+   ``finally`` blocks run, and awaiting it raises ``CancelledError``. A task's result
+   comes only from its coroutine: ``set_result``/``set_exception`` -> ``RuntimeError``.
 6. **Bad input** gets a clear error at the call and leaves the loop healthy: a NaN
    (or infinite) delay or deadline -> ``ValueError``; a non-callable -> ``TypeError``;
-   ``create_task`` of a non-coroutine -> ``TypeError``; any use of a closed loop ->
-   ``RuntimeError``; ``run_forever`` while running -> ``RuntimeError``. A negative
-   delay means "as soon as possible".
+   ``create_task`` of a non-coroutine -> ``TypeError``, of a coroutine another task
+   is running -> ``RuntimeError``; any use of a closed loop -> ``RuntimeError``;
+   ``run_forever`` while running -> ``RuntimeError``; ``create(name, clock=...)`` of
+   something that is not a clock -> ``TypeError``; a future's ``set_exception`` of
+   something that is not an exception (or of ``StopIteration``) -> ``TypeError``. A
+   negative delay means "as soon as possible".
 
-(Clause 0 is the protocol's shape, 7 the shared iteration model, 8 threads handing
-callbacks over; ``CONTRACT`` below lists every clause.)
-
+7. **The iteration model** (``impls/base.py``): random scheduling programs fire in
+   exactly the reference model's order and at its virtual times.
+8. **Threads.** ``call_soon_threadsafe`` from many threads runs each callback exactly
+   once, on the loop's thread, in each producer's order; a ``"threadsafe"`` loop is
+   woken while idle.
 9. **Cancellation from other threads.** ``cancel()`` may be called from any thread.
    No timer ever runs twice, and every timer nobody cancelled runs. A timer whose
    ``cancel()`` returned before its deadline (by ``loop.time()``) never runs. A
    cancel that races the timer's run either stops it or comes too late (the
    callback runs once); either way nothing is reported as an error.
+
+Clause 0 is the shape: the loop satisfies ``EventLoop``. ``CONTRACT`` below lists
+every clause in the words a failing conformance test reports.
 """
 
 from __future__ import annotations
@@ -52,10 +61,12 @@ CONTRACT = {
     4: "Errors in callbacks go to the exception handler (default: logged with traceback); the loop keeps "
        "running the other callbacks.",
     5: "Tasks: run_until_complete returns the result or raises the exception; cancelling a task raises "
-       "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError.",
+       "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError; "
+       "a task's result comes only from its coroutine (set_result/set_exception -> RuntimeError).",
     6: "Bad input: NaN/infinite delay -> ValueError; non-callable -> TypeError; create_task of a "
-       "non-coroutine -> TypeError; use of a closed loop -> RuntimeError; run_forever while running -> "
-       "RuntimeError; the loop stays healthy.",
+       "non-coroutine -> TypeError, of a coroutine another task runs -> RuntimeError; use of a closed loop "
+       "-> RuntimeError; run_forever while running -> RuntimeError; a clock that is not a clock -> "
+       "TypeError; a future's set_exception of a non-exception -> TypeError; the loop stays healthy.",
     7: "The iteration model (impls/base.py): random scheduling programs fire in exactly the reference "
        "model's order and at its virtual times.",
     8: "Threads: call_soon_threadsafe from many threads runs each callback exactly once, on the loop's "

@@ -100,7 +100,8 @@ class $cls(BaseLoop):
         self._timers.push(timer)
 
     def _timer_cancelled(self, timer: TimerHandle) -> None:
-        """A stored timer was cancelled. Cancellation is a flag; keep memory bounded (clause 3)."""
+        """A stored timer was cancelled, from any thread (clause 9): only count it here.
+        Cancellation is a flag; the store compacts itself on the loop's thread (clause 3)."""
         self._timers.note_cancelled()
 
     def _run_once(self) -> None:

@@ -103,3 +103,16 @@ def test_advance_refuses_a_step_that_overflows_to_infinity():
     with pytest.raises(ValueError, match="advance"):
         clock.advance(1e308)
     assert clock.time() == 1e308
+
+
+def test_the_readme_lists_the_contract_clause_by_clause_as_the_protocol_does():
+    import pathlib
+    import re
+
+    from impls.protocol import CONTRACT
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("```text\n0. Shape", 1)[1].split("```", 1)[0]
+    listed = re.split(r"\n(?=\d+\. )", "0. Shape" + block.rstrip())
+    clauses = {int(item.split(". ", 1)[0]): " ".join(item.split(". ", 1)[1].split()) for item in listed}
+    assert clauses == CONTRACT
