@@ -240,7 +240,7 @@ class BaseLoop:
         if is_coroutine(coro) or (is_generator(coro) and "generators" in self.capabilities):
             problem = not_fresh(coro)
             if problem is not None:
-                raise RuntimeError(f"create_task() needs a coroutine that has not started; "
+                raise RuntimeError(f"create_task() needs a coroutine (or generator) that has not started; "
                                    f"{getattr(coro, '__qualname__', coro)!r} {problem}")
             return
         accepted = "a coroutine or a generator" if "generators" in self.capabilities else "a coroutine"

@@ -158,7 +158,7 @@ def test_heap_loop_closes_its_selector_and_wake_sockets():
 
 
 # ---------------------------------------------------------------- thread
-def test_thread_loop_starts_one_timer_thread_on_run_and_close_joins_it():
+def test_thread_loop_runs_one_timer_thread_while_it_runs_and_joins_it_after():
     before = set(threading.enumerate())
     loop = impls.create("thread")
     assert set(threading.enumerate()) == before          # nothing started by creation
@@ -170,8 +170,9 @@ def test_thread_loop_starts_one_timer_thread_on_run_and_close_joins_it():
     assert len(seen[0]) == 1
     (timer_thread,) = seen[0]
     assert timer_thread.name.startswith("loopbench-timers")
+    assert not timer_thread.is_alive()                   # joined when run_forever returned
+    assert set(threading.enumerate()) == before
     loop.close()
-    assert not timer_thread.is_alive()
     assert set(threading.enumerate()) == before
 
 
