@@ -20,9 +20,12 @@ A subclass implements these hooks (see ``heap_loop.py`` for the reference versio
 
 ``_schedule(handle)``         put a ready ``Handle`` at the back of the ready queue
 ``_arm(timer)``               store a ``TimerHandle`` until its deadline
-``_timer_cancelled(timer)``   a stored timer was cancelled (to compact the store)
+``_timer_cancelled(timer)``   a stored timer was cancelled: count it (to compact the store
+                              later). Called from whichever thread cancels (clause 9): it
+                              must not change the store; compact on the loop's thread
 ``_run_once()``               one iteration (see below)
 ``_post_threadsafe(handle)``  optional: hand a handle over from another thread
+``_before_run()``, ``_after_run()``  optional: set up and tear down around each run
 ``_close()``                  optional: release resources (threads, selectors)
 
 One iteration, the same in every built-in loop (and what the reference model in
@@ -48,10 +51,10 @@ import threading
 from types import CoroutineType
 from typing import Any, Awaitable, Callable, ClassVar
 
-from .clock import Clock, MonotonicClock
+from .clock import Clock, MonotonicClock, check_clock
 from .errors import CancelledError
 from .handles import Handle, TimerHandle
-from .tasks import Future, Task, is_coroutine, is_generator, sleep_for
+from .tasks import Future, Task, is_coroutine, is_generator, not_fresh, sleep_for
 from .trace import ARMED, DUE, ITERATION, SCHEDULED, Event, Tracer
 
 logger = logging.getLogger("impls")
@@ -86,7 +89,7 @@ class BaseLoop:
     _tracer: Tracer | None = None
 
     def __init__(self, *, clock: Clock | None = None) -> None:
-        self._clock: Clock = clock if clock is not None else MonotonicClock()
+        self._clock: Clock = check_clock(clock) if clock is not None else MonotonicClock()
         self._closed = False
         self._stopping = False
         self._thread_id: int | None = None          # set while running
@@ -166,6 +169,7 @@ class BaseLoop:
             self._stopping = False
             self._thread_id = None
             _running.loop = None
+            self._after_run()
 
     def run_until_complete(self, awaitable: Any) -> Any:
         """Run until ``awaitable`` (a coroutine or a task of this loop) is done; return its result.
@@ -222,7 +226,10 @@ class BaseLoop:
         if self._closed:
             _close_quietly(coro)
             self._raise_closed()
-        if coro.__class__ is not CoroutineType:          # the usual case costs one comparison
+        # A fresh coroutine passes three tests; one another task runs is refused. (A
+        # finished one is not tested here: asking for cr_frame builds a frame object, and
+        # its task fails at the first step with Python's "cannot reuse" RuntimeError.)
+        if coro.__class__ is not CoroutineType or coro.cr_suspended or coro.cr_running:
             self._check_task_target(coro)
         return self._make_task(coro)
 
@@ -230,9 +237,11 @@ class BaseLoop:
         return Task(coro, self)
 
     def _check_task_target(self, coro: Any) -> None:
-        if is_coroutine(coro):
-            return
-        if is_generator(coro) and "generators" in self.capabilities:
+        if is_coroutine(coro) or (is_generator(coro) and "generators" in self.capabilities):
+            problem = not_fresh(coro)
+            if problem is not None:
+                raise RuntimeError(f"create_task() needs a coroutine (or generator) that has not started; "
+                                   f"{getattr(coro, '__qualname__', coro)!r} {problem}")
             return
         accepted = "a coroutine or a generator" if "generators" in self.capabilities else "a coroutine"
         hint = ""
@@ -342,6 +351,9 @@ class BaseLoop:
         self._threadsafe.append(handle)
 
     def _before_run(self) -> None:
+        pass
+
+    def _after_run(self) -> None:
         pass
 
     def _close(self) -> None:

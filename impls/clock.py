@@ -24,6 +24,7 @@ single-threaded loop needs for its idle wait.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 
@@ -74,6 +75,30 @@ class Clock:
             wait(timeout)
 
 
+#: What a loop calls on its clock.
+CLOCK_METHODS = ("time", "sleep_time", "jump_to", "wait_until")
+
+
+def check_clock(clock: object) -> Clock:
+    """``clock`` if it is a clock (a ``Clock``, or anything with its methods); else ``TypeError``."""
+    if isinstance(clock, Clock):
+        return clock
+    if isinstance(clock, type) or not all(callable(getattr(clock, m, None)) for m in CLOCK_METHODS):
+        hint = f" (did you mean {clock.__name__}()?)" if isinstance(clock, type) else ""
+        raise TypeError(f"clock must be a Clock (with {', '.join(CLOCK_METHODS)}) or None, "
+                        f"got {type(clock).__name__}: {clock!r}{hint}")
+    return clock  # type: ignore[return-value]
+
+
+def _finite(value: object, what: str) -> float:
+    """``value`` as a float, if it is a finite real number (bools are not numbers here)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise TypeError(f"{what} must be a number of seconds, got {type(value).__name__}: {value!r}")
+    if not math.isfinite(value):
+        raise ValueError(f"{what} must be a finite number of seconds, got {value!r}")
+    return float(value)
+
+
 class MonotonicClock(Clock):
     """Real time from ``time.monotonic()``: the default clock of every loop."""
 
@@ -99,7 +124,7 @@ class VirtualClock(Clock):
     """
 
     def __init__(self, start: float = 0.0) -> None:
-        self._now = float(start)
+        self._now = _finite(start, "VirtualClock start")
 
     def time(self) -> float:
         return self._now
@@ -124,10 +149,14 @@ class VirtualClock(Clock):
             self._now = deadline
 
     def advance(self, seconds: float) -> None:
-        """Move time forward by ``seconds`` (>= 0), as a test's "meanwhile"."""
-        if not seconds >= 0:          # also rejects NaN
+        """Move time forward by ``seconds`` (finite, >= 0), as a test's "meanwhile"."""
+        seconds = _finite(seconds, "advance()")
+        if seconds < 0:
             raise ValueError(f"can only advance by a non-negative amount, got {seconds!r}")
-        self._now += seconds
+        now = self._now + seconds
+        if not math.isfinite(now):
+            raise ValueError(f"advance({seconds!r}) would take the time past any finite value")
+        self._now = now
 
     def __repr__(self) -> str:
         return f"VirtualClock(now={self._now!r})"

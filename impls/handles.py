@@ -10,7 +10,9 @@ and the loop skips flagged handles when it meets them. Removing a timer from the
 middle of a heap would cost O(n); skipping it when it reaches the top costs nothing.
 The price is memory: a cancelled timer stays in the loop's timer store until it
 reaches the top, so ``TimerHandle.cancel`` tells its loop (``_timer_cancelled``),
-which compacts its store once cancelled entries outnumber live ones.
+which counts it and compacts its store once cancelled entries outnumber live ones.
+``cancel()`` may be called from any thread (contract clause 9): it only sets the
+flag and has the loop count; the store is compacted on the loop's own thread.
 
 ``__slots__`` because a busy loop creates one handle per callback.
 """
@@ -68,6 +70,8 @@ class Handle:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
+            if self._lost_to_cancel(exc):
+                return
             self._loop.call_exception_handler({
                 "message": f"Exception in callback {self!r}",
                 "exception": exc,
@@ -82,6 +86,8 @@ class Handle:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
+            if self._lost_to_cancel(exc):
+                return
             loop.call_exception_handler({
                 "message": f"Exception in callback {self!r}",
                 "exception": exc,
@@ -89,6 +95,16 @@ class Handle:
             })
         finally:
             tracer.event(Event(RAN, loop.time(), self))
+
+    def _lost_to_cancel(self, exc: BaseException) -> bool:
+        """Did the call fail because ``cancel()``, from another thread, cleared the callback
+        after the loop had checked ``_cancelled``? Then nothing ran, and nothing is wrong.
+
+        The sign: the handle is cancelled and the error was raised by the call itself, in
+        ``_run``'s frame (a Python callback that raised adds its own frame). Checked here,
+        on the error path, so that running a callback costs nothing more.
+        """
+        return self._callback is None and exc.__traceback__ is not None and exc.__traceback__.tb_next is None
 
     def __repr__(self) -> str:
         if self._cancelled:

@@ -19,30 +19,48 @@ The contract, clause by clause (each clause has its tests):
    traceback); the loop keeps running the other callbacks.
 5. **Tasks.** ``run_until_complete`` returns the coroutine's result or raises its
    exception. Cancelling a task raises ``CancelledError`` at its current await, its
-   ``finally`` blocks run, and awaiting it raises ``CancelledError``.
+   ``finally`` blocks run, and awaiting it raises ``CancelledError``. A task's result
+   comes only from its coroutine: ``set_result``/``set_exception`` -> ``RuntimeError``.
 6. **Bad input** gets a clear error at the call and leaves the loop healthy: a NaN
    (or infinite) delay or deadline -> ``ValueError``; a non-callable -> ``TypeError``;
-   ``create_task`` of a non-coroutine -> ``TypeError``; any use of a closed loop ->
-   ``RuntimeError``; ``run_forever`` while running -> ``RuntimeError``. A negative
-   delay means "as soon as possible".
+   ``create_task`` of a non-coroutine -> ``TypeError``, of a coroutine another task
+   is running -> ``RuntimeError``; any use of a closed loop -> ``RuntimeError``;
+   ``run_forever`` while running -> ``RuntimeError``; ``create(name, clock=...)`` of
+   something that is not a clock -> ``TypeError``; a future's ``set_exception`` of
+   something that is not an exception (or of ``StopIteration``) -> ``TypeError``. A
+   negative delay means "as soon as possible".
+
+7. **The iteration model** (``impls/base.py``): random scheduling programs fire in
+   exactly the reference model's order and at its virtual times.
+8. **Threads.** ``call_soon_threadsafe`` from many threads runs each callback exactly
+   once, on the loop's thread, in each producer's order; a ``"threadsafe"`` loop is
+   woken while idle.
+9. **Cancellation from other threads.** ``cancel()`` may be called from any thread.
+   No timer ever runs twice, and every timer nobody cancelled runs. A timer whose
+   ``cancel()`` returned before its deadline (by ``loop.time()``) never runs. A
+   cancel that races the timer's run either stops it or comes too late (the
+   callback runs once); either way nothing is reported as an error.
 
 A loop that declares ``"io"`` also satisfies ``IOEventLoop`` (asyncio's names:
 ``add_reader``, ``remove_reader``, ``add_writer``, ``remove_writer``, ``sock_recv``,
 ``sock_recv_into``, ``sock_sendall``, ``sock_accept``, ``sock_connect``;
-``impls/readiness.py``) and keeps four more clauses, 9 to 12. Its bad input follows
+``impls/readiness.py``) and keeps four more clauses, 10 to 13. Its bad input follows
 clause 6: a blocking socket -> ``ValueError`` (as asyncio); an invalid or closed fd
 -> ``ValueError`` or ``OSError``; a non-callable -> ``TypeError``; a closed loop ->
 ``RuntimeError`` (``remove_reader``/``remove_writer`` there return False, as asyncio's).
 
-9. **I/O streams.** A reader (writer) callback runs on the loop's thread at each
-   iteration in which its fd is readable (writable); registering again replaces the
-   callback. Data through the ``sock_*`` coroutines is never lost or reordered.
-10. **I/O cancellation.** A task cancelled while it waits in ``sock_recv`` (or any
+10. **I/O streams.** A reader (writer) callback runs on the loop's thread at each
+    iteration in which its fd is readable (writable); registering again replaces the
+    callback. Data through the ``sock_*`` coroutines is never lost or reordered.
+11. **I/O cancellation.** A task cancelled while it waits in ``sock_recv`` (or any
     ``sock_*`` coroutine) leaves no registration behind.
-11. **I/O removal.** A reader or writer removed while its callback is ready (due to
+12. **I/O removal.** A reader or writer removed while its callback is ready (due to
     run in this iteration) does not run.
-12. **I/O close.** Closing the loop unregisters every fd and closes none of the
+13. **I/O close.** Closing the loop unregisters every fd and closes none of the
     user's sockets.
+
+Clause 0 is the shape: the loop satisfies ``EventLoop``. ``CONTRACT`` below lists
+every clause in the words a failing conformance test reports.
 """
 
 from __future__ import annotations
@@ -61,21 +79,26 @@ CONTRACT = {
     4: "Errors in callbacks go to the exception handler (default: logged with traceback); the loop keeps "
        "running the other callbacks.",
     5: "Tasks: run_until_complete returns the result or raises the exception; cancelling a task raises "
-       "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError.",
+       "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError; "
+       "a task's result comes only from its coroutine (set_result/set_exception -> RuntimeError).",
     6: "Bad input: NaN/infinite delay -> ValueError; non-callable -> TypeError; create_task of a "
-       "non-coroutine -> TypeError; use of a closed loop -> RuntimeError; run_forever while running -> "
-       "RuntimeError; the loop stays healthy.",
+       "non-coroutine -> TypeError, of a coroutine another task runs -> RuntimeError; use of a closed loop "
+       "-> RuntimeError; run_forever while running -> RuntimeError; a clock that is not a clock -> "
+       "TypeError; a future's set_exception of a non-exception -> TypeError; the loop stays healthy.",
     7: "The iteration model (impls/base.py): random scheduling programs fire in exactly the reference "
        "model's order and at its virtual times.",
     8: "Threads: call_soon_threadsafe from many threads runs each callback exactly once, on the loop's "
        "thread, in each producer's order; a 'threadsafe' loop is woken while idle.",
-    9: "I/O streams ('io'): a reader (writer) callback runs on the loop's thread at each iteration its fd is "
+    9: "Cancellation from other threads: cancel() may be called from any thread; no timer runs twice and "
+       "every timer nobody cancelled runs; a timer whose cancel() returned before its deadline (by "
+       "loop.time()) never runs; a cancel racing the run either stops it or comes too late, and is no error.",
+    10: "I/O streams ('io'): a reader (writer) callback runs on the loop's thread at each iteration its fd is "
        "readable (writable); registering again replaces it; data through the sock_* coroutines is never lost "
        "or reordered.",
-    10: "I/O cancellation ('io'): a task cancelled while waiting in sock_recv (or any sock_* coroutine) leaves "
+    11: "I/O cancellation ('io'): a task cancelled while waiting in sock_recv (or any sock_* coroutine) leaves "
         "no registration behind.",
-    11: "I/O removal ('io'): a reader or writer removed while its callback is ready does not run.",
-    12: "I/O close ('io'): closing the loop unregisters every fd and closes none of the user's sockets.",
+    12: "I/O removal ('io'): a reader or writer removed while its callback is ready does not run.",
+    13: "I/O close ('io'): closing the loop unregisters every fd and closes none of the user's sockets.",
 }
 
 #: Capabilities a loop may declare in ``EventLoop.capabilities``.
@@ -90,10 +113,17 @@ CAPABILITIES = {
 
 @runtime_checkable
 class Handle(Protocol):
-    """A scheduled callback."""
+    """A scheduled callback.
+
+    ``cancel()`` may be called from any thread (clause 9). From another thread it
+    stops a timer that is not due yet for sure, and one that is due if the loop has
+    not taken it to run; no interleaving runs a callback twice. An implementation
+    keeps this by letting ``cancel()`` only flag the handle and count it, and by
+    changing its timer store only on the loop's thread (asyncio does the same).
+    """
 
     def cancel(self) -> None:
-        """Make sure the callback never runs. Idempotent; harmless after it ran."""
+        """Make sure the callback never runs. Idempotent; harmless after it ran; any thread."""
 
     def cancelled(self) -> bool:
         """True once ``cancel()`` was called."""

@@ -27,7 +27,7 @@ import importlib.metadata
 import warnings
 from typing import Any, Callable
 
-from .clock import Clock
+from .clock import Clock, check_clock
 
 Factory = Callable[..., Any]
 
@@ -85,6 +85,8 @@ def names() -> list[str]:
 
 def create(name: str, *, clock: Clock | None = None) -> Any:
     """A new loop of implementation ``name``; ``clock=None`` means the real monotonic clock."""
+    if clock is not None:
+        check_clock(clock)                        # before any factory sees it
     _ensure_loaded()
     try:
         factory = _factories[name]

@@ -75,7 +75,7 @@ here a ``SelectorWatch`` over a ``selectors`` selector) and, in its wait, puts t
 callback of every ready fd on the ready queue. Readiness is level-triggered; a busy
 loop still looks (without waiting) so that it cannot starve I/O. Drop ``Readiness``,
 the selector and ``"io"`` if your loop does not do I/O: the kit then skips the I/O
-clauses (9 to 12) and says why.
+clauses (10 to 13) and says why.
 
 The contract, clause by clause: ``impls.protocol.CONTRACT`` (and the README).
 """
@@ -105,7 +105,7 @@ class $cls(Readiness, BaseLoop):
         self._ready: deque[Handle] = deque()      # callbacks ready to run (clause 1: FIFO)
         self._timers = TimerHeap()                 # armed timers (clause 2: by (when, arming order))
         self._selector = selectors.DefaultSelector()
-        self._io = SelectorWatch(self._selector)   # watched fds (clauses 9 to 12)
+        self._io = SelectorWatch(self._selector)   # watched fds (clauses 10 to 13)
 
     def _schedule(self, handle: Handle) -> None:
         """call_soon: put a ready handle at the back of the ready queue."""
@@ -116,7 +116,8 @@ class $cls(Readiness, BaseLoop):
         self._timers.push(timer)
 
     def _timer_cancelled(self, timer: TimerHandle) -> None:
-        """A stored timer was cancelled. Cancellation is a flag; keep memory bounded (clause 3)."""
+        """A stored timer was cancelled, from any thread (clause 9): only count it here.
+        Cancellation is a flag; the store compacts itself on the loop's thread (clause 3)."""
         self._timers.note_cancelled()
 
     def _run_once(self) -> None:

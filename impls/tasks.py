@@ -89,9 +89,20 @@ class Future:
         self._state = _FINISHED
         self._schedule_callbacks()
 
-    def set_exception(self, exception: BaseException) -> None:
+    def set_exception(self, exception: BaseException | type[BaseException]) -> None:
+        """Complete with ``exception``; an exception class is instantiated (as asyncio does).
+
+        ``TypeError`` for anything that is not an exception, and for ``StopIteration``,
+        which a generator would turn into a plain return on its way out.
+        """
         if self._state != _PENDING:
             raise InvalidStateError(f"{self!r} is already done")
+        if isinstance(exception, type) and issubclass(exception, BaseException):
+            exception = exception()
+        if not isinstance(exception, BaseException):
+            raise TypeError(f"set_exception() needs an exception, got {type(exception).__name__}: {exception!r}")
+        if isinstance(exception, StopIteration):
+            raise TypeError("StopIteration interacts badly with generators and cannot be raised into a future")
         self._exception = exception
         self._state = _FINISHED
         self._schedule_callbacks()
@@ -171,6 +182,14 @@ class Task(Future):
     def get_coro(self) -> Any:
         return self._coro
 
+    def set_result(self, result: Any) -> None:
+        """Refused: a task's result is what its coroutine returns (as in asyncio)."""
+        raise RuntimeError("Task does not support set_result operation: its result comes from its coroutine")
+
+    def set_exception(self, exception: BaseException) -> None:
+        """Refused: a task's exception is what its coroutine raises (as in asyncio)."""
+        raise RuntimeError("Task does not support set_exception operation: its exception comes from its coroutine")
+
     def cancel(self) -> bool:
         """Request cancellation: ``CancelledError`` is thrown into the coroutine at its current await.
 
@@ -210,10 +229,10 @@ class Task(Future):
         except CancelledError:
             super().cancel()
         except (KeyboardInterrupt, SystemExit) as error:
-            self.set_exception(error)
+            super().set_exception(error)
             raise
         except BaseException as error:
-            self.set_exception(error)
+            super().set_exception(error)
         else:
             self._wait_for(yielded)
 
@@ -291,3 +310,23 @@ def is_coroutine(obj: Any) -> bool:
 
 def is_generator(obj: Any) -> bool:
     return isinstance(obj, types.GeneratorType)
+
+
+def not_fresh(obj: Any) -> str | None:
+    """Why a coroutine or generator cannot start a task: what it is doing already.
+
+    ``None`` if it has not started. One that is suspended is being run by someone
+    else (another task, most likely): a second task would steal its steps, and the
+    first would wait forever. One that finished has nothing left to run.
+    """
+    if is_coroutine(obj):
+        frame, running, suspended = obj.cr_frame, obj.cr_running, obj.cr_suspended
+    else:
+        frame, running, suspended = obj.gi_frame, obj.gi_running, obj.gi_suspended
+    if frame is None:
+        return "has already finished"
+    if running:
+        return "is already running"
+    if suspended:
+        return "is already suspended at an await (another task is running it)"
+    return None

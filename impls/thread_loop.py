@@ -12,8 +12,11 @@ Two threads split the work of the heap loop:
   waits for either. ``call_soon`` from the loop thread itself appends to a plain
   deque: no lock on the fast path.
 
-One timer thread, however many timers: no thread per timer. It is started by the
-first run and joined by ``close()``, so no thread outlives the loop.
+One timer thread, however many timers: no thread per timer. It lives while the
+loop runs: ``run_forever`` starts it and joins it before returning, so no thread
+outlives a run, and a loop dropped without ``close()`` leaves no thread behind. If
+it dies (a clock that raises, say), it tells the loop thread through the inbox, and
+``run_forever`` raises ``RuntimeError`` instead of waiting forever for its timers.
 
 What it teaches: a thread is a fine way to *wait* (the OS wakes it at the deadline)
 and a poor way to *run* (every hand-over costs a lock, a queue and a GIL switch; the
@@ -62,6 +65,13 @@ from .trace import DUE
 
 #: Put on the inbox after a flushed batch, to tell the loop thread it has them all.
 FLUSHED = object()
+
+
+class TimerThreadDied:
+    """Put on the inbox by a timer thread that failed: the error, for the loop thread to raise."""
+
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
 
 class IOReady:
@@ -116,7 +126,7 @@ class ThreadLoop(Readiness, BaseLoop):
         self._cond = threading.Condition(threading.Lock())
         self._timers = TimerHeap()
         self._flush_requested = False
-        self._closing = False
+        self._timer_thread_exit = False
         self._timer_thread: threading.Thread | None = None
         # I/O: the selector thread and what it shares with the loop thread (see _start_io).
         self._io: SelectorWatch | None = None
@@ -141,9 +151,19 @@ class ThreadLoop(Readiness, BaseLoop):
 
     def _before_run(self) -> None:
         if self._timer_thread is None:
+            self._timer_thread_exit = False
             self._timer_thread = threading.Thread(
                 target=self._timer_thread_main, name=f"loopbench-timers-{id(self):x}", daemon=True)
             self._timer_thread.start()
+
+    def _after_run(self) -> None:
+        """The run is over: end the timer thread (timers stay armed for the next run)."""
+        with self._cond:
+            self._timer_thread_exit = True
+            self._cond.notify()
+        if self._timer_thread is not None:
+            self._timer_thread.join()
+            self._timer_thread = None
 
     def _run_once(self) -> None:
         ready = self._ready
@@ -198,6 +218,9 @@ class ThreadLoop(Readiness, BaseLoop):
     def _accept(self, item) -> None:
         if item is FLUSHED:                       # an unasked-for marker cannot happen; be safe
             return
+        if type(item) is TimerThreadDied:
+            raise RuntimeError(f"the {self.name} loop's timer thread died: "
+                               f"{type(item.error).__name__}: {item.error}") from item.error
         if type(item) is list:                    # a batch of due timers, in deadline order
             if self._tracer is not None:
                 self._trace_batch(DUE, item)
@@ -209,9 +232,15 @@ class ThreadLoop(Readiness, BaseLoop):
 
     # --------------------------------------------------------- timer thread
     def _timer_thread_main(self) -> None:
+        try:
+            self._deliver_timers()
+        except BaseException as error:           # tell the loop thread, which would wait forever
+            self._inbox.put(TimerThreadDied(error))
+
+    def _deliver_timers(self) -> None:
         cond, clock = self._cond, self._clock
         with cond:
-            while not self._closing:
+            while not self._timer_thread_exit:
                 deadline = self._timers.deadline()
                 if deadline is not None and deadline <= clock.time():
                     due: list[TimerHandle] = []
@@ -288,11 +317,6 @@ class ThreadLoop(Readiness, BaseLoop):
 
     def _close(self) -> None:
         self._close_io()
-        with self._cond:
-            self._closing = True
-            self._cond.notify()
-        if self._timer_thread is not None:
-            self._timer_thread.join()
-            self._timer_thread = None
+        self._after_run()                         # no thread outside a run; made sure of
         self._ready.clear()
         self._timers.clear()

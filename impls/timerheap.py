@@ -11,7 +11,17 @@ Entries are ``(when, sequence, handle)`` tuples in a ``heapq``:
   without them once they are more than half of it and more than
   ``MIN_CANCELLED_TO_COMPACT``: an amortised O(1) per cancel.
 
-Not thread-safe by itself: the thread loop holds its condition's lock around it.
+**Who may change the heap.** ``cancel()`` may come from any thread (contract
+clause 9), so ``note_cancelled``, the one method it reaches, only counts. The heap
+itself is changed only by the thread that arms timers and runs the loop: the
+rebuild happens there, at the next ``push`` or idle ``deadline()``. (A rebuild on
+the cancelling thread would race ``pop_due``: a timer popped from the old list and
+kept in the new one runs twice.) Cancelling never adds memory, and every push keeps
+the heap within twice its live timers plus ``MIN_CANCELLED_TO_COMPACT``. The count
+is a heuristic: a cancel racing a rebuild may leave it off by one, never more.
+
+Not thread-safe otherwise: ``push``, ``deadline`` and ``pop_due`` belong to one
+thread at a time (the thread loop holds its condition's lock around them).
 """
 
 from __future__ import annotations
@@ -39,13 +49,18 @@ class TimerHeap:
 
     def push(self, timer: TimerHandle) -> bool:
         """Arm ``timer``; return True if it is now the earliest deadline."""
+        entries = self.entries
+        if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > len(entries):
+            self.compact()
         entry = (timer._when, next(self._sequence), timer)
-        heapq.heappush(self.entries, entry)
-        return self.entries[0] is entry
+        heapq.heappush(entries, entry)
+        return entries[0] is entry
 
     def deadline(self) -> float | None:
         """The earliest live deadline (dropping cancelled timers from the top), or None."""
         entries = self.entries
+        if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > len(entries):
+            self.compact()
         while entries and entries[0][2]._cancelled:
             heapq.heappop(entries)
             self.cancelled -= 1
@@ -63,15 +78,20 @@ class TimerHeap:
             append(timer)
 
     def note_cancelled(self, timer: TimerHandle | None = None) -> None:
-        """A timer still in the heap was cancelled: count it, compact if they dominate.
+        """A timer still in the heap was cancelled: count it. Safe from any thread.
 
-        Takes the timer (unused) so that it can serve as a loop's ``_timer_cancelled`` hook.
+        Only counts; the heap is rebuilt by the thread that owns it (``push``,
+        ``deadline``). Takes the timer (unused) so that it can serve as a loop's
+        ``_timer_cancelled`` hook.
         """
         self.cancelled += 1
-        if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > len(self.entries):
-            self.entries = [e for e in self.entries if not e[2]._cancelled]
-            heapq.heapify(self.entries)
-            self.cancelled = 0
+
+    def compact(self) -> None:
+        """Rebuild the heap without its cancelled timers (in place: ``entries`` stays the same list)."""
+        entries = self.entries
+        entries[:] = [e for e in entries if not e[2]._cancelled]
+        heapq.heapify(entries)
+        self.cancelled = 0
 
     def clear(self) -> None:
         self.entries.clear()

@@ -21,7 +21,9 @@ What a task may yield, and what the trampoline does:
 
 =================================  ====================================================
 a generator or coroutine           push it; its ``return`` value is sent to the caller,
-                                   its exception thrown into the caller
+                                   its exception thrown into the caller. It must not
+                                   have started: ``RuntimeError`` thrown back in for
+                                   one finished, suspended elsewhere, or on the stack
 a ``Future`` or a task             wait: resume with its result (or exception) when done
 ``None`` (a bare ``yield``)        go to the back of the ready queue (``sleep(0)``)
 ``ReadWait(sock)``,                wait until the socket is readable (writable): the
@@ -53,12 +55,13 @@ parked on one stops watching its fd and throws ``CancelledError`` in at the yiel
 
 from __future__ import annotations
 
+from types import GeneratorType
 from typing import Any
 
 from .errors import CancelledError
 from .heap_loop import HeapLoop
 from .readiness import READ, WRITE, fd_of
-from .tasks import Future, Task, is_coroutine, is_generator
+from .tasks import Future, Task, is_coroutine, is_generator, not_fresh
 from .trace import POP, PUSH, STEP, SUSPEND, Event
 
 
@@ -128,7 +131,7 @@ class TrampolineTask(Task):
                 continue
             except (KeyboardInterrupt, SystemExit) as error:
                 stack.clear()
-                self.set_exception(error)
+                Future.set_exception(self, error)
                 raise
             except BaseException as error:         # top raised: its caller gets the exception
                 stack.pop()
@@ -140,6 +143,13 @@ class TrampolineTask(Task):
 
             value, exc = None, None
             if is_generator(yielded) or is_coroutine(yielded):
+                if yielded.__class__ is GeneratorType:     # the usual call: three flag reads
+                    started = yielded.gi_suspended or yielded.gi_running or yielded.gi_frame is None
+                else:
+                    started = not_fresh(yielded) is not None
+                if started:                        # thrown back in at the yield
+                    exc = self._cannot_call(yielded)
+                    continue
                 stack.append(yielded)              # call: run the sub-generator next
                 if tracer is not None: tracer.event(Event(PUSH, self._loop.time(), self, yielded))
                 continue
@@ -173,6 +183,20 @@ class TrampolineTask(Task):
             return True
         return super().cancel()
 
+    def _cannot_call(self, sub: Any) -> RuntimeError:
+        """The error for ``sub``, just yielded, which has started.
+
+        Only a generator that has not started can be called: one on this task's stack
+        (the generator itself, or a caller) would be resumed from the middle of its
+        own call, one suspended elsewhere belongs to another task, and a finished one
+        would "return" None without running.
+        """
+        name = getattr(sub, "__qualname__", repr(sub))
+        if any(sub is frame for frame in self._stack):
+            return RuntimeError(f"a trampoline task cannot run {name!r}: it yields itself or one of its callers")
+        return RuntimeError(f"a trampoline task can only call a generator that has not started; "
+                            f"{name!r} {not_fresh(sub)}")
+
     def _wakeup(self, future: Future) -> None:
         # A generator that did ``x = yield future`` gets the result sent in. (An ``async
         # def`` coroutine ignores the sent value: ``Future.__await__`` returns the result.)
@@ -188,9 +212,9 @@ class TrampolineTask(Task):
             self._must_cancel = False
             Future.cancel(self)
         elif error is not None:
-            self.set_exception(error)
+            Future.set_exception(self, error)
         else:
-            self.set_result(result)
+            Future.set_result(self, result)
 
 
 class TrampolineLoop(HeapLoop):

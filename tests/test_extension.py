@@ -77,14 +77,14 @@ def test_the_kit_checks_io_on_a_plugin_loop_that_declares_it(installed):
     assert out.returncode == 0, out.stdout[-3000:]
     summary = out.stdout.strip().splitlines()[-1]
     assert "skipped" not in summary and int(summary.split(" passed")[0].split()[-1]) >= 25
-    # Its I/O broken (a removed reader's handle still runs): clause 11 names it.
+    # Its I/O broken (a removed reader's handle still runs): clause 12 names it.
     loop_py = site / "loopbench_throwaway" / "loop.py"
     loop_py.write_text(loop_py.read_text().replace("        return self._io.unwatch(fd, kind)",
                                                    "        self._io.unwatch(fd, kind)"))
     out = run(["-m", "pytest", "--pyargs", "impls.conformance", "--impl", "throwaway", "-q",
                "-p", "no:cacheprovider", "-k", "removed_while"], site, cwd)
     assert out.returncode == 1
-    assert "broke contract clause 11" in out.stdout
+    assert "broke contract clause 12" in out.stdout
 
 
 def test_a_broken_loop_fails_with_the_clause_it_broke(installed):

@@ -1,5 +1,7 @@
 """Promises particular to one implementation, beyond the shared contract."""
 
+import collections
+import gc
 import os
 import socket
 import threading
@@ -8,6 +10,7 @@ import pytest
 
 import impls
 from impls import VirtualClock
+from impls.trace import DUE
 
 
 def make(name):
@@ -98,12 +101,93 @@ def test_heap_is_compacted_when_cancelled_timers_outnumber_live_ones(name):
         timers = [loop.call_later(10, print) for _ in range(1000)]
         for t in timers[:400]:
             t.cancel()
-        assert len(loop._timers) == 1000         # under half cancelled: lazy, nothing moved
+        loop.call_later(10, print)
+        assert len(loop._timers) == 1001         # under half cancelled: lazy, nothing moved
         for t in timers[400:600]:
             t.cancel()
-        assert len(loop._timers) < 1000 - 500    # over half: rebuilt without them
+        loop.call_later(10, print)
+        assert len(loop._timers) < 1002 - 500    # over half: rebuilt without them at the next arm
         cancelled_left = sum(entry[2].cancelled() for entry in loop._timers.entries)
         assert cancelled_left * 2 <= len(loop._timers)
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("name", ["heap", "trampoline", "thread"])
+def test_cancel_only_counts_and_the_heap_changes_on_the_loop_thread(name):
+    """``cancel()`` may run on any thread, so it must not touch the heap's entries."""
+    loop = make(name)
+    try:
+        timers = [loop.call_later(10, print) for _ in range(1000)]
+        entries = loop._timers.entries
+        before = list(entries)
+        for t in timers[:900]:
+            t.cancel()
+        assert loop._timers.entries is entries and entries == before
+        assert loop._timers.cancelled == 900
+        loop.call_later(10, print)               # the arming thread rebuilds it
+        assert len(loop._timers) == 101 and loop._timers.cancelled == 0
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("traced", [False, True])
+def test_a_cancel_between_the_loops_check_and_the_run_is_no_error(traced):
+    """Another thread's cancel() can land after the loop checked ``_cancelled`` and
+    before the call: nothing runs and nothing is reported. A callback's own error,
+    even from a callback that cancelled its own handle, is still reported."""
+    loop = make("heap")
+    try:
+        errors, ran = [], []
+        loop.set_exception_handler(lambda _loop, context: errors.append(context["exception"]))
+        if traced:
+            loop.set_tracer(impls.trace.Recorder())
+        handle = loop.call_soon(ran.append, "too late")
+        timer = loop.call_later(1, ran.append, "too late")
+        for h in (handle, timer):
+            h.cancel()                   # as if from another thread, just after the check
+            h._run()                     # what the loop does next
+        assert ran == [] and errors == []
+
+        def raises_after_cancelling_itself():
+            me[0].cancel()
+            raise ValueError("my own error")
+
+        me = [loop.call_soon(raises_after_cancelling_itself)]
+        me[0]._run()
+        assert [type(e) for e in errors] == [ValueError]
+    finally:
+        loop.close()
+
+
+class CancelFromAnotherThreadOnFirstDue:
+    """A tracer that, when the loop reports its first due timer, has another thread
+    cancel ``victims`` and waits for it: a cancel landing in the middle of a due batch."""
+
+    def __init__(self, victims):
+        self.victims = victims
+        self.done = False
+
+    def event(self, event):
+        if event.kind == DUE and not self.done:
+            self.done = True
+            thread = threading.Thread(target=lambda: [t.cancel() for t in self.victims])
+            thread.start()
+            thread.join()
+
+
+@pytest.mark.parametrize("name", ["list", "heap", "trampoline", "thread", "wheel"])
+def test_a_cancel_from_another_thread_during_a_due_batch_runs_no_timer_twice(name):
+    loop = make(name)
+    try:
+        runs = collections.Counter()
+        for i in range(10):
+            loop.call_at(1, runs.update, [i])                          # one due batch
+        far = [loop.call_at(100, print) for _ in range(400)]           # enough to compact
+        loop.set_tracer(CancelFromAnotherThreadOnFirstDue(far))
+        loop.call_at(2, loop.stop)
+        loop.run_forever()
+        assert runs == {i: 1 for i in range(10)}
     finally:
         loop.close()
 
@@ -116,7 +200,7 @@ def test_heap_loop_closes_its_selector_and_wake_sockets():
 
 
 # ---------------------------------------------------------------- thread
-def test_thread_loop_starts_one_timer_thread_on_run_and_close_joins_it():
+def test_thread_loop_runs_one_timer_thread_while_it_runs_and_joins_it_after():
     before = set(threading.enumerate())
     loop = impls.create("thread")
     assert set(threading.enumerate()) == before          # nothing started by creation
@@ -128,8 +212,9 @@ def test_thread_loop_starts_one_timer_thread_on_run_and_close_joins_it():
     assert len(seen[0]) == 1
     (timer_thread,) = seen[0]
     assert timer_thread.name.startswith("loopbench-timers")
+    assert not timer_thread.is_alive()                   # joined when run_forever returned
+    assert set(threading.enumerate()) == before
     loop.close()
-    assert not timer_thread.is_alive()
     assert set(threading.enumerate()) == before
 
 
@@ -153,11 +238,11 @@ def test_thread_loop_starts_a_selector_thread_on_the_first_watched_fd_and_close_
             return await loop.sock_recv(a, 100)
 
         loop.run_until_complete(loop.sleep(1))
-        assert [t.name for t in set(threading.enumerate()) - before] == [
-            f"loopbench-timers-{id(loop):x}"]                    # no I/O yet: no selector thread
+        assert set(threading.enumerate()) - before == set()    # no I/O yet: no selector thread (and the
+                                                                # timer thread lives only during a run)
         assert loop.run_until_complete(main()) == b"hello"
         started = set(threading.enumerate()) - before
-        assert sorted(t.name.split("-")[1] for t in started) == ["selector", "timers"]
+        assert sorted(t.name.split("-")[1] for t in started) == ["selector"]
         loop.close()
         assert not any(t.is_alive() for t in started)
     finally:
@@ -182,6 +267,37 @@ def test_thread_loop_dropped_without_close_stops_its_selector_thread():
     finally:
         a.close()
         b.close()
+
+
+def test_thread_loops_dropped_without_close_leave_no_timer_threads():
+    before = threading.active_count()
+    for _ in range(1000):
+        loop = make("thread")
+        loop.run_until_complete(loop.sleep(1))
+        del loop                                     # dropped, never closed
+    gc.collect()
+    assert threading.active_count() == before
+
+
+class TimerThreadKillingClock(VirtualClock):
+    """A virtual clock that fails when the thread loop's timer thread reads it."""
+
+    def time(self):
+        if threading.current_thread().name.startswith("loopbench-timers"):
+            raise OSError("the clock is unplugged")
+        return super().time()
+
+
+@pytest.mark.timeout(20)
+def test_thread_loop_raises_when_its_timer_thread_dies_instead_of_hanging():
+    loop = impls.create("thread", clock=TimerThreadKillingClock())
+    try:
+        with pytest.raises(RuntimeError, match="timer thread") as raised:
+            loop.run_until_complete(loop.sleep(1))
+        assert isinstance(raised.value.__cause__, OSError)
+        assert not loop.is_running()
+    finally:
+        loop.close()
 
 
 # ------------------------------------------------------------ trampoline
@@ -335,3 +451,73 @@ def test_trampoline_rejects_a_bad_yield_at_the_yield():
         assert "cannot wait on 42" in loop.run_until_complete(gen())
     finally:
         loop.close()
+
+
+def test_trampoline_refuses_an_exhausted_generator_at_create_task():
+    loop = make("trampoline")
+    try:
+        def gen():
+            yield None
+            return "done"
+
+        exhausted = gen()
+        assert loop.run_until_complete(exhausted) == "done"
+        with pytest.raises(RuntimeError, match="already finished"):
+            loop.create_task(exhausted)
+        with pytest.raises(RuntimeError, match="already finished"):
+            loop.run_until_complete(exhausted)
+    finally:
+        loop.close()
+
+
+def test_trampoline_refuses_a_generator_that_yields_itself():
+    loop = make("trampoline")
+    try:
+        def narcissus():
+            yield me[0]
+            return "completed as if it had run"
+
+        me = [narcissus()]
+        with pytest.raises(RuntimeError, match="yields itself"):
+            loop.run_until_complete(me[0])
+    finally:
+        loop.close()
+
+
+def test_trampoline_refuses_to_call_an_exhausted_or_busy_sub_generator_at_the_yield():
+    loop = make("trampoline")
+    try:
+        def child():
+            yield loop.sleep(1)
+            return "child"
+
+        def caller_of(sub):
+            try:
+                return (yield sub)
+            except RuntimeError as exc:
+                return str(exc)
+
+        finished = child()
+        assert loop.run_until_complete(finished) == "child"
+        assert "already finished" in loop.run_until_complete(caller_of(finished))
+
+        busy = child()
+        owner = loop.create_task(busy)
+        thief = loop.create_task(caller_of(busy))
+        assert "already suspended" in loop.run_until_complete(thief)
+        assert loop.run_until_complete(owner) == "child"        # the owner was not robbed
+    finally:
+        loop.close()
+
+
+@pytest.mark.parametrize("cls", ["ListLoop", "HeapLoop", "ThreadLoop", "TrampolineLoop", "WheelLoop"])
+def test_a_loop_class_refuses_a_clock_that_is_not_a_clock(cls):
+    from impls.contrib.wheel_loop import WheelLoop
+    from impls.heap_loop import HeapLoop
+    from impls.list_loop import ListLoop
+    from impls.thread_loop import ThreadLoop
+    from impls.trampoline_loop import TrampolineLoop
+
+    loop_class = locals()[cls]
+    with pytest.raises(TypeError, match="clock"):
+        loop_class(clock=5)

@@ -72,3 +72,47 @@ def test_virtual_clock_moves_only_when_told():
         clock.advance(-1)
     with pytest.raises(ValueError):
         clock.advance(float("nan"))
+
+
+@pytest.mark.parametrize("start", [float("nan"), float("inf"), -float("inf")])
+def test_a_virtual_clock_refuses_a_start_that_is_not_a_finite_time(start):
+    with pytest.raises(ValueError, match="start"):
+        impls.VirtualClock(start)
+
+
+@pytest.mark.parametrize("start", ["0", None, [0], True])
+def test_a_virtual_clock_refuses_a_start_that_is_not_a_number(start):
+    with pytest.raises(TypeError, match="start"):
+        impls.VirtualClock(start)
+
+
+@pytest.mark.parametrize("seconds", [float("inf"), float("nan"), -1, -float("inf")])
+def test_advance_refuses_what_is_not_a_finite_non_negative_time_and_keeps_the_time(seconds):
+    clock = impls.VirtualClock(5)
+    with pytest.raises(ValueError, match="advance"):
+        clock.advance(seconds)
+    assert clock.time() == 5.0
+    with pytest.raises(TypeError, match="advance"):
+        clock.advance("1")
+    clock.advance(1)
+    assert clock.time() == 6.0
+
+
+def test_advance_refuses_a_step_that_overflows_to_infinity():
+    clock = impls.VirtualClock(1e308)
+    with pytest.raises(ValueError, match="advance"):
+        clock.advance(1e308)
+    assert clock.time() == 1e308
+
+
+def test_the_readme_lists_the_contract_clause_by_clause_as_the_protocol_does():
+    import pathlib
+    import re
+
+    from impls.protocol import CONTRACT
+
+    readme = (pathlib.Path(__file__).parent.parent / "README.md").read_text()
+    block = readme.split("```text\n0. Shape", 1)[1].split("```", 1)[0]
+    listed = re.split(r"\n(?=\d+\. )", "0. Shape" + block.rstrip())
+    clauses = {int(item.split(". ", 1)[0]): " ".join(item.split(". ", 1)[1].split()) for item in listed}
+    assert clauses == CONTRACT

@@ -276,6 +276,22 @@ def test_cancelled_timers_are_dropped_and_counted():
     assert wheel.cancelled == 0 and len(wheel) == 0
 
 
+def test_cancel_only_counts_and_the_slots_change_on_the_arming_thread():
+    """``cancel()`` may run on any thread (contract clause 9), so it must leave every
+    slot as it is; the next push, on the thread that owns the wheel, rebuilds them."""
+    wheel = TimingWheel()
+    owner = Owner(wheel)
+    timers = [arm(wheel, owner, w, "x") for w in (0.0, 0.1, 10.0, 1000.0, 1e5) for _ in range(200)]
+    places = [wheel._current, wheel._overflow] + [slot for slots in wheel._levels for slot in slots]
+    before = [list(place) for place in places]
+    for timer in timers[:900]:
+        timer.cancel()
+    assert [list(place) for place in places] == before
+    assert wheel.cancelled == 900 and len(wheel) == 1000
+    arm(wheel, owner, 5.0, "y")
+    assert len(wheel) == 101 and wheel.cancelled == 0
+
+
 def test_push_answers_whether_the_timer_is_now_the_earliest():
     wheel = TimingWheel()
     owner = Owner(wheel)

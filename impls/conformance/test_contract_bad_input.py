@@ -4,6 +4,7 @@ import math
 
 import pytest
 
+import impls
 from impls.conformance.helpers import run_soon
 
 pytestmark = pytest.mark.contract(6)
@@ -94,6 +95,79 @@ def test_create_task_of_a_non_coroutine_is_a_type_error(loop, bad):
 def test_create_task_of_a_coroutine_function_suggests_calling_it(loop):
     with pytest.raises(TypeError, match=r"a_coroutine_function\(\)"):
         loop.create_task(a_coroutine_function)
+
+
+def test_create_task_of_a_coroutine_another_task_runs_is_a_runtime_error(loop):
+    """Two tasks cannot share one coroutine: the second is refused at the call, and the
+    first goes on to its end (it would otherwise stay pending forever)."""
+    refused = []
+
+    async def child():
+        await loop.sleep(1)
+        await loop.sleep(1)
+        return "child"
+
+    coro = child()
+    first = loop.create_task(coro)
+
+    def second():
+        with pytest.raises(RuntimeError, match="already"):
+            loop.create_task(coro)
+        refused.append(True)
+
+    loop.call_later(0.5, second)
+    assert loop.run_until_complete(first) == "child"
+    assert refused == [True]
+    assert_healthy(loop)
+
+
+def test_a_finished_coroutine_cannot_run_again(loop):
+    """Refused at the call, or its task fails at once with Python's own ``RuntimeError``
+    ("cannot reuse already awaited coroutine"); it never completes as if it had run."""
+    coro = a_coroutine_function()
+    assert loop.run_until_complete(coro) == 1
+    with pytest.raises(RuntimeError, match="already"):
+        loop.run_until_complete(coro)
+    assert_healthy(loop)
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("bad", [5, "boom", None, StopIteration(), StopIteration, int])
+def test_future_set_exception_refuses_what_is_not_an_exception(loop, bad):
+    """Not an exception, or a ``StopIteration`` (which generators turn into a return):
+    ``TypeError`` at the call, and the future stays pending (as asyncio's)."""
+    if not hasattr(loop, "create_future"):
+        pytest.skip(f"{loop.name} has no create_future()")
+    future = loop.create_future()
+    with pytest.raises(TypeError):
+        future.set_exception(bad)
+    assert not future.done()
+    future.set_result("still usable")
+    assert loop.run_until_complete(future) == "still usable"
+
+
+def test_future_set_exception_instantiates_an_exception_class(loop):
+    if not hasattr(loop, "create_future"):
+        pytest.skip(f"{loop.name} has no create_future()")
+    future = loop.create_future()
+    future.set_exception(Boom)
+    assert isinstance(future.exception(), Boom)
+    with pytest.raises(Boom):
+        loop.run_until_complete(future)
+
+
+@pytest.mark.parametrize("bad", [5, "virtual", object(), impls.VirtualClock])
+def test_create_refuses_a_clock_that_is_not_a_clock(impl, bad):
+    with pytest.raises(TypeError, match="clock"):
+        impls.create(impl, clock=bad)
+    loop = impls.create(impl, clock=impls.VirtualClock())
+    try:
+        assert_healthy(loop)
+    finally:
+        loop.close()
 
 
 def test_plain_generators_are_tasks_only_where_declared(loop):

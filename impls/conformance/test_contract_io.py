@@ -1,4 +1,4 @@
-"""Contract clauses 9 to 12 (and clause 6 for I/O): I/O readiness and the ``sock_*`` coroutines.
+"""Contract clauses 10 to 13 (and clause 6 for I/O): I/O readiness and the ``sock_*`` coroutines.
 
 Run on every loop that declares ``"io"``; a loop that does not is skipped with the
 reason. Real sockets: ``socket.socketpair()`` and TCP on 127.0.0.1 only. The loops run
@@ -68,8 +68,8 @@ def test_a_loop_that_declares_io_has_the_io_protocol(io_loop):
     assert isinstance(io_loop, impls.IOEventLoop)
 
 
-# ------------------------------------------------------------------ clause 9
-@pytest.mark.contract(9)
+# ------------------------------------------------------------------ clause 10
+@pytest.mark.contract(10)
 def test_a_reader_runs_on_the_loop_thread_once_its_fd_is_readable(io_loop, sockets):
     loop = io_loop
     a, b = sockets()
@@ -93,7 +93,7 @@ def test_a_reader_runs_on_the_loop_thread_once_its_fd_is_readable(io_loop, socke
     assert seen == [1, 2, 3, (b"ping", threading.get_ident())]
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 def test_a_busy_loop_still_runs_ready_readers(io_loop, sockets):
     """A callback that reschedules itself keeps the loop busy: it never idles (bounded: 10k turns)."""
     loop = io_loop
@@ -121,7 +121,7 @@ def test_a_busy_loop_still_runs_ready_readers(io_loop, sockets):
     assert got == [b"while busy"] and 3 <= len(spins) < 10_000
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 def test_readiness_is_level_triggered_a_reader_that_does_not_read_runs_again(io_loop, sockets):
     loop = io_loop
     a, b = sockets()
@@ -140,7 +140,7 @@ def test_readiness_is_level_triggered_a_reader_that_does_not_read_runs_again(io_
     assert a.recv(100) == b"unread"                   # the loop itself never reads
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 def test_a_writer_runs_once_its_fd_is_writable(io_loop, sockets):
     loop = io_loop
     a, b = sockets()
@@ -163,7 +163,7 @@ def test_a_writer_runs_once_its_fd_is_writable(io_loop, sockets):
     assert ran == [4]
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 def test_registering_again_replaces_the_callback(io_loop, sockets):
     loop = io_loop
     a, b = sockets()
@@ -184,7 +184,7 @@ def test_registering_again_replaces_the_callback(io_loop, sockets):
     assert ran == ["second"]
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 def test_remove_reader_and_writer_say_whether_the_fd_was_watched(io_loop, sockets):
     loop = io_loop
     a, _ = sockets()
@@ -232,7 +232,7 @@ def round_trip(loop, send_sock, recv_sock, data: bytes, *, into: bool) -> bytes:
     return loop.run_until_complete(main())
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 @pytest.mark.parametrize("into", [False, True], ids=["sock_recv", "sock_recv_into"])
 def test_data_through_a_socket_pair_is_never_lost_or_reordered(io_loop, sockets, into):
     a, b = sockets()
@@ -240,7 +240,7 @@ def test_data_through_a_socket_pair_is_never_lost_or_reordered(io_loop, sockets,
     assert round_trip(io_loop, a, b, data, into=into) == data
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 def test_sock_recv_returns_empty_bytes_at_end_of_stream(io_loop, sockets):
     loop = io_loop
     a, b = sockets()
@@ -271,7 +271,7 @@ def tcp_client() -> socket.socket:
     return client
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 def test_tcp_echo_over_loopback_with_accept_and_connect_keeps_every_byte_in_order(io_loop, listener):
     """Ten clients at once, each with its own data, through an echo server on 127.0.0.1."""
     loop = io_loop
@@ -330,7 +330,7 @@ def test_tcp_echo_over_loopback_with_accept_and_connect_keeps_every_byte_in_orde
             sock.close()
 
 
-@pytest.mark.contract(9)
+@pytest.mark.contract(10)
 def test_sock_connect_to_a_closed_port_raises_the_connection_error(io_loop):
     loop = io_loop
     probe = socket.socket()
@@ -346,7 +346,7 @@ def test_sock_connect_to_a_closed_port_raises_the_connection_error(io_loop):
         sock.close()
 
 
-# ----------------------------------------------------------------- clause 10
+# ----------------------------------------------------------------- clause 11
 def cancel_while_waiting(loop, coroutine_function):
     """Start a task, let it block in its first wait, cancel it; return what awaiting it raised."""
     async def main():
@@ -364,7 +364,7 @@ def cancel_while_waiting(loop, coroutine_function):
     return loop.run_until_complete(main())
 
 
-@pytest.mark.contract(10)
+@pytest.mark.contract(11)
 def test_a_task_cancelled_in_sock_recv_leaves_no_registration(io_loop, sockets):
     loop = io_loop
     a, b = sockets()
@@ -378,7 +378,7 @@ def test_a_task_cancelled_in_sock_recv_leaves_no_registration(io_loop, sockets):
     assert loop.run_until_complete(again()) == b"for the next reader"
 
 
-@pytest.mark.contract(10)
+@pytest.mark.contract(11)
 def test_a_task_cancelled_in_sock_sendall_or_sock_accept_leaves_no_registration(io_loop, sockets, listener):
     loop = io_loop
     a, b = sockets()
@@ -389,7 +389,7 @@ def test_a_task_cancelled_in_sock_sendall_or_sock_accept_leaves_no_registration(
     assert loop.remove_reader(listener) is False
 
 
-@pytest.mark.contract(10)
+@pytest.mark.contract(11)
 def test_a_task_cancelled_in_sock_recv_runs_its_finally_and_the_loop_keeps_serving(io_loop, sockets):
     loop = io_loop
     a, b = sockets()
@@ -412,8 +412,8 @@ def test_a_task_cancelled_in_sock_recv_runs_its_finally_and_the_loop_keeps_servi
     assert loop.run_until_complete(other()) == b"still serving"
 
 
-# ----------------------------------------------------------------- clause 11
-@pytest.mark.contract(11)
+# ----------------------------------------------------------------- clause 12
+@pytest.mark.contract(12)
 def test_a_writer_removed_by_the_reader_of_the_same_ready_fd_does_not_run(io_loop, sockets):
     """One fd both readable and writable: whichever callback runs first removes the other."""
     loop = io_loop
@@ -433,7 +433,7 @@ def test_a_writer_removed_by_the_reader_of_the_same_ready_fd_does_not_run(io_loo
     assert len(ran) == 1
 
 
-@pytest.mark.contract(11)
+@pytest.mark.contract(12)
 def test_a_reader_removed_while_its_callback_is_ready_does_not_run(io_loop, sockets):
     """Three fds ready at once: whichever reader runs first removes the other two."""
     loop = io_loop
@@ -454,7 +454,7 @@ def test_a_reader_removed_while_its_callback_is_ready_does_not_run(io_loop, sock
     assert len(ran) == 1
 
 
-@pytest.mark.contract(11)
+@pytest.mark.contract(12)
 def test_a_reader_replaced_while_its_callback_is_ready_runs_only_as_the_new_one(io_loop, sockets):
     loop = io_loop
     pairs = [sockets() for _ in range(2)]
@@ -481,8 +481,8 @@ def test_a_reader_replaced_while_its_callback_is_ready_runs_only_as_the_new_one(
     assert sorted(ran[1:]) == [("new", 0), ("new", 1)]
 
 
-# ----------------------------------------------------------------- clause 12
-@pytest.mark.contract(12)
+# ----------------------------------------------------------------- clause 13
+@pytest.mark.contract(13)
 def test_closing_the_loop_unregisters_every_fd_and_closes_no_socket(io_loop, impl, sockets, listener):
     loop = io_loop
     a, b = sockets()

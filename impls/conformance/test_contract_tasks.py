@@ -282,3 +282,25 @@ def test_many_tasks_complete(loop):
         return [await t for t in tasks]
 
     assert loop.run_until_complete(main()) == list(range(500))
+
+
+def test_a_task_result_comes_only_from_its_coroutine(loop):
+    """``set_result``/``set_exception`` on a task raise ``RuntimeError`` (as asyncio's do):
+    a forged result would leave the coroutine suspended and its ``finally`` unrun."""
+    unwound = []
+
+    async def main():
+        try:
+            await loop.sleep(1)
+            return "own result"
+        finally:
+            unwound.append("finally")
+
+    task = loop.create_task(main())
+    forgers = [getattr(task, name) for name in ("set_result", "set_exception") if hasattr(task, name)]
+    for forge in forgers:
+        with pytest.raises(RuntimeError, match="Task"):
+            forge(Boom("forged"))
+    assert not task.done()
+    assert loop.run_until_complete(task) == "own result"
+    assert unwound == ["finally"]

@@ -101,9 +101,13 @@ done, so ``cur`` must start at or before the first ``now`` that ``pop_due`` will
 O(1), tells the store (``note_cancelled``). The wheel drops flagged entries where
 it meets them: in a cascade, in ``deadline()``, or in a due batch. Once there are
 more than 100 of them and they are more than half of all stored timers, every slot
-is rebuilt without them, so arming and cancelling 100k timers leaves at most a few
-hundred entries. (Linux unlinks a timer from its slot's doubly-linked list; flags and
-an occasional rebuild keep the slots plain Python lists.)
+is rebuilt without them, at the next ``push`` or ``deadline()``, so arming and
+cancelling 100k timers leaves at most a few hundred entries. (Linux unlinks a timer
+from its slot's doubly-linked list; flags and an occasional rebuild keep the slots
+plain Python lists.) ``cancel()`` may come from any thread (contract clause 9), so
+``note_cancelled`` only counts: a rebuild on the cancelling thread would race
+``pop_due`` and run a timer twice, or lose one. The slots are changed only by the
+thread that arms timers and runs the loop.
 
 **Trade-offs against the heap**, in short:
 
@@ -121,7 +125,8 @@ an occasional rebuild keep the slots plain Python lists.)
   the wheel becomes a heap. A fine tick sends the same delays to higher levels, so
   more cascades. When timers fire is exact either way.
 
-Not thread-safe by itself, like ``TimerHeap``.
+Not thread-safe by itself, like ``TimerHeap``: only ``note_cancelled`` may be called
+from another thread.
 """
 
 from __future__ import annotations
@@ -211,6 +216,8 @@ class TimingWheel:
         until the next ``deadline()``) it may answer True for a timer that is not the
         earliest, never False for one that is.
         """
+        if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > self.entries:
+            self._compact()
         when = timer._when
         entry = (when, next(self._sequence), timer)
         try:
@@ -322,6 +329,8 @@ class TimingWheel:
         if not self.entries:
             self._hint = None
             return None
+        if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > self.entries:
+            self._compact()
         current = self._current
         while current and current[0][2]._cancelled:
             heappop(current)
@@ -515,13 +524,13 @@ class TimingWheel:
 
     # -------------------------------------------------------- cancellation
     def note_cancelled(self, timer: TimerHandle | None = None) -> None:
-        """A stored timer was cancelled: count it, compact if cancelled timers dominate.
+        """A stored timer was cancelled: count it. Safe from any thread.
 
-        Takes the timer (unused) so that it can serve as a loop's ``_timer_cancelled`` hook.
+        Only counts; the wheel is rebuilt by the thread that owns it (``push``,
+        ``deadline``). Takes the timer (unused) so that it can serve as a loop's
+        ``_timer_cancelled`` hook.
         """
         self.cancelled += 1
-        if self.cancelled > MIN_CANCELLED_TO_COMPACT and self.cancelled * 2 > self.entries:
-            self._compact()
 
     def _compact(self) -> None:
         """Rebuild every slot without its cancelled entries."""

@@ -35,7 +35,7 @@ must never run ahead of the clock (see ``timingwheel.py``).
 
 from __future__ import annotations
 
-from impls.clock import Clock, MonotonicClock
+from impls.clock import Clock, MonotonicClock, check_clock
 from impls.heap_loop import HeapLoop
 
 from .timingwheel import TimingWheel
@@ -48,6 +48,6 @@ class WheelLoop(HeapLoop):
     capabilities = HeapLoop.capabilities
 
     def __init__(self, *, clock: Clock | None = None, tick: float = 0.001) -> None:
-        clock = clock if clock is not None else MonotonicClock()
+        clock = check_clock(clock) if clock is not None else MonotonicClock()
         wheel = TimingWheel(tick, start=clock.time())     # a bad tick fails before sockets open
         super().__init__(clock=clock, timers=wheel)
