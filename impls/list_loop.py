@@ -42,8 +42,9 @@ What we added to the slides, each for a contract clause:
   ``call_soon`` in list order, which runs two timers that fall due in the same tick
   out of deadline order (clause 2);
 * handles instead of bare functions, so a callback can be cancelled (clause 3); the
-  scan drops cancelled timers, and ``_timer_cancelled`` compacts the list when more
-  than half of it is cancelled, so arming and cancelling without iterating is bounded;
+  scan drops cancelled timers, and ``call_at`` compacts the list when more than half
+  of it is cancelled, so arming and cancelling without iterating is bounded (a cancel
+  only counts: it may come from another thread);
 * the base's checks in ``call_soon``/``call_at`` (clause 6): a non-callable, a NaN
   or infinite deadline, a closed loop;
 * if ``KeyboardInterrupt`` or ``SystemExit`` escapes a callback, the rest of the
@@ -121,6 +122,8 @@ class TimerEventLoop(CallbackEventLoop):
         when = check_time(when, "when")
         check_callable(callback)
         timer = TimerHandle(when, callback, args, self, True)
+        if self._cancelled_timers > MIN_CANCELLED_TIMERS_TO_COMPACT:
+            self._compact()                               # on the loop's side, never a canceller's
         self.timers.append(timer)
         if self._tracer is not None:
             self._tracer.event(Event(ARMED, self.time(), timer, when))
@@ -151,9 +154,13 @@ class TimerEventLoop(CallbackEventLoop):
         self.execute_callbacks()
 
     def _timer_cancelled(self, timer: TimerHandle) -> None:
+        # Only count: cancel() may come from any thread (clause 9), and rebuilding the list
+        # here could lose or repeat a timer the loop thread is scanning. call_at compacts.
         self._cancelled_timers += 1
-        if (self._cancelled_timers > MIN_CANCELLED_TIMERS_TO_COMPACT
-                and self._cancelled_timers * 2 > len(self.timers)):
+
+    def _compact(self) -> None:
+        """Drop cancelled timers once more than half of the list is cancelled (clause 3)."""
+        if self._cancelled_timers * 2 > len(self.timers):
             self.timers = [t for t in self.timers if not t._cancelled]
             self._cancelled_timers = 0
 

@@ -29,13 +29,7 @@ PERIOD = 0.001
 
 
 @pytest.mark.timeout(60)
-def test_cancel_from_another_thread_never_runs_a_timer_twice_or_after_an_early_cancel(real_loop, impl, request):
-    if impl == "list":
-        # Known defect, fixed outside this kit: the list loop's _timer_cancelled rebuilds
-        # its timer list on the cancelling thread, racing execute_timers (it must only
-        # count there, and rebuild in _arm). The race is timing-dependent, so not strict.
-        request.applymarker(pytest.mark.xfail(reason="list loop compacts on the cancelling thread",
-                                              strict=False))
+def test_cancel_from_another_thread_never_runs_a_timer_twice_or_after_an_early_cancel(real_loop):
     loop = real_loop
     runs: collections.Counter = collections.Counter()
     errors: list[dict] = []
