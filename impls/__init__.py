@@ -18,15 +18,19 @@ checks it is ``tests/``. Each implementation is one module, readable in one sitt
 ``heap_loop``        a ready deque, a timer heap, a selector: asyncio's shape
 ``thread_loop``      a timer thread waits, the loop thread runs
 ``trampoline_loop``  tasks as explicit stacks of generators (pyos8)
+
+``asyncio_loop(name)`` (``asyncio_host``) makes any of them an asyncio event loop, so
+unmodified asyncio programs run on it.
 """
 
+from .asyncio_host import asyncio_loop
 from .clock import Clock, MonotonicClock, VirtualClock
 from .errors import CancelledError, InvalidStateError
 from .protocol import CAPABILITIES, EventLoop, Handle, Task, TimerHandle
 from .registry import create, load_entry_points, names, register, unregister
 
 __all__ = [
-    "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "InvalidStateError",
+    "asyncio_loop", "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "InvalidStateError",
     "MonotonicClock", "Task", "TimerHandle", "VirtualClock", "create", "names", "register",
     "unregister", "load_entry_points",
 ]
