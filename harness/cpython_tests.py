@@ -127,6 +127,11 @@ def add_parser(sub) -> None:
 
 
 def cpython_tests_command(args, console) -> int:
+    import impls
+
+    if args.impl != "asyncio" and args.impl not in impls.names():
+        console.print(f"[red]unknown implementation {args.impl!r}; choose from asyncio, {', '.join(impls.names())}[/]")
+        return 2
     modules = [m.strip() for m in args.modules.split(",")] if args.modules else list(SLICE)
     unknown = [m for m in modules if m not in SLICE]
     if unknown:
