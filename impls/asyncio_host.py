@@ -61,6 +61,7 @@ import weakref
 from asyncio import events, futures
 from typing import Any, Callable
 
+from . import asyncio_transport
 from .registry import create
 
 logger = logging.getLogger("asyncio")     # asyncio's logger: errors appear where asyncio users look
@@ -470,23 +471,17 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
     async def create_connection(self, protocol_factory: Callable, host: str | None = None,
                                 port: int | None = None, **kwargs: Any) -> tuple:
         self._io("create_connection")
-        from .asyncio_transport import create_connection
-
-        return await create_connection(self, protocol_factory, host, port, **kwargs)
+        return await asyncio_transport.create_connection(self, protocol_factory, host, port, **kwargs)
 
     async def create_server(self, protocol_factory: Callable, host: Any = None, port: int | None = None,
                             **kwargs: Any) -> asyncio.AbstractServer:
         self._io("create_server")
-        from .asyncio_transport import create_server
-
-        return await create_server(self, protocol_factory, host, port, **kwargs)
+        return await asyncio_transport.create_server(self, protocol_factory, host, port, **kwargs)
 
     async def connect_accepted_socket(self, protocol_factory: Callable, sock: socket.socket,
                                       **kwargs: Any) -> tuple:
         self._io("connect_accepted_socket")
-        from .asyncio_transport import connect_accepted_socket
-
-        return await connect_accepted_socket(self, protocol_factory, sock, **kwargs)
+        return await asyncio_transport.connect_accepted_socket(self, protocol_factory, sock, **kwargs)
 
     def __repr__(self) -> str:
         state = "closed" if self.is_closed() else "running" if self.is_running() else "idle"
