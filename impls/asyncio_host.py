@@ -397,11 +397,14 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
             sys.set_coroutine_origin_tracking_depth(1 if enabled else 0)
 
     # ---------------------------------------------------------------- I/O
-    def _io(self, method: str) -> Any:
-        """The inner loop's ``method``, if the inner loop does I/O (capability ``"io"``)."""
+    def _require_io(self, method: str) -> None:
         if "io" not in self._inner.capabilities:
             raise NotImplementedError(f"{method}: the {self._inner.name} loop does no I/O "
                                       f"(it lacks the 'io' capability)")
+
+    def _io(self, method: str) -> Any:
+        """The inner loop's ``method``, if the inner loop does I/O (capability ``"io"``)."""
+        self._require_io(method)
         return getattr(self._inner, method)
 
     def add_reader(self, fd: Any, callback: Callable, *args: Any) -> None:
@@ -421,25 +424,26 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         return self._io("remove_writer")(fd)
 
     async def sock_recv(self, sock: socket.socket, n: int) -> bytes:
-        return await self._inner_result(self._io("sock_recv")(sock, n))
+        return await self.await_inner(self._io("sock_recv")(sock, n))
 
     async def sock_recv_into(self, sock: socket.socket, buf: Any) -> int:
-        return await self._inner_result(self._io("sock_recv_into")(sock, buf))
+        return await self.await_inner(self._io("sock_recv_into")(sock, buf))
 
     async def sock_sendall(self, sock: socket.socket, data: Any) -> None:
-        return await self._inner_result(self._io("sock_sendall")(sock, data))
+        return await self.await_inner(self._io("sock_sendall")(sock, data))
 
     async def sock_accept(self, sock: socket.socket) -> tuple:
-        return await self._inner_result(self._io("sock_accept")(sock))
+        return await self.await_inner(self._io("sock_accept")(sock))
 
     async def sock_connect(self, sock: socket.socket, address: Any) -> None:
-        return await self._inner_result(self._io("sock_connect")(sock, address))
+        return await self.await_inner(self._io("sock_connect")(sock, address))
 
-    async def _inner_result(self, awaitable: Any) -> Any:
-        """Await the inner loop's own awaitable (e.g. its ``sock_recv``) from asyncio code.
+    async def await_inner(self, awaitable: Any) -> Any:
+        """Await the inner loop's own awaitable (its ``sock_recv``, ``sleep``...) from asyncio code.
 
-        A coroutine runs as a task of the inner loop; its outcome is copied into an
-        asyncio future. Cancelling the awaiting asyncio task cancels the inner task.
+        A coroutine runs as a task of the inner loop (a future or task of it is used as
+        it is); its outcome is copied into an asyncio future. Cancelling the awaiting
+        asyncio task cancels the inner task.
         """
         inner_task = self._inner.create_task(awaitable) if asyncio.iscoroutine(awaitable) else awaitable
         future = self.create_future()
@@ -470,17 +474,17 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
 
     async def create_connection(self, protocol_factory: Callable, host: str | None = None,
                                 port: int | None = None, **kwargs: Any) -> tuple:
-        self._io("create_connection")
+        self._require_io("create_connection")
         return await asyncio_transport.create_connection(self, protocol_factory, host, port, **kwargs)
 
     async def create_server(self, protocol_factory: Callable, host: Any = None, port: int | None = None,
                             **kwargs: Any) -> asyncio.AbstractServer:
-        self._io("create_server")
+        self._require_io("create_server")
         return await asyncio_transport.create_server(self, protocol_factory, host, port, **kwargs)
 
     async def connect_accepted_socket(self, protocol_factory: Callable, sock: socket.socket,
                                       **kwargs: Any) -> tuple:
-        self._io("connect_accepted_socket")
+        self._require_io("connect_accepted_socket")
         return await asyncio_transport.connect_accepted_socket(self, protocol_factory, sock, **kwargs)
 
     def __repr__(self) -> str:

@@ -560,3 +560,82 @@ def test_echo_server(impl):
 
     with asyncio.Runner(loop_factory=functools.partial(impls.asyncio_loop, impl)) as runner:
         assert runner.run(asyncio.wait_for(main(), 10)) == [b"HELLO", b"WORLD" * 5000]
+
+
+def test_await_inner_runs_the_inner_loops_own_coroutines(runner):
+    inner_cancelled = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        value = await loop.await_inner(loop.inner.sleep(2, "inner result"))
+
+        async def inner_sleeper():                 # a coroutine of the inner loop, not of asyncio
+            try:
+                await loop.inner.sleep(10)
+            except impls.CancelledError:
+                inner_cancelled.append(loop.time())
+                raise
+
+        waiting = asyncio.create_task(loop.await_inner(inner_sleeper()))
+        await asyncio.sleep(1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.sleep(1)                     # the inner task's cancellation runs meanwhile
+        return value, loop.time()
+
+    assert runner.run(main()) == ("inner result", 4.0)
+    assert inner_cancelled == [3.0]
+
+
+def test_await_inner_passes_exceptions_on(runner):
+    async def main():
+        loop = asyncio.get_running_loop()
+
+        async def fails():
+            await loop.inner.sleep(1)
+            raise KeyError("inner")
+
+        with pytest.raises(KeyError):
+            await loop.await_inner(fails())
+        return "ok"
+
+    assert runner.run(main()) == "ok"
+
+
+def test_readiness_callbacks_and_sock_methods(impl):
+    """add_reader and the sock_* coroutines, delegated to the loop's own I/O (capability "io")."""
+    with asyncio.Runner(loop_factory=functools.partial(impls.asyncio_loop, impl)) as runner:
+        loop = runner.get_loop()
+        if "io" not in loop.inner.capabilities:
+            pytest.skip(f"the {impl} loop has no 'io' capability yet")
+
+        async def main():
+            left, right = socket.socketpair()
+            listener = socket.socket()
+            client = socket.socket()
+            with left, right, listener, client:
+                for sock in (left, right, listener, client):
+                    sock.setblocking(False)
+                readable = loop.create_future()
+                loop.add_reader(left, lambda: readable.done() or readable.set_result(left.recv(100)))
+                right.send(b"ready")
+                got = await readable
+                removed = loop.remove_reader(left), loop.remove_reader(left)
+
+                listener.bind(("127.0.0.1", 0))
+                listener.listen()
+                accepting = asyncio.create_task(loop.sock_accept(listener))
+                await loop.sock_connect(client, listener.getsockname())
+                conn, _ = await accepting
+                with conn:
+                    await loop.sock_sendall(client, b"ping" * 100_000)
+                    received = bytearray()
+                    while len(received) < 400_000:
+                        received += await loop.sock_recv(conn, 65536)
+                    await loop.sock_sendall(conn, b"pong")
+                    buffer = bytearray(4)
+                    count = await loop.sock_recv_into(client, buffer)
+                return got, removed, bytes(received) == b"ping" * 100_000, bytes(buffer[:count])
+
+        assert runner.run(asyncio.wait_for(main(), 10)) == (b"ready", (True, False), True, b"pong")
