@@ -142,6 +142,8 @@ def cpython_tests_command(args, console) -> int:
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         cmd = [args.python, "-m", "harness.cpython_tests", "--child", args.impl,
                "--json", str(out), "--modules", ",".join(modules)]
+        if args.impl != "asyncio":
+            cmd += ["--loop-class", loop_class(args.impl)]
         try:
             proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True,
                                   timeout=TEST_TIMEOUT * 40)
@@ -156,6 +158,16 @@ def cpython_tests_command(args, console) -> int:
             return 1
         results = json.loads(out.read_text())
     return report(results, console, verbose=args.verbose)
+
+
+def loop_class(impl: str) -> str:
+    """``module:qualname`` of the loop ``impl`` makes, so that another interpreter, where
+    the plugin is not installed, can still register it (if it can import the module)."""
+    import impls
+
+    loop = impls.create(impl)
+    loop.close()
+    return f"{type(loop).__module__}:{type(loop).__qualname__}"
 
 
 def report(results: dict, console, verbose: bool = False) -> int:
@@ -275,8 +287,9 @@ def _on_alarm(signum, frame) -> None:
     raise TestTimedOut(f"the test ran longer than {TEST_TIMEOUT:.0f} s")
 
 
-def install_our_loop(impl: str) -> None:
-    """Make every loop the tests ask asyncio for ours: the policy and the test loop."""
+def install_our_loop(impl: str, cls: str | None = None) -> None:
+    """Make every loop the tests ask asyncio for ours: the policy and the test loop.
+    ``cls`` (``module:qualname``) registers ``impl`` if this interpreter does not know it."""
     import asyncio
 
     from test.test_asyncio import utils as test_utils
@@ -284,6 +297,9 @@ def install_our_loop(impl: str) -> None:
     import impls
     from impls.asyncio_host import AsyncioLoop
 
+    if impl not in impls.names() and cls is not None:
+        module_name, _, qualname = cls.partition(":")
+        impls.register(impl, getattr(importlib.import_module(module_name), qualname))
     if impl not in impls.names():
         raise SystemExit(f"unknown implementation {impl!r}; registered here: {', '.join(impls.names())}")
 
@@ -346,7 +362,7 @@ def loop_test_class(module, class_name: str, impl: str) -> type:
     return type(class_name, (cls,), {"setUp": setUp, "__module__": module.__name__})
 
 
-def child(impl: str, modules: list[str], json_path: str) -> int:
+def child(impl: str, modules: list[str], json_path: str, cls: str | None = None) -> int:
     if importlib.util.find_spec("test") is None or importlib.util.find_spec("test.test_asyncio") is None:
         print(f"{sys.executable} (Python {sys.version.split()[0]}) has no test.test_asyncio: this "
               f"interpreter was installed without CPython's test package (on Debian and Ubuntu it is "
@@ -358,7 +374,7 @@ def child(impl: str, modules: list[str], json_path: str) -> int:
     results = {"impl": impl, "python": sys.version.split()[0], "modules": {}, "left_out": {}}
     for module_name in modules:
         if impl != "asyncio":
-            install_our_loop(impl)                # again for each module: its tearDownModule resets the policy
+            install_our_loop(impl, cls)                # again for each module: its tearDownModule resets the policy
         suite, left_out = load_slice(module_name, impl)
         recorder = Recorder()
         start = time.perf_counter()
@@ -376,8 +392,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child", required=True, metavar="IMPL")
     parser.add_argument("--json", required=True)
     parser.add_argument("--modules", required=True)
+    parser.add_argument("--loop-class", help="module:qualname of the loop, registered if unknown here")
     args = parser.parse_args(argv)
-    return child(args.child, args.modules.split(","), args.json)
+    return child(args.child, args.modules.split(","), args.json, args.loop_class)
 
 
 if __name__ == "__main__":

@@ -51,6 +51,7 @@ import asyncio
 import concurrent.futures
 import inspect
 import logging
+import math
 import os
 import socket
 import sys
@@ -58,7 +59,6 @@ import threading
 import time
 import warnings
 import weakref
-from asyncio import events, futures
 from typing import Any, Callable
 
 from . import asyncio_transport
@@ -69,7 +69,10 @@ logger = logging.getLogger("asyncio")     # asyncio's logger: errors appear wher
 #: Seconds (of the loop's clock) between polls of a loop that cannot be woken by another thread.
 POLL_INTERVAL = 0.001
 
-#: What an inner loop needs for each group of delegated methods.
+#: Frames of a coroutine's origin kept in debug mode (asyncio's DEBUG_STACK_DEPTH).
+DEBUG_STACK_DEPTH = 10
+
+#: The I/O methods delegated to an inner loop with the "io" capability.
 IO_METHODS = ("add_reader", "remove_reader", "add_writer", "remove_writer",
               "sock_recv", "sock_recv_into", "sock_sendall", "sock_accept", "sock_connect")
 
@@ -92,6 +95,16 @@ class TimerHandle(asyncio.TimerHandle):
     def cancel(self) -> None:
         super().cancel()
         self._inner.cancel()
+
+
+class _Never:
+    """What a timer at +infinity is armed with: nothing, so nothing to cancel."""
+
+    def cancel(self) -> None:
+        pass
+
+
+NEVER = _Never()
 
 
 class AsyncioLoop(asyncio.AbstractEventLoop):
@@ -138,7 +151,10 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
             raise TypeError("when cannot be None")
         self._check_callback(callback, "call_at")
         handle = TimerHandle(when, callback, args, self, context)
-        handle._inner = self._inner.call_at(when, self._run_handle, handle)
+        if when == math.inf:                     # asyncio's "never" (asyncio.sleep(math.inf)): not armed
+            handle._inner = NEVER
+        else:
+            handle._inner = self._inner.call_at(when, self._run_handle, handle)
         return handle
 
     def call_soon_threadsafe(self, callback: Callable, *args: Any, context=None) -> Handle:
@@ -164,25 +180,25 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
     def run_forever(self) -> None:
         self._check_closed()
         self._check_running()
-        old_hooks = sys.get_asyncgen_hooks()
+        old_hooks, old_depth = sys.get_asyncgen_hooks(), sys.get_coroutine_origin_tracking_depth()
         sys.set_asyncgen_hooks(firstiter=self._asyncgen_firstiter_hook,
                                finalizer=self._asyncgen_finalizer_hook)
         if self._debug:
-            sys.set_coroutine_origin_tracking_depth(1)
+            sys.set_coroutine_origin_tracking_depth(DEBUG_STACK_DEPTH)
         self._thread_id = threading.get_ident()
-        events._set_running_loop(self)
+        asyncio._set_running_loop(self)
         try:
             self._inner.run_forever()
         finally:
-            events._set_running_loop(None)
+            asyncio._set_running_loop(None)
             self._thread_id = None
-            sys.set_coroutine_origin_tracking_depth(0)
+            sys.set_coroutine_origin_tracking_depth(old_depth)
             sys.set_asyncgen_hooks(*old_hooks)
 
     def run_until_complete(self, future: Any) -> Any:
         self._check_closed()
         self._check_running()
-        new_task = not futures.isfuture(future)
+        new_task = not asyncio.isfuture(future)
         future = asyncio.ensure_future(future, loop=self)
         future.add_done_callback(_stop_loop)
         try:
@@ -224,7 +240,7 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
     def _check_running(self) -> None:
         if self.is_running():
             raise RuntimeError("This event loop is already running")
-        if events._get_running_loop() is not None:
+        if asyncio._get_running_loop() is not None:
             raise RuntimeError("Cannot run the event loop while another loop is running")
 
     def _check_callback(self, callback: Any, method: str, thread: bool = True) -> None:
@@ -294,7 +310,7 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
                 self._default_executor = concurrent.futures.ThreadPoolExecutor(thread_name_prefix="asyncio")
             executor = self._default_executor
         job = executor.submit(func, *args)
-        future = futures.wrap_future(job, loop=self)   # posts the result with call_soon_threadsafe
+        future = asyncio.wrap_future(job, loop=self)   # posts the result with call_soon_threadsafe
         self._expect_from_thread(job)
         job.add_done_callback(self._from_threads.discard)   # after the post: see _poll
         return future
@@ -394,7 +410,7 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
     def set_debug(self, enabled: bool) -> None:
         self._debug = enabled
         if self.is_running():
-            sys.set_coroutine_origin_tracking_depth(1 if enabled else 0)
+            sys.set_coroutine_origin_tracking_depth(DEBUG_STACK_DEPTH if enabled else 0)
 
     # ---------------------------------------------------------------- I/O
     def _require_io(self, method: str) -> None:

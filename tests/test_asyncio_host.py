@@ -12,6 +12,7 @@ import asyncio
 import contextvars
 import functools
 import logging
+import math
 import socket
 import threading
 import time
@@ -212,6 +213,16 @@ def test_timeout_raises_at_its_deadline(runner):
         return loop.time()
 
     assert runner.run(main()) == 2.0
+
+
+def test_sleeping_forever_ends_by_cancellation(runner):
+    async def main():
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(5):
+                await asyncio.sleep(math.inf)             # asyncio's idiom for "forever"
+        return asyncio.get_running_loop().time()
+
+    assert runner.run(main()) == 5.0
 
 
 def test_wait_for_times_out(runner):
