@@ -36,10 +36,10 @@ result comes back through it. A loop with ``"threadsafe"`` is woken at once. A l
 without it cannot be woken, so while jobs run in other threads the adapter keeps it
 polling: a timer every ``POLL_INTERVAL`` seconds of the loop's clock, re-armed until
 the threads are done (on a virtual clock time moves on by that much per poll, much as
-an idle loop that can be woken jumps to its next deadline). A call from a
-thread the adapter does not know of (not an executor job) still waits for the inner
-loop's next wake-up; the list loop, with nothing ready and no timer, says it would
-sleep forever (``RuntimeError``).
+an idle loop that can be woken jumps to its next deadline). A call from a thread the
+adapter does not know of (not an executor job) waits for such a loop's next wake-up;
+with nothing ready and no timer armed, our loops without ``"threadsafe"`` raise
+``RuntimeError`` rather than sleep forever.
 
 Not implemented (``NotImplementedError`` naming the method): the methods in
 ``NOT_IMPLEMENTED`` below, and the I/O methods on an inner loop without ``"io"``.

@@ -21,6 +21,8 @@ import pytest
 
 import impls
 from impls.asyncio_host import IO_METHODS, NOT_IMPLEMENTED, AsyncioLoop
+from impls.base import BaseLoop
+from impls.heap_loop import HeapLoop
 
 
 @pytest.fixture
@@ -386,6 +388,33 @@ def test_call_soon_threadsafe_from_another_thread(impl):
         for thread in threads:
             thread.join()
         loop.close()
+
+
+class UnwakeableLoop(HeapLoop):
+    """The heap loop without its wake-up: a thread's call_soon_threadsafe only queues the
+    callback (BaseLoop's own _post_threadsafe), and an idle loop sleeps until its next timer."""
+
+    name = "unwakeable"
+    capabilities = frozenset({"timers", "tasks"})
+    _post_threadsafe = BaseLoop._post_threadsafe
+
+
+@pytest.mark.timeout(60)             # without the adapter's polling this hangs: fail, not wait two minutes
+@pytest.mark.parametrize("clock", [None, impls.VirtualClock()], ids=["real clock", "virtual clock"])
+def test_executor_results_reach_a_loop_that_cannot_be_woken(clock):
+    def job(x):
+        time.sleep(0.05)
+        return x + 1
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        # The guard: were the loop not polling, it would sleep until this timeout.
+        return await asyncio.wait_for(asyncio.gather(loop.run_in_executor(None, job, 1),
+                                                     asyncio.to_thread(job, 2)), 3600)
+
+    with asyncio.Runner(loop_factory=lambda: AsyncioLoop(UnwakeableLoop(clock=clock))) as runner:
+        assert runner.run(main()) == [2, 3]
+        assert runner.get_loop().time() < 3600
 
 
 def test_shutdown_default_executor(runner):
