@@ -9,6 +9,7 @@
     loopbench compare A_DIR B_DIR                   what changed from run A to run B, as ratios
     loopbench explain WALKTHROUGH [--impl NAME] [--step] [--html FILE]
                                                     watch a loop work, step by step, as the talk draws it
+    loopbench cpython-tests --impl NAME             CPython's own asyncio tests, run on one of our loops
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from . import cpython_tests
 from . import runtimes as runtime_registry
 from .plugins import load_plugins
 from .profile import ENV_VAR as PROFILE_VAR
@@ -222,6 +224,7 @@ def build_parser() -> argparse.ArgumentParser:
     from .explain.cli import add_parser as add_explain_parser
 
     add_explain_parser(sub)
+    cpython_tests.add_parser(sub)
     return parser
 
 
@@ -245,7 +248,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     console = Console()
     commands = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
-                "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain}
+                "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain,
+                "cpython-tests": cpython_tests.cpython_tests_command}
     return commands[args.command](args, console)
 
 

@@ -19,15 +19,20 @@ checks it is ``tests/``. Each implementation is one module, readable in one sitt
 ``thread_loop``      a timer thread and a selector thread wait, the loop thread runs
 ``trampoline_loop``  tasks as explicit stacks of generators (pyos8)
 ``readiness``        I/O: add_reader/add_writer and the sock_* coroutines, shared
+
+``asyncio_loop(name)`` (``asyncio_host``) makes any of them an asyncio event loop, so
+unmodified asyncio programs run on it.
 """
 
+from .asyncio_host import asyncio_loop
 from .clock import Clock, MonotonicClock, VirtualClock
 from .errors import CancelledError, InvalidStateError
 from .protocol import CAPABILITIES, EventLoop, Handle, IOEventLoop, Task, TimerHandle
 from .registry import create, load_entry_points, names, register, unregister
 
 __all__ = [
-    "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "IOEventLoop", "InvalidStateError",
+    "asyncio_loop", "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "IOEventLoop",
+    "InvalidStateError",
     "MonotonicClock", "Task", "TimerHandle", "VirtualClock", "create", "names", "register",
     "unregister", "load_entry_points",
 ]

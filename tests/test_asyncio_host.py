@@ -1,0 +1,681 @@
+"""asyncio programs on our loops: ``impls.asyncio_loop(name)`` (``impls/asyncio_host.py``).
+
+Every test runs on every registered loop (``impl`` is parametrized over
+``impls.names()``), through ``asyncio.Runner(loop_factory=...)``, with asyncio's own
+Future, Task, TaskGroup, timeout, Queue, Event and Lock. Time is virtual unless a
+test needs real threads to finish; no test asserts how long anything took.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import functools
+import logging
+import math
+import socket
+import threading
+import time
+
+import pytest
+
+import impls
+from impls.asyncio_host import IO_METHODS, NOT_IMPLEMENTED, AsyncioLoop
+from impls.base import BaseLoop
+from impls.heap_loop import HeapLoop
+
+
+@pytest.fixture
+def runner(impl, clock):
+    with asyncio.Runner(loop_factory=functools.partial(impls.asyncio_loop, impl, clock=clock)) as runner:
+        yield runner
+
+
+@pytest.fixture
+def aloop(impl, clock):
+    loop = impls.asyncio_loop(impl, clock=clock)
+    yield loop
+    if not loop.is_running():
+        loop.close()
+
+
+# ------------------------------------------------------------- the loop itself
+def test_is_an_asyncio_loop_backed_by_the_named_loop(aloop, impl):
+    assert isinstance(aloop, asyncio.AbstractEventLoop)
+    assert aloop.inner.name == impl
+    assert isinstance(aloop.create_future(), asyncio.Future)
+
+
+def test_an_hour_of_virtual_sleep_returns_at_once(runner, clock):
+    async def main():
+        await asyncio.sleep(3600)
+        return asyncio.get_running_loop().time()
+
+    assert runner.run(main()) == 3600.0
+    assert clock.time() == 3600.0
+
+
+def test_tasks_are_asyncio_tasks_and_the_running_loop_is_ours(runner):
+    async def main():
+        task = asyncio.current_task()
+        return type(task), asyncio.get_running_loop()
+
+    task_type, loop = runner.run(main())
+    assert issubclass(task_type, asyncio.Task)
+    assert loop is runner.get_loop() and isinstance(loop, AsyncioLoop)
+
+
+def test_callbacks_and_timers_run_in_deadline_order(aloop):
+    ran = []
+    aloop.call_later(2, ran.append, "late")
+    aloop.call_at(1, ran.append, "early")
+    aloop.call_at(1, ran.append, "early, armed second")
+    aloop.call_soon(ran.append, "soon")
+    cancelled = aloop.call_later(1.5, ran.append, "cancelled")
+    cancelled.cancel()
+    aloop.call_later(3, aloop.stop)
+    aloop.run_forever()
+    assert ran == ["soon", "early", "early, armed second", "late"]
+    assert aloop.time() == 3.0
+    assert cancelled.cancelled()
+
+
+def test_handles_are_asyncio_handles(aloop):
+    handle = aloop.call_soon(print)
+    timer = aloop.call_at(5, print)
+    assert isinstance(handle, asyncio.Handle)
+    assert isinstance(timer, asyncio.TimerHandle) and timer.when() == 5
+    handle.cancel()
+    timer.cancel()
+    assert handle.cancelled() and timer.cancelled()
+
+
+def test_callbacks_run_in_their_context(aloop):
+    var = contextvars.ContextVar("var", default="unset")
+    context = contextvars.copy_context()
+    context.run(var.set, "in the given context")
+    seen = []
+    aloop.call_soon(lambda: seen.append(var.get()), context=context)
+    aloop.call_later(1, lambda: seen.append(var.get()), context=context)
+    aloop.call_soon(lambda: seen.append(var.get()))
+    aloop.call_later(2, aloop.stop)
+    aloop.run_forever()
+    assert seen == ["in the given context", "unset", "in the given context"]
+
+
+def test_task_context_is_kept_across_awaits(runner):
+    var = contextvars.ContextVar("var")
+
+    async def child(value):
+        var.set(value)
+        await asyncio.sleep(1)
+        return var.get()
+
+    async def main():
+        return await asyncio.gather(child("a"), child("b"))
+
+    assert runner.run(main()) == ["a", "b"]
+
+
+def test_run_until_complete_returns_the_result_or_raises(aloop):
+    async def answer():
+        await asyncio.sleep(1)
+        return 42
+
+    async def fail():
+        await asyncio.sleep(1)
+        raise KeyError("boom")
+
+    assert aloop.run_until_complete(answer()) == 42
+    with pytest.raises(KeyError):
+        aloop.run_until_complete(fail())
+    assert not aloop.is_running()
+
+
+def test_stop_before_run_forever_runs_one_iteration(aloop):
+    ran = []
+    aloop.call_soon(ran.append, 1)
+    aloop.stop()
+    aloop.run_forever()
+    assert ran == [1]
+
+
+def test_running_twice_or_closing_while_running_is_refused(aloop):
+    async def main():
+        with pytest.raises(RuntimeError):
+            aloop.run_forever()
+        with pytest.raises(RuntimeError):
+            aloop.close()
+        return "still fine"
+
+    assert aloop.run_until_complete(main()) == "still fine"
+
+
+def test_a_closed_loop_refuses_everything(aloop):
+    aloop.close()
+    aloop.close()                                   # idempotent
+    assert aloop.is_closed()
+    coro = asyncio.sleep(0)
+    for call in (lambda: aloop.call_soon(print), lambda: aloop.call_later(1, print),
+                 aloop.run_forever, lambda: aloop.create_task(coro)):
+        with pytest.raises(RuntimeError, match="closed"):
+            call()
+    coro.close()
+
+
+def test_bad_callbacks_get_a_type_error(aloop):
+    with pytest.raises(TypeError):
+        aloop.call_soon(42)
+    with pytest.raises(TypeError):
+        aloop.call_later(None, print)
+    aloop.set_debug(True)
+    with pytest.raises(TypeError, match="coroutines cannot be used"):
+        aloop.call_soon(asyncio.sleep)
+
+
+# -------------------------------------------------------------- asyncio's tools
+def test_gather_returns_results_in_argument_order(runner, clock):
+    async def main():
+        return await asyncio.gather(asyncio.sleep(3, "slow"), asyncio.sleep(1, "fast"))
+
+    assert runner.run(main()) == ["slow", "fast"]
+    assert clock.time() == 3.0
+
+
+def test_task_group_cancels_the_others_when_one_fails(runner):
+    cleaned_up = []
+
+    async def sleeper():
+        try:
+            await asyncio.sleep(10)
+        finally:
+            cleaned_up.append("sleeper")
+
+    async def failer():
+        await asyncio.sleep(1)
+        raise ValueError("failed")
+
+    async def main():
+        async with asyncio.TaskGroup() as group:
+            group.create_task(sleeper())
+            group.create_task(failer())
+
+    with pytest.raises(ExceptionGroup) as caught:
+        runner.run(main())
+    assert [type(e) for e in caught.value.exceptions] == [ValueError]
+    assert cleaned_up == ["sleeper"]
+
+
+def test_timeout_raises_at_its_deadline(runner):
+    async def main():
+        loop = asyncio.get_running_loop()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(2):
+                await asyncio.sleep(10)
+        return loop.time()
+
+    assert runner.run(main()) == 2.0
+
+
+def test_sleeping_forever_ends_by_cancellation(runner):
+    async def main():
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(5):
+                await asyncio.sleep(math.inf)             # asyncio's idiom for "forever"
+        return asyncio.get_running_loop().time()
+
+    assert runner.run(main()) == 5.0
+
+
+def test_wait_for_times_out(runner):
+    async def main():
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(asyncio.sleep(10), 1)
+        return asyncio.get_running_loop().time()
+
+    assert runner.run(main()) == 1.0
+
+
+def test_queue_hands_items_over_in_order(runner):
+    async def main():
+        queue: asyncio.Queue = asyncio.Queue(maxsize=2)
+        received = []
+
+        async def producer():
+            for i in range(5):
+                await queue.put(i)
+                await asyncio.sleep(0.5)
+            await queue.put(None)
+
+        async def consumer():
+            while (item := await queue.get()) is not None:
+                received.append((item, asyncio.get_running_loop().time()))
+
+        await asyncio.gather(producer(), consumer())
+        return received
+
+    assert runner.run(main()) == [(0, 0.0), (1, 0.5), (2, 1.0), (3, 1.5), (4, 2.0)]
+
+
+def test_event_wakes_every_waiter(runner):
+    async def main():
+        event = asyncio.Event()
+
+        async def waiter(name):
+            await event.wait()
+            return name
+
+        tasks = [asyncio.create_task(waiter(n)) for n in "abc"]
+        await asyncio.sleep(1)
+        assert not any(t.done() for t in tasks)
+        event.set()
+        return await asyncio.gather(*tasks)
+
+    assert runner.run(main()) == ["a", "b", "c"]
+
+
+def test_lock_excludes_and_is_fair(runner):
+    async def main():
+        lock = asyncio.Lock()
+        log = []
+
+        async def worker(name):
+            async with lock:
+                log.append(f"{name} in")
+                await asyncio.sleep(1)
+                log.append(f"{name} out")
+
+        await asyncio.gather(*(worker(n) for n in "abc"))
+        return log, asyncio.get_running_loop().time()
+
+    log, now = runner.run(main())
+    assert log == ["a in", "a out", "b in", "b out", "c in", "c out"]
+    assert now == 3.0
+
+
+def test_cancelling_a_task_raises_at_its_await_and_runs_finally(runner):
+    steps = []
+
+    async def victim():
+        try:
+            await asyncio.sleep(10)
+        except asyncio.CancelledError:
+            steps.append("cancelled at the await")
+            raise
+        finally:
+            steps.append("finally")
+
+    async def main():
+        task = asyncio.create_task(victim())
+        await asyncio.sleep(1)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return task.cancelled(), asyncio.get_running_loop().time()
+
+    assert runner.run(main()) == (True, 1.0)
+    assert steps == ["cancelled at the await", "finally"]
+
+
+def test_task_factory_and_task_names(runner):
+    made = []
+
+    def factory(loop, coro, **kwargs):
+        task = asyncio.Task(coro, loop=loop, **kwargs)
+        made.append(task)
+        return task
+
+    async def main():
+        asyncio.get_running_loop().set_task_factory(factory)
+        task = asyncio.get_running_loop().create_task(asyncio.sleep(1, "done"), name="named")
+        return task.get_name(), await task
+
+    assert runner.run(main()) == ("named", "done")
+    assert len(made) == 1
+
+
+# ---------------------------------------------------------------- other threads
+def test_run_in_executor_returns_the_thread_result(runner):
+    def blocking(x):
+        time.sleep(0.01)
+        return threading.current_thread() is not threading.main_thread(), x * 2
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        results = await asyncio.gather(*(loop.run_in_executor(None, blocking, i) for i in range(4)))
+        also = await asyncio.to_thread(blocking, 10)
+        return results, also
+
+    results, also = runner.run(main())
+    assert results == [(True, 0), (True, 2), (True, 4), (True, 6)]
+    assert also == (True, 20)
+
+
+def test_run_in_executor_job_cancelled_by_a_timeout(runner):
+    release = threading.Event()
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(loop.run_in_executor(None, release.wait), 1)
+        release.set()
+        return "loop still fine", await asyncio.sleep(0, "yes")
+
+    assert runner.run(main()) == ("loop still fine", "yes")
+
+
+def test_call_soon_threadsafe_from_another_thread(impl):
+    # Real clock: the other thread's call must wake the loop, not a timer.
+    loop = impls.asyncio_loop(impl)
+    threads = []
+    try:
+        async def main():
+            woken = loop.create_future()
+            thread = threading.Thread(target=lambda: (time.sleep(0.01),
+                                                      loop.call_soon_threadsafe(woken.set_result, "woken")))
+            threads.append(thread)
+            thread.start()
+            return await woken
+
+        if "threadsafe" in loop.inner.capabilities:
+            assert loop.run_until_complete(main()) == "woken"
+        else:
+            # Documented: a loop that cannot be woken, with nothing ready and no timer armed,
+            # refuses to sleep forever instead of hanging.
+            with pytest.raises(RuntimeError, match="forever"):
+                loop.run_until_complete(main())
+    finally:
+        for thread in threads:
+            thread.join()
+        loop.close()
+
+
+class UnwakeableLoop(HeapLoop):
+    """The heap loop without its wake-up: a thread's call_soon_threadsafe only queues the
+    callback (BaseLoop's own _post_threadsafe), and an idle loop sleeps until its next timer."""
+
+    name = "unwakeable"
+    capabilities = frozenset({"timers", "tasks"})
+    _post_threadsafe = BaseLoop._post_threadsafe
+
+
+@pytest.mark.timeout(60)             # without the adapter's polling this hangs: fail, not wait two minutes
+@pytest.mark.parametrize("clock", [None, impls.VirtualClock()], ids=["real clock", "virtual clock"])
+def test_executor_results_reach_a_loop_that_cannot_be_woken(clock):
+    def job(x):
+        time.sleep(0.05)
+        return x + 1
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        # The guard: were the loop not polling, it would sleep until this timeout.
+        return await asyncio.wait_for(asyncio.gather(loop.run_in_executor(None, job, 1),
+                                                     asyncio.to_thread(job, 2)), 3600)
+
+    with asyncio.Runner(loop_factory=lambda: AsyncioLoop(UnwakeableLoop(clock=clock))) as runner:
+        assert runner.run(main()) == [2, 3]
+        assert runner.get_loop().time() < 3600
+
+
+def test_shutdown_default_executor(runner):
+    async def main():
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(None, time.sleep, 0.01)
+        await loop.shutdown_default_executor()
+        with pytest.raises(RuntimeError, match="shutdown"):
+            loop.run_in_executor(None, print)
+        return "shut down"
+
+    assert runner.run(main()) == "shut down"
+
+
+# ---------------------------------------------------- errors, debug, generators
+def test_callback_errors_go_to_the_exception_handler(aloop):
+    seen = []
+    aloop.set_exception_handler(lambda loop, context: seen.append(context))
+    ran = []
+    aloop.call_soon(lambda: 1 / 0)
+    aloop.call_soon(ran.append, "next callback")
+    aloop.call_later(1, aloop.stop)
+    aloop.run_forever()
+    assert ran == ["next callback"]
+    assert len(seen) == 1 and isinstance(seen[0]["exception"], ZeroDivisionError)
+    assert isinstance(seen[0]["handle"], asyncio.Handle)
+
+
+def test_default_exception_handler_logs_on_asyncio_logger(aloop, caplog):
+    aloop.call_soon(lambda: 1 / 0)
+    aloop.call_later(1, aloop.stop)
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        aloop.run_forever()
+    [record] = [r for r in caplog.records if r.name == "asyncio"]
+    assert "Exception in callback" in record.getMessage()
+    assert record.exc_info[0] is ZeroDivisionError
+
+
+def test_a_failing_exception_handler_is_reported(aloop, caplog):
+    def handler(loop, context):
+        raise RuntimeError("handler broke")
+
+    aloop.set_exception_handler(handler)
+    aloop.call_soon(lambda: 1 / 0)
+    aloop.call_later(1, aloop.stop)
+    with caplog.at_level(logging.ERROR, logger="asyncio"):
+        aloop.run_forever()
+    assert any("Unhandled error in exception handler" in r.getMessage() for r in caplog.records)
+
+
+def test_never_retrieved_task_exception_is_reported(runner):
+    seen = []
+
+    async def fail():
+        raise ValueError("never retrieved")
+
+    async def main():
+        asyncio.get_running_loop().set_exception_handler(lambda loop, context: seen.append(context))
+        task = asyncio.create_task(fail())
+        await asyncio.sleep(1)
+        del task
+
+    runner.run(main())
+    import gc
+    gc.collect()
+    assert any(isinstance(c.get("exception"), ValueError) for c in seen)
+
+
+def test_debug_mode_reports_slow_callbacks(impl, caplog):
+    with asyncio.Runner(debug=True, loop_factory=functools.partial(impls.asyncio_loop, impl)) as runner:
+        loop = runner.get_loop()
+        assert loop.get_debug()
+        loop.slow_callback_duration = 0.0
+
+        async def main():
+            await asyncio.sleep(0)
+
+        with caplog.at_level(logging.WARNING, logger="asyncio"):
+            runner.run(main())
+    assert any("Executing" in r.getMessage() for r in caplog.records)
+
+
+def test_debug_mode_refuses_calls_from_other_threads(runner):
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.set_debug(True)
+        errors = []
+
+        def from_thread():
+            try:
+                loop.call_soon(print)
+            except RuntimeError as exc:
+                errors.append(exc)
+
+        await asyncio.to_thread(from_thread)
+        return errors
+
+    [error] = runner.run(main())
+    assert "thread" in str(error)
+
+
+def test_async_generators_are_finalized_at_shutdown(runner):
+    closed = []
+
+    async def ticker():
+        try:
+            for i in range(10):
+                yield i
+                await asyncio.sleep(1)
+        finally:
+            closed.append("ticker")
+
+    async def main():
+        agen = ticker()
+        assert await agen.__anext__() == 0
+        return agen                               # left unfinished: the runner must close it
+
+    agen = runner.run(main())
+    runner.close()
+    assert closed == ["ticker"]
+    del agen
+
+
+# ------------------------------------------------------------ not implemented
+@pytest.mark.parametrize("method", NOT_IMPLEMENTED)
+def test_what_is_not_implemented_says_so(aloop, method):
+    with pytest.raises(NotImplementedError, match=method):
+        getattr(aloop, method)()
+
+
+def test_io_without_the_io_capability_names_the_method(aloop):
+    if "io" in aloop.inner.capabilities:
+        pytest.skip(f"{aloop.inner.name} does I/O: test_echo_server covers it")
+    for method in ("add_reader", "add_writer"):
+        with pytest.raises(NotImplementedError, match=method):
+            getattr(aloop, method)(0, print)
+    for method in ("remove_reader", "remove_writer"):
+        with pytest.raises(NotImplementedError, match=method):
+            getattr(aloop, method)(0)
+    sock = socket.socket()
+    try:
+        for method, args in [("sock_recv", (sock, 1)), ("sock_sendall", (sock, b"x")),
+                             ("sock_accept", (sock,)), ("sock_connect", (sock, ("127.0.0.1", 1))),
+                             ("sock_recv_into", (sock, bytearray(1))),
+                             ("create_connection", (asyncio.Protocol, "127.0.0.1", 1)),
+                             ("create_server", (asyncio.Protocol, "127.0.0.1", 0))]:
+            with pytest.raises(NotImplementedError, match=method):
+                aloop.run_until_complete(getattr(aloop, method)(*args))
+    finally:
+        sock.close()
+    assert set(IO_METHODS) >= {"add_reader", "sock_recv"}
+
+
+# ------------------------------------------------------------------------ I/O
+def test_echo_server(impl):
+    """start_server/open_connection on the loop's own I/O (capability "io"), on 127.0.0.1."""
+    loop = impls.asyncio_loop(impl)
+    if "io" not in loop.inner.capabilities:
+        loop.close()
+        pytest.skip(f"the {impl} loop has no 'io' capability yet")
+    loop.close()
+
+    async def handle(reader, writer):
+        while data := await reader.read(1024):
+            writer.write(data.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            replies = []
+            for word in (b"hello", b"world" * 5000):
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)
+                writer.write(word)
+                writer.write_eof()
+                replies.append(await reader.read())
+                writer.close()
+                await writer.wait_closed()
+        return replies
+
+    with asyncio.Runner(loop_factory=functools.partial(impls.asyncio_loop, impl)) as runner:
+        assert runner.run(asyncio.wait_for(main(), 10)) == [b"HELLO", b"WORLD" * 5000]
+
+
+def test_await_inner_runs_the_inner_loops_own_coroutines(runner):
+    inner_cancelled = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        value = await loop.await_inner(loop.inner.sleep(2, "inner result"))
+
+        async def inner_sleeper():                 # a coroutine of the inner loop, not of asyncio
+            try:
+                await loop.inner.sleep(10)
+            except impls.CancelledError:
+                inner_cancelled.append(loop.time())
+                raise
+
+        waiting = asyncio.create_task(loop.await_inner(inner_sleeper()))
+        await asyncio.sleep(1)
+        waiting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+        await asyncio.sleep(1)                     # the inner task's cancellation runs meanwhile
+        return value, loop.time()
+
+    assert runner.run(main()) == ("inner result", 4.0)
+    assert inner_cancelled == [3.0]
+
+
+def test_await_inner_passes_exceptions_on(runner):
+    async def main():
+        loop = asyncio.get_running_loop()
+
+        async def fails():
+            await loop.inner.sleep(1)
+            raise KeyError("inner")
+
+        with pytest.raises(KeyError):
+            await loop.await_inner(fails())
+        return "ok"
+
+    assert runner.run(main()) == "ok"
+
+
+def test_readiness_callbacks_and_sock_methods(impl):
+    """add_reader and the sock_* coroutines, delegated to the loop's own I/O (capability "io")."""
+    with asyncio.Runner(loop_factory=functools.partial(impls.asyncio_loop, impl)) as runner:
+        loop = runner.get_loop()
+        if "io" not in loop.inner.capabilities:
+            pytest.skip(f"the {impl} loop has no 'io' capability yet")
+
+        async def main():
+            left, right = socket.socketpair()
+            listener = socket.socket()
+            client = socket.socket()
+            with left, right, listener, client:
+                for sock in (left, right, listener, client):
+                    sock.setblocking(False)
+                readable = loop.create_future()
+                loop.add_reader(left, lambda: readable.done() or readable.set_result(left.recv(100)))
+                right.send(b"ready")
+                got = await readable
+                removed = loop.remove_reader(left), loop.remove_reader(left)
+
+                listener.bind(("127.0.0.1", 0))
+                listener.listen()
+                accepting = asyncio.create_task(loop.sock_accept(listener))
+                await loop.sock_connect(client, listener.getsockname())
+                conn, _ = await accepting
+                with conn:
+                    await loop.sock_sendall(client, b"ping" * 100_000)
+                    received = bytearray()
+                    while len(received) < 400_000:
+                        received += await loop.sock_recv(conn, 65536)
+                    await loop.sock_sendall(conn, b"pong")
+                    buffer = bytearray(4)
+                    count = await loop.sock_recv_into(client, buffer)
+                return got, removed, bytes(received) == b"ping" * 100_000, bytes(buffer[:count])
+
+        assert runner.run(asyncio.wait_for(main(), 10)) == (b"ready", (True, False), True, b"pong")

@@ -1,0 +1,201 @@
+"""Our socket transport and server (``impls/asyncio_transport.py``), on asyncio's own I/O.
+
+The transport needs only ``add_reader``/``add_writer`` (and ``sock_connect``,
+``getaddrinfo``) from its loop, with asyncio's meaning. Here that loop is asyncio's
+own selector loop, whose ``create_connection``/``create_server`` are replaced by
+ours: asyncio's I/O is the reference, the transport is what is tested. The same
+transport on our loops (capability ``"io"``) is ``test_asyncio_host.test_echo_server``.
+All sockets are on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+import pytest
+
+from impls import asyncio_transport
+from impls.asyncio_transport import SocketTransport
+
+
+class OurTransportLoop(asyncio.SelectorEventLoop):
+    """asyncio's selector loop, with our transport and server behind its create_* methods."""
+
+    create_connection = asyncio_transport.create_connection
+    create_server = asyncio_transport.create_server
+    connect_accepted_socket = asyncio_transport.connect_accepted_socket
+
+
+def run(coro):
+    with asyncio.Runner(loop_factory=OurTransportLoop) as runner:
+        return runner.run(asyncio.wait_for(coro, 10))
+
+
+class Recorder(asyncio.Protocol):
+    """Records what a protocol is told, and wakes ``lost`` at connection_lost."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self.received = bytearray()
+        self.lost = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport):
+        self.transport = transport
+        self.events.append("made")
+
+    def data_received(self, data):
+        self.received += data
+
+    def eof_received(self):
+        self.events.append("eof")
+
+    def pause_writing(self):
+        self.events.append("pause")
+
+    def resume_writing(self):
+        self.events.append("resume")
+
+    def connection_lost(self, exc):
+        self.events.append(("lost", exc))
+        self.lost.set_result(None)
+
+
+def test_streams_echo_through_our_transport():
+    async def upper(reader, writer):
+        while data := await reader.read(4096):
+            writer.write(data.upper())
+            await writer.drain()
+        writer.close()
+        await writer.wait_closed()
+
+    async def main():
+        server = await asyncio.start_server(upper, "127.0.0.1", 0)
+        assert isinstance(server, asyncio_transport.Server)
+        port = server.sockets[0].getsockname()[1]
+        async with server:
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            assert isinstance(writer.transport, SocketTransport)
+            assert writer.get_extra_info("peername")[1] == port
+            payload = b"abc" * 200_000                # well past the high-water mark: drain waits
+            writer.write(payload)
+            writer.write_eof()
+            reply = await reader.read()
+            writer.close()
+            await writer.wait_closed()
+        return reply == payload.upper(), server.is_serving()
+
+    assert run(main()) == (True, False)
+
+
+def test_flow_control_pauses_and_resumes_the_protocol():
+    async def main():
+        left, right = socket.socketpair()
+        with right:
+            transport, protocol = await asyncio.get_running_loop().connect_accepted_socket(Recorder, left)
+            transport.set_write_buffer_limits(high=1024)
+            assert transport.get_write_buffer_limits() == (256, 1024)
+            chunk = b"x" * 65536
+            while "pause" not in protocol.events:     # the peer does not read: the buffer grows
+                transport.write(chunk)
+            buffered = transport.get_write_buffer_size()
+            assert buffered > 1024
+            right.setblocking(False)
+            drained = 0
+            while "resume" not in protocol.events:    # the peer reads: the buffer drains
+                try:
+                    drained += len(right.recv(1 << 20))
+                except BlockingIOError:
+                    pass
+                await asyncio.sleep(0.001)
+            transport.abort()
+            await protocol.lost
+        return protocol.events
+
+    events = run(main())
+    assert events[:3] == ["made", "pause", "resume"]
+    assert events[-1] == ("lost", None)
+
+
+def test_close_sends_the_buffer_first_and_abort_drops_it():
+    async def main():
+        results = {}
+        for how in ("close", "abort"):
+            left, right = socket.socketpair()
+            with right:
+                transport, protocol = await asyncio.get_running_loop().connect_accepted_socket(Recorder, left)
+                transport.write(b"y" * (4 << 20))             # more than the socket buffer takes
+                getattr(transport, how)()
+                assert transport.is_closing()
+                right.setblocking(False)
+                received = 0
+                while True:
+                    try:
+                        data = right.recv(1 << 20)
+                    except BlockingIOError:
+                        await asyncio.sleep(0.001)
+                        continue
+                    except ConnectionResetError:
+                        break
+                    if not data:
+                        break
+                    received += len(data)
+                await protocol.lost
+                results[how] = received
+        return results
+
+    results = run(main())
+    assert results["close"] == 4 << 20
+    assert results["abort"] < 4 << 20
+
+
+def test_eof_from_the_peer_closes_unless_the_protocol_keeps_it_open():
+    async def main():
+        left, right = socket.socketpair()
+        transport, protocol = await asyncio.get_running_loop().connect_accepted_socket(Recorder, left)
+        right.sendall(b"last words")
+        right.shutdown(socket.SHUT_WR)
+        await protocol.lost
+        right.close()
+        return protocol.events, bytes(protocol.received)
+
+    events, received = run(main())
+    assert events == ["made", "eof", ("lost", None)]
+    assert received == b"last words"
+
+
+def test_wait_closed_waits_for_the_connections():
+    async def main():
+        server = await asyncio.get_running_loop().create_server(Recorder, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        transport, _ = await asyncio.get_running_loop().create_connection(Recorder, "127.0.0.1", port)
+        await asyncio.sleep(0.05)
+        server.close()
+        waiting = asyncio.create_task(server.wait_closed())
+        await asyncio.sleep(0.05)
+        still_waiting = not waiting.done()
+        server.close_clients()
+        await waiting
+        transport.close()
+        return still_waiting
+
+    assert run(main()) is True
+
+
+def test_refused_connection_and_options_we_lack():
+    async def main():
+        loop = asyncio.get_running_loop()
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]                 # bound, not listening: refused
+            with pytest.raises(ConnectionRefusedError):
+                await loop.create_connection(asyncio.Protocol, "127.0.0.1", port)
+        with pytest.raises(NotImplementedError, match="ssl"):
+            await loop.create_connection(asyncio.Protocol, "127.0.0.1", port, ssl=True)
+        with pytest.raises(NotImplementedError, match="ssl"):
+            await loop.create_server(asyncio.Protocol, "127.0.0.1", 0, ssl=True)
+        with pytest.raises(TypeError):
+            SocketTransport.write(None, "text")            # type checked before anything is touched
+        return "ok"
+
+    assert run(main()) == "ok"
