@@ -33,6 +33,11 @@ PEERS = {
 ASYNCIO_LOOPS_VAR = "LOOPBENCH_ASYNCIO_LOOPS"
 ASYNCIO_LOOPS_GROUP = "loopbench.asyncio_loops"
 
+#: Our loops hosting asyncio's Future and Task (``impls.asyncio_loop``) in the default
+#: matrix; ``create("NAME+asyncio")`` makes one for any registered loop.
+HOSTED = ("heap",)
+HOSTED_SUFFIX = "+asyncio"
+
 #: Controls: not libraries under comparison, but the harness's own emulations run on a
 #: loop with the real operations (``Runtime.control``), so their cost shows apart.
 CONTROLS = {
@@ -57,6 +62,13 @@ def _ours_factory(name: str) -> Callable[[], Runtime]:
     def make() -> Runtime:
         from .ours import OursRuntime
         return OursRuntime(name)
+    return make
+
+
+def _hosted_factory(impl: str) -> Callable[[], Runtime]:
+    def make() -> Runtime:
+        from .asyncio_rt import HostedRuntime
+        return HostedRuntime(impl)
     return make
 
 
@@ -97,6 +109,9 @@ def factories() -> dict[str, Callable[[], Runtime]]:
     """Our implementations first (registry order), then the peers, the asyncio loops named
     on the command line or by entry point, then the controls."""
     found: dict[str, Callable[[], Runtime]] = {name: _ours_factory(name) for name in impls.names()}
+    for impl in HOSTED:
+        if impl in found:
+            found[impl + HOSTED_SUFFIX] = _hosted_factory(impl)
     for name, spec in PEERS.items():
         found.setdefault(name, _peer_factory(spec))
     for name, spec in asyncio_loops().items():
@@ -112,8 +127,12 @@ def names() -> list[str]:
 
 def create(name: str) -> Runtime:
     """A runtime by name; raises ``Unavailable`` if its library cannot be used here."""
+    known = factories()
+    impl = name[:-len(HOSTED_SUFFIX)] if name.endswith(HOSTED_SUFFIX) else None
+    if name not in known and impl in impls.names():
+        return _hosted_factory(impl)()
     try:
-        factory = factories()[name]
+        factory = known[name]
     except KeyError:
         raise KeyError(f"unknown runtime {name!r}; known: {', '.join(names())}") from None
     return factory()

@@ -126,3 +126,23 @@ def _distribution_of(module_name: str) -> str | None:
 
     names = importlib.metadata.packages_distributions().get(module_name.split(".")[0])
     return names[0] if names else None
+
+
+class HostedRuntime(AsyncioRuntime):
+    """One of our loops hosting asyncio's own Future and Task (``impls.asyncio_loop``):
+    asyncio's C Task stepping coroutines on our scheduling. Named "NAME+asyncio"; beside
+    "NAME", it shows what asyncio's C Task buys on our loop."""
+
+    family = "loopbench"
+    distribution = "loopbench"
+
+    def __init__(self, impl: str) -> None:
+        super().__init__()
+        self.impl, self.name = impl, f"{impl}+asyncio"
+        self.notes = {**AsyncioRuntime.notes, "spawn": f"asyncio's Task on the {impl} loop",
+                      "task_group": f"asyncio.TaskGroup on the {impl} loop"}
+
+    def new_loop(self):
+        import impls
+
+        return impls.asyncio_loop(self.impl)

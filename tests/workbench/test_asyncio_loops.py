@@ -68,3 +68,18 @@ def test_the_command_line_runs_the_matrix_on_a_named_loop(tmp_path):
     bad = subprocess.run([sys.executable, "-m", "harness", "run", "--asyncio-loop", "nonsense"],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "NAME=module:factory" in bad.stderr
+
+
+def test_our_loops_host_asyncios_task_as_runtimes():
+    assert "heap+asyncio" in runtimes.names()
+    for name in ("heap+asyncio", "list+asyncio"):            # any registered loop, on request
+        rt = runtimes.create(name)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            task = asyncio.current_task()
+            await rt.sleep(0)
+            return loop.inner.name, type(task) is asyncio.Task
+
+        assert rt.run(main) == (name.split("+")[0], True)     # asyncio's own Task, on our loop
+        assert rt.family == "loopbench"
