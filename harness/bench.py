@@ -46,6 +46,7 @@ def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
     The 1M-timer virtual-clock rows (our loops and a floor, about a minute) run in the
     first process only. Then the ``OPTIMIZED`` runtimes again under ``python -O``.
     """
+    out_dir = Path(out_dir).absolute()            # the suite runs with out_dir as its working directory
     ok, merged = _in_processes(out_dir, profile, console, first_only="virtual_clock")
     for name in OPTIMIZED:
         done, extra = _in_processes(out_dir, profile, console, python_flags=("-O",), select=name)
@@ -143,7 +144,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
 
     profile = "quick" if quick else "rigorous" if rigorous else "default"
     os.environ["LOOPBENCH_PROFILE"] = profile
-    out_dir = Path(out) if out else Path("reports") / utc_stamp()
+    out_dir = (Path(out) if out else Path("reports") / utc_stamp()).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     console.print(f"[bold]loopbench bench[/] ({profile} profile) -> {out_dir}")
