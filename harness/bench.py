@@ -175,5 +175,5 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
         point_latest(out_dir)
     console.print(f"report: {written['md']}\n        {written['html']}")
     console.print(f"done in {time.perf_counter() - started:.0f} s"
-                  + ("" if bench_ok else " [yellow](micro-benchmarks incomplete: see benchmark.log)[/]"))
-    return 0
+                  + ("" if bench_ok else " [yellow](micro-benchmarks incomplete: see benchmark-*.log)[/]"))
+    return 0 if bench_ok else 1
