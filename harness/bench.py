@@ -23,7 +23,10 @@ from pathlib import Path
 
 from rich.console import Console
 
-from .runner import ROOT, utc_stamp
+from .profile import ENV_VAR as PROFILE_VAR
+from .runner import utc_stamp
+
+ROOT = Path(__file__).resolve().parent.parent         # where tests/bench is, in a checkout
 
 BENCH_TIMEOUT = {"quick": 120, "default": 600}
 
@@ -32,7 +35,7 @@ def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
     cmd = [sys.executable, "-m", "pytest", "tests/bench", "-o", "addopts=", "-p", "no:cacheprovider",
            "-q", "--benchmark-json", str(out_dir / "benchmark.json"), "--benchmark-columns=median,iqr,rounds",
            "--benchmark-sort=name"]
-    env = dict(os.environ, LOOPBENCH_PROFILE=profile)
+    env = dict(os.environ, **{PROFILE_VAR: profile})
     try:
         proc = subprocess.run(cmd, cwd=ROOT, env=env, timeout=BENCH_TIMEOUT[profile], text=True,
                               capture_output=True)
@@ -54,20 +57,19 @@ def point_latest(out_dir: Path) -> None:
 
 def bench(quick: bool, out: str | None, console: Console) -> int:
     from . import runtimes as runtime_registry
-    from .__main__ import summarize
+    from .progress import progress_callbacks, summarize
     from .report.render import render
     from .runner import run_matrix
     from .scenario import select
 
     profile = "quick" if quick else "default"
-    os.environ["LOOPBENCH_PROFILE"] = profile
-    out_dir = Path(out) if out else ROOT / "reports" / utc_stamp()
+    os.environ[PROFILE_VAR] = profile
+    out_dir = (Path(out) if out else Path("reports") / utc_stamp()).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     console.print(f"[bold]loopbench bench[/] ({profile} profile) -> {out_dir}")
 
     console.print("[bold]1/3[/] behaviour and latency scenarios on every runtime")
-    from .__main__ import progress_callbacks
     with progress_callbacks(console) as (on_start, on_result):
         scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 2 measures them
         path = run_matrix(runtime_registry.names(), scenarios, out_dir,
@@ -80,7 +82,7 @@ def bench(quick: bool, out: str | None, console: Console) -> int:
 
     console.print("[bold]3/3[/] report")
     written = render(out_dir)
-    if out is None or out_dir.parent == ROOT / "reports":
+    if out_dir.parent == Path("reports").resolve():
         point_latest(out_dir)
     console.print(f"report: {written['md']}\n        {written['html']}")
     console.print(f"done in {time.perf_counter() - started:.0f} s"

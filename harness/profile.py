@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 ENV_VAR = "LOOPBENCH_PROFILE"
+PROFILES = ("default", "quick")
 
 
 def current() -> str:
@@ -17,3 +18,10 @@ def current() -> str:
 
 def pick(*, default, quick):
     return quick if current() == "quick" else default
+
+
+def use(name: str) -> None:
+    """Measure in profile ``name`` from now on, here and in every cell started from here."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; one of {', '.join(PROFILES)}")
+    os.environ[ENV_VAR] = name
