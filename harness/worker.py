@@ -154,18 +154,11 @@ def _kill_own_group() -> None:
     os.killpg(os.getpgid(0), signal.SIGKILL)
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, not {value}")
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.worker")
     parser.add_argument("runtime")
     parser.add_argument("scenario")
-    parser.add_argument("--repeat", type=_positive_int, default=None)
+    parser.add_argument("--repeat", type=int, default=None, help="runs (>= 1; default: the scenario's own)")
     parser.add_argument("--out", required=True, help="file to write the JSON record to")
     parser.add_argument("--parent-pipe", type=int, default=None,
                         help="read end of a pipe from the runner: the cell dies when it closes")
