@@ -26,10 +26,11 @@ def note_pid(name: str, pid: int | None = None) -> None:
         os.replace(path + ".tmp", path)
 
 
-def start_grandchild(name: str) -> None:
-    """A process that outlives its parent and holds the cell's stdout and stderr open for a minute."""
+def start_grandchild(name: str, *, leave_the_group: bool = False) -> None:
+    """A process that outlives its parent and holds the cell's stdout and stderr open for a minute;
+    ``leave_the_group``: in a session of its own, out of reach of a kill of the cell's group."""
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"],
-                             stdout=sys.stdout, stderr=sys.stderr)
+                             stdout=sys.stdout, stderr=sys.stderr, start_new_session=leave_the_group)
     note_pid(name + ".child", child.pid)
 
 
@@ -79,10 +80,11 @@ class FloodingLoop(HeapLoop):
 
 
 class GrandchildHangingLoop(HeapLoop):
+    """Hangs after starting a grandchild that leaves the cell's process group."""
     name = "test-grandchild-hang"
 
     def _run_once(self):
-        start_grandchild(self.name)
+        start_grandchild(self.name, leave_the_group=True)
         note_pid(self.name)
         time.sleep(3600)
 

@@ -86,8 +86,8 @@ def test_scenarios_by_glob_and_keyword(faulty, tmp_path, capsys):
 def test_cell_markup_is_printed_as_text(faulty, tmp_path, capsys):
     code, out, err = call(["run", "--runtimes", "test-markup", "--scenarios", "timers.test_tiny",
                            "--out", str(tmp_path / "run")], capsys)
-    assert code == 1
     assert "[bold red]boom[/]" in out and "<script>" in out
+    assert code == 1
 
 
 # -- bad command lines: a message on stderr, the right exit status, no traceback, nothing run ---
