@@ -165,7 +165,8 @@ def interrupted(stop: KeyboardInterrupt, out_dir: Path, how_to_resume: str | Non
     kept = len(latest_by_cell(load(out_dir / "results.jsonl")))
     cause = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
     err.print(f"loopbench: interrupted by {cause}: the running cells were killed; "
-              f"{kept} finished cell(s) are kept in {out_dir / 'results.jsonl'}", markup=False, highlight=False)
+              f"{kept} finished cell(s) are kept in {out_dir / 'results.jsonl'}", markup=False, highlight=False,
+              soft_wrap=True)
     if how_to_resume:
         err.print(f"to continue: {how_to_resume}", markup=False, highlight=False, soft_wrap=True)
     return INTERRUPTED[signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT]
@@ -182,10 +183,8 @@ def cmd_bench(args, console: Console) -> int:
     try:
         return bench(args.quick, str(out_dir), console)
     except KeyboardInterrupt as stop:
-        again = shlex.join([*_program(), "run", *(["--quick"] if args.quick else []),
-                            "--out", str(out_dir), "--resume"])
         code = interrupted(stop, out_dir, None)
-        _error_console().print(f"to measure the rest: {again}; then: "
+        _error_console().print("a report of what was measured: "
                                + shlex.join([*_program(), "report", str(out_dir)]),
                                markup=False, highlight=False, soft_wrap=True)
         return code
