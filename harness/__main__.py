@@ -1,7 +1,7 @@
 """The loopbench command line: ``python -m harness ...`` or ``loopbench ...``.
 
     loopbench list                                  runtimes and scenarios
-    loopbench run [--runtimes a,b] [--scenarios x,y] [--repeat N] [--out DIR]
+    loopbench run [--runtimes a,b] [--scenarios x,y] [-k EXPR] [--repeat N] [--out DIR]
                   [--resume] [--quick] [--timeout S] [--jobs N]
     loopbench bench [--quick] [--out DIR]           what `make bench` runs
     loopbench new-impl NAME [--dir DIR]             scaffold a new implementation package
@@ -10,36 +10,65 @@
     loopbench explain WALKTHROUGH [--impl NAME] [--step] [--html FILE]
                                                     watch a loop work, step by step, as the talk draws it
     loopbench cpython-tests --impl NAME             CPython's own asyncio tests, run on one of our loops
+    loopbench --version
+
+Names: ``--runtimes`` and ``--scenarios`` take exact names, groups (``timers``) and
+globs (``'timers.*'``); ``-k`` a pytest-style keyword expression (``'timers and not
+slides'``). A name that matches nothing is an error that suggests the closest ones.
+
+Exit status: 0 done; 1 a run with any cell that failed, errored or timed out, or an
+error (named on stderr); 2 a usage error; 130 interrupted by Ctrl-C, 143 by SIGTERM
+(the cells running are killed, nothing half-done is recorded, and the exact command
+that resumes the run is printed). Output goes to ``./reports/<UTC timestamp>/`` unless
+``--out`` says otherwise. Errors and warnings go to stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
+import math
 import os
+import shlex
+import signal
 import sys
+import warnings
 from contextlib import contextmanager
 from pathlib import Path
 
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
 from rich.table import Table
 
-from . import cpython_tests
+from . import cpython_tests, profile
 from . import runtimes as runtime_registry
-from .plugins import load_plugins
-from .profile import ENV_VAR as PROFILE_VAR
-from .results import latest_by_cell, load
-from .runner import ROOT, run_matrix, utc_stamp
+from .plugins import PluginError, load_plugins
+from .progress import progress_callbacks, summarize
+from .results import PROBLEMS, RunDirError, check_run_dir, latest_by_cell, load
+from .runner import run_matrix, utc_stamp
 from .runtime import Unavailable
-from .scenario import select
-from .worker import STATUSES
+from .selection import SelectionError, match_names, select_scenarios
 
-STATUS_STYLE = {"pass": "green", "fail": "red", "observed": "cyan", "unsupported": "dim",
-                "error": "bold red", "timeout": "bold magenta"}
+REPORTS_DIR = "reports"
+INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
 
-def _split(value: str | None) -> list[str] | None:
-    return [v.strip() for v in value.split(",") if v.strip()] if value else None
+class UsageError(Exception):
+    """A command line that asks for something impossible (exit status 2)."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the run stops cleanly and says how to resume."""
+
+
+def _names(value: str | None, option: str) -> list[str] | None:
+    """The comma-separated names of ``option`` (None: the option was not given)."""
+    if value is None:
+        return None
+    names = [v.strip() for v in value.split(",") if v.strip()]
+    if not names:
+        raise UsageError(f"{option} names nothing; leave it out to mean all")
+    return names
 
 
 def cmd_list(args, console: Console) -> int:
@@ -51,7 +80,7 @@ def cmd_list(args, console: Console) -> int:
         try:
             rt = runtime_registry.create(name)
         except Unavailable as exc:
-            table.add_row(name, "?", "unavailable", "", str(exc))
+            table.add_row(escape(name), "?", "unavailable", "", escape(str(exc)))
             continue
         emulated = ", ".join(op for op, how in rt.support.items() if how == "emulated")
         unsupported = ", ".join(op for op, how in rt.support.items() if how == "unsupported")
@@ -62,85 +91,104 @@ def cmd_list(args, console: Console) -> int:
     for col in ("kind", "checks", "quick"):
         table.add_column(col, no_wrap=True)
     table.add_column("what it asks", overflow="fold")
-    for s in select():
+    for s in select_scenarios():
         checks = "observed" if s.kind == "behaviour" and s.observational else (
             "expected" if s.kind == "behaviour" else "metrics")
-        table.add_row(s.name, s.kind, checks, "yes" if s.quick else "", s.doc)
+        table.add_row(escape(s.name), s.kind, checks, "yes" if s.quick else "", escape(s.doc))
     console.print(table)
     return 0
 
 
 def cmd_run(args, console: Console) -> int:
-    wanted_runtimes = _split(args.runtimes) or runtime_registry.names()
-    unknown = set(wanted_runtimes) - set(runtime_registry.names())
-    if unknown:
-        console.print(f"[red]unknown runtime(s): {', '.join(sorted(unknown))}[/]")
-        return 2
-    scenarios = select(_split(args.scenarios), quick=args.quick)
-    if not scenarios:
-        console.print("[red]no scenario matches[/]")
-        return 2
+    if args.resume and not args.out:
+        raise UsageError("--resume continues a run: say which with --out DIR")
+    runtimes = match_names(_names(args.runtimes, "--runtimes") or runtime_registry.names(),
+                           runtime_registry.names(), "runtime")
+    scenarios = select_scenarios(_names(args.scenarios, "--scenarios"), args.keyword, quick=args.quick)
     if args.quick:
-        os.environ[PROFILE_VAR] = "quick"           # small sizes, inherited by every cell
-    out_dir = Path(args.out) if args.out else ROOT / "reports" / utc_stamp()
-    console.print(f"running {len(scenarios)} scenarios x {len(wanted_runtimes)} runtimes -> {out_dir}")
-    with progress_callbacks(console) as (on_start, on_result):
-        path = run_matrix(wanted_runtimes, scenarios, out_dir, repeat=args.repeat, resume=args.resume,
-                          timeout=args.timeout, jobs=args.jobs, on_start=on_start, on_result=on_result)
-    summarize(path, console, runtimes=wanted_runtimes)
+        profile.use("quick")                       # small sizes, inherited by every cell
+    out_dir = output_dir(args.out)
+    console.print(escape(f"running {len(scenarios)} scenarios x {len(runtimes)} runtimes -> {out_dir}"))
+    try:
+        with progress_callbacks(console) as (on_start, on_result):
+            path = run_matrix(runtimes, scenarios, out_dir, repeat=args.repeat, resume=args.resume,
+                              timeout=args.timeout, jobs=args.jobs, on_start=on_start, on_result=on_result)
+    except KeyboardInterrupt as stop:
+        return interrupted(stop, out_dir, resume_command(args.argv, out_dir))
+    summarize(path, console, runtimes=runtimes)
+    problems = [r for r in latest_by_cell(load(path)).values() if r["status"] in PROBLEMS]
+    if problems:
+        _error_console().print(f"loopbench: {len(problems)} cell(s) failed, errored or timed out "
+                               f"(see {path})", markup=False, highlight=False)
+        return 1
     return 0
 
 
-@contextmanager
-def progress_callbacks(console: Console):
-    """A progress bar for a run; yields the (on_start, on_result) callbacks for run_matrix."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), console=console, transient=False) as progress:
-        task = progress.add_task("starting", total=None)
-
-        def on_start(runtime, scn):
-            progress.update(task, description=f"{runtime} x {scn.name}")
-
-        def on_result(record, finished, total):
-            progress.update(task, total=total, completed=finished)
-            status = record["status"]
-            if status in ("error", "timeout", "fail"):
-                progress.console.print(
-                    f"  [{STATUS_STYLE[status]}]{status:>8}[/] {record['runtime']} x {record['scenario']}"
-                    + (f": {record.get('error', '')}" if status != "fail" else ""))
-
-        yield on_start, on_result
-        progress.update(task, description="done")
+def output_dir(out: str | None, *, create: bool = True) -> Path:
+    """The run directory: ``--out``, or ``./reports/<UTC timestamp>``; created, or a clear UsageError."""
+    path = Path(out) if out else Path(REPORTS_DIR) / utc_stamp()
+    path = path.absolute()
+    if path.exists() and not path.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    if not create:
+        return path
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"--out {path}: cannot create it ({exc.strerror or exc})") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {path}: not writable")
+    return path
 
 
-def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -> None:
-    cells = latest_by_cell(load(path))
-    names = runtimes or sorted({rt for rt, _ in cells})
-    table = Table(title=f"summary: {path}")
-    table.add_column("runtime")
-    for status in STATUSES:
-        table.add_column(status, justify="right", style=STATUS_STYLE[status])
-    table.add_column("non-deterministic", justify="right")
-    for name in names:
-        mine = [r for (rt, _), r in cells.items() if rt == name]
-        counts = {s: sum(r["status"] == s for r in mine) for s in STATUSES}
-        flaky = sum(r.get("deterministic") is False for r in mine)
-        table.add_row(name, *[str(counts[s] or "") for s in STATUSES], str(flaky or ""))
-    console.print(table)
-    failed: dict[str, list[str]] = {}
-    for (rt, scn), record in cells.items():
-        if record["status"] == "fail":
-            failed.setdefault(scn, []).append(rt)
-    if failed:
-        console.print("[bold]expected behaviour not met[/] (scenario: runtimes)")
-        for scn, rts in sorted(failed.items()):
-            console.print(f"  {scn}: {', '.join(rts)}")
+def resume_command(argv: list[str], out_dir: Path) -> str:
+    """The exact command that continues this run: its own arguments, ``--out`` spelled out, ``--resume``."""
+    kept, skip = [], False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--out":
+            skip = True
+        elif not (arg.startswith("--out=") or arg == "--resume"):
+            kept.append(arg)
+    return shlex.join([*_program(), *kept, "--out", str(out_dir), "--resume"])
+
+
+def _program() -> list[str]:
+    if sys.argv and Path(sys.argv[0]).name == "__main__.py":
+        return [sys.executable, "-m", "harness"]
+    return ["loopbench"]
+
+
+def interrupted(stop: KeyboardInterrupt, out_dir: Path, how_to_resume: str | None) -> int:
+    """Say what an interrupted run kept and how to go on; the exit status for it."""
+    err = _error_console()
+    kept = len(latest_by_cell(load(out_dir / "results.jsonl")))
+    cause = "SIGTERM" if isinstance(stop, Terminated) else "Ctrl-C"
+    err.print(f"loopbench: interrupted by {cause}: the running cells were killed; "
+              f"{kept} finished cell(s) are kept in {out_dir / 'results.jsonl'}", markup=False, highlight=False,
+              soft_wrap=True)
+    if how_to_resume:
+        err.print(f"to continue: {how_to_resume}", markup=False, highlight=False, soft_wrap=True)
+    return INTERRUPTED[signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT]
 
 
 def cmd_bench(args, console: Console) -> int:
     from .bench import bench
 
-    return bench(args.quick, args.out, console, rigorous=args.rigorous)
+    out_dir = output_dir(args.out, create=False)
+    latest = out_dir.parent / "latest"
+    if latest.exists() and not latest.is_symlink():
+        raise UsageError(f"{latest} is not the link bench keeps to the newest run; move it away first")
+    output_dir(str(out_dir))
+    try:
+        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous)
+    except KeyboardInterrupt as stop:
+        code = interrupted(stop, out_dir, None)
+        _error_console().print("a report of what was measured: "
+                               + shlex.join([*_program(), "report", str(out_dir)]),
+                               markup=False, highlight=False, soft_wrap=True)
+        return code
 
 
 def cmd_new_impl(args, console: Console) -> int:
@@ -149,11 +197,10 @@ def cmd_new_impl(args, console: Console) -> int:
     try:
         root = scaffold(args.name, Path(args.dir))
     except (ValueError, FileExistsError) as exc:
-        console.print(f"[red]{exc}[/]")
-        return 2
-    console.print(f"created {root}\nnext:\n  pip install -e {root}\n"
-                  f"  pytest --pyargs impls.conformance --impl {args.name}\n"
-                  f"  loopbench run --runtimes {args.name},heap,asyncio")
+        raise UsageError(str(exc)) from None
+    console.print(escape(f"created {root}\nnext:\n  pip install -e {root}\n"
+                         f"  pytest --pyargs impls.conformance --impl {args.name}\n"
+                         f"  loopbench run --runtimes {args.name},heap,asyncio"))
     return 0
 
 
@@ -161,27 +208,24 @@ def cmd_report(args, console: Console) -> int:
     from .report.render import render
 
     run_dir = Path(args.run_dir)
-    if not run_dir.is_dir():
-        console.print(f"[red]no such run directory: {run_dir}[/]")
-        return 2
+    check_run_dir(run_dir)
     written = render(run_dir)
-    console.print(f"report: {written['md']}\n        {written['html']}")
+    console.print(escape(f"report: {written['md']}\n        {written['html']}"))
     return 0
 
 
 def cmd_compare(args, console: Console) -> int:
     from .report.compare import compare, to_markdown
 
-    for d in (args.a, args.b):
-        if not Path(d).is_dir():
-            console.print(f"[red]no such run directory: {d}[/]")
-            return 2
-    changes, status_changes = compare(Path(args.a), Path(args.b))
-    text = to_markdown(Path(args.a), Path(args.b), changes, status_changes)
-    out = Path(args.b) / f"compare-{Path(args.a).resolve().name}.md"
+    a, b = Path(args.a), Path(args.b)
+    for d in (a, b):
+        check_run_dir(d)
+    changes, status_changes = compare(a, b)
+    text = to_markdown(a, b, changes, status_changes)
+    out = b / f"compare-{a.resolve().name}.md"
     out.write_text(text)
     print(text)
-    console.print(f"written to {out}")
+    console.print(escape(f"written to {out}"))
     return 0
 
 
@@ -191,24 +235,56 @@ def cmd_explain(args, console: Console) -> int:
     return explain_command(args, console)
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number of seconds above 0, not {text}")
+    return value
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("loopbench")
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="loopbench", description="Compare event loops: behaviour and latency.")
+    parser = argparse.ArgumentParser(prog="loopbench", allow_abbrev=False,
+                                     description="Compare event loops: behaviour and latency.")
+    parser.add_argument("--version", action="version", version=f"loopbench {_version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("list", help="list runtimes and scenarios")
-    run = sub.add_parser("run", help="run scenarios on runtimes, each cell in a fresh subprocess")
-    run.add_argument("--runtimes", help="comma-separated runtime names (default: all)")
-    run.add_argument("--scenarios", help="comma-separated scenario names or groups (default: all)")
-    run.add_argument("--repeat", type=int, help="runs per behaviour scenario (default 5)")
-    run.add_argument("--out", help="output directory (default reports/<UTC timestamp>)")
+    run = sub.add_parser("run", allow_abbrev=False,
+                         help="run scenarios on runtimes, each cell in a fresh subprocess")
+    run.add_argument("--runtimes", help="comma-separated runtime names or globs (default: all)")
+    run.add_argument("--scenarios", help="comma-separated scenario names, groups or globs (default: all)")
+    run.add_argument("-k", dest="keyword", metavar="EXPR",
+                     help="only scenarios whose name matches a keyword expression, e.g. 'timers and not slides'")
+    run.add_argument("--repeat", type=_positive_int, help="runs per behaviour scenario (default 5)")
+    run.add_argument("--out", help="output directory (default ./reports/<UTC timestamp>)")
     run.add_argument("--resume", action="store_true", help="keep results already in --out, run only the rest")
     run.add_argument("--quick", action="store_true", help="only the quick scenarios, at small sizes")
-    run.add_argument("--timeout", type=float, help="seconds per cell (default 60 behaviour, 300 latency)")
-    run.add_argument("--jobs", type=int, default=2, help="behaviour cells run in parallel (default 2)")
+    run.add_argument("--timeout", type=_seconds, help="seconds per cell (default 60 behaviour, 300 latency)")
+    run.add_argument("--jobs", type=_positive_int, default=2, help="behaviour cells run in parallel (default 2)")
     run.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                      help="also run on this asyncio event loop (repeatable), e.g. rl=rloop:new_event_loop")
-    bench = sub.add_parser("bench", help="what `make bench` runs: everything, then the report")
+    bench = sub.add_parser("bench", allow_abbrev=False, help="what `make bench` runs: everything, then the report")
     bench.add_argument("--quick", action="store_true", help="quick scenarios at small sizes (about a minute)")
-    bench.add_argument("--out", help="output directory (default reports/<UTC timestamp>)")
+    bench.add_argument("--out", help="output directory (default ./reports/<UTC timestamp>)")
     bench.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                        help="also measure this asyncio event loop (repeatable)")
     bench.add_argument("--rigorous", action="store_true",
@@ -232,25 +308,71 @@ def _add_asyncio_loops(args) -> None:
     """``--asyncio-loop NAME=module:factory``: handed to every cell's process through the environment."""
     specs = getattr(args, "asyncio_loop", None) or []
     if specs:
-        parsed = [runtime_registry.parse_asyncio_loop(text) for text in specs]
+        try:
+            parsed = [runtime_registry.parse_asyncio_loop(text) for text in specs]
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
         current = os.environ.get(runtime_registry.ASYNCIO_LOOPS_VAR, "")
         os.environ[runtime_registry.ASYNCIO_LOOPS_VAR] = ";".join(
             filter(None, [current, *(f"{name}={spec}" for name, spec in parsed)]))
 
 
-def main(argv: list[str] | None = None) -> int:
-    load_plugins()
-    args = build_parser().parse_args(argv)
+def _error_console() -> Console:
+    return Console(stderr=True)
+
+
+@contextmanager
+def _warnings_on(err: Console):
+    """Warnings (a skipped record, a cut torn line) as one line each on stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = lambda message, *_, **__: err.print(
+            f"loopbench: warning: {message}", markup=False, highlight=False, soft_wrap=True)
+        yield
+
+
+@contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM raises ``Terminated`` (a KeyboardInterrupt) in the main thread, as Ctrl-C does."""
+    def terminate(signum, frame):
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
     try:
-        _add_asyncio_loops(args)
-    except ValueError as exc:
-        print(f"loopbench: {exc}", file=sys.stderr)
-        return 2
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+COMMANDS = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
+            "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain,
+            "cpython-tests": cpython_tests.cpython_tests_command}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)                  # a usage error: message on stderr, exit 2
+    args.argv = argv
+    err = _error_console()
     console = Console()
-    commands = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
-                "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain,
-                "cpython-tests": cpython_tests.cpython_tests_command}
-    return commands[args.command](args, console)
+
+    def fail(message: str, code: int) -> int:
+        err.print(f"loopbench: error: {message}", markup=False, highlight=False, soft_wrap=True)
+        return code
+
+    with _warnings_on(err), _sigterm_as_interrupt():
+        try:
+            load_plugins()
+            _add_asyncio_loops(args)
+            return COMMANDS[args.command](args, console)
+        except (UsageError, SelectionError) as exc:
+            parser.print_usage(sys.stderr)
+            return fail(str(exc), 2)
+        except (RunDirError, PluginError) as exc:
+            return fail(str(exc), 1)
+        except KeyboardInterrupt as stop:             # outside a run: nothing to resume
+            return INTERRUPTED[signal.SIGTERM if isinstance(stop, Terminated) else signal.SIGINT]
 
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ from pathlib import Path
 from rich.console import Console
 
 from . import preflight, samples
+from .profile import ENV_VAR as PROFILE_VAR
 from .profile import ROUNDS_VAR as PROFILE_ROUNDS_VAR
 from .runner import utc_stamp
 
@@ -100,7 +101,7 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
            "-p", "no:cacheprovider", "--rootdir", str(out_dir),
            "-q", "--benchmark-json", str(out_dir / json_name), "--benchmark-columns=median,iqr,rounds",
            "--benchmark-sort=name", "--benchmark-save-data", *(["-k", select] if select else [])]
-    env = dict(os.environ, LOOPBENCH_PROFILE=profile)
+    env = dict(os.environ, **{PROFILE_VAR: profile})
     if rounds:
         env[PROFILE_ROUNDS_VAR] = str(rounds)
     log = out_dir / (Path(json_name).stem + ".log")
@@ -137,13 +138,13 @@ def point_latest(out_dir: Path) -> None:
 
 def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False) -> int:
     from . import runtimes as runtime_registry
-    from .__main__ import summarize
+    from .progress import progress_callbacks, summarize
     from .report.render import render
     from .runner import run_matrix
     from .scenario import select
 
     profile = "quick" if quick else "rigorous" if rigorous else "default"
-    os.environ["LOOPBENCH_PROFILE"] = profile
+    os.environ[PROFILE_VAR] = profile
     out_dir = (Path(out) if out else Path("reports") / utc_stamp()).absolute()
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
@@ -154,7 +155,6 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
         console.print(f"[yellow]pre-flight:[/] {warning}")
 
     console.print("[bold]1/3[/] behaviour and latency scenarios on every runtime")
-    from .__main__ import progress_callbacks
     with progress_callbacks(console) as (on_start, on_result):
         scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 2 measures them
         path = run_matrix(runtime_registry.names(), scenarios, out_dir,
@@ -171,7 +171,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
 
     console.print("[bold]3/3[/] report")
     written = render(out_dir)
-    if out is None:
+    if out is None or out_dir.parent == Path("reports").absolute():
         point_latest(out_dir)
     console.print(f"report: {written['md']}\n        {written['html']}")
     console.print(f"done in {time.perf_counter() - started:.0f} s"

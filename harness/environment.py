@@ -1,8 +1,14 @@
-"""The environment block recorded with every result: machine, Python, library versions, git revision."""
+"""The environment block recorded with every result: machine, Python, library versions, git
+revision, and the run profile (``harness.profile``) the numbers were measured in.
+
+The git revision is the one of the checkout this package was imported from, when it
+was imported from a git checkout that tracks it; an installed package has none.
+"""
 
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import os
 import platform
 import subprocess
@@ -10,8 +16,11 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
-LIBRARIES = ("loopbench", "uvloop", "trio", "curio", "anyio", "tinyio", "pytest-benchmark", "hypothesis")
-ROOT = Path(__file__).resolve().parent.parent
+from . import profile
+
+LIBRARIES = ("loopbench", "uvloop", "rloop", "trio", "curio", "anyio", "tinyio", "pytest-benchmark", "pyperf",
+             "hypothesis")
+PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def _cpu_model() -> str:
@@ -24,14 +33,19 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _git(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["git", "-C", str(PACKAGE_DIR), *args], capture_output=True, text=True, timeout=5)
+
+
 def _git_revision() -> str | None:
     try:
-        out = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=5)
+        # Only a checkout that tracks this very file: not a repository the venv happens to sit in.
+        if _git("ls-files", "--error-unmatch", Path(__file__).name).returncode != 0:
+            return None
+        out = _git("rev-parse", "--short", "HEAD")
         if out.returncode != 0:
             return None
-        dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-                               capture_output=True, text=True, timeout=5).stdout.strip()
+        dirty = _git("status", "--porcelain", "--untracked-files=no").stdout.strip()
         return out.stdout.strip() + ("-dirty" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return None
@@ -44,9 +58,18 @@ def _version(dist: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=1)
 def environment() -> dict:
-    """Facts about this machine and software, for reports (computed once per process)."""
+    """Facts about this machine and software, and the profile the run is measured in."""
+    return dict(_machine(), profile=profile.current())
+
+
+def write_environment(path: Path, env: dict) -> None:
+    path.write_text(json.dumps(env, indent=2))
+
+
+@lru_cache(maxsize=1)
+def _machine() -> dict:
+    """What does not change during a process (computed once)."""
     load = os.getloadavg() if hasattr(os, "getloadavg") else None
     return {
         "python": platform.python_version(),
@@ -60,5 +83,4 @@ def environment() -> dict:
         "switch_interval_s": sys.getswitchinterval(),
         "libraries": {dist: _version(dist) for dist in LIBRARIES},
         "git_revision": _git_revision(),
-        "profile": os.environ.get("LOOPBENCH_PROFILE", "default"),
     }

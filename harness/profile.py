@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 ENV_VAR = "LOOPBENCH_PROFILE"
+PROFILES = ("default", "quick")
 
 
 #: Timed rounds per process of the micro-suite, set by ``make bench`` for each worker
@@ -31,3 +32,10 @@ def rounds(own: int) -> int:
 
 def pick(*, default, quick):
     return quick if current() == "quick" else default
+
+
+def use(name: str) -> None:
+    """Measure in profile ``name`` from now on, here and in every cell started from here."""
+    if name not in PROFILES:
+        raise ValueError(f"unknown profile {name!r}; one of {', '.join(PROFILES)}")
+    os.environ[ENV_VAR] = name

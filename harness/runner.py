@@ -1,10 +1,20 @@
 """Run a matrix of (runtime, scenario) cells, each in a fresh subprocess with a time limit.
 
 Isolation is the point: a scenario that hangs becomes ``timeout`` (its whole process
-group is killed), one that crashes the interpreter becomes ``error`` with what it
-printed, and the rest of the matrix still runs. Each record is appended to
-``results.jsonl`` the moment its cell finishes; ``resume=True`` skips cells the
-file already has, so an interrupted run continues where it stopped.
+group is killed, whatever it started and whatever still holds its output), one that
+crashes the interpreter becomes ``error`` with the tail of what it printed, and the
+rest of the matrix still runs. Each record is appended to ``results.jsonl`` the
+moment its cell finishes; ``resume=True`` skips cells the file already has, so an
+interrupted run continues where it stopped (in the same profile only).
+
+A cell's output goes to a file in its own temporary directory, never through a pipe:
+a grandchild that inherits it cannot make the runner wait past the time limit, and
+only its last ``OUTPUT_TAIL_BYTES`` are read back. The directory goes with the cell,
+however the cell ends.
+
+Interrupting a run (KeyboardInterrupt, or SIGTERM turned into one by the command
+line) cancels the cells not yet started, kills the process groups of the running
+ones and records none of them: the file holds only cells that finished.
 
 Behaviour cells, and latency cells that time nothing (``parallel=True``: the memory
 count), may run two at a time (``jobs``); the other latency cells always run alone,
@@ -19,6 +29,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -26,56 +37,107 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import results
-from .environment import environment
+from .environment import environment, write_environment
+from .results import RESULTS_FILE, Record, RunDirError, Status, new_record
 from .scenario import BEHAVIOUR, Scenario
-from .worker import ERROR, TIMEOUT
 
 DEFAULT_TIMEOUT = {"behaviour": 60.0, "latency": 300.0}
-ROOT = Path(__file__).resolve().parent.parent
+#: How much of a cell's output a record keeps: its last lines, at most this many bytes.
+OUTPUT_TAIL_BYTES = 8192
+OUTPUT_TAIL_LINES = 30
 
 
 def utc_stamp() -> str:
     return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
-def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, timeout: float,
-                      python: str = sys.executable) -> dict:
-    """Run one cell in a fresh interpreter; always returns a record, whatever happens to it."""
-    fd, out_path = tempfile.mkstemp(prefix="loopbench-cell-", suffix=".json")
-    os.close(fd)
-    cmd = [python, "-m", "harness.worker", runtime, scenario.name, "--out", out_path]
-    if repeat:
-        cmd += ["--repeat", str(repeat)]
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
-    started = time.perf_counter()
-    base = {"runtime": runtime, "scenario": scenario.name, "group": scenario.group, "kind": scenario.kind,
-            "doc": scenario.doc, "explain": scenario.explain, "expected": scenario.expected}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, cwd=str(ROOT), env=env)
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
+class Cancelled(Exception):
+    """A cell not started because its run is being stopped."""
+
+
+class _RunningCells:
+    """The cell processes alive now, so that stopping a run can end every one of them."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._procs: set[subprocess.Popen] = set()
+        self._stopping = False
+
+    def open(self) -> None:
+        with self._lock:
+            self._stopping = False
+
+    def start(self, cmd: list[str], **kwargs) -> subprocess.Popen:
+        with self._lock:
+            if self._stopping:
+                raise Cancelled()
+            proc = subprocess.Popen(cmd, start_new_session=True, **kwargs)
+            self._procs.add(proc)
+            return proc
+
+    def finish(self, proc: subprocess.Popen) -> None:
+        """Kill the cell's group (anything it left running dies with it) and reap the cell."""
         _kill_group(proc)
-        stdout, stderr = proc.communicate()
-        return dict(base, status=TIMEOUT, timeout_s=timeout, duration_s=round(time.perf_counter() - started, 3),
-                    error=f"no result after {timeout:g} s; the cell's process group was killed",
-                    stderr_tail=_tail(stderr))
-    finally:
-        if proc.poll() is None:
-            _kill_group(proc)
-    try:
-        with open(out_path) as fh:
-            record = json.load(fh)
-    except (OSError, json.JSONDecodeError):
-        how = f"signal {-proc.returncode}" if proc.returncode < 0 else f"exit code {proc.returncode}"
-        record = dict(base, status=ERROR, error=f"the cell's process died ({how}) without a result",
-                      stderr_tail=_tail(stderr), duration_s=round(time.perf_counter() - started, 3))
-    finally:
+        with self._lock:
+            self._procs.discard(proc)
+        proc.wait()
+
+    def stop_all(self) -> None:
+        """Start no more cells; kill the group of every running one."""
+        with self._lock:
+            self._stopping = True
+            for proc in self._procs:
+                _kill_group(proc)
+
+
+_running = _RunningCells()
+
+
+def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, timeout: float,
+                      python: str = sys.executable) -> Record:
+    """Run one cell in a fresh interpreter; always returns a record, whatever happens to it."""
+    record = new_record(runtime, scenario)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="loopbench-cell-") as tmp:
+        out_path, log_path = Path(tmp) / "record.json", Path(tmp) / "output.log"
+        cmd = [python, "-m", "harness.worker", runtime, scenario.name, "--out", str(out_path)]
+        if repeat is not None:
+            cmd += ["--repeat", str(repeat)]
+        # The cell watches the read end: it closes when this process ends, however it ends.
+        watch_read, watch_write = os.pipe()
         try:
-            os.unlink(out_path)
-        except OSError:
-            pass
-    return record
+            with open(log_path, "wb") as log:
+                proc = _running.start(cmd + ["--parent-pipe", str(watch_read)], stdin=subprocess.DEVNULL,
+                                      stdout=log, stderr=log, pass_fds=(watch_read,))
+        except BaseException:
+            os.close(watch_write)
+            raise
+        finally:
+            os.close(watch_read)
+        timed_out = False
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            _running.finish(proc)
+            os.close(watch_write)
+        elapsed = round(time.perf_counter() - started, 3)
+        tail = output_tail(log_path)
+        if timed_out:
+            return dict(record, status=Status.TIMEOUT, timeout_s=timeout, duration_s=elapsed,
+                          error=f"no result after {timeout:g} s; the cell's process group was killed",
+                          stderr_tail=tail)
+        try:
+            loaded = json.loads(out_path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            loaded = None
+        if not results.is_record(loaded):
+            code = proc.returncode
+            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            return dict(record, status=Status.ERROR, stderr_tail=tail, duration_s=elapsed,
+                          error=f"the cell's process died ({how}) without a result")
+        return loaded
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
@@ -85,8 +147,20 @@ def _kill_group(proc: subprocess.Popen) -> None:
         pass
 
 
-def _tail(text: str | None, lines: int = 30) -> str:
-    return "\n".join((text or "").splitlines()[-lines:])
+def output_tail(path: Path, max_bytes: int = OUTPUT_TAIL_BYTES, lines: int = OUTPUT_TAIL_LINES) -> str:
+    """The last ``lines`` lines of the file at ``path``, reading at most its last ``max_bytes``."""
+    try:
+        with open(path, "rb") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - max_bytes))
+            data = fh.read(max_bytes)
+    except OSError:
+        return ""
+    text = data.decode("utf-8", errors="replace")
+    kept = text.splitlines()
+    if size > max_bytes and kept:
+        kept = kept[1:]                         # the first line read is a fragment
+    return "\n".join(kept[-lines:])
 
 
 def plan(runtimes: Iterable[str], scenarios: Iterable[Scenario]) -> list[tuple[str, Scenario]]:
@@ -102,20 +176,31 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
                timed_alone: bool = True,
                on_result: Callable[[dict, int, int], None] | None = None,
                on_start: Callable[[str, Scenario], None] | None = None,
-               cell_runner: Callable[..., dict] = run_in_subprocess) -> Path:
+               cell_runner: Callable[..., Record] = run_in_subprocess) -> Path:
     """Run every cell not already in ``out_dir/results.jsonl`` (with ``resume``); return that path.
 
-    ``timed_alone=False`` lets the latency cells share the ``jobs`` too: for a smoke
-    run (``make bench QUICK=1``), whose numbers only show that the pipeline works.
+    ``resume=False`` on a directory that already holds results, and ``resume=True`` on
+    one measured in another profile, raise ``RunDirError``: nothing measured is lost
+    and no run mixes profiles. ``timed_alone=False`` lets the latency cells share the
+    ``jobs`` too: for a smoke run (``make bench QUICK=1``), whose numbers only show
+    that the pipeline works.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / "results.jsonl"
+    path = out_dir / RESULTS_FILE
     env = environment()
-    (out_dir / "environment.json").write_text(json.dumps(env, indent=2))
-    done = set(results.latest_by_cell(results.load(path))) if resume else set()
-    if not resume and path.exists():
-        path.unlink()
+    if resume:
+        measured = results.run_profile(out_dir)
+        if measured is not None and measured != env["profile"]:
+            raise RunDirError(f"{out_dir} was measured in the {measured} profile, not {env['profile']}: "
+                              f"resume it in the {measured} profile"
+                              + (" (with --quick)" if measured == "quick" else " (without --quick)"))
+        done = set(results.latest_by_cell(results.load(path)))
+    else:
+        if path.exists() and path.stat().st_size:
+            raise RunDirError(f"{out_dir} already holds results: resume it, or measure into another directory")
+        done = set()
+    write_environment(out_dir / "environment.json", env)
     run_id = utc_stamp()
     cells = [(rt, s) for rt, s in plan(runtimes, scenarios) if (rt, s.name) not in done]
     total, finished = len(cells), 0
@@ -130,7 +215,7 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
     def record_result(record):
         nonlocal finished
         family = "loopbench" if record["runtime"] in _our_names() else "peer"
-        record = {"schema": results.SCHEMA, "run_id": run_id, "family": family, **record, "env": env}
+        record = results.stamp(record, run_id=run_id, family=family, env=env)
         results.append(path, record)
         finished += 1
         if on_result:
@@ -138,15 +223,24 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
 
     shared = [c for c in cells if c[1].kind == BEHAVIOUR or c[1].parallel or not timed_alone]
     latency = [c for c in cells if c not in shared]
-    if jobs > 1 and len(shared) > 1:
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+    _running.open()
+    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 and len(shared) > 1 else None
+    try:
+        if pool:
             for future in as_completed([pool.submit(one, cell) for cell in shared]):
                 record_result(future.result())
-    else:
-        for cell in shared:
+        else:
+            for cell in shared:
+                record_result(one(cell))
+        for cell in latency:
             record_result(one(cell))
-    for cell in latency:
-        record_result(one(cell))
+    except BaseException:
+        # Interrupted (or a harness bug): no more cells, end the running ones, record none of them.
+        _running.stop_all()
+        raise
+    finally:
+        if pool:
+            pool.shutdown(wait=True, cancel_futures=True)
     return path
 
 

@@ -1,17 +1,18 @@
 """Run one cell, (runtime, scenario), and produce its result record.
 
-``python -m harness.worker RUNTIME SCENARIO --repeat N --out FILE`` is what the
-runner starts in a fresh subprocess for every cell, so a scenario that hangs, leaks
-threads or crashes the interpreter harms only its own cell. ``run_cell`` is also
-callable in-process (tests, ``--inline``).
+``python -m harness.worker RUNTIME SCENARIO --repeat N --out FILE --parent-pipe FD``
+is what the runner starts in a fresh subprocess for every cell, so a scenario that
+hangs, leaks threads or crashes the interpreter harms only its own cell. ``run_cell``
+is also callable in-process (tests).
 
-The status of a cell:
+A cell never outlives the harness that started it. The cell runs in its own process
+group (so the runner can kill it and whatever it started); it watches the read end
+of a pipe whose write end only the runner holds, and when that pipe closes (the
+runner exited, however it died) it kills its own group. On Linux the kernel also
+sends it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), which does the same.
 
-``unsupported``  the runtime lacks an operation the scenario needs (nothing ran)
-``pass``/``fail`` an expected trace was stated; every repeat matched it / one did not
-``observed``     an observational scenario (or a latency one) ran and was recorded
-``error``        the scenario or adapter raised (traceback recorded)
-``timeout``      the cell did not finish in time (set by the runner, which kills it)
+The statuses are ``harness.results.Status``; the runner sets ``timeout`` and the
+``error`` of a process that died, the worker every other.
 """
 
 from __future__ import annotations
@@ -19,63 +20,60 @@ from __future__ import annotations
 import argparse
 import collections
 import json
+import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from typing import Any
 
 from . import runtimes
+from .results import Record, Status, canonical, new_record
 from .runtime import EMULATED, UNSUPPORTED, Unavailable, Unsupported
 from .scenario import BEHAVIOUR, Scenario, get
 
-PASS, FAIL, OBSERVED, UNSUPPORTED_STATUS, ERROR, TIMEOUT = (
-    "pass", "fail", "observed", "unsupported", "error", "timeout")
-STATUSES = (PASS, FAIL, OBSERVED, UNSUPPORTED_STATUS, ERROR, TIMEOUT)
 DEFAULT_REPEAT = 5
 
 
-def _canonical(trace: Any) -> Any:
-    """Traces compare after a JSON round trip (tuples become lists)."""
-    return json.loads(json.dumps(trace, default=repr))
+def check_repeat(repeat: int | None) -> int | None:
+    """``repeat`` if it is None (the scenario's own count) or a whole number >= 1; else ValueError."""
+    if repeat is not None and (isinstance(repeat, bool) or not isinstance(repeat, int) or repeat < 1):
+        raise ValueError(f"repeat must be a whole number >= 1, not {repeat!r}")
+    return repeat
 
 
-def _base_record(runtime_name: str, scn: Scenario) -> dict:
-    return {"runtime": runtime_name, "scenario": scn.name, "group": scn.group, "kind": scn.kind,
-            "doc": scn.doc, "explain": scn.explain,
-            "expected": _canonical(scn.expected) if scn.expected is not None else None}
-
-
-def run_cell(runtime_name: str, scenario_name: str, repeat: int | None = None) -> dict:
-    """Run ``scenario_name`` on ``runtime_name``; return the record (see the schema in the README)."""
+def run_cell(runtime_name: str, scenario_name: str, repeat: int | None = None) -> Record:
+    """Run ``scenario_name`` on ``runtime_name``; return its record (``harness.results``)."""
+    check_repeat(repeat)
     scn = get(scenario_name)
-    record = _base_record(runtime_name, scn)
+    record = new_record(runtime_name, scn)
     started = time.perf_counter()
     try:
         rt = runtimes.create(runtime_name)
     except Unavailable as exc:
-        record.update(status=UNSUPPORTED_STATUS, reason=f"runtime unavailable: {exc}")
+        record.update(status=Status.UNSUPPORTED, reason=f"runtime unavailable: {exc}")
         return record
-    record["version"] = rt.version()
-    missing = [op for op in scn.needs if rt.how(op) == UNSUPPORTED]
-    if missing:
-        record.update(status=UNSUPPORTED_STATUS,
-                      reason=f"{runtime_name} has no {', '.join(missing)}")
-        return record
-    record["emulated_ops"] = [op for op in scn.timed_ops if rt.how(op) == EMULATED]
-    record["support"] = EMULATED if record["emulated_ops"] else "native"
     try:
+        record["version"] = rt.version()
+        missing = [op for op in scn.needs if rt.how(op) == UNSUPPORTED]
+        if missing:
+            record.update(status=Status.UNSUPPORTED, reason=f"{runtime_name} has no {', '.join(missing)}")
+            return record
+        record["emulated_ops"] = [op for op in scn.timed_ops if rt.how(op) == EMULATED]
+        record["support"] = EMULATED if record["emulated_ops"] else "native"
         if scn.kind == BEHAVIOUR:
             _run_behaviour(rt, scn, repeat, record)
         else:
             metrics: dict = {}
             scn.fn(rt, metrics)
-            record.update(status=OBSERVED, metrics=_canonical(metrics))
+            record.update(status=Status.OBSERVED, metrics=canonical(metrics))
     except Unsupported as exc:
-        record.update(status=UNSUPPORTED_STATUS, reason=str(exc))
+        record.update(status=Status.UNSUPPORTED, reason=str(exc))
     except BaseException as exc:                       # the cell's own failure, not the harness's
         if isinstance(exc, KeyboardInterrupt):
             raise
-        record.update(status=ERROR, error=f"{type(exc).__name__}: {exc}",
+        record.update(status=Status.ERROR, error=f"{type(exc).__name__}: {exc}",
                       traceback=traceback.format_exc(limit=20))
     record["duration_s"] = round(time.perf_counter() - started, 4)
     return record
@@ -102,38 +100,78 @@ def run_once(rt, scn: Scenario) -> list:
     return trace
 
 
-def _run_behaviour(rt, scn: Scenario, repeat: int | None, record: dict) -> None:
-    repeat = repeat or scn.repeat or DEFAULT_REPEAT
+def _run_behaviour(rt, scn: Scenario, repeat: int | None, record: Record) -> None:
+    repeat = check_repeat(repeat) or scn.repeat or DEFAULT_REPEAT
     counts: collections.Counter = collections.Counter()
     first_seen: dict[str, Any] = {}
     for _ in range(repeat):
         trace = run_once(rt, scn)
-        key = json.dumps(_canonical(trace))
+        key = json.dumps(canonical(trace))
         counts[key] += 1
-        first_seen.setdefault(key, _canonical(trace))
+        first_seen.setdefault(key, canonical(trace))
     outcomes = [{"trace": first_seen[key], "count": n} for key, n in counts.most_common()]
     record["repeat"] = repeat
     record["outcomes"] = outcomes
     record["deterministic"] = len(outcomes) == 1
     if scn.expected is None:
-        record["status"] = OBSERVED
+        record["status"] = Status.OBSERVED
     else:
-        expected = _canonical(scn.expected)
-        record["status"] = PASS if all(o["trace"] == expected for o in outcomes) else FAIL
+        expected = canonical(scn.expected)
+        record["status"] = Status.PASS if outcomes and all(o["trace"] == expected for o in outcomes) else Status.FAIL
+
+
+def die_with_parent(parent_pipe: int | None) -> None:
+    """Kill this cell's process group when the runner that started it goes away.
+
+    ``parent_pipe``: the read end of a pipe only the runner writes to; end of file on
+    it means the runner exited. On Linux, ``PR_SET_PDEATHSIG`` asks the kernel for
+    SIGTERM on the parent's death too (it acts even if the watching thread cannot).
+    """
+    parent = os.getppid()
+    signal.signal(signal.SIGTERM, lambda *_: _kill_own_group())
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        try:
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if parent_pipe is not None:
+        def watch():
+            try:
+                while os.read(parent_pipe, 1):
+                    pass
+            except OSError:
+                pass
+            _kill_own_group()
+        threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+    if os.getppid() != parent:                 # the parent died before the watch began
+        _kill_own_group()
+
+
+def _kill_own_group() -> None:
+    os.killpg(os.getpgid(0), signal.SIGKILL)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.worker")
     parser.add_argument("runtime")
     parser.add_argument("scenario")
-    parser.add_argument("--repeat", type=int, default=None)
+    parser.add_argument("--repeat", type=int, default=None, help="runs (>= 1; default: the scenario's own)")
     parser.add_argument("--out", required=True, help="file to write the JSON record to")
+    parser.add_argument("--parent-pipe", type=int, default=None,
+                        help="read end of a pipe from the runner: the cell dies when it closes")
     args = parser.parse_args(argv)
+    if args.parent_pipe is not None:
+        die_with_parent(args.parent_pipe)
     from .plugins import load_plugins
     load_plugins()
     record = run_cell(args.runtime, args.scenario, args.repeat)
-    with open(args.out, "w") as fh:
+    partial = args.out + ".partial"
+    with open(partial, "w") as fh:
         json.dump(record, fh, default=repr)
+    os.replace(partial, args.out)             # the runner sees the whole record or none
     return 0
 
 

@@ -2,7 +2,8 @@
 
 A change is flagged only when it exceeds the noise both runs measured: the larger
 of their spreads (relative), and never less than ``MIN_CHANGE``. Behaviour cells
-whose status changed are listed too.
+whose status changed are listed too. Runs measured in different profiles (their
+sizes differ) are not compared: ``RunDirError`` says so.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..results import RunDirError, run_profile
 from .model import behaviour_rows, benchmark_rows, harness_rows, load_run
 
 MIN_CHANGE = 0.05
@@ -38,6 +40,10 @@ class Change:
 
 
 def compare(a_dir: Path, b_dir: Path) -> tuple[list[Change], list[tuple[str, str, str, str]]]:
+    profiles = run_profile(a_dir), run_profile(b_dir)
+    if None not in profiles and profiles[0] != profiles[1]:
+        raise RunDirError(f"{a_dir} was measured in the {profiles[0]} profile and {b_dir} in the "
+                          f"{profiles[1]} profile: compare runs of one profile")
     a, b = load_run(a_dir), load_run(b_dir)
     runtimes = [rt for rt in b.runtimes if rt in a.runtimes]
     rows_a = {r.measure.title: r for r in harness_rows(a.cells, runtimes) + benchmark_rows(a.benchmark, runtimes)}

@@ -1,4 +1,11 @@
-"""Render a run directory into report.md, report.html (self-contained) and PNG plots."""
+"""Render a run directory into report.md, report.html (self-contained) and PNG plots.
+
+Everything written goes into the run directory: a plot's file name comes from a
+scenario name in results.jsonl, so it is reduced to a plain file name there, and a
+name that would still leave the directory gets no plot (a warning says so). Text
+from records (error messages, docs) is escaped for the format it lands in: HTML by
+the template engine, Markdown by ``md_text``.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +13,7 @@ import base64
 import html
 import json
 import re
+import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -92,15 +100,34 @@ def _without(row: Row, controls: set[str]) -> Row:
     return Row(row.measure, {rt: c for rt, c in row.cells.items() if rt not in controls}, row.source)
 
 
+_UNSAFE_IN_FILE_NAMES = re.compile(r"[^A-Za-z0-9._+-]")
+
+
+def plot_path(out_dir: Path, scenario: str) -> Path | None:
+    """Where the plot of ``scenario`` goes: a plain file name inside ``out_dir``, or None (refused)."""
+    name = _UNSAFE_IN_FILE_NAMES.sub("_", scenario)
+    path = out_dir / f"{name}.png"
+    parts = re.split(r"[/\\]", scenario)
+    if (not scenario or parts[0] == "" or ".." in parts or name.startswith(".")
+            or path.resolve().parent != Path(out_dir).resolve()):
+        warnings.warn(f"no plot for the scenario named {scenario!r}: not usable as a file name")
+        return None
+    return path
+
+
 def make_plots(ctx: dict, out_dir: Path) -> list[dict]:
     out: list[dict] = []
     ours = ctx["ours"]
     for scn, samples in sorted(lateness_samples(ctx["data"].cells).items()):
-        path = plots.lateness_cdf(samples, f"{scn}: when timers fire", out_dir / f"{scn}.png", ours)
+        if (target := plot_path(out_dir, scn)) is None:
+            continue
+        path = plots.lateness_cdf(samples, f"{scn}: when timers fire", target, ours)
         out.append({"title": f"Timer lateness: {scn}", "file": path.name})
     for scn, curves in sorted(ctx["scaling"].items()):
+        if (target := plot_path(out_dir, scn)) is None:
+            continue
         unit = SCALING_UNITS.get(scn, "per operation")
-        path = plots.scaling(curves, scn, unit, out_dir / f"{scn}.png", ours)
+        path = plots.scaling(curves, scn, unit, target, ours)
         out.append({"title": f"Scaling: {scn}", "file": path.name})
     throughput = [r for r in ctx["rows"] if r.source == "pytest-benchmark"]
     path = plots.throughput_bars(throughput, ctx["runtimes"], out_dir / "throughput.png", ours)
@@ -122,9 +149,21 @@ def _environment():
                       autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
                       trim_blocks=True, lstrip_blocks=True)
     env.filters["md_escape"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
+    env.filters["md_text"] = md_text
+    env.filters["md_no_html"] = lambda s: html.escape(str(s), quote=False)
+    env.filters["md_code"] = lambda s: str(s).replace("`", "'").replace("\n", " ")
     env.filters["html_escape"] = lambda s: html.escape(str(s))
     env.filters["md_inline"] = _md_inline
     return env
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#!])")
+
+
+def md_text(value) -> str:
+    """``value`` as inert Markdown prose on one line: no HTML, no emphasis, links or code."""
+    text = html.escape(str(value), quote=False).replace("\r", " ").replace("\n", " ")
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def render(run_dir: Path) -> dict[str, Path]:

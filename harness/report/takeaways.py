@@ -44,6 +44,11 @@ KNOWN = {
 }
 
 
+def _plain(text: str) -> str:
+    """Text from a record, made inert in Markdown and HTML alike (no tags, no code spans)."""
+    return str(text).replace("<", "‹").replace(">", "›").replace("`", "'").replace("*", "∗")
+
+
 @dataclass
 class Takeaway:
     text: str
@@ -76,8 +81,9 @@ def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyR
     for b in behaviour:
         varying = [rt for rt, c in b.cells.items() if c.get("deterministic") is False]
         if varying and b.scenario.startswith(("deadlines.", "coroutines.", "callbacks.", "timers.")):
-            out.append(Takeaway(f"`{b.scenario}` comes out differently from run to run on "
-                                f"{', '.join(f'**{rt}**' for rt in varying)}: {b.doc}", DIFFERENCES, 2))
+            out.append(Takeaway(f"`{_plain(b.scenario)}` comes out differently from run to run on "
+                                f"{', '.join(f'**{_plain(rt)}**' for rt in varying)}: {_plain(b.doc)}",
+                                DIFFERENCES, 2))
     for row in rows:
         best = next(((rt, c) for rt, c in row.cells.items() if c.best), None)
         if best is None or row.source != "pytest-benchmark" or best[0] == REFERENCE:

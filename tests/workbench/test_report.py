@@ -172,3 +172,41 @@ def test_the_report_answers_first_with_what_to_know(run_dir):
     html = (run_dir / "report.html").read_text()
     assert html.index('id="what-to-know"') < html.index('id="summary"')
     assert "<details>" in html                                              # traces in full, expandable
+
+
+def test_plot_names_from_records_stay_inside_the_run_directory(tmp_path):
+    samples = {"perf_counter_us": {"p50": 1.0, "p99": 2.0}, "samples_perf_us": [1.0, 2.0]}
+    outside = [str(tmp_path / "absolute"), "../escaped", "..", "a/../../b"]
+    run = write_run(tmp_path / "run", [rec("heap", name, "observed", "loopbench", metrics=samples)
+                                       for name in outside + ["latency.odd/name"]])
+    before = sorted(p.name for p in tmp_path.iterdir())
+    with pytest.warns(UserWarning, match="no plot for the scenario"):
+        written = render(run)
+    assert sorted(p.name for p in tmp_path.iterdir()) == before            # nothing written beside the run
+    assert not list((tmp_path / "run").glob("**/*/*"))                      # nor below it
+    assert (run / "latency.odd_name.png").exists()
+    assert all(path.resolve().parent == run.resolve() for path in written.values())
+
+
+def test_markup_in_an_error_message_is_shown_as_text(tmp_path):
+    message = "RuntimeError: <script>alert('x')</script> | *bold* [link](http://x)"
+    run = write_run(tmp_path / "run", [rec("heap", "timers.slides", "error", "loopbench", error=message),
+                                       rec("asyncio", "timers.slides", "pass", expected=["a"],
+                                           outcomes=[{"trace": ["a"], "count": 1}])])
+    written = render(run)
+    md, html = written["md"].read_text(), written["html"].read_text()
+    for text in (md, html):
+        assert "<script>" not in text and "&lt;script&gt;" in text
+    line = next(line for line in md.splitlines() if "alert" in line)
+    assert r"\*bold\*" in line and r"\[link\]" in line and r"\|" in line
+
+
+def test_runs_of_different_profiles_are_not_compared(tmp_path):
+    quick = write_run(tmp_path / "a", [rec("heap", "latency.switch_event", "observed", metrics=handoff(1))])
+    default_env = dict(ENV, profile="default")
+    b = write_run(tmp_path / "b", [dict(rec("heap", "latency.switch_event", "observed", metrics=handoff(1)),
+                                        env=default_env)])
+    (b / "environment.json").write_text(json.dumps(default_env))
+    with pytest.raises(Exception, match="quick profile .* default profile") as refused:
+        compare(quick, b)
+    assert type(refused.value) is results.RunDirError

@@ -1,47 +1,22 @@
 """The runner isolates cells, records every status, and resumes; the worker classifies outcomes."""
 
 import json
-import sys
+import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 
-import impls
-from harness import results, scenario as scenario_module
+from harness import results
+from harness.profile import ENV_VAR as PROFILE_VAR
 from harness.runner import run_matrix
 from harness.scenario import get
 from harness.worker import run_cell
-
-HERE = Path(__file__).resolve().parent
-PLUGIN = "plugin_faulty"
-PLUGIN_SCENARIOS = ("timers.test_tiny", "coroutines.test_flaky", "coroutines.test_wrong",
-                    "coroutines.test_needs_timeout", "coroutines.test_error",
-                    "coroutines.test_crash_outcome")
-
-
-@pytest.fixture
-def faulty(monkeypatch):
-    """Load the faulty plugin here and in every cell subprocess; undo the registrations after."""
-    monkeypatch.setenv("LOOPBENCH_PLUGINS", PLUGIN)
-    monkeypatch.setenv("PYTHONPATH", str(HERE))
-    monkeypatch.syspath_prepend(str(HERE))
-    scenario_module.all_scenarios()                 # built-ins first
-    sys.modules.pop(PLUGIN, None)
-    __import__(PLUGIN)
-    yield
-    for name in ("test-hang", "test-crash", "test-raise"):
-        if name in impls.names():
-            impls.unregister(name)
-    for name in PLUGIN_SCENARIOS:
-        scenario_module._scenarios.pop(name, None)
-    sys.modules.pop(PLUGIN, None)
 
 
 def test_a_hanging_and_a_crashing_cell_do_not_stop_the_run(faulty, tmp_path):
     seen = []
     path = run_matrix(["heap", "test-hang", "test-crash", "test-raise"], [get("timers.test_tiny")], tmp_path,
-                      timeout=10, jobs=2, repeat=2, on_result=lambda r, done, total: seen.append(r["runtime"]))
+                      timeout=3, jobs=2, repeat=2, on_result=lambda r, done, total: seen.append(r["runtime"]))
     cells = results.latest_by_cell(results.load(path))
     status = {rt: r["status"] for (rt, _), r in cells.items()}
     assert status == {"heap": "pass", "test-hang": "timeout", "test-crash": "error", "test-raise": "error"}
@@ -71,7 +46,7 @@ def test_a_torn_last_line_is_skipped_on_load(tmp_path):
     results.append(path, {"runtime": "heap", "scenario": "x", "status": "pass"})
     with open(path, "a") as fh:
         fh.write('{"runtime": "list", "scen')     # the run was killed mid-write
-    with pytest.warns(UserWarning, match="malformed"):
+    with pytest.warns(UserWarning, match="not JSON"):
         records = results.load(path)
     assert [r["runtime"] for r in records] == ["heap"]
 
@@ -128,3 +103,114 @@ def test_timed_latency_cells_run_alone_and_memory_cells_beside_others(tmp_path):
 def test_a_smoke_run_lets_timed_cells_share_the_pool(tmp_path):
     seen = _where_cells_ran(tmp_path, timed_alone=False)
     assert threading.main_thread().name not in seen["latency.sleep_lateness"]
+
+
+# -- the record, its schema and its file --------------------------------------------------
+
+def test_the_published_schema_names_exactly_the_statuses_of_the_record_type(record_schema):
+    assert record_schema.schema["properties"]["status"]["enum"] == [s.value for s in results.Status]
+    assert record_schema.schema["properties"]["schema"]["const"] == results.SCHEMA
+
+
+def test_every_record_a_run_writes_matches_the_published_schema(faulty, tmp_path, record_schema):
+    chosen = [get("timers.test_tiny"), get("coroutines.test_wrong"), get("coroutines.test_needs_timeout"),
+              get("coroutines.test_error"), get("coroutines.test_flaky")]
+    path = run_matrix(["heap", "test-crash"], chosen, tmp_path / "run", timeout=5, jobs=2, repeat=2)
+    records = results.load(path)
+    assert {r["status"] for r in records} == {"pass", "fail", "unsupported", "error", "observed"}
+    for record in records:
+        record_schema.validate(record)
+    for record in (run_cell("heap", "workload.tasks.spawn_join"), run_cell("heap", "timers.test_tiny", 1)):
+        record_schema.validate(results.stamp(record, run_id="t", family="loopbench", env={"profile": "quick"}))
+
+
+def test_the_schema_rejects_what_is_not_a_record(record_schema):
+    good = {"schema": 1, "run_id": "t", "runtime": "heap", "family": "loopbench", "scenario": "a.b",
+            "status": "pass", "env": {}}
+    record_schema.validate(good)
+    for bad in ({**good, "status": "fine"}, {k: v for k, v in good.items() if k != "runtime"},
+                {**good, "repeat": 0}, {**good, "outcomes": [{"trace": [], "count": 0}]}):
+        assert not record_schema.is_valid(bad), bad
+
+
+def test_an_append_after_a_torn_last_line_starts_a_fresh_line(tmp_path):
+    path = tmp_path / "results.jsonl"
+    results.append(path, {"runtime": "heap", "scenario": "x", "status": "pass"})
+    with open(path, "a") as fh:
+        fh.write('{"runtime": "list", "scen')     # the run was killed mid-write
+    with pytest.warns(UserWarning, match="torn"):
+        results.append(path, {"runtime": "list", "scenario": "x", "status": "fail"})
+    assert [(r["runtime"], r["status"]) for r in results.load(path)] == [("heap", "pass"), ("list", "fail")]
+
+
+def test_lines_that_are_not_records_are_skipped_and_the_records_kept(tmp_path):
+    path = tmp_path / "results.jsonl"
+    results.append(path, {"runtime": "heap", "scenario": "x", "status": "pass"})
+    with open(path, "ab") as fh:
+        fh.write(b'[1, 2]\n{"runtime": "list"}\n"text"\n{"runtime": "a", "scenario": "x", "status": "great"}\n'
+                 b'\xff\xfe garbage\n{"runtime": "a", "scenario": "x", "status": "pass", "env": 5}\n')
+    results.append(path, {"runtime": "list", "scenario": "x", "status": "fail"})
+    with pytest.warns(UserWarning) as caught:
+        records = results.load(path)
+    assert [r["runtime"] for r in records] == ["heap", "list"]
+    assert len(caught) == 6 and all(":" in str(w.message) for w in caught)
+
+
+def test_a_repeat_count_below_one_is_refused_not_recorded_as_a_pass(faulty):
+    for bad in (-1, 0, 1.5, True):
+        with pytest.raises(ValueError, match="repeat"):
+            run_cell("heap", "timers.test_tiny", bad)
+    assert run_cell("heap", "timers.test_tiny", 1)["repeat"] == 1
+    assert run_cell("heap", "coroutines.test_flaky")["repeat"] == 4        # None: the scenario's own
+
+
+def test_a_cell_keeps_only_a_bounded_tail_of_its_output(tmp_path):
+    from harness.runner import OUTPUT_TAIL_BYTES, output_tail
+
+    log = tmp_path / "output.log"
+    log.write_bytes(b"".join(b"line %d " % i + b"x" * 200 + b"\n" for i in range(100_000)) + b"last\n")
+    tail = output_tail(log)
+    assert len(tail.encode()) <= OUTPUT_TAIL_BYTES and tail.endswith("last")
+    assert tail.splitlines()[0].startswith("line ")        # no fragment of a line first
+
+
+def test_a_timed_out_cell_leaves_no_temporary_file(faulty, tmp_path, monkeypatch):
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    path = run_matrix(["test-hang", "test-crash"], [get("timers.test_tiny")], tmp_path / "run", timeout=1.5)
+    assert {r["status"] for r in results.load(path)} == {"timeout", "error"}
+    assert list(scratch.iterdir()) == []
+
+
+def test_a_run_directory_with_results_is_not_overwritten_without_resume(tmp_path):
+    run_matrix(["heap"], [get("callbacks.fifo")], tmp_path, repeat=1, jobs=1)
+    before = (tmp_path / "results.jsonl").read_text()
+    with pytest.raises(Exception, match="already holds results") as refused:
+        run_matrix(["heap"], [get("callbacks.fifo")], tmp_path, repeat=1, jobs=1)
+    assert type(refused.value) is results.RunDirError
+    assert (tmp_path / "results.jsonl").read_text() == before
+
+
+def test_resume_refuses_a_run_measured_in_another_profile(tmp_path, monkeypatch):
+    monkeypatch.setenv(PROFILE_VAR, "quick")
+    run_matrix(["heap"], [get("callbacks.fifo")], tmp_path, repeat=1, jobs=1)
+    before = (tmp_path / "results.jsonl").read_text()
+    monkeypatch.setenv(PROFILE_VAR, "default")
+    with pytest.raises(Exception, match="quick profile") as refused:
+        run_matrix(["heap", "list"], [get("callbacks.fifo")], tmp_path, repeat=1, jobs=1, resume=True)
+    assert type(refused.value) is results.RunDirError
+    assert (tmp_path / "results.jsonl").read_text() == before
+    assert json.loads((tmp_path / "environment.json").read_text())["profile"] == "quick"
+    monkeypatch.setenv(PROFILE_VAR, "quick")
+    run_matrix(["heap", "list"], [get("callbacks.fifo")], tmp_path, repeat=1, jobs=1, resume=True)
+    assert results.run_profile(tmp_path) == "quick"
+    assert len(results.load(tmp_path / "results.jsonl")) == 2
+
+
+def test_a_directory_mixing_profiles_is_refused(tmp_path):
+    for profile in ("quick", "default"):
+        results.append(tmp_path / "results.jsonl",
+                       {"runtime": profile, "scenario": "x", "status": "pass", "env": {"profile": profile}})
+    with pytest.raises(results.RunDirError, match="mixes the profiles default, quick"):
+        results.run_profile(tmp_path)
