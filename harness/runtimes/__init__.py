@@ -18,6 +18,7 @@ from ..runtime import Runtime, Unavailable
 #: Peer runtimes: name -> "module:Class" inside harness.runtimes.
 PEERS = {
     "asyncio": "asyncio_rt:AsyncioRuntime",
+    "asyncio-eager": "asyncio_rt:AsyncioEagerRuntime",
     "uvloop": "asyncio_rt:UvloopRuntime",
     "trio": "trio_rt:TrioRuntime",
     "curio": "curio_rt:CurioRuntime",
