@@ -3,7 +3,8 @@
     loopbench list                                  runtimes and scenarios
     loopbench run [--runtimes a,b] [--scenarios x,y] [--repeat N] [--out DIR]
                   [--resume] [--quick] [--timeout S] [--jobs N]
-    loopbench bench [--quick] [--out DIR]           what `make bench` runs
+    loopbench bench [--quick] [--out DIR] [--python PATH ...]
+                                                    what `make bench` runs
     loopbench new-impl NAME [--dir DIR]             scaffold a new implementation package
     loopbench report RUN_DIR                        (re)write report.md/.html and plots from saved data
     loopbench compare A_DIR B_DIR                   what changed from run A to run B, as ratios
@@ -138,7 +139,7 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
 def cmd_bench(args, console: Console) -> int:
     from .bench import bench
 
-    return bench(args.quick, args.out, console)
+    return bench(args.quick, args.out, console, args.python)
 
 
 def cmd_new_impl(args, console: Console) -> int:
@@ -205,6 +206,9 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="what `make bench` runs: everything, then the report")
     bench.add_argument("--quick", action="store_true", help="quick scenarios at small sizes (about a minute)")
     bench.add_argument("--out", help="output directory (default reports/<UTC timestamp>)")
+    bench.add_argument("--python", action="append", metavar="PATH",
+                       help="measure under this interpreter too, in its own venv (repeatable; "
+                            "default: only the interpreter running loopbench); one report across them")
     new_impl = sub.add_parser("new-impl", help="scaffold a new implementation as an installable package")
     new_impl.add_argument("name", help="the implementation's name, e.g. 'mine'")
     new_impl.add_argument("--dir", default=".", help="where to create loopbench-NAME/ (default: here)")
