@@ -49,6 +49,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 MINIMUM = (3, 11)
 VENVS = Path(".loopbench") / "venvs"
@@ -181,20 +182,24 @@ def project_source() -> Source:
     the package), else the directory or local wheel pip recorded at install time.
     Raises ``InterpreterError`` when there is neither.
     """
-    checkout = Path(__file__).resolve().parent.parent
-    pyproject = checkout / "pyproject.toml"
-    if pyproject.is_file() and tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "loopbench":
-        return Source(checkout)
     import importlib.metadata
-    from urllib.parse import unquote, urlparse
 
     try:
         recorded = importlib.metadata.distribution("loopbench").read_text("direct_url.json")
     except importlib.metadata.PackageNotFoundError:
         recorded = None
-    if recorded:
-        url = json.loads(recorded).get("url", "")
-        parsed = urlparse(url)
+    return source_from(Path(__file__).resolve().parent.parent, recorded)
+
+
+def source_from(checkout: Path, direct_url: str | None) -> Source:
+    """``project_source`` given the directory above the package and pip's ``direct_url.json`` text."""
+    from urllib.parse import unquote, urlparse
+
+    pyproject = checkout / "pyproject.toml"
+    if pyproject.is_file() and tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "loopbench":
+        return Source(checkout)
+    if direct_url:
+        parsed = urlparse(json.loads(direct_url).get("url", ""))
         path = Path(unquote(parsed.path)) if parsed.scheme == "file" else None
         if path is not None and (path / "pyproject.toml").is_file():
             return Source(path)
@@ -202,8 +207,8 @@ def project_source() -> Source:
             return Source(path)
     raise InterpreterError(
         "loopbench is installed without a source to install into another interpreter's venv "
-        "(neither a checkout nor a local wheel was recorded); run --python from a checkout, "
-        "or install loopbench from a directory or a .whl file")
+        "(neither a checkout nor a local directory or wheel was recorded by pip); run --python "
+        "from a checkout, or install loopbench from a directory or a .whl file")
 
 
 # ---------------------------------------------------------------- venvs
@@ -228,8 +233,8 @@ def ensure_venv(interpreter: Interpreter, source: Source, root: Path = VENVS, *,
     """The interpreter's venv with loopbench installed, built or refreshed as needed; its python.
 
     ``install=False`` builds the bare venv only (``--without-pip``): the cheap part, for tests.
-    Raises ``InterpreterError`` naming the interpreter when a step fails (its output
-    is in ``<venv>/build.log``).
+    Raises ``InterpreterError`` naming the interpreter when a step fails (the steps'
+    output is in ``<venv>.build.log``, beside the venv).
     """
     venv = venv_dir(interpreter, source, root)
     python = venv_python(venv)
@@ -351,7 +356,7 @@ def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool,
     if interpreter.is_running:          # this interpreter imports loopbench from where it runs now
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
                                                           os.environ.get("PYTHONPATH")]))
-    env["COLUMNS"] = str(console.width)
+    env.update(COLUMNS=str(console.width), PYTHONUNBUFFERED="1")     # its progress as it happens
     timeout = BENCH_TIMEOUT["quick" if quick else "default"]
     timed_out = threading.Event()
 
@@ -368,6 +373,9 @@ def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool,
             for line in proc.stdout:
                 log.write(line)
                 console.out(f"  {interpreter.tag} | {line.rstrip()}", highlight=False)
+        except BaseException:                   # Ctrl-C reaches us, not its own session: stop it too
+            os.killpg(proc.pid, signal.SIGKILL)
+            raise
         finally:
             timer.cancel()
             returncode = proc.wait()
@@ -400,7 +408,7 @@ def bench_all(specs: list[str], quick: bool, run_dir: Path, console: Console,
         outcomes.append(outcome)
         console.print(f"[bold]interpreter {spec}[/]")
         try:
-            interpreter, python = prepare_one(spec, log=lambda line: console.print(f"  {line}"))
+            interpreter, python = prepare_one(spec, log=lambda line: console.print(f"  {escape(line)}"))
             outcome.interpreter = interpreter
             tag, n = interpreter.tag, 2
             while tag in taken:                 # two interpreters of the same version
@@ -410,7 +418,10 @@ def bench_all(specs: list[str], quick: bool, run_dir: Path, console: Console,
             measure(interpreter, python, outcome.run_dir, quick, console)
         except InterpreterError as exc:
             outcome.error = str(exc)
-            console.print(f"  [bold red]{exc}[/]")
+        except Exception as exc:                # anything else: still this interpreter's alone
+            outcome.error = f"{spec}: {type(exc).__name__}: {exc}"
+        if outcome.error:
+            console.print(f"  [bold red]{escape(outcome.error)}[/]")
     return outcomes
 
 
@@ -435,7 +446,7 @@ def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: 
     if out is None:
         point_latest(run_dir)
     failed = [o for o in outcomes if o.error]
-    console.print(f"report: {written}")
+    console.print(f"report: {written['md']}\n        {written['html']}")
     for o in failed:
-        console.print(f"[bold red]not measured: {o.spec}[/]: {o.error}")
+        console.print(f"[bold red]not measured: {escape(o.spec)}[/]: {escape(o.error)}")
     return 1 if failed else 0

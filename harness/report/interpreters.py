@@ -12,6 +12,9 @@ was asked for, and what became of each). This module writes ``<run>/report.md``:
   measure's own direction (``better`` says which way is good);
 * each interpreter's own summary against asyncio, as its report has it.
 
+``report.html`` is the same Markdown as HTML (markdown-it-py), linking the
+interpreters' HTML reports.
+
 A ratio is marked significant by a ``Test``: a function of two ``Sample``\\ s that
 says whether they differ (``True``), do not (``False``) or cannot tell (``None``).
 The default, ``ranges_disjoint``, asks that the rounds' ranges (min to max) do not
@@ -250,8 +253,42 @@ def write_manifest(run_dir: Path, profile: str, interpreters: list[dict]) -> Pat
     return path
 
 
-def render_across(run_dir: Path, test: Test = ranges_disjoint) -> Path:
-    """Write ``<run_dir>/report.md`` from ``interpreters.json`` and the runs it names; return its path."""
+HTML_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{title}</title>
+<style>
+  body {{ font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1300px;
+         padding: 0 1em; color: #222; }}
+  h2 {{ margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }}
+  table {{ border-collapse: collapse; margin: .8em 0; font-size: 12.5px; }}
+  th, td {{ border: 1px solid #ddd; padding: 3px 7px; }} th {{ background: #f4f4f4; }}
+  code {{ background: #f3f3f3; padding: 0 3px; border-radius: 3px; }}
+  blockquote {{ background: #fff6da; border-left: 4px solid #e6b800; padding: .3em 1em; margin: 1em 0; }}
+</style>
+</head>
+<body>
+{body}
+</body>
+</html>
+"""
+
+
+def to_html(markdown: str, title: str) -> str:
+    """The report's Markdown as one HTML page; links to an interpreter's report.md go to its report.html."""
+    import html
+
+    from markdown_it import MarkdownIt
+
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
+    body = body.replace('/report.md"', '/report.html"')
+    return HTML_PAGE.format(title=html.escape(title), body=body)
+
+
+def render_across(run_dir: Path, test: Test = ranges_disjoint) -> dict[str, Path]:
+    """Write ``report.md`` and ``report.html`` into ``run_dir`` from ``interpreters.json`` and the
+    runs it names; return their paths."""
     from ..runtimes import CONTROLS
 
     run_dir = Path(run_dir)
@@ -259,6 +296,8 @@ def render_across(run_dir: Path, test: Test = ranges_disjoint) -> Path:
     runs = {e["tag"]: load_run(run_dir / e["tag"]) for e in manifest["interpreters"]
             if any((run_dir / e["tag"] / name).exists() for name in ("results.jsonl", "benchmark.json"))}
     rows = compare_interpreters(runs, test, leave_out=set(CONTROLS))
-    path = run_dir / "report.md"
-    path.write_text(to_markdown(run_dir, manifest, runs, rows))
-    return path
+    markdown = to_markdown(run_dir, manifest, runs, rows)
+    md_path, html_path = run_dir / "report.md", run_dir / "report.html"
+    md_path.write_text(markdown)
+    html_path.write_text(to_html(markdown, f"loopbench across interpreters — {run_dir.resolve().name}"))
+    return {"md": md_path, "html": html_path}

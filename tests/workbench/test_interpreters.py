@@ -17,7 +17,8 @@ import pytest
 from rich.console import Console
 
 from harness import interpreters
-from harness.interpreters import Interpreter, InterpreterError, Source, bench_all, ensure_venv, find, venv_dir
+from harness.interpreters import (Interpreter, InterpreterError, Source, bench_all, ensure_venv, find, project_source,
+                                  source_from, venv_dir)
 from harness.report.interpreters import (Sample, compare_interpreters, ranges_disjoint, render_across,
                                          write_manifest)
 from harness import results
@@ -87,6 +88,33 @@ def test_a_too_old_interpreter_is_named_with_its_version():
     with pytest.raises(InterpreterError, match=r"is Python 3\.10\.\d+; loopbench needs Python 3\.11 or newer") as caught:
         find(old[0])
     assert old[0] in str(caught.value)
+
+
+# ------------------------------------------------------------------ the source a venv installs
+def test_the_source_is_the_checkout_else_what_pip_recorded(tmp_path):
+    checkout = tmp_path / "checkout"
+    checkout.mkdir()
+    (checkout / "pyproject.toml").write_text('[project]\nname = "loopbench"\n')
+    assert source_from(checkout, None) == Source(checkout)
+    site = tmp_path / "site-packages"                       # installed: no pyproject.toml above the package
+    site.mkdir()
+    assert source_from(site, json.dumps({"url": checkout.as_uri(), "dir_info": {}})) == Source(checkout)
+    wheel = tmp_path / "loopbench-0.1.0-py3-none-any.whl"
+    wheel.write_bytes(b"PK")
+    found = source_from(site, json.dumps({"url": wheel.as_uri(), "archive_info": {}}))
+    assert found.is_wheel and found.files() == [wheel]
+    for recorded in (None, json.dumps({"url": "https://example.org/loopbench-0.1.0.tar.gz", "archive_info": {}}),
+                     json.dumps({"url": (tmp_path / "deleted.whl").as_uri(), "archive_info": {}})):
+        with pytest.raises(InterpreterError, match="installed without a source"):
+            source_from(site, recorded)
+
+
+def test_this_checkout_is_the_source_here():
+    source = project_source()
+    assert (source.path / "pyproject.toml").is_file()
+    files = {str(f.relative_to(source.path)) for f in source.files()}
+    assert "harness/interpreters.py" in files and "impls/protocol.py" in files
+    assert not any(f.startswith(("tests/", ".venv/", "reports/", ".git/")) for f in files)
 
 
 # ------------------------------------------------------------------ venvs
@@ -236,12 +264,15 @@ def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path
     assert [o.error is None for o in outcomes] == [True, False, True]
     write_manifest(run_dir, "quick", [{"spec": o.spec, "tag": o.tag, "label": o.interpreter and o.interpreter.label,
                                        "error": o.error} for o in outcomes])
-    text = render_across(run_dir).read_text()
+    written = render_across(run_dir)
+    text = written["md"].read_text()
     assert "| CPython 3.11.7 |" in text and "| CPython 3.13.0 |" in text
     assert "**not measured**: Python interpreter 'python3.10' is Python 3.10.13" in text
     assert "### hand-off between two tasks via events (µs, lower is better)" in text
     assert "| asyncio | 10 (9.9–10.1) | 5 (4.95–5.05) · **0.50× better ✱** |" in text
     assert json.loads((run_dir / "interpreters.json").read_text())["profile"] == "quick"
+    page = written["html"].read_text()
+    assert "<td>asyncio</td>" in page and "<strong>0.50× better ✱</strong>" in page
 
 
 def test_two_interpreters_of_one_version_get_their_own_directories(tmp_path):
