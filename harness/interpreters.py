@@ -216,7 +216,7 @@ def venv_dir(interpreter: Interpreter, source: Source, root: Path = VENVS) -> Pa
     """``<root>/<tag>-<key>``: the key follows the dependencies and the interpreter's path."""
     digest = hashlib.sha256(source.dependency_key())
     digest.update(b"\0" + os.path.realpath(interpreter.executable).encode())
-    return Path(root) / f"{interpreter.tag}-{digest.hexdigest()[:12]}"
+    return Path(root).absolute() / f"{interpreter.tag}-{digest.hexdigest()[:12]}"
 
 
 def venv_python(venv: Path) -> Path:
@@ -351,6 +351,8 @@ class Outcome:
 def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool, console: Console) -> None:
     """``python -m harness bench --out out_dir`` as a subprocess, its output shown and kept in bench.log."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    if os.sep in python:
+        python = os.path.abspath(python)      # it runs in out_dir
     cmd = [python, "-m", "harness", "bench", "--out", str(out_dir.resolve())] + (["--quick"] if quick else [])
     env = _clean_env()
     if interpreter.is_running:          # this interpreter imports loopbench from where it runs now

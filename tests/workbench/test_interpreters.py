@@ -123,6 +123,7 @@ def test_the_cache_key_follows_pyproject_and_the_interpreter(project, tmp_path):
     first = venv_dir(me, project, tmp_path)
     assert first == venv_dir(me, project, tmp_path)
     assert first.name.startswith(f"{me.tag}-")
+    assert venv_dir(me, project, Path("relative")).is_absolute()      # benches run in their own directory
     (project.path / "pyproject.toml").write_text('[project]\nname = "pkg"\nversion = "1"\n')
     assert venv_dir(me, project, tmp_path) != first
     other = Interpreter("elsewhere", "/opt/elsewhere/bin/python3", me.version)
@@ -273,6 +274,24 @@ def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path
     assert json.loads((run_dir / "interpreters.json").read_text())["profile"] == "quick"
     page = written["html"].read_text()
     assert "<td>asyncio</td>" in page and "<strong>0.50× better ✱</strong>" in page
+
+
+def test_a_bench_that_fails_is_named_with_its_log(tmp_path, monkeypatch):
+    """run_bench runs ``PYTHON -m harness bench --out DIR`` in DIR; a relative PYTHON still runs."""
+    fake = tmp_path / "bin" / "python3"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\necho "asked: $*"\necho "in: $PWD"\nexit 4\n')
+    fake.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    console = Console(file=open(tmp_path / "console.txt", "w"), width=200)
+    me = Interpreter("python3.99", "/nowhere/python3.99", "3.99.0")
+    out = tmp_path / "run" / "py3.99.0"
+    with pytest.raises(InterpreterError, match=r"CPython 3\.99\.0 \(python3\.99\): loopbench bench failed "
+                                               r"\(exit status 4; log: .*bench\.log\)"):
+        interpreters.run_bench(me, "bin/python3", out, True, console)
+    log = (out / "bench.log").read_text().splitlines()
+    assert log == [f"asked: -m harness bench --out {out.resolve()} --quick", f"in: {out.resolve()}"]
+    assert "py3.99.0 | asked: -m harness bench" in (tmp_path / "console.txt").read_text()
 
 
 def test_two_interpreters_of_one_version_get_their_own_directories(tmp_path):
