@@ -8,8 +8,9 @@ was asked for, and what became of each). This module writes ``<run>/report.md``:
   use and why, or the error that kept it from being measured;
 * for every measure of the summary (``model.HARNESS_MEASURES`` and the micro-suite's
   workloads) and every runtime: each interpreter's median with the range of its
-  rounds, and its ratio to the first interpreter's (the baseline), both in the
-  measure's own direction (``better`` says which way is good);
+  rounds, and its ratio to the first interpreter's (the baseline; for a runtime the
+  first cannot run, the first that can), in the measure's own direction (``better``
+  says which way is good);
 * each interpreter's own summary against asyncio, as its report has it.
 
 ``report.html`` is the same Markdown as HTML (markdown-it-py), linking the
@@ -22,8 +23,10 @@ overlap: cheap and conservative, and silent where a measure has no rounds (a
 percentile of one distribution, a memory figure). A statistical test can be passed
 in its place (``compare_interpreters(..., test=...)``).
 
-Cells the harness builds (``emulated``) are shown as such and never compared, as in
-every other report; the controls are left out.
+Cells the harness builds (``emulated``) are shown as such, and compared only with the
+same runtime's on another interpreter: the same construction on both sides, so the
+ratio is the interpreter's doing. They are never set against another runtime, as in
+every other report. The controls are left out.
 """
 
 from __future__ import annotations
@@ -87,6 +90,7 @@ class AcrossRow:
     runtime: str
     sides: dict[str, Side] = field(default_factory=dict)        # tag -> side
     versus: dict[str, Versus] = field(default_factory=dict)     # tag -> against the baseline
+    baseline: str = ""               # the first interpreter with a value (the run's first, where it has one)
 
 
 def unavailable(run: RunData) -> dict[str, str]:
@@ -154,10 +158,12 @@ def compare_interpreters(runs: dict[str, RunData], test: Test = ranges_disjoint,
             row = AcrossRow(measure, rt, {tag: cells.get((key, rt, tag), Side("missing")) for tag in tags})
             if all(side.sample is None for side in row.sides.values()):
                 continue
-            base = row.sides[tags[0]]
-            for tag in tags[1:]:
+            row.baseline = next(tag for tag in tags if row.sides[tag].sample is not None)
+            base = row.sides[row.baseline]
+            for tag in tags[tags.index(row.baseline) + 1:]:
                 other = row.sides[tag]
-                if base.status == other.status == "ok" and base.sample.value:
+                if (base.sample is not None and other.sample is not None and base.status == other.status
+                        and base.sample.value):
                     row.versus[tag] = Versus(other.sample.value / base.sample.value, measure.better,
                                              test(base.sample, other.sample))
             rows.append(row)
@@ -226,10 +232,12 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
         lines += ["", f"## Across interpreters: each runtime against {label[baseline]}", "",
                   "Each cell: the median (the range of its rounds, min–max), in the measure's unit. "
                   f"Then the ratio to {label[baseline]} for the same runtime (its value / the baseline's, "
-                  "so below 1 is better where lower is better, above 1 where higher is). "
+                  "so below 1 is better where lower is better, above 1 where higher is); a runtime the "
+                  f"baseline cannot run is set against the first interpreter that can, named beside it. "
                   f"**Bold** with {SIGNIFICANT}: the two ranges of rounds do not overlap. A ratio without a "
                   "mark is within the rounds' noise, or has no rounds to judge by (percentiles, memory). "
-                  "\"built by harness\": an operation the library lacks, never compared.", ""]
+                  "\"built by harness\": an operation the library lacks, built by the harness from its "
+                  "primitives; compared only with the same construction on another interpreter.", ""]
         by_measure: dict[str, list[AcrossRow]] = {}
         for row in rows:
             by_measure.setdefault(row.measure.key, []).append(row)
@@ -237,7 +245,8 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
             m = measure_rows[0].measure
             lines += [f"### {m.title} ({m.unit}, {m.better} is better)", "",
                       "| runtime |" + "".join(f" {label[t]} |" for t in tags), "|---|" + "---|" * len(tags)]
-            lines += [f"| {row.runtime} |" + "".join(f" {_cell(row, t)} |" for t in tags) for row in measure_rows]
+            lines += [f"| {row.runtime}" + (f" (against {label[row.baseline]})" if row.baseline != baseline else "")
+                      + " |" + "".join(f" {_cell(row, t)} |" for t in tags) for row in measure_rows]
             lines.append("")
     lines += ["", "## Each interpreter against asyncio", ""]
     for e in measured:

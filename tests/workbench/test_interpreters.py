@@ -205,27 +205,38 @@ def _run(directory, asyncio_us, heap_us, asyncio_s, unavailable=None, eager_us=N
                            reason=f"runtime unavailable: {unavailable}"))
     if eager_us:
         records.append(rec("asyncio-eager", "latency.switch_event", "observed", metrics=handoff(eager_us)))
+    records += [rec("trio", "latency.switch_event", "observed", metrics=handoff(heap_us), support="emulated",
+                    emulated_ops=["event"]),
+                rec("curio", "latency.switch_event", "observed", metrics=handoff(heap_us),
+                    **({"support": "emulated", "emulated_ops": ["event"]} if unavailable else {}))]
     return write_run(directory, records, {"benchmarks": [chain("asyncio", asyncio_s)]})
 
 
 def test_the_comparison_divides_by_the_baseline_and_marks_disjoint_ranges(tmp_path):
     runs = {"py3.11": load_run(_run(tmp_path / "a", 10.0, 4.0, 0.02, unavailable="needs 3.12")),
-            "py3.13": load_run(_run(tmp_path / "b", 5.0, 4.02, 0.01, eager_us=4.5))}
+            "py3.13": load_run(_run(tmp_path / "b", 5.0, 2.0, 0.01, eager_us=4.5))}
     rows = {(r.measure.key, r.runtime): r for r in compare_interpreters(runs)}
     switch = rows[("switch_event", "asyncio")]
     assert switch.sides["py3.11"].sample == Sample(10.0, 9.9, 10.1, 5)
     assert switch.versus["py3.13"].ratio == pytest.approx(0.5)
     assert switch.versus["py3.13"].significant is True and switch.versus["py3.13"].verdict == "better"
-    heap = rows[("switch_event", "heap")].versus["py3.13"]
-    assert heap.ratio == pytest.approx(1.005) and heap.significant is False      # 3.96..4.04 and 3.98..4.06
+    runs["py3.13"] = load_run(_run(tmp_path / "c", 5.0, 4.02, 0.01))
+    heap = {(r.measure.key, r.runtime): r for r in compare_interpreters(runs)}[("switch_event", "heap")]
+    assert heap.versus["py3.13"].ratio == pytest.approx(1.005)
+    assert heap.versus["py3.13"].significant is False                            # 3.96..4.04 and 3.98..4.06
     rate = rows[("workload:callbacks.call_soon_chain", "asyncio")]
     assert rate.sides["py3.11"].sample.value == pytest.approx(20_000 / 0.02)
     assert rate.sides["py3.11"].sample.low == pytest.approx(20_000 / (0.02 * 1.02))
     assert rate.versus["py3.13"].ratio == pytest.approx(2.0)
     assert rate.versus["py3.13"].verdict == "better" and rate.versus["py3.13"].significant
+    built = rows[("switch_event", "trio")]                 # the harness's event on both sides
+    assert built.sides["py3.11"].status == "emulated" and built.versus["py3.13"].ratio == pytest.approx(0.5)
+    mixed = rows[("switch_event", "curio")]                # built on one side only: not comparable
+    assert mixed.sides["py3.13"].status == "ok" and mixed.versus == {}
     eager = rows[("switch_event", "asyncio-eager")]
     assert (eager.sides["py3.11"].status, eager.sides["py3.11"].note) == ("unavailable", "needs 3.12")
     assert eager.sides["py3.13"].sample.value == 4.5 and eager.versus == {}     # nothing to divide by
+    assert switch.baseline == "py3.11" and eager.baseline == "py3.13"
 
 
 def test_the_significance_test_can_be_replaced(tmp_path):
@@ -250,7 +261,8 @@ def test_ranges_disjoint_needs_both_ranges():
 def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path):
     run_dir = tmp_path / "run"
     console = Console(file=open(tmp_path / "console.txt", "w"), width=120)
-    made = {"py3.11.7": (10.0, 4.0, 0.02), "py3.13.0": (5.0, 4.0, 0.01)}
+    made = {"py3.11.7": (10.0, 4.0, 0.02, "needs 3.12"), "py3.12.1": (8.0, 4.0, 0.01, None, 6.0),
+            "py3.13.0": (5.0, 4.0, 0.01, None, 3.0)}
 
     def prepare_one(spec, log):
         if spec == "python3.10":
@@ -260,9 +272,9 @@ def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path
     def measure(interpreter, python, out_dir, quick, console):
         _run(out_dir, *made[interpreter.spec])
 
-    outcomes = bench_all(["py3.11.7", "python3.10", "py3.13.0"], True, run_dir, console,
+    outcomes = bench_all(["py3.11.7", "python3.10", "py3.12.1", "py3.13.0"], True, run_dir, console,
                          measure=measure, prepare_one=prepare_one)
-    assert [o.error is None for o in outcomes] == [True, False, True]
+    assert [o.error is None for o in outcomes] == [True, False, True, True]
     write_manifest(run_dir, "quick", [{"spec": o.spec, "tag": o.tag, "label": o.interpreter and o.interpreter.label,
                                        "error": o.error} for o in outcomes])
     written = render_across(run_dir)
@@ -270,7 +282,8 @@ def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path
     assert "| CPython 3.11.7 |" in text and "| CPython 3.13.0 |" in text
     assert "**not measured**: Python interpreter 'python3.10' is Python 3.10.13" in text
     assert "### hand-off between two tasks via events (µs, lower is better)" in text
-    assert "| asyncio | 10 (9.9–10.1) | 5 (4.95–5.05) · **0.50× better ✱** |" in text
+    assert "| asyncio | 10 (9.9–10.1) | 8 (7.92–8.08) · **0.80× better ✱** | 5 (4.95–5.05) · **0.50× better ✱** |" in text
+    assert "| asyncio-eager (against CPython 3.12.1) | unavailable: needs 3.12 | 6 (5.94–6.06) | 3 (2.97–3.03) · **0.50× better ✱** |" in text
     assert json.loads((run_dir / "interpreters.json").read_text())["profile"] == "quick"
     page = written["html"].read_text()
     assert "<td>asyncio</td>" in page and "<strong>0.50× better ✱</strong>" in page
