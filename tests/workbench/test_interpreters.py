@@ -358,3 +358,17 @@ def test_asyncio_eager_runs_the_task_inside_spawn_on_a_newer_interpreter(tmp_pat
     out = subprocess.run([newer, "-c", program], capture_output=True, text=True, cwd=root, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["asyncio-eager ['child', 'after spawn']", "asyncio ['after spawn', 'child']"]
+
+
+# ------------------------------------------------------------------ the command line
+def test_bench_takes_python_repeatedly_and_hands_over(monkeypatch):
+    from harness import runner
+    from harness.__main__ import build_parser, main
+
+    assert build_parser().parse_args(["bench", "--quick"]).python is None
+    handed = []
+    monkeypatch.setattr(interpreters, "bench_interpreters",
+                        lambda specs, quick, out, console: handed.append((specs, quick, out)) or 7)
+    monkeypatch.setattr(runner, "run_matrix", lambda *a, **k: pytest.fail("measured here instead of handing over"))
+    assert main(["bench", "--quick", "--python", "python3.12", "--python", "/opt/py/bin/python3", "--out", "x"]) == 7
+    assert handed == [(["python3.12", "/opt/py/bin/python3"], True, "x")]
