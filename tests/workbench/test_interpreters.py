@@ -372,3 +372,24 @@ def test_bench_takes_python_repeatedly_and_hands_over(monkeypatch):
     monkeypatch.setattr(runner, "run_matrix", lambda *a, **k: pytest.fail("measured here instead of handing over"))
     assert main(["bench", "--quick", "--python", "python3.12", "--python", "/opt/py/bin/python3", "--out", "x"]) == 7
     assert handed == [(["python3.12", "/opt/py/bin/python3"], True, "x")]
+
+
+def test_a_library_that_fails_to_import_here_makes_its_runtime_unavailable(monkeypatch):
+    """curio 1.6 raises AttributeError at import on Python 3.12+: unavailable there, with the reason."""
+    import importlib
+
+    from harness import runtimes
+    from harness.runtime import Unavailable
+
+    real = importlib.import_module
+
+    def import_module(name, *args):
+        if name == "harness.runtimes.broken_rt":
+            raise AttributeError("module 'multiprocessing.connection' has no attribute 'CHALLENGE'")
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", import_module)
+    monkeypatch.setitem(runtimes.PEERS, "test-broken", "broken_rt:Broken")
+    with pytest.raises(Unavailable, match=r"cannot import the adapter broken_rt on Python 3\.\d+\.\d+: "
+                                          r"AttributeError: .*CHALLENGE"):
+        runtimes.create("test-broken")
