@@ -32,14 +32,19 @@ every other report. The controls are left out.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .. import profile
 from .model import HARNESS_MEASURES, Measure, RunData, benchmark_rows, fmt, harness_rows, is_floor, load_run
 
 MANIFEST = "interpreters.json"
+#: The libraries whose versions the interpreters' table shows (from each run's environment.json).
+PEER_DISTRIBUTIONS = ("uvloop", "trio", "curio", "anyio")
 SIGNIFICANT = "✱"
 
 
@@ -172,9 +177,8 @@ def compare_interpreters(runs: dict[str, RunData], test: Test = ranges_disjoint,
 
 # ------------------------------------------------------------------ the report
 def _side_text(side: Side) -> str:
-    if side.sample is None:
-        text = {"missing": "–"}.get(side.status, side.status)
-        return f"{text}: {side.note}" if side.note else text
+    if side.sample is None:               # why: in the interpreters' table (unavailable) or its own report
+        return {"missing": "–"}.get(side.status, side.status)
     s = side.sample
     text = fmt(s.value) + (f" ({fmt(s.low)}–{fmt(s.high)})" if s.low is not None else "")
     return f"{text}, built by harness" if side.status == "emulated" else text
@@ -211,14 +215,16 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
              f"Generated {generated} · profile `{manifest.get('profile', 'default')}` · "
              f"{len(measured)} of {len(entries)} interpreters measured"
              + (f" · baseline {label[baseline]}" if baseline else ""), "",
-             "Each interpreter ran the same profile in its own venv (`loopbench bench --python`); "
-             "its full report is linked below.", "", "## Interpreters", "",
-             "| interpreter | asked as | runtimes it cannot use | its report |", "|---|---|---|---|"]
+             "Each interpreter ran the same profile in its own venv (`loopbench bench --python`), one "
+             "after the other; its full report is linked below. The machine's load can differ between "
+             "those runs: the load average at each one's start is in the table.", "", "## Interpreters", "",
+             "| interpreter | asked as | peers | load at start | runtimes it cannot use | its report |",
+             "|---|---|---|---|---|---|"]
     for e in entries:
         run = runs.get(e["tag"])
         if run is None:
             error = (e.get("error") or "no results").replace("|", "\\|")
-            lines.append(f"| {e.get('label') or '–'} | `{e['spec']}` | **not measured**: {error} | |")
+            lines.append(f"| {e.get('label') or '–'} | `{e['spec']}` | | | **not measured**: {error} | |")
             continue
         missing = "; ".join(f"{rt}: {why}" for rt, why in unavailable(run).items()) or "none"
         links = " · ".join(f"[{name}]({e['tag']}/{name})" for name in ("report.md", "report.html")
@@ -226,7 +232,12 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
         if e.get("error"):
             missing += f"; **incomplete**: {e['error']}"
         missing = missing.replace("|", "\\|")
-        lines.append(f"| {label[e['tag']]} | `{e['spec']}` | {missing} | {links} |")
+        libraries = run.environment.get("libraries") or {}
+        peers = ", ".join(f"{name} {version}" for name, version in libraries.items()
+                          if version and name in PEER_DISTRIBUTIONS) or "–"
+        load = run.environment.get("loadavg")
+        load = f"{load[0]:.1f} / {run.environment.get('cpu_count') or '?'} CPUs" if load else "–"
+        lines.append(f"| {label[e['tag']]} | `{e['spec']}` | {peers} | {load} | {missing} | {links} |")
     if len(runs) >= 2:
         tags = [e["tag"] for e in measured]
         lines += ["", f"## Across interpreters: each runtime against {label[baseline]}", "",
@@ -243,7 +254,8 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
             by_measure.setdefault(row.measure.key, []).append(row)
         for measure_rows in by_measure.values():
             m = measure_rows[0].measure
-            lines += [f"### {m.title} ({m.unit}, {m.better} is better)", "",
+            unit = "" if m.unit in m.title else f"{m.unit}, "
+            lines += [f"### {m.title} ({unit}{m.better} is better)", "",
                       "| runtime |" + "".join(f" {label[t]} |" for t in tags), "|---|" + "---|" * len(tags)]
             lines += [f"| {row.runtime}" + (f" (against {label[row.baseline]})" if row.baseline != baseline else "")
                       + " |" + "".join(f" {_cell(row, t)} |" for t in tags) for row in measure_rows]
@@ -298,10 +310,29 @@ def to_html(markdown: str, title: str) -> str:
 def render_across(run_dir: Path, test: Test = ranges_disjoint) -> dict[str, Path]:
     """Write ``report.md`` and ``report.html`` into ``run_dir`` from ``interpreters.json`` and the
     runs it names; return their paths."""
-    from ..runtimes import CONTROLS
-
     run_dir = Path(run_dir)
     manifest = json.loads((run_dir / MANIFEST).read_text())
+    with _profile(manifest.get("profile", "default")):       # the workloads' sizes in the titles
+        return _render_across(run_dir, manifest, test)
+
+
+@contextmanager
+def _profile(name: str):
+    """``LOOPBENCH_PROFILE`` set to the run's profile for the duration (a workload's N follows it)."""
+    before = os.environ.get(profile.ENV_VAR)
+    os.environ[profile.ENV_VAR] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[profile.ENV_VAR]
+        else:
+            os.environ[profile.ENV_VAR] = before
+
+
+def _render_across(run_dir: Path, manifest: dict, test: Test) -> dict[str, Path]:
+    from ..runtimes import CONTROLS
+
     runs = {e["tag"]: load_run(run_dir / e["tag"]) for e in manifest["interpreters"]
             if any((run_dir / e["tag"] / name).exists() for name in ("results.jsonl", "benchmark.json"))}
     rows = compare_interpreters(runs, test, leave_out=set(CONTROLS))

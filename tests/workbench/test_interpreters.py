@@ -9,6 +9,7 @@ interpreter; the installing is pip's.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -258,7 +259,7 @@ def test_ranges_disjoint_needs_both_ranges():
     assert ranges_disjoint(Sample(1), Sample(2, 1.8, 2.2)) is None
 
 
-def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path):
+def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path, monkeypatch):
     run_dir = tmp_path / "run"
     console = Console(file=open(tmp_path / "console.txt", "w"), width=120)
     made = {"py3.11.7": (10.0, 4.0, 0.02, "needs 3.12"), "py3.12.1": (8.0, 4.0, 0.01, None, 6.0),
@@ -277,13 +278,17 @@ def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path
     assert [o.error is None for o in outcomes] == [True, False, True, True]
     write_manifest(run_dir, "quick", [{"spec": o.spec, "tag": o.tag, "label": o.interpreter and o.interpreter.label,
                                        "error": o.error} for o in outcomes])
+    monkeypatch.delenv("LOOPBENCH_PROFILE", raising=False)
     written = render_across(run_dir)
     text = written["md"].read_text()
+    assert "### call_soon chain (N=5,000): callbacks/s (higher is better)" in text    # the run's profile: quick
+    assert "LOOPBENCH_PROFILE" not in os.environ
     assert "| CPython 3.11.7 |" in text and "| CPython 3.13.0 |" in text
     assert "**not measured**: Python interpreter 'python3.10' is Python 3.10.13" in text
     assert "### hand-off between two tasks via events (µs, lower is better)" in text
     assert "| asyncio | 10 (9.9–10.1) | 8 (7.92–8.08) · **0.80× better ✱** | 5 (4.95–5.05) · **0.50× better ✱** |" in text
-    assert "| asyncio-eager (against CPython 3.12.1) | unavailable: needs 3.12 | 6 (5.94–6.06) | 3 (2.97–3.03) · **0.50× better ✱** |" in text
+    assert "| asyncio-eager (against CPython 3.12.1) | unavailable | 6 (5.94–6.06) | 3 (2.97–3.03) · **0.50× better ✱** |" in text
+    assert "| CPython 3.11.7 | `py3.11.7` | – | – | asyncio-eager: needs 3.12 |" in text      # the reason, once
     assert json.loads((run_dir / "interpreters.json").read_text())["profile"] == "quick"
     page = written["html"].read_text()
     assert "<td>asyncio</td>" in page and "<strong>0.50× better ✱</strong>" in page
