@@ -341,6 +341,7 @@ class Outcome:
     interpreter: Interpreter | None = None
     run_dir: Path | None = None
     error: str | None = None
+    load: tuple[float, float] | None = None     #: the 1-minute load average before and after its bench
 
     @property
     def tag(self) -> str:
@@ -417,7 +418,9 @@ def bench_all(specs: list[str], quick: bool, run_dir: Path, console: Console,
                 tag, n = f"{interpreter.tag}-{n}", n + 1
             taken.add(tag)
             outcome.run_dir = run_dir / tag
+            before = _load()
             measure(interpreter, python, outcome.run_dir, quick, console)
+            outcome.load = (before, _load()) if before is not None else None
         except InterpreterError as exc:
             outcome.error = str(exc)
         except Exception as exc:                # anything else: still this interpreter's alone
@@ -425,6 +428,10 @@ def bench_all(specs: list[str], quick: bool, run_dir: Path, console: Console,
         if outcome.error:
             console.print(f"  [bold red]{escape(outcome.error)}[/]")
     return outcomes
+
+
+def _load() -> float | None:
+    return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
 def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: Console) -> int:
@@ -442,7 +449,8 @@ def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: 
     outcomes = bench_all(specs, quick, run_dir, console)
     write_manifest(run_dir, profile_name, [
         {"spec": o.spec, "tag": o.tag, "label": o.interpreter.label if o.interpreter else None,
-         "executable": o.interpreter.executable if o.interpreter else None, "error": o.error}
+         "executable": o.interpreter.executable if o.interpreter else None, "error": o.error,
+         "load": list(o.load) if o.load else None}
         for o in outcomes])
     written = render_across(run_dir)
     if out is None:

@@ -216,9 +216,16 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
              f"{len(measured)} of {len(entries)} interpreters measured"
              + (f" · baseline {label[baseline]}" if baseline else ""), "",
              "Each interpreter ran the same profile in its own venv (`loopbench bench --python`), one "
-             "after the other; its full report is linked below. The machine's load can differ between "
-             "those runs: the load average at each one's start is in the table.", "", "## Interpreters", "",
-             "| interpreter | asked as | peers | load at start | runtimes it cannot use | its report |",
+             "after the other; its full report is linked below.", ""]
+    busy = busy_runs(entries, runs)
+    if busy:
+        lines += [f"> **Busy machine:** the 1-minute load average exceeded the CPU count during {', '.join(busy)}. "
+                  "The interpreters ran one after the other, so a difference between them can be the load's, "
+                  "and the marks below only weigh each run's own rounds: rerun on a quiet machine before reading "
+                  "the ratios across interpreters. Each interpreter's own summary (against asyncio in the "
+                  "same run) is less affected.", ""]
+    lines += ["## Interpreters", "",
+             "| interpreter | asked as | peers | load (1 min, start → end) | runtimes it cannot use | its report |",
              "|---|---|---|---|---|---|"]
     for e in entries:
         run = runs.get(e["tag"])
@@ -235,8 +242,8 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
         libraries = run.environment.get("libraries") or {}
         peers = ", ".join(f"{name} {version}" for name, version in libraries.items()
                           if version and name in PEER_DISTRIBUTIONS) or "–"
-        load = run.environment.get("loadavg")
-        load = f"{load[0]:.1f} / {run.environment.get('cpu_count') or '?'} CPUs" if load else "–"
+        load = " → ".join(f"{x:.1f}" for x in _loads(e, run)) or "–"
+        load += f" on {run.environment['cpu_count']} CPUs" if run.environment.get("cpu_count") and load != "–" else ""
         lines.append(f"| {label[e['tag']]} | `{e['spec']}` | {peers} | {load} | {missing} | {links} |")
     if len(runs) >= 2:
         tags = [e["tag"] for e in measured]
@@ -267,8 +274,28 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
     return "\n".join(lines).rstrip() + "\n"
 
 
+def _loads(entry: dict, run: RunData) -> list[float]:
+    """The load averages known for a run: before and after it (the manifest), else at its start."""
+    if entry.get("load"):
+        return list(entry["load"])
+    start = run.environment.get("loadavg")
+    return [start[0]] if start else []
+
+
+def busy_runs(entries: list[dict], runs: dict[str, RunData]) -> list[str]:
+    """The interpreters whose run saw a 1-minute load average above the machine's CPU count."""
+    out = []
+    for e in entries:
+        run = runs.get(e["tag"])
+        cpus = run.environment.get("cpu_count") if run else None
+        if cpus and any(load > cpus for load in _loads(e, run)):
+            out.append(e.get("label") or e["tag"])
+    return out
+
+
 def write_manifest(run_dir: Path, profile: str, interpreters: list[dict]) -> Path:
-    """``interpreters.json``: per interpreter ``spec``, ``tag``, ``label``, ``executable``, ``error``."""
+    """``interpreters.json``: per interpreter ``spec``, ``tag``, ``label``, ``executable``, ``error``,
+    ``load`` (the 1-minute load average before and after its bench)."""
     path = Path(run_dir) / MANIFEST
     path.write_text(json.dumps({"profile": profile, "interpreters": interpreters}, indent=2))
     return path

@@ -398,3 +398,19 @@ def test_a_library_that_fails_to_import_here_makes_its_runtime_unavailable(monke
     with pytest.raises(Unavailable, match=r"cannot import the adapter broken_rt on Python 3\.\d+\.\d+: "
                                           r"AttributeError: .*CHALLENGE"):
         runtimes.create("test-broken")
+
+
+def test_a_run_on_a_busy_machine_is_called_out(tmp_path):
+    run_dir = tmp_path / "run"
+    for tag in ("py3.11.7", "py3.13.0"):
+        _run(run_dir / tag, 10.0, 4.0, 0.02)
+        (run_dir / tag / "environment.json").write_text(json.dumps({"cpu_count": 2, "loadavg": [0.5, 0.5, 0.5]}))
+    entries = [{"spec": "a", "tag": "py3.11.7", "label": "CPython 3.11.7", "error": None, "load": [1.0, 1.5]},
+               {"spec": "b", "tag": "py3.13.0", "label": "CPython 3.13.0", "error": None, "load": [1.2, 3.5]}]
+    write_manifest(run_dir, "quick", entries)
+    text = render_across(run_dir)["md"].read_text()
+    assert "| CPython 3.11.7 | `a` | – | 1.0 → 1.5 on 2 CPUs |" in text
+    assert "> **Busy machine:** the 1-minute load average exceeded the CPU count during CPython 3.13.0." in text
+    entries[1]["load"] = [1.2, 1.9]
+    write_manifest(run_dir, "quick", entries)
+    assert "Busy machine" not in render_across(run_dir)["md"].read_text()
