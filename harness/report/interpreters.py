@@ -16,12 +16,15 @@ was asked for, and what became of each). This module writes ``<run>/report.md``:
 ``report.html`` is the same Markdown as HTML (markdown-it-py), linking the
 interpreters' HTML reports.
 
-A ratio is marked significant by a ``Test``: a function of two ``Sample``\\ s that
-says whether they differ (``True``), do not (``False``) or cannot tell (``None``).
+A ratio is marked significant by a ``Test``: a function of two ``Sample`` objects
+that says whether they differ (``True``), do not (``False``) or cannot tell (``None``).
 The default, ``ranges_disjoint``, asks that the rounds' ranges (min to max) do not
 overlap: cheap and conservative, and silent where a measure has no rounds (a
 percentile of one distribution, a memory figure). A statistical test can be passed
-in its place (``compare_interpreters(..., test=...)``).
+in its place (``compare_interpreters(..., test=...)``). Either weighs each run's own
+rounds only: the interpreters run one after the other, so a change of the machine's
+load between runs is not in them. The report gives each run's load average and
+calls out a busy machine (``busy_runs``).
 
 Cells the harness builds (``emulated``) are shown as such, and compared only with the
 same runtime's on another interpreter: the same construction on both sides, so the
