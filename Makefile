@@ -3,6 +3,8 @@
 # and rebuilt whenever pyproject.toml changes.
 
 PYTHON ?= python3
+# More interpreters for `make bench`, beside the venv's: PYTHONS="python3.12 /path/to/python3.13"
+PYTHONS ?=
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
@@ -23,8 +25,10 @@ test: $(STAMP)
 # Measure every runtime and write reports/<UTC timestamp>/ (reports/latest points at it).
 # QUICK=1: the quick scenarios at small sizes, under a minute (CI's smoke test; its
 # latency cells share the two cores, so its numbers only show the pipeline works).
+# PYTHONS="python3.12 python3.13": the same under each of them too (one venv each, kept in
+# .loopbench/venvs), and one report that puts the interpreters side by side.
 bench: $(STAMP)
-	$(PY) -m harness bench $(if $(QUICK),--quick) $(if $(RIGOROUS),--rigorous)
+	$(PY) -m harness bench $(if $(QUICK),--quick) $(if $(RIGOROUS),--rigorous) $(if $(PYTHONS),--python $(PY) $(foreach p,$(PYTHONS),--python $(p)))
 
 # Regenerate a report from saved data, without measuring: make report RUN=reports/<dir>
 report: $(STAMP)
@@ -42,4 +46,4 @@ new-impl: $(STAMP)
 	$(PY) -m harness new-impl $(NAME) --dir $(or $(DIR),.)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis
+	rm -rf $(VENV) .pytest_cache .hypothesis .loopbench

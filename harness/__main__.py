@@ -3,7 +3,8 @@
     loopbench list                                  runtimes and scenarios
     loopbench run [--runtimes a,b] [--scenarios x,y] [-k EXPR] [--repeat N] [--out DIR]
                   [--resume] [--quick] [--timeout S] [--jobs N]
-    loopbench bench [--quick] [--out DIR]           what `make bench` runs
+    loopbench bench [--quick] [--out DIR] [--python PATH ...]
+                                                    what `make bench` runs
     loopbench new-impl NAME [--dir DIR]             scaffold a new implementation package
     loopbench report RUN_DIR                        (re)write report.md/.html and plots from saved data
     loopbench compare A_DIR B_DIR                   what changed from run A to run B, as ratios
@@ -182,7 +183,7 @@ def cmd_bench(args, console: Console) -> int:
         raise UsageError(f"{latest} is not the link bench keeps to the newest run; move it away first")
     output_dir(str(out_dir))
     try:
-        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous)
+        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous, pythons=args.python)
     except KeyboardInterrupt as stop:
         code = interrupted(stop, out_dir, None)
         _error_console().print("a report of what was measured: "
@@ -289,6 +290,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also measure this asyncio event loop (repeatable)")
     bench.add_argument("--rigorous", action="store_true",
                        help="default sizes, micro-suite in 10 processes x 3 rounds (about twice as long)")
+    bench.add_argument("--python", action="append", metavar="PATH",
+                       help="measure under this interpreter too, in its own venv (repeatable; "
+                            "default: only the interpreter running loopbench); one report across them")
     new_impl = sub.add_parser("new-impl", help="scaffold a new implementation as an installable package")
     new_impl.add_argument("name", help="the implementation's name, e.g. 'mine'")
     new_impl.add_argument("--dir", default=".", help="where to create loopbench-NAME/ (default: here)")

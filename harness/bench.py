@@ -10,6 +10,9 @@
 3. the report (``harness.report``): report.md, report.html, PNG plots;
 4. ``reports/latest`` pointed at the new directory.
 
+With ``--python`` (``pythons``), ``harness.interpreters`` runs all of this once per
+interpreter, each in its own venv, and writes one report across them.
+
 A step that fails is reported and the next still runs: a broken benchmark suite
 must not cost the harness results, and the report says what is missing.
 """
@@ -136,7 +139,12 @@ def point_latest(out_dir: Path) -> None:
     latest.symlink_to(out_dir.name, target_is_directory=True)
 
 
-def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False) -> int:
+def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False,
+          pythons: list[str] | None = None) -> int:
+    if pythons:
+        from .interpreters import bench_interpreters
+
+        return bench_interpreters(pythons, quick, out, console)
     from . import runtimes as runtime_registry
     from .progress import progress_callbacks, summarize
     from .report.render import render

@@ -167,8 +167,14 @@ def md_text(value) -> str:
 
 
 def render(run_dir: Path) -> dict[str, Path]:
-    """Write report.md, report.html and the plots into ``run_dir``; return their paths."""
+    """Write report.md, report.html and the plots into ``run_dir``; return their paths.
+
+    A run across interpreters (``interpreters.json``) gets its own report instead."""
     run_dir = Path(run_dir)
+    if (run_dir / "interpreters.json").exists():
+        from .interpreters import render_across
+
+        return render_across(run_dir)
     ctx = build_context(run_dir)
     ctx["plots"] = make_plots(ctx, run_dir)
     env = _environment()

@@ -1,7 +1,8 @@
 """Every runtime the harness knows: ours (from ``impls.names()``) and the peers.
 
 ``factories()`` maps a runtime name to a zero-argument factory. Peers are imported
-lazily, so a missing optional library (uvloop on Windows) makes that one runtime
+lazily, so a missing optional library (uvloop on Windows), or one that fails to
+import on this interpreter (curio 1.6 on Python 3.12+), makes that one runtime
 ``Unavailable``, not the harness. Controls (``CONTROLS``, ``Runtime.control``) are
 runtimes too, but no library is compared on them: they show what the harness's own
 emulations cost on a loop whose real operations are known.
@@ -9,6 +10,7 @@ emulations cost on a loop whose real operations are known.
 
 from __future__ import annotations
 
+import platform
 from collections.abc import Callable
 
 import impls
@@ -18,6 +20,7 @@ from ..runtime import Runtime, Unavailable
 #: Peer runtimes: name -> "module:Class" inside harness.runtimes.
 PEERS = {
     "asyncio": "asyncio_rt:AsyncioRuntime",
+    "asyncio-eager": "asyncio_rt:AsyncioEagerRuntime",
     "uvloop": "asyncio_rt:UvloopRuntime",
     "trio": "trio_rt:TrioRuntime",
     "curio": "curio_rt:CurioRuntime",
@@ -54,6 +57,9 @@ def _peer_factory(spec: str) -> Callable[[], Runtime]:
             module = importlib.import_module(f"{__name__}.{module_name}")
         except ImportError as exc:
             raise Unavailable(f"cannot import the adapter {module_name}: {exc}") from exc
+        except Exception as exc:        # a library that fails on this interpreter (curio 1.6 on 3.12+)
+            raise Unavailable(f"cannot import the adapter {module_name} on Python {platform.python_version()}: "
+                              f"{type(exc).__name__}: {exc}") from exc
         return getattr(module, cls_name)()
     return make
 

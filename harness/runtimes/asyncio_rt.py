@@ -1,10 +1,13 @@
-"""asyncio (the default loop) and uvloop: every operation is asyncio's own.
+"""asyncio (the default loop), asyncio with eager tasks, and uvloop: every operation is asyncio's own.
 
 The loop's methods come through ``LoopApiRuntime`` (``loopapi.py``). A run is an
 ``asyncio.Runner`` on a fresh loop; groups are ``asyncio.TaskGroup``; ``gather`` is
 ``asyncio.gather``. ``call_soon_threadsafe`` is the ready queue plus a byte written to
 the loop's self-pipe (asyncio) or a libuv async handle (uvloop). uvloop's
-``loop.time()`` counts whole milliseconds. Evidence: docs/research/NOTES.md.
+``loop.time()`` counts whole milliseconds. ``asyncio-eager`` is the default loop with
+``asyncio.eager_task_factory`` (Python 3.12+): a new task runs inside ``create_task``
+until its first suspension, and one that finishes there never visits the ready queue.
+Evidence: docs/research/NOTES.md.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
-from ..runtime import NATIVE, UNSUPPORTED, group_outcome, require
+from ..runtime import NATIVE, UNSUPPORTED, Unavailable, group_outcome, require
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 
@@ -162,3 +165,22 @@ class HostedRuntime(AsyncioRuntime):
         import impls
 
         return impls.asyncio_loop(self.impl)
+
+
+class AsyncioEagerRuntime(AsyncioRuntime):
+    """The default loop with eager tasks: ``loop.set_task_factory(asyncio.eager_task_factory)``."""
+
+    name = "asyncio-eager"
+    notes = {**AsyncioRuntime.notes,
+             "spawn": "loop.create_task with asyncio.eager_task_factory (runs the task until its first suspension)",
+             "task_group": "asyncio.TaskGroup, its tasks eager"}
+
+    def __init__(self) -> None:
+        if not hasattr(asyncio, "eager_task_factory"):
+            raise Unavailable("asyncio.eager_task_factory is new in Python 3.12")
+        super().__init__()
+
+    def new_loop(self) -> asyncio.AbstractEventLoop:
+        loop = asyncio.new_event_loop()
+        loop.set_task_factory(asyncio.eager_task_factory)
+        return loop
