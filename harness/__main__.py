@@ -216,17 +216,35 @@ def cmd_report(args, console: Console) -> int:
 
 
 def cmd_compare(args, console: Console) -> int:
-    from .report.compare import compare, to_markdown
+    from .report.compare import compare, to_json, to_markdown
 
     a, b = Path(args.a), Path(args.b)
     for d in (a, b):
         check_run_dir(d)
-    changes, status_changes = compare(a, b)
-    text = to_markdown(a, b, changes, status_changes)
+    comparison = compare(a, b)
     out = b / f"compare-{a.resolve().name}.md"
-    out.write_text(text)
-    print(text)
-    console.print(escape(f"written to {out}"))
+    out.write_text(to_markdown(comparison))
+    out.with_suffix(".json").write_text(to_json(comparison))
+    if comparison.environment:
+        console.print("[bold]the two runs come from different environments:[/]")
+        for what, x, y in comparison.environment:
+            console.print(escape(f"  {what}: {x} -> {y}"))
+    table = Table(title=escape(f"{a.name} (A) -> {b.name} (B)"))
+    for column in ("measure", "runtime", "A", "B", "B / A", "test", "verdict"):
+        table.add_column(column, justify="left" if column in ("measure", "runtime", "verdict") else "right")
+    style = {"WORSE": "bold red", "better": "green"}
+    for ch in sorted(comparison.changes, key=lambda ch: (not ch.significant, ch.measure, ch.runtime)):
+        table.add_row(escape(ch.measure), escape(ch.runtime), f"{ch.a:.4g}", f"{ch.b:.4g}", f"{ch.ratio:.2f}",
+                      ch.test, f"[{style.get(ch.verdict, 'dim')}]{ch.verdict}[/]")
+    console.print(table)
+    console.print(escape(f"written to {out} and {out.with_suffix('.json')}"))
+    if args.fail_on is not None:
+        worse = comparison.regressions(args.fail_on)
+        if worse:
+            _error_console().print(escape(
+                f"loopbench: {len(worse)} significant change(s) worse than {args.fail_on:g}%: "
+                + ", ".join(f"{ch.measure} on {ch.runtime} ({ch.ratio:.2f}x)" for ch in worse[:5])))
+            return 1
     return 0
 
 
@@ -243,6 +261,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be 1 or more, not {value}")
+    return value
+
+
+def _percent(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite percentage of 0 or more, not {text}")
     return value
 
 
@@ -298,9 +326,11 @@ def build_parser() -> argparse.ArgumentParser:
     new_impl.add_argument("--dir", default=".", help="where to create loopbench-NAME/ (default: here)")
     report = sub.add_parser("report", help="write report.md/.html and plots for a saved run")
     report.add_argument("run_dir")
-    compare = sub.add_parser("compare", help="compare two saved runs (B against A)")
+    compare = sub.add_parser("compare", help="compare two saved runs (B against A), with a significance test")
     compare.add_argument("a")
     compare.add_argument("b")
+    compare.add_argument("--fail-on", type=_percent, metavar="PCT",
+                         help="exit 1 when a statistically significant change is worse than PCT percent")
     from .explain.cli import add_parser as add_explain_parser
 
     add_explain_parser(sub)

@@ -1,20 +1,33 @@
-"""Compare two runs: every summary measure as a ratio B / A, flagged when beyond noise.
+"""Compare two runs, B against A: what changed, and whether the change is more than noise.
 
-A change is flagged only when it exceeds the noise both runs measured: the larger
-of their spreads (relative), and never less than ``MIN_CHANGE``. Behaviour cells
-whose status changed are listed too. Runs measured in different profiles (their
-sizes differ) are not compared: ``RunDirError`` says so.
+For every workload of the micro-suite, each run recorded every timed round of every
+worker process (``stats["data"]`` in benchmark.json). The two sets of rates are
+compared with a two-sided **Mann-Whitney U test** (no assumption that timings are
+normal, which they are not): a change is **significant** when p < ``ALPHA``. The
+ratio B / A is of the medians; ``--fail-on PCT`` turns a significant change worse
+than PCT percent into exit status 1, for CI.
+
+Measures that were not recorded round by round (the harness's latency rows: one
+median per run) are compared by their spread instead, and say so.
+
+Runs that cannot be compared are refused with the reason (``RunDirError``): different
+profiles, or the same workload at different sizes. Two runs from different machines
+or interpreters are compared, but the differences of environment are listed first.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import statistics
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..results import RunDirError, run_profile
-from .model import behaviour_rows, benchmark_rows, harness_rows, load_run
+from .model import behaviour_rows, harness_rows, load_run
 
-MIN_CHANGE = 0.05
+ALPHA = 0.05
+MIN_CHANGE = 0.05          # the spread rule's floor, for measures with no rounds recorded
+ENVIRONMENT_KEYS = ("python", "implementation", "cpu", "cpu_count", "machine", "os")
 
 
 @dataclass
@@ -23,62 +36,149 @@ class Change:
     runtime: str
     a: float
     b: float
-    ratio: float
-    noise: float
-    better: str
+    better: str                       # "higher" | "lower"
+    p_value: float | None = None      # Mann-Whitney U, two-sided; None: no rounds to test
+    noise: float = MIN_CHANGE         # the spread rule's threshold, when p_value is None
+    unit: str = ""
+
+    @property
+    def ratio(self) -> float:
+        return self.b / self.a if self.a else float("nan")
 
     @property
     def significant(self) -> bool:
+        if self.p_value is not None:
+            return self.p_value < ALPHA
         return abs(self.ratio - 1) > self.noise
+
+    @property
+    def worse_by(self) -> float:
+        """How much worse B is, as a fraction (0.1: 10% worse); negative when better."""
+        return (1 - self.ratio) if self.better == "higher" else (self.ratio - 1)
 
     @property
     def verdict(self) -> str:
         if not self.significant:
-            return "within noise"
-        improved = (self.ratio < 1) == (self.better == "lower")
-        return "better" if improved else "WORSE"
+            return "no significant change" if self.p_value is not None else "within noise"
+        return "WORSE" if self.worse_by > 0 else "better"
+
+    @property
+    def test(self) -> str:
+        return f"p={self.p_value:.3f}" if self.p_value is not None else f"spread ±{self.noise:.0%}"
 
 
-def compare(a_dir: Path, b_dir: Path) -> tuple[list[Change], list[tuple[str, str, str, str]]]:
+@dataclass
+class Comparison:
+    a: Path
+    b: Path
+    profile: str | None
+    changes: list[Change] = field(default_factory=list)
+    status_changes: list[tuple[str, str, str, str]] = field(default_factory=list)
+    environment: list[tuple[str, str, str]] = field(default_factory=list)   # (what, A, B) where they differ
+
+    def regressions(self, fail_on_pct: float) -> list[Change]:
+        return [c for c in self.changes if c.significant and c.worse_by * 100 > fail_on_pct]
+
+
+def _rounds(benchmark: dict | None) -> dict[tuple[str, str], tuple[list[float], int, str]]:
+    """(workload, runtime) -> (rates of every round, operations per round, unit)."""
+    out = {}
+    for entry in (benchmark or {}).get("benchmarks", []):
+        extra = entry.get("extra_info") or {}
+        data, ops = (entry.get("stats") or {}).get("data"), extra.get("ops_per_round")
+        if not extra.get("workload") or not extra.get("runtime") or not data or not ops or extra.get("emulated"):
+            continue
+        out[(extra["workload"], extra["runtime"])] = ([ops / t for t in data if t > 0], ops, extra.get("unit", ""))
+    return out
+
+
+def _mann_whitney(a: list[float], b: list[float]) -> float | None:
+    if len(a) < 2 or len(b) < 2:
+        return None
+    from scipy.stats import mannwhitneyu
+
+    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+
+
+def compare(a_dir: Path, b_dir: Path) -> Comparison:
+    a_dir, b_dir = Path(a_dir), Path(b_dir)
     profiles = run_profile(a_dir), run_profile(b_dir)
     if None not in profiles and profiles[0] != profiles[1]:
         raise RunDirError(f"{a_dir} was measured in the {profiles[0]} profile and {b_dir} in the "
                           f"{profiles[1]} profile: compare runs of one profile")
     a, b = load_run(a_dir), load_run(b_dir)
+    rounds_a, rounds_b = _rounds(a.benchmark), _rounds(b.benchmark)
+    sizes = {}
+    for (workload, rt), (_, ops, _) in rounds_a.items():
+        other = rounds_b.get((workload, rt))
+        if other is not None and other[1] != ops:
+            sizes[workload] = (ops, other[1])
+    if sizes:
+        what = "; ".join(f"{w}: {x:,} vs {y:,} operations per round" for w, (x, y) in sorted(sizes.items()))
+        raise RunDirError(f"{a_dir} and {b_dir} ran workloads at different sizes ({what}): "
+                          "compare runs of one profile and one loopbench version")
+    comparison = Comparison(a_dir, b_dir, profiles[0] or profiles[1])
+    for key in sorted(set(rounds_a) & set(rounds_b)):
+        (ra, _, unit), (rb, _, _) = rounds_a[key], rounds_b[key]
+        comparison.changes.append(Change(key[0], key[1], statistics.median(ra), statistics.median(rb), "higher",
+                                         p_value=_mann_whitney(ra, rb), unit=f"{unit}/s"))
     runtimes = [rt for rt in b.runtimes if rt in a.runtimes]
-    rows_a = {r.measure.title: r for r in harness_rows(a.cells, runtimes) + benchmark_rows(a.benchmark, runtimes)}
-    rows_b = {r.measure.title: r for r in harness_rows(b.cells, runtimes) + benchmark_rows(b.benchmark, runtimes)}
-    changes = []
-    for title, row_b in rows_b.items():
-        row_a = rows_a.get(title)
+    rows_a = {r.measure.key: r for r in harness_rows(a.cells, runtimes)}
+    for row_b in harness_rows(b.cells, runtimes):
+        row_a = rows_a.get(row_b.measure.key)
         if row_a is None:
             continue
         for rt in runtimes:
             ca, cb = row_a.cells.get(rt), row_b.cells.get(rt)
-            if not ca or not cb or ca.value in (None, 0) or cb.value is None:
+            if not ca or not cb or ca.status != "ok" or cb.status != "ok" or not ca.value or cb.value is None:
                 continue
-            noise = max(MIN_CHANGE, ca.spread or 0, cb.spread or 0)
-            changes.append(Change(title, rt, ca.value, cb.value, cb.value / ca.value, noise, row_b.measure.better))
-    status_changes = []
+            comparison.changes.append(Change(row_b.measure.title, rt, ca.value, cb.value, row_b.measure.better,
+                                             noise=max(MIN_CHANGE, ca.spread or 0, cb.spread or 0),
+                                             unit=row_b.measure.unit))
     before = {(row.scenario, rt): cell["status"] for row in behaviour_rows(a.cells, runtimes)
               for rt, cell in row.cells.items()}
     for row in behaviour_rows(b.cells, runtimes):
         for rt, cell in row.cells.items():
             old = before.get((row.scenario, rt))
             if old is not None and old != cell["status"]:
-                status_changes.append((row.scenario, rt, old, cell["status"]))
-    return changes, status_changes
+                comparison.status_changes.append((row.scenario, rt, old, cell["status"]))
+    comparison.environment = _environment_differences(a.environment, b.environment)
+    return comparison
 
 
-def to_markdown(a_dir: Path, b_dir: Path, changes: list[Change], status_changes) -> str:
-    lines = [f"# loopbench compare: `{Path(a_dir).name}` (A) → `{Path(b_dir).name}` (B)", "",
-             "Ratio = B / A. A change is flagged only beyond the noise both runs measured "
-             f"(the larger spread, at least {MIN_CHANGE:.0%}).", "",
-             "| measure | runtime | A | B | B / A | noise | verdict |", "|---|---|---|---|---|---|---|"]
-    for c in sorted(changes, key=lambda c: (not c.significant, c.measure, c.runtime)):
-        verdict = f"**{c.verdict}**" if c.significant else c.verdict
-        lines.append(f"| {c.measure} | {c.runtime} | {c.a:.4g} | {c.b:.4g} | {c.ratio:.2f} | ±{c.noise:.0%} | {verdict} |")
-    if status_changes:
+def _environment_differences(a: dict, b: dict) -> list[tuple[str, str, str]]:
+    out = [(key, str(a.get(key, "?")), str(b.get(key, "?"))) for key in ENVIRONMENT_KEYS if a.get(key) != b.get(key)]
+    libs_a, libs_b = a.get("libraries") or {}, b.get("libraries") or {}
+    out += [(lib, str(libs_a.get(lib)), str(libs_b.get(lib))) for lib in sorted(set(libs_a) | set(libs_b))
+            if libs_a.get(lib) != libs_b.get(lib)]
+    return out
+
+
+def to_markdown(c: Comparison) -> str:
+    lines = [f"# loopbench compare: `{c.a.name}` (A) → `{c.b.name}` (B)", "",
+             f"Profile `{c.profile}`. Ratio = B / A of the medians. Workloads: every round of every worker "
+             f"process of both runs, two-sided Mann-Whitney U, significant when p < {ALPHA}. Other measures "
+             f"(one median per run): flagged beyond the larger spread, at least {MIN_CHANGE:.0%}.", ""]
+    if c.environment:
+        lines += ["**The two runs come from different environments:**", "", "| | A | B |", "|---|---|---|"]
+        lines += [f"| {what} | {x} | {y} |" for what, x, y in c.environment] + [""]
+    lines += ["| measure | runtime | A | B | B / A | test | verdict |", "|---|---|---|---|---|---|---|"]
+    for ch in sorted(c.changes, key=lambda ch: (not ch.significant, ch.measure, ch.runtime)):
+        verdict = f"**{ch.verdict}**" if ch.significant else ch.verdict
+        lines.append(f"| {ch.measure} | {ch.runtime} | {ch.a:.4g} | {ch.b:.4g} {ch.unit} | {ch.ratio:.2f} | "
+                     f"{ch.test} | {verdict} |")
+    if c.status_changes:
         lines += ["", "## Behaviour status changes", "", "| scenario | runtime | A | B |", "|---|---|---|---|"]
-        lines += [f"| `{s}` | {rt} | {old} | {new} |" for s, rt, old, new in status_changes]
+        lines += [f"| `{s}` | {rt} | {old} | {new} |" for s, rt, old, new in c.status_changes]
     return "\n".join(lines) + "\n"
+
+
+def to_json(c: Comparison) -> str:
+    return json.dumps({"a": str(c.a), "b": str(c.b), "profile": c.profile, "alpha": ALPHA,
+                       "environment": c.environment, "status_changes": c.status_changes,
+                       "changes": [{"measure": ch.measure, "runtime": ch.runtime, "a": ch.a, "b": ch.b,
+                                    "ratio": ch.ratio, "p_value": ch.p_value, "significant": ch.significant,
+                                    "verdict": ch.verdict} for ch in c.changes]}, indent=2)
+
+
+__all__ = ["ALPHA", "Change", "Comparison", "compare", "to_markdown", "to_json"]

@@ -140,11 +140,11 @@ def test_compare_flags_only_changes_beyond_noise(tmp_path):
                                    rec("asyncio", "latency.switch_event", "observed", metrics=handoff(3.0))])
     b = write_run(tmp_path / "b", [rec("heap", "latency.switch_event", "observed", "loopbench", metrics=handoff(2.0)),
                                    rec("asyncio", "latency.switch_event", "observed", metrics=handoff(3.06))])
-    changes, _ = compare(a, b)
-    by_rt = {c.runtime: c for c in changes}
+    comparison = compare(a, b)
+    by_rt = {c.runtime: c for c in comparison.changes}
     assert by_rt["heap"].ratio == pytest.approx(2 / 3) and by_rt["heap"].verdict == "better"
     assert by_rt["asyncio"].verdict == "within noise"
-    assert "**better**" in to_markdown(a, b, changes, [])
+    assert "**better**" in to_markdown(comparison)
 
 
 def test_early_firings_are_tabled_per_runtime_by_both_clocks(tmp_path):

@@ -1,0 +1,71 @@
+"""`loopbench compare`: a significance test per workload, refusals, and --fail-on for CI."""
+
+import json
+import random
+
+import pytest
+
+from harness import results
+from harness.__main__ import main
+from harness.report.compare import compare
+
+ENV = {"python": "3.11.7", "cpu": "Test CPU", "cpu_count": 2, "libraries": {"trio": "0.35.0"}, "profile": "default"}
+
+
+def run(directory, seconds_by_runtime, ops=20_000, env=ENV, seed=0):
+    """A saved run whose micro-suite timed spawn+join: 5 processes x 1 round per runtime."""
+    rng = random.Random(seed)
+    directory.mkdir(parents=True)
+    benchmarks = []
+    for rt, seconds in seconds_by_runtime.items():
+        data = [seconds * rng.uniform(0.98, 1.02) for _ in range(5)]
+        benchmarks.append({"name": f"test_workload[{rt}-tasks.spawn_join]", "fullname": rt,
+                           "stats": {"data": data, "median": sorted(data)[2], "iqr": 0.0},
+                           "extra_info": {"workload": "tasks.spawn_join", "runtime": rt, "ops_per_round": ops,
+                                          "unit": "tasks", "profile": env["profile"]}})
+    (directory / "benchmark.json").write_text(json.dumps({"benchmarks": benchmarks}))
+    (directory / "environment.json").write_text(json.dumps(env))
+    results.append(directory / "results.jsonl", {"schema": 1, "run_id": "t", "runtime": "heap", "family": "loopbench",
+                                                 "scenario": "timers.slides", "group": "timers", "kind": "behaviour",
+                                                 "status": "pass", "env": env, "outcomes": [{"trace": [1], "count": 1}]})
+    return directory
+
+
+def test_a_planted_regression_is_significant_and_fails_the_build(tmp_path, capsys):
+    a = run(tmp_path / "a", {"heap": 0.010, "asyncio": 0.020})
+    b = run(tmp_path / "b", {"heap": 0.013, "asyncio": 0.020}, seed=1)      # heap 30% slower
+    comparison = compare(a, b)
+    heap = next(c for c in comparison.changes if c.runtime == "heap")
+    asyncio_ = next(c for c in comparison.changes if c.runtime == "asyncio")
+    assert heap.significant and heap.verdict == "WORSE" and heap.p_value < 0.05
+    assert heap.worse_by == pytest.approx(1 - 0.010 / 0.013, abs=0.03)
+    assert not asyncio_.significant
+    assert main(["compare", str(a), str(b), "--fail-on", "5"]) == 1
+    assert "worse than 5%" in capsys.readouterr().err
+    assert main(["compare", str(a), str(b), "--fail-on", "50"]) == 0         # 30% is within 50%
+
+
+def test_a_run_compared_with_itself_passes(tmp_path):
+    a = run(tmp_path / "a", {"heap": 0.010, "asyncio": 0.020})
+    assert main(["compare", str(a), str(a), "--fail-on", "5"]) == 0
+    assert not any(c.significant for c in compare(a, a).changes)
+
+
+def test_runs_of_other_sizes_or_profiles_are_refused_with_the_reason(tmp_path, capsys):
+    a = run(tmp_path / "a", {"heap": 0.010})
+    smaller = run(tmp_path / "small", {"heap": 0.001}, ops=2_000)
+    assert main(["compare", str(a), str(smaller)]) == 1
+    err = capsys.readouterr().err
+    assert "different sizes" in err and "20,000 vs 2,000" in err
+    quick = run(tmp_path / "quick", {"heap": 0.001}, env=dict(ENV, profile="quick"))
+    assert main(["compare", str(a), str(quick)]) == 1
+    assert "quick profile" in capsys.readouterr().err
+
+
+def test_the_environment_difference_is_said_first(tmp_path, capsys):
+    a = run(tmp_path / "a", {"heap": 0.010})
+    b = run(tmp_path / "b", {"heap": 0.010}, env=dict(ENV, python="3.13.0", libraries={"trio": "0.36.0"}))
+    assert ("python", "3.11.7", "3.13.0") in compare(a, b).environment
+    assert main(["compare", str(a), str(b)]) == 0
+    out = capsys.readouterr().out
+    assert "different environments" in out and "3.11.7 -> 3.13.0" in out and "0.35.0 -> 0.36.0" in out
