@@ -73,6 +73,9 @@ class Record(TypedDict, total=False):
     run_id: str
     runtime: str
     family: str
+    operations: dict
+    judged_by: str
+    differs_from_contract: bool
     version: str
     scenario: str
     group: str
@@ -109,8 +112,10 @@ def new_record(runtime: str, scenario) -> Record:
 
 
 def stamp(record: Record, *, run_id: str, family: str, env: dict) -> Record:
-    """The record as the run writes it: schema, run id, family first; the environment last."""
-    return Record(schema=SCHEMA, run_id=run_id, family=family, **record, env=env)
+    """The record as the run writes it: schema, run id, family first (the cell's own, if it
+    said; else ``family``); the environment last."""
+    rest = {k: v for k, v in record.items() if k != "family"}
+    return Record(schema=SCHEMA, run_id=run_id, family=record.get("family", family), **rest, env=env)
 
 
 def is_record(value: Any) -> bool:

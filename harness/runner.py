@@ -16,7 +16,8 @@ Interrupting a run (KeyboardInterrupt, or SIGTERM turned into one by the command
 line) cancels the cells not yet started, kills the process groups of the running
 ones and records none of them: the file holds only cells that finished.
 
-Behaviour cells, and latency cells that time nothing (``parallel=True``: the memory
+Behaviour cells (but those that depend on the real clock: ``timing_sensitive``), and
+latency cells that time nothing (``parallel=True``: the memory
 count), may run two at a time (``jobs``); the other latency cells always run alone,
 after them, so they measure the loop and not their neighbour.
 """
@@ -214,14 +215,17 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
 
     def record_result(record):
         nonlocal finished
-        family = "loopbench" if record["runtime"] in _our_names() else "peer"
+        family = "loopbench" if record["runtime"] in _our_names() else "peer"     # if the cell did not say
         record = results.stamp(record, run_id=run_id, family=family, env=env)
         results.append(path, record)
         finished += 1
         if on_result:
             on_result(record, finished, total)
 
-    shared = [c for c in cells if c[1].kind == BEHAVIOUR or c[1].parallel or not timed_alone]
+    # Cells whose outcome depends on the real clock (``timing_sensitive``) run alone, like
+    # the timed latency cells: a neighbour's load must not decide their verdict.
+    shared = [c for c in cells if (c[1].kind == BEHAVIOUR and not c[1].timing_sensitive) or c[1].parallel
+              or not timed_alone]
     latency = [c for c in cells if c not in shared]
     _running.open()
     pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 and len(shared) > 1 else None

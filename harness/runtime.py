@@ -117,6 +117,11 @@ class Runtime(ABC):
 
     #: Name in reports and on the command line, e.g. "heap", "asyncio", "anyio-trio".
     name: str
+    #: The library whose documentation this runtime's behaviour answers to ("asyncio" for
+    #: asyncio, uvloop, rloop and any asyncio loop; "trio", "curio", "anyio", "tinyio"):
+    #: a scenario's stated trace is a pass/fail verdict only where that documentation
+    #: promises it (``Scenario.documented_by``). None for our loops (their contract is loopbench's).
+    api: ClassVar[str | None] = None
     #: "loopbench" for our implementations, "peer" for the libraries we compare against.
     family: ClassVar[str] = "peer"
     #: Distribution whose version is recorded ("loopbench", "uvloop", ...), None for stdlib.

@@ -52,6 +52,13 @@ class Scenario:
     measures: tuple[str, ...] | None = None  #: latency: the ops being timed (default: needs)
     parallel: bool = False          #: latency: times nothing (memory), so may run beside other cells
     in_bench: bool = True           #: False: ``make bench`` leaves it to its micro-suite (same workload)
+    #: The libraries (``Runtime.api``) whose own documentation promises ``expected``: there a
+    #: difference is "fail". Elsewhere the expected trace is loopbench's contract only, and a
+    #: peer's difference is observed and labelled "differs from loopbench's contract".
+    documented_by: tuple[str, ...] = ()
+    #: The outcome depends on the real clock (deadlines a few ms apart): the cell runs alone,
+    #: never beside another, and the report marks it load-sensitive.
+    timing_sensitive: bool = False
     doc: str = field(default="", compare=False)
 
     @property
@@ -73,7 +80,8 @@ _scenarios: dict[str, Scenario] = {}
 
 def scenario(name: str, *, expected: list | None = None, needs: tuple[str, ...] = (),
              measures: tuple[str, ...] | None = None, repeat: int | None = None, quick: bool = False,
-             mode: str = "run", crash_is_outcome: bool = False, explain: str = "") -> Callable:
+             mode: str = "run", crash_is_outcome: bool = False, explain: str = "",
+             documented_by: tuple[str, ...] = (), timing_sensitive: bool = False) -> Callable:
     """Register an async behaviour scenario ``fn(rt, trace)``.
 
     ``measures``: the operations whose behaviour is under test (default: all of
@@ -85,7 +93,7 @@ def scenario(name: str, *, expected: list | None = None, needs: tuple[str, ...] 
         _add(Scenario(name=name, fn=fn, expected=expected, needs=tuple(needs), repeat=repeat,
                       quick=quick, mode=mode, crash_is_outcome=crash_is_outcome,
                       explain=explain, measures=tuple(measures) if measures is not None else None,
-                      doc=_doc(fn)))
+                      doc=_doc(fn), documented_by=tuple(documented_by), timing_sensitive=timing_sensitive))
         return fn
     return register
 

@@ -251,10 +251,21 @@ class BehaviourRow:
     expected: list | None
     cells: dict[str, dict]            # runtime -> {"status", "letters", "text", "reason"}
     outcomes: list[Outcome]
+    timing_sensitive: bool = False    # its outcome depends on the real clock: it ran alone
+
 
     @property
     def agree(self) -> bool:
         return len(self.outcomes) <= 1
+
+
+def _timing_sensitive(name: str) -> bool:
+    try:
+        from ..scenario import all_scenarios
+        found = all_scenarios().get(name)
+    except Exception:                      # a saved run read without the scenario library
+        return False
+    return bool(found and found.timing_sensitive)
 
 
 def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> list[BehaviourRow]:
@@ -290,15 +301,18 @@ def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> l
                 who[key].append(rt)
                 parts.append((letters[key], outcome["count"]))
             total = sum(n for _, n in parts)
-            text = " ".join(l if len(parts) == 1 else f"{l} {n}/{total}" for l, n in parts)
-            row_cells[rt] = {"status": status, "letters": text, "deterministic": record.get("deterministic", True),
+            text = " ".join(f"{l} {n}/{total}" for l, n in parts)           # every cell says its n/N
+            differs = bool(record.get("differs_from_contract"))
+            row_cells[rt] = {"status": "observed ≠ contract" if differs else status, "letters": text,
+                             "deterministic": record.get("deterministic", True), "differs": differs,
+                             "judged_by": record.get("judged_by", ""),
                              "emulated": record.get("support") == "emulated",
                              "reason": record.get("reason") or record.get("error") or ""}
         outcomes = [Outcome(letters[k], traces[k], who[k]) for k in letters if who[k] or expected is None]
         if expected is not None and not who[json.dumps(expected)]:
             outcomes.insert(0, Outcome("A", expected, []))
         rows.append(BehaviourRow(scn, first.get("doc", ""), first.get("explain", ""), expected, row_cells,
-                                 sorted(outcomes, key=lambda o: o.letter)))
+                                 sorted(outcomes, key=lambda o: o.letter), _timing_sensitive(scn)))
     return rows
 
 

@@ -31,6 +31,7 @@ NO_THREADSAFE = ("anyio has no fire-and-forget call from another thread: from_th
 
 
 class _AnyioRuntime(StructuredRuntime):
+    api = "anyio"
     distribution = "anyio"
     lib = anyio
     backend: ClassVar[str]

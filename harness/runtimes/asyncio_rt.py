@@ -21,6 +21,7 @@ from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 class AsyncioRuntime(LoopApiRuntime):
     name = "asyncio"
+    api = "asyncio"
     distribution = None          # stdlib: the Python version is its version
     cancelled_error = asyncio.CancelledError
     notes = {"call_soon": "loop.call_soon", "call_at": "loop.call_at", "call_later": "loop.call_later",

@@ -40,6 +40,7 @@ SERVICE = "the harness's callback service: one daemon task per run, a FIFO, a ti
 
 class CurioRuntime(Runtime):
     name = "curio"
+    api = "curio"
     distribution = "curio"
     support = {"call_soon": EMULATED, "call_at": EMULATED, "call_later": EMULATED,
                "call_soon_threadsafe": EMULATED,

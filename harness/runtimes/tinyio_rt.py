@@ -111,6 +111,7 @@ class _RunOver(Exception):
 
 class TinyioRuntime(Runtime):
     name = "tinyio"
+    api = "tinyio"
     distribution = "tinyio"
     support = {
         "call_soon_threadsafe": EMULATED,   # one coroutine per run waits on a tinyio.Event

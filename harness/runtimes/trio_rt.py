@@ -28,6 +28,7 @@ RUN_SYNC_SOON = "TrioToken.run_sync_soon (thread-safe entry queue: a lock and a 
 
 class TrioRuntime(StructuredRuntime):
     name = "trio"
+    api = "trio"
     distribution = "trio"
     lib = trio
     support = {**StructuredRuntime.support, "gather_errors": UNSUPPORTED}

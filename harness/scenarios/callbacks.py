@@ -25,6 +25,7 @@ def _arm_guard(rt, trace):
 
 @scenario(
     "callbacks.fifo",
+    documented_by=("asyncio", "trio"),
     expected=list(range(N_SOON)),
     needs=("call_soon", "event"), measures=("call_soon",),
     quick=True,
@@ -144,6 +145,7 @@ async def soon_vs_sleep0(rt, trace):
 # --------------------------------------------------------------------- stop()
 @scenario(
     "callbacks.stop_after_batch",
+    documented_by=("asyncio",),
     expected=["A calls stop()", "B (same batch as A)"],
     needs=("call_soon", "call_at", "run_forever", "stop"),
     mode="forever",
@@ -173,6 +175,7 @@ def stop_after_batch(rt, trace):
 
 @scenario(
     "callbacks.stop_before_run",
+    documented_by=("asyncio",),
     expected=["A (scheduled before run)"],
     needs=("call_soon", "call_at", "run_forever", "stop"),
     mode="forever",

@@ -41,6 +41,8 @@ SLEEP_SPACING = 0.3 * UNIT
 
 @scenario(
     "coroutines.sleep_order",
+    documented_by=("asyncio",),
+    timing_sensitive=True,
     expected=list(range(N_SLEEPERS)),
     needs=("spawn", "join", "sleep"),
     explain="Wake-up times are 3 ms apart, far more than any loop's clock resolution, so every "
@@ -242,6 +244,7 @@ async def fast_path_yields(rt, trace):
 # --------------------------------------------------------------------- cancellation
 @scenario(
     "coroutines.cancel_at_await",
+    documented_by=("asyncio", "trio", "curio", "anyio"),
     expected=["child waiting", ["child interrupted by", "cancellation"], "child finally ran",
               "join raised Cancelled"],
     needs=("spawn", "join", "cancel", "sleep"),

@@ -48,6 +48,7 @@ async def equal(rt, trace):
 
 @scenario(
     "deadlines.ordered",
+    timing_sensitive=True,
     needs=("task_group", "sleep_until"), quick=True, repeat=20,
     explain="50 tasks spawned in a shuffled order, each sleeping until its own deadline, 1 ms "
             "apart; the trace is the wake order by deadline rank. A loop that fires by deadline "

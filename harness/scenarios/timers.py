@@ -20,6 +20,7 @@ SEED = 2014
 # --------------------------------------------------------------------- the slides
 @scenario(
     "timers.slides",
+    documented_by=("asyncio",),
     expected=["Hello World!", "Good bye."],
     needs=("call_at", "event"), measures=("call_at",),
     quick=True,
@@ -41,6 +42,7 @@ async def slides(rt, trace):
 
 @scenario(
     "timers.slides_forever",
+    documented_by=("asyncio",),
     expected=["Hello World!", "Good bye."],
     needs=("call_at", "run_forever", "stop"),
     mode="forever",
@@ -100,6 +102,8 @@ SLOT_SPACING = 0.3 * UNIT
 
 @scenario(
     "timers.deadline_order",
+    documented_by=("asyncio",),
+    timing_sensitive=True,
     expected=list(range(N_RANDOM)),
     needs=("call_at", "event"), measures=("call_at",),
     quick=True,
@@ -169,6 +173,8 @@ TICKS = 5
 
 @scenario(
     "timers.reschedule_self",
+    documented_by=("asyncio",),
+    timing_sensitive=True,
     expected=[["tick", 1], ["tick", 2], "one-shot at 2.5", ["tick", 3], ["tick", 4], ["tick", 5]],
     needs=("call_at", "event"), measures=("call_at",),
     explain="A timer callback arming the next tick is ordinary call_at from inside a callback; "
@@ -199,6 +205,7 @@ async def reschedule_self(rt, trace):
 # --------------------------------------------------------------------- cancellation
 @scenario(
     "timers.cancel_before_fire",
+    documented_by=("asyncio",),
     expected=["A", "D", "cancelling a fired timer is harmless"],
     needs=("call_at", "event"), measures=("call_at",),
     explain="B is cancelled before the loop runs, C by an earlier timer's callback; neither may "
@@ -236,6 +243,7 @@ async def cancel_before_fire(rt, trace):
 
 @scenario(
     "timers.cancel_due_sibling",
+    documented_by=("asyncio",),
     expected=["first timer fires and cancels the other", "later timer"],
     needs=("call_at", "event"), measures=("call_at",),
     explain="Both timers are due in the same iteration. Loops that move due timers to a ready "
