@@ -60,6 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import inspect
 import logging
 import math
@@ -107,6 +108,26 @@ class TimerHandle(asyncio.TimerHandle):
     def cancel(self) -> None:
         super().cancel()
         self._inner.cancel()
+
+
+class _Handle(asyncio.Handle):
+    """asyncio's handle, made for the loop's hot path (never in debug mode).
+
+    ``asyncio.Handle.__init__`` asks the loop ``get_debug()`` for each handle (a
+    Python call), to keep the caller's stack in debug mode; ``call_soon`` takes this
+    path only outside debug mode, so the slots are set here without asking.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, callback: Callable, args: tuple, loop: AsyncioLoop, context: Any) -> None:
+        self._context = context if context is not None else contextvars.copy_context()
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._repr = None
+        self._source_traceback = None
 
 
 class _Never:
@@ -157,11 +178,20 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         return hook is not None and not self._debug and self._inner._tracer is None
 
     def call_soon(self, callback: Callable, *args: Any, context=None) -> asyncio.Handle:
-        # Hot path: asyncio's Task schedules each of its steps here.
+        # Hot path: asyncio's Task schedules each of its steps here. So ``_direct`` and
+        # ``_check_callback`` are written out for the common case (a built-in loop, open,
+        # untraced, not in debug mode, a callable), which costs no Python call but the
+        # handle's; anything else takes the full path, with its checks and errors.
+        schedule = self._schedule
+        if (schedule is not None and not self._debug and self._inner._tracer is None
+                and not self._inner._closed and callable(callback)):
+            handle = _Handle(callback, args, self, context)
+            schedule(handle)
+            return handle
         self._check_callback(callback, "call_soon")
-        if self._direct(self._schedule):
+        if self._direct(schedule):
             handle = asyncio.Handle(callback, args, self, context)
-            self._schedule(handle)
+            schedule(handle)
             return handle
         handle = Handle(callback, args, self, context)
         handle._inner = self._inner.call_soon(self._run_handle, handle)
