@@ -161,6 +161,7 @@ def test_no_crossover_is_said_with_the_reason():
     crossover = targets.churn_crossover(data)
     assert crossover.at is None
     assert "no crossover up to 1,000,000" in crossover.text and "heapq" in crossover.text
+    assert "1,000: heap, 1,000,000: heap" in crossover.text
     assert targets.churn_crossover({"benchmarks": []}) is None
 
 
