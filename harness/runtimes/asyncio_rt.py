@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
-from ..runtime import group_outcome, require
+from ..runtime import NATIVE, UNSUPPORTED, group_outcome, require
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 
@@ -141,6 +141,22 @@ class HostedRuntime(AsyncioRuntime):
         self.impl, self.name = impl, f"{impl}+asyncio"
         self.notes = {**AsyncioRuntime.notes, "spawn": f"asyncio's Task on the {impl} loop",
                       "task_group": f"asyncio.TaskGroup on the {impl} loop"}
+
+    @property
+    def capabilities(self) -> frozenset[str]:
+        """The hosted loop's own (``impls.protocol.CAPABILITIES``)."""
+        import impls
+
+        loop = impls.create(self.impl)
+        try:
+            return frozenset(loop.capabilities)
+        finally:
+            loop.close()
+
+    @property
+    def support(self) -> dict[str, str]:
+        # Another thread can wake the host only through a loop that can be woken.
+        return {"call_soon_threadsafe": NATIVE if "threadsafe" in self.capabilities else UNSUPPORTED}
 
     def new_loop(self):
         import impls
