@@ -162,7 +162,8 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         # per callback" above); None where the inner loop has no such hook.
         built_in = isinstance(inner, BaseLoop)
         self._schedule = inner._schedule if built_in else None
-        self._arm = inner._arm if built_in and type(inner)._arm is not BaseLoop._arm else None
+        arm = inner._arm if built_in else None     # a method, or the store's push set on the instance
+        self._arm = None if getattr(arm, "__func__", None) is BaseLoop._arm else arm
 
     @property
     def inner(self) -> Any:
