@@ -19,7 +19,9 @@ timers at deadlines uniform over [LONG, 2 LONG) seconds, the churned ones unifor
 over [SHORT, 2 SHORT): idle-connection timeouts held by a server while its request
 deadlines come and go, each new deadline earlier than every armed one. That is the
 heap's harder case (a new entry climbs past the long ones towards the top: up to
-log2 N comparisons) and the wheel's usual one (a list append on a coarser level).
+log2 N comparisons; once the churned deadlines, cancelled but still stored, fill the
+top, only past those later than itself) and the wheel's usual one (a list append on a
+coarser level).
 With deadlines all alike (the ``arm+cancel churn`` workload: every new timer the
 latest), a heap push climbs nowhere and costs O(1), and no crossover is possible.
 
