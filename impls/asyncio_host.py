@@ -31,6 +31,17 @@ Two names keep asyncio's own spelling because asyncio's code calls them on any l
 ``_timer_handle_cancelled`` (``asyncio.TimerHandle.cancel`` reports to its loop) and
 ``_default_executor`` (read by CPython's test utilities when they close a loop).
 
+**One handle per callback.** On a built-in loop (a ``BaseLoop``), the asyncio handle
+itself goes into the inner loop's ready queue (its ``_schedule`` hook) or timer store
+(``_arm``): it has what they read, ``_cancelled``, ``_run()`` and, for a timer,
+``_when`` and ``_scheduled``, which the store clears when the timer fires, as
+asyncio's own loop does. So a callback costs one asyncio handle, and cancelling it
+is asyncio's own ``cancel()``, which reports a stored timer here
+(``_timer_handle_cancelled``) to be counted by the inner store. Elsewhere (a loop
+that only follows the protocol, one being traced, one without an ``_arm`` hook, or
+debug mode, which times each callback) the asyncio handle is wrapped in an inner
+handle of the loop's own ``call_soon``/``call_at``, and cancelling cancels both.
+
 **Other threads.** ``call_soon_threadsafe`` is the inner loop's; an executor job's
 result comes back through it. A loop with ``"threadsafe"`` is woken at once. A loop
 without it cannot be woken, so while jobs run in other threads the adapter keeps it
@@ -49,6 +60,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextvars
 import inspect
 import logging
 import math
@@ -62,6 +74,7 @@ import weakref
 from typing import Any, Callable
 
 from . import asyncio_transport
+from .base import BaseLoop, check_time
 from .registry import create
 
 logger = logging.getLogger("asyncio")     # asyncio's logger: errors appear where asyncio users look
@@ -97,6 +110,26 @@ class TimerHandle(asyncio.TimerHandle):
         self._inner.cancel()
 
 
+class _Handle(asyncio.Handle):
+    """asyncio's handle, made for the loop's hot path (never in debug mode).
+
+    ``asyncio.Handle.__init__`` asks the loop ``get_debug()`` for each handle (a
+    Python call), to keep the caller's stack in debug mode; ``call_soon`` takes this
+    path only outside debug mode, so the slots are set here without asking.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, callback: Callable, args: tuple, loop: AsyncioLoop, context: Any) -> None:
+        self._context = context if context is not None else contextvars.copy_context()
+        self._loop = loop
+        self._callback = callback
+        self._args = args
+        self._cancelled = False
+        self._repr = None
+        self._source_traceback = None
+
+
 class _Never:
     """What a timer at +infinity is armed with: nothing, so nothing to cancel."""
 
@@ -125,6 +158,12 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         self._from_threads: set = set()          # jobs whose results come back from other threads
         self._polling = False
         inner.set_exception_handler(lambda _, context: self.call_exception_handler(context))
+        # The inner loop's hooks for taking asyncio's handles as they are (see "One handle
+        # per callback" above); None where the inner loop has no such hook.
+        built_in = isinstance(inner, BaseLoop)
+        self._schedule = inner._schedule if built_in else None
+        arm = inner._arm if built_in else None     # a method, or the store's push set on the instance
+        self._arm = None if getattr(arm, "__func__", None) is BaseLoop._arm else arm
 
     @property
     def inner(self) -> Any:
@@ -135,8 +174,26 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
     def time(self) -> float:
         return self._inner.time()
 
-    def call_soon(self, callback: Callable, *args: Any, context=None) -> Handle:
+    def _direct(self, hook: Callable | None) -> bool:
+        """May a handle go to the inner loop through ``hook`` as it is? (Not wrapped.)"""
+        return hook is not None and not self._debug and self._inner._tracer is None
+
+    def call_soon(self, callback: Callable, *args: Any, context=None) -> asyncio.Handle:
+        # Hot path: asyncio's Task schedules each of its steps here. So ``_direct`` and
+        # ``_check_callback`` are written out for the common case (a built-in loop, open,
+        # untraced, not in debug mode, a callable), which costs no Python call but the
+        # handle's; anything else takes the full path, with its checks and errors.
+        schedule = self._schedule
+        if (schedule is not None and not self._debug and self._inner._tracer is None
+                and not self._inner._closed and callable(callback)):
+            handle = _Handle(callback, args, self, context)
+            schedule(handle)
+            return handle
         self._check_callback(callback, "call_soon")
+        if self._direct(schedule):
+            handle = asyncio.Handle(callback, args, self, context)
+            schedule(handle)
+            return handle
         handle = Handle(callback, args, self, context)
         handle._inner = self._inner.call_soon(self._run_handle, handle)
         return handle
@@ -150,10 +207,15 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         if when is None:
             raise TypeError("when cannot be None")
         self._check_callback(callback, "call_at")
-        handle = TimerHandle(when, callback, args, self, context)
         if when == math.inf:                     # asyncio's "never" (asyncio.sleep(math.inf)): not armed
+            handle = TimerHandle(when, callback, args, self, context)
             handle._inner = NEVER
+        elif self._direct(self._arm):
+            handle = asyncio.TimerHandle(check_time(when, "when"), callback, args, self, context)
+            handle._scheduled = True             # in the store until it fires (the store clears it)
+            self._arm(handle)
         else:
+            handle = TimerHandle(when, callback, args, self, context)
             handle._inner = self._inner.call_at(when, self._run_handle, handle)
         return handle
 
@@ -174,7 +236,11 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
             logger.warning("Executing %r took %.3f seconds", handle, took)
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
-        """asyncio.TimerHandle.cancel reports here; our TimerHandle cancels the inner timer itself."""
+        """asyncio.TimerHandle.cancel reports here (before it sets the flag): a timer armed
+        directly is counted by the inner store, as the inner loop's own cancel() does (it
+        only counts: safe from any thread). A wrapped one cancels its inner timer itself."""
+        if handle._scheduled and not isinstance(handle, TimerHandle):
+            self._inner._timer_cancelled(handle)
 
     # --------------------------------------------------------------- running
     def run_forever(self) -> None:

@@ -60,6 +60,7 @@ from .trace import ARMED, DUE, ITERATION, SCHEDULED, Event, Tracer
 logger = logging.getLogger("impls")
 
 _running = threading.local()   # the loop running in this thread, if any
+_new_object = object.__new__
 
 
 def check_callable(callback: Any, what: str = "callback") -> None:
@@ -114,7 +115,14 @@ class BaseLoop:
             self._raise_closed()
         if not callable(callback):
             check_callable(callback)
-        handle = Handle(callback, args, self)
+        # Hot path: Handle(callback, args, self) written out. In CPython 3.11 calling a
+        # class runs its Python __init__ in a frame of its own, about 30 ns, a tenth of a
+        # callback's cost here; object.__new__ and the four slots set inline cost less.
+        handle = _new_object(Handle)
+        handle._callback = callback
+        handle._args = args
+        handle._loop = self
+        handle._cancelled = False
         self._schedule(handle)
         if self._tracer is not None:
             self._tracer.event(Event(SCHEDULED, self._clock.time(), handle))
@@ -255,7 +263,10 @@ class BaseLoop:
         """An awaitable that completes with ``result`` after ``delay`` seconds. ``sleep(0)`` yields once."""
         if self._closed:
             self._raise_closed()
-        delay = check_time(delay, "delay")
+        # As in call_at: a finite int or float passes without a call (``x - x`` is 0 for
+        # those, NaN for NaN and the infinities); anything else gets the full check.
+        if (delay.__class__ is not int and delay.__class__ is not float) or delay - delay != 0:
+            delay = check_time(delay, "delay")
         return sleep_for(self, delay, result)
 
     def create_future(self) -> Future:

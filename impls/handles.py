@@ -40,6 +40,8 @@ class Handle:
     __slots__ = ("_callback", "_args", "_loop", "_cancelled")
 
     def __init__(self, callback: Callable[..., Any], args: tuple, loop: BaseLoop) -> None:
+        # BaseLoop.call_soon and Task._step set these four slots without calling this
+        # (their hot paths); a slot added here must be added there.
         self._callback = callback
         self._args = args
         self._loop = loop

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from .base import BaseLoop
 
 _PENDING, _CANCELLED, _FINISHED = "PENDING", "CANCELLED", "FINISHED"
+_new_object = object.__new__
 
 
 class Future:
@@ -234,7 +235,19 @@ class Task(Future):
         except BaseException as error:
             super().set_exception(error)
         else:
-            self._wait_for(yielded)
+            loop = self._loop
+            if yielded is None and loop._tracer is None:
+                # Hot path, sleep(0): _wait_for's first case and loop.call_soon written
+                # out (two Python calls less a switch). The loop is running this task,
+                # so it is open, and the bound method is callable.
+                handle = _new_object(Handle)
+                handle._callback = self._step
+                handle._args = ()
+                handle._loop = loop
+                handle._cancelled = False
+                loop._schedule(handle)
+            else:
+                self._wait_for(yielded)
 
     def _wait_for(self, yielded: Any) -> None:
         loop = self._loop

@@ -90,6 +90,44 @@ def test_handles_are_asyncio_handles(aloop):
     assert handle.cancelled() and timer.cancelled()
 
 
+def test_cancelled_callbacks_and_timers_never_run(aloop):
+    ran = []
+    aloop.call_soon(ran.append, "kept")
+    aloop.call_soon(ran.append, "cancelled").cancel()
+    aloop.call_later(1, ran.append, "cancelled timer").cancel()
+    aloop.call_later(2, aloop.stop)
+    aloop.run_forever()
+    assert ran == ["kept"]
+
+
+def test_cancelled_timers_do_not_pile_up_in_the_inner_store(aloop):
+    # asyncio's own cancel() reports each stored timer; the inner store counts it and
+    # compacts, as it does for its own timers (10k armed and cancelled: a few hundred kept).
+    for i in range(10_000):
+        aloop.call_later(3600 + i, print).cancel()
+    aloop.call_later(1, print)                   # arming again is where a store compacts
+    inner = aloop.inner
+    store = getattr(inner, "_timers", None)
+    if store is None:
+        store = inner.timers                     # the list loop's plain list
+    assert len(store) < 500
+
+
+def test_a_bad_deadline_is_refused_and_arms_nothing(aloop):
+    for bad in (math.nan, -math.inf):
+        with pytest.raises(ValueError):
+            aloop.call_at(bad, print)
+        with pytest.raises(ValueError):
+            aloop.call_later(bad, print)
+    with pytest.raises(TypeError):
+        aloop.call_at("soon", print)
+    never = aloop.call_at(math.inf, print)       # asyncio's "never": accepted, not armed
+    aloop.call_soon(aloop.stop)
+    aloop.run_forever()
+    never.cancel()
+    assert never.cancelled()
+
+
 def test_callbacks_run_in_their_context(aloop):
     var = contextvars.ContextVar("var", default="unset")
     context = contextvars.copy_context()

@@ -121,3 +121,30 @@ def throughput_bars(rows: list[Row], runtimes: list[str], path: Path, ours: set[
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def churn_crossover(crossover, path: Path, ours: set[str]) -> Path:
+    """Each timer store's arm+cancel cost against the timers already armed (log x), with
+    its 95% interval, and the crossover marked where the wheel gets ahead (if it does)."""
+    fig, ax = plt.subplots(figsize=(8, 4.5), dpi=110)
+    for curve in crossover.curves.values():
+        low = [ns - (iv[0] if iv else ns) for ns, iv in zip(curve.ns, curve.intervals)]
+        high = [(iv[1] if iv else ns) - ns for ns, iv in zip(curve.ns, curve.intervals)]
+        ax.errorbar(curve.armed, curve.ns, yerr=[low, high], capsize=3, label=curve.store,
+                    **_style(curve.store, ours))
+    if crossover.at is not None:
+        ax.axvline(crossover.at, color="red", linewidth=1, label=f"crossover: wheel ahead from N = {crossover.at:,}")
+    else:
+        ax.text(0.02, 0.95, "no crossover in the range measured", transform=ax.transAxes, fontsize=8,
+                va="top", color="red")
+    ax.set_xscale("log")
+    ax.set_ylim(bottom=0)
+    ax.set_xlabel("timers armed (N, log scale)")
+    ax.set_ylabel("ns per arm+cancel pair (median, 95% interval)")
+    ax.set_title("Timer stores: arm+cancel churn against the timers already armed")
+    ax.grid(alpha=0.3, which="both")
+    _legend_outside(ax)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path

@@ -89,6 +89,7 @@ def build_context(run_dir: Path) -> dict:
         "scaling": scaling_curves(data.cells, runtimes), "scaling_units": SCALING_UNITS,
         "targets": [targets.describe(v) for v in targets.evaluate(data.benchmark, data.cells)],
         "floor": targets.floor_multiples(data.benchmark),
+        "crossover": targets.churn_crossover(data.benchmark),
         "environment": data.environment, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "run_name": Path(run_dir).resolve().name, "reference": REFERENCE,
         "trace_text": _trace_text, "trace_full": _trace_full, "fmt": fmt, "problems": problems,
@@ -129,6 +130,9 @@ def make_plots(ctx: dict, out_dir: Path) -> list[dict]:
         unit = SCALING_UNITS.get(scn, "per operation")
         path = plots.scaling(curves, scn, unit, target, ours)
         out.append({"title": f"Scaling: {scn}", "file": path.name})
+    if ctx["crossover"] is not None:
+        path = plots.churn_crossover(ctx["crossover"], out_dir / "churn_crossover.png", ours)
+        out.append({"title": "Timer stores: churn against timers armed", "file": path.name})
     throughput = [r for r in ctx["rows"] if r.source == "pytest-benchmark"]
     path = plots.throughput_bars(throughput, ctx["runtimes"], out_dir / "throughput.png", ours)
     if path:

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from ..workloads import (ARM_CANCEL_CHURN, CALL_SOON_CHAIN, SPAWN_JOIN, TASK_SWITCH, VIRTUAL_CLOCK_TIMERS,
                          Workload)
+from ..samples import relative_halfwidth
 from .model import benchmark_runtime, dig, is_floor
 
 
@@ -44,6 +45,7 @@ class Target:
     stretch: bool = False
     why: str = ""                # the profiled reason, shown when the target is not met
     note: str = ""               # shown always (what a "report" target's numbers mean)
+    armed: int | None = None     # a churn-with-armed group: the N of timers armed
 
     @property
     def wanted(self) -> str:
@@ -58,6 +60,30 @@ class Target:
         return f"{self.subject} >= {self.threshold:g}x {self.reference}"
 
 
+# The profiled reasons where a target is not met (measured numbers: docs/performance.md).
+WHY_CHAIN_UVLOOP = (
+    "Per callback the heap loop runs an iteration (_run_once, 31% of its own time under cProfile), "
+    "call_soon (19%) and Handle._run (12%) around the callback, all bytecode; uvloop runs them in C "
+    "but makes an epoll_pwait system call per iteration (strace: 20,001 for 20k callbacks), so the two are even (0.97-1.03x, loops "
+    "driven directly, three interleaved runs). Building the Handle without its __init__ frame, and "
+    "running it inline instead of through _run, each measured no difference beyond the noise; "
+    "what is left is the lesson: a cancellable Handle per callback, an iteration, error isolation.")
+WHY_SWITCH_ASYNCIO = (
+    "A switch is a sleep(0): the sleep_for coroutine frame and the bare yield, Task._step (send, "
+    "_wait_for), call_soon and a Handle, all bytecode; asyncio's Task is C (_asyncio) and only its "
+    "loop's call_soon, Handle and _run_once are Python, with a select(0) system call per iteration.")
+WHY_HOSTED_UVLOOP = (
+    "heap+asyncio runs asyncio's C Task, but every step goes through the host's call_soon and an "
+    "asyncio.Handle (both Python: asyncio's Handle class is pure Python) and our iteration; uvloop "
+    "does all of that in C. Profiled: one host call_soon, one Handle.__init__, one Handle._run per "
+    "switch, nothing else of ours.")
+WHY_WHEEL_1M = (
+    "The wheel shares call_at's checks, the TimerHandle and cancel() with the heap loop; only the "
+    "push differs. heapq's push is C and, for a deadline drawn like its neighbours', climbs one or "
+    "two levels on average whatever N (O(log n) is its worst case); the wheel's O(1) push is "
+    "bytecode. At 1M armed the wheel measured 0.79x and 0.81x the heap in two five-process runs "
+    "(see the crossover).")
+
 TARGETS: tuple[Target, ...] = (
     Target("call_soon chain, callbacks/s", "heap", "asyncio", "speed", 2.0, workload=CALL_SOON_CHAIN,
            why="Both loops are Python bytecode per callback (a Handle, a deque append and popleft, "
@@ -65,28 +91,22 @@ TARGETS: tuple[Target, ...] = (
                "(contextvars.copy_context() in Handle.__init__) and every callback runs inside "
                "Context.run; ours run in the caller's context (see coroutines.contextvars). On a "
                "noisy run the margin over 2x is within the spread."),
-    Target("call_soon chain, callbacks/s", "heap", "uvloop", "speed", 1.0, workload=CALL_SOON_CHAIN, stretch=True,
-           why="uvloop runs the whole iteration in C (Cython); the heap loop's per-callback work is "
-               "Python bytecode: a Handle object, a deque popleft and a Python-level call per callback."),
-    Target("task switch, sleep(0) ping-pong", "heap", "asyncio", "speed", 1.2, workload=TASK_SWITCH),
+    Target("call_soon chain, callbacks/s", "heap", "uvloop", "speed", 1.3, workload=CALL_SOON_CHAIN,
+           why=WHY_CHAIN_UVLOOP),
+    Target("task switch, sleep(0) ping-pong", "heap", "asyncio", "speed", 1.5, workload=TASK_SWITCH,
+           why=WHY_SWITCH_ASYNCIO),
     Target("task switch, sleep(0) ping-pong", "trampoline", "asyncio", "speed", 1.0, workload=TASK_SWITCH),
-    Target("task switch, sleep(0) ping-pong", "heap", "uvloop", "speed", 1.0, workload=TASK_SWITCH, stretch=True,
-           why="uvloop's loop and asyncio's C Task (_asyncio) step a coroutine without running any "
-               "bytecode of theirs; each of our switches runs sleep(), a coroutine frame, Task._step and "
-               "a Handle in Python."),
+    Target("task switch, sleep(0) ping-pong", "heap+asyncio", "uvloop", "speed", 0.8, workload=TASK_SWITCH,
+           why=WHY_HOSTED_UVLOOP),
     Target("spawn + join of 20k trivial tasks", "heap", "asyncio", "speed", 1.5, workload=SPAWN_JOIN,
            why="asyncio's Task is C (_asyncio): creating and stepping one runs no bytecode of its own, "
                "while our Task.__init__, _step and the join's await are Python (see docs/performance.md); "
                "on a noisy machine asyncio's rounds spread by 20% or more, which can put a run below 1.5x."),
     Target("spawn + join of 20k trivial tasks", "heap", "trio", "speed", 2.0, workload=SPAWN_JOIN),
     Target("timer arm + cancel churn", "heap", "asyncio", "speed", 2.0, workload=ARM_CANCEL_CHURN),
-    Target("timer arm + cancel churn", "wheel", "asyncio", "speed", 3.0, workload=ARM_CANCEL_CHURN,
-           why="The wheel shares call_at's checks, the TimerHandle and cancel() with the heap loop; "
-               "only the timer store differs, and the wheel's O(1) push (tick, level, slot, bitmap, "
-               "per-slot minimum) runs more bytecode than heapq's O(log n) push, which is C. Loop "
-               "level, 50k pairs an hour ahead, virtual clock, three runs: heap 850-1470 ns, wheel "
-               "1120-1330 ns, asyncio 2290-3550 ns per pair. The wheel is at best even with the heap; "
-               "3x asyncio would need it 1.5x faster than the heap."),
+    Target("timer arm + cancel churn with 1M timers armed", "wheel", "heap", "speed", 1.0,
+           workload="timers.churn_with_armed", armed=1_000_000,
+           why=WHY_WHEEL_1M),
     Target("schedule + fire timers at random deadlines, virtual clock", "heap", "heapq-floor", "within", 0.5,
            workload=VIRTUAL_CLOCK_TIMERS,
            why="Every deadline is distinct, so each timer costs one loop iteration: the idle check, "
@@ -153,21 +173,29 @@ def _workload_name(workload: Workload | str) -> str:
     return workload if isinstance(workload, str) else workload.name
 
 
-def _bench_side(benchmark: dict | None, workload: Workload | str, runtime: str) -> Side:
+def _bench_side(benchmark: dict | None, workload: Workload | str, runtime: str, armed: int | None = None) -> Side:
     side = Side(runtime)
     name = _workload_name(workload)
     for bench in (benchmark or {}).get("benchmarks", []):
         extra = bench.get("extra_info") or {}
         if extra.get("workload") != name or benchmark_runtime(bench) != runtime:
             continue
+        if armed is not None and extra.get("armed") != armed:
+            continue
         if extra.get("emulated"):
             side.status, side.note = "emulated", "built by the harness: not compared"
             return side
         group = bench.get("group") or name
         stats = bench.get("stats") or {}
-        median, iqr = stats.get("median"), stats.get("iqr")
+        median, iqr, ci = stats.get("median"), stats.get("iqr"), stats.get("ci95")
         side.value = median
-        side.spread = iqr / median if (median and iqr is not None) else None
+        # The spread is the 95% interval's full relative width where the run has one
+        # (several processes), else the rounds' IQR over the median.
+        halfwidth = relative_halfwidth(median, ci) if ci else None
+        if halfwidth is not None:
+            side.spread = 2 * halfwidth
+        else:
+            side.spread = iqr / median if (median and iqr is not None) else None
         side.status, side.source = "ok", group
         return side
     return side
@@ -203,8 +231,8 @@ def evaluate(benchmark: dict | None, cells: dict) -> list[Verdict]:
     verdicts = []
     for target in TARGETS:
         if target.workload:
-            subject = _bench_side(benchmark, target.workload, target.subject)
-            reference = _bench_side(benchmark, target.workload, target.reference)
+            subject = _bench_side(benchmark, target.workload, target.subject, target.armed)
+            reference = _bench_side(benchmark, target.workload, target.reference, target.armed)
         else:
             subject = _harness_side(cells, target.scenario, target.path, target.subject)
             reference = (_harness_side(cells, target.scenario, target.path, target.reference)
@@ -228,25 +256,119 @@ class FloorMultiple:
     runtime: str
     per_callback_ns: float
     multiple: float              # per-callback cost / the floor's per-callback cost
+    #: The multiple's 95% interval: the runtime's interval over the floor's (its low end
+    #: over the floor's high end, and the reverse), or None without ``stats["ci95"]``.
+    interval: tuple[float, float] | None = None
+
+    @property
+    def interval_text(self) -> str:
+        return f"{self.interval[0]:.1f}–{self.interval[1]:.1f}" if self.interval else "–"
+
+
+def _per_op_ns(bench: dict) -> tuple[float | None, tuple[float, float] | None]:
+    """(median, its 95% interval or None) in ns per operation, from a benchmark entry."""
+    stats, ops = bench.get("stats") or {}, (bench.get("extra_info") or {}).get("ops_per_round")
+    median, ci = stats.get("median"), stats.get("ci95")
+    if not median or not ops:
+        return None, None
+    interval = (ci[0] / ops * 1e9, ci[1] / ops * 1e9) if ci and None not in ci else None
+    return median / ops * 1e9, interval
 
 
 def floor_multiples(benchmark: dict | None) -> tuple[float | None, list[FloorMultiple]]:
     """The floor's ns per callback, and each runtime's call_soon chain cost as a multiple of it."""
-    floor_ns = None
-    chain: list[tuple[str, float]] = []
+    floor: tuple[float | None, tuple[float, float] | None] = (None, None)
+    chain: list[tuple[str, float, tuple[float, float] | None]] = []
     for bench in (benchmark or {}).get("benchmarks", []):
         extra = bench.get("extra_info") or {}
-        median, ops = (bench.get("stats") or {}).get("median"), extra.get("ops_per_round")
-        if not median or not ops or extra.get("workload") != CALL_SOON_CHAIN.name or extra.get("emulated"):
+        if extra.get("workload") != CALL_SOON_CHAIN.name or extra.get("emulated"):
             continue
-        per_op_ns = median / ops * 1e9
+        ns, interval = _per_op_ns(bench)
+        if ns is None:
+            continue
         if is_floor(bench):
-            floor_ns = per_op_ns
+            floor = (ns, interval)
         else:
-            chain.append((benchmark_runtime(bench) or "?", per_op_ns))
+            chain.append((benchmark_runtime(bench) or "?", ns, interval))
+    floor_ns, floor_ci = floor
     if not floor_ns:
         return None, []
-    return floor_ns, [FloorMultiple(rt, ns, ns / floor_ns) for rt, ns in chain]
+    floor_low, floor_high = floor_ci or (floor_ns, floor_ns)
+    return floor_ns, [FloorMultiple(rt, ns, ns / floor_ns,
+                                    (interval[0] / floor_high, interval[1] / floor_low) if interval else None)
+                      for rt, ns, interval in chain]
+
+
+# ------------------------------------------------- the timer stores' crossover
+#: The micro-suite's churn against the number of armed timers (``test_churn_scaling.py``).
+CHURN_WITH_ARMED = "timers.churn_with_armed"
+
+
+@dataclass
+class ChurnCurve:
+    store: str                                   # the loop: "heap" or "wheel"
+    armed: list[int]                             # N, ascending
+    ns: list[float]                              # ns per arm+cancel pair, median
+    intervals: list[tuple[float, float] | None]  # its 95% interval
+
+
+@dataclass
+class Crossover:
+    curves: dict[str, ChurnCurve]
+    #: The smallest measured N from which on the wheel's median is below the heap's, or None.
+    at: int | None
+    #: What the report says: where, or that there is none below the largest N, and why.
+    text: str
+
+
+NO_CROSSOVER_WHY = (
+    "A heap push is O(log n) only in the worst case: the new entry climbs while it is earlier than "
+    "its parent, and a deadline drawn like those already near the top (the churned ones, cancelled "
+    "but still stored) climbs one or two levels on average, whatever N. So heapq's push stays a few "
+    "tuple comparisons in C, while the wheel's O(1) push is bytecode (a floor division, a level "
+    "choice, an append, a bitmap and a per-slot minimum), about as costly or more up to this N.")
+
+
+def _ahead(heap: tuple, wheel: tuple) -> str:
+    """Which store's median is lower at one N, and whether their 95% intervals overlap."""
+    (h, h_ci), (w, w_ci) = heap, wheel
+    who = "wheel" if w < h else "heap"
+    if h_ci and w_ci and h_ci[0] <= w_ci[1] and w_ci[0] <= h_ci[1]:
+        who += " (intervals overlap)"
+    return who
+
+
+def churn_crossover(benchmark: dict | None) -> Crossover | None:
+    """Both stores' churn cost against N, and the first N from which the wheel is ahead."""
+    points: dict[str, dict[int, tuple[float, tuple[float, float] | None]]] = {}
+    for bench in (benchmark or {}).get("benchmarks", []):
+        extra = bench.get("extra_info") or {}
+        if extra.get("workload") != CHURN_WITH_ARMED or extra.get("armed") is None:
+            continue
+        ns, interval = _per_op_ns(bench)
+        if ns is not None:
+            points.setdefault(benchmark_runtime(bench) or "?", {})[int(extra["armed"])] = (ns, interval)
+    if not points:
+        return None
+    curves = {store: ChurnCurve(store, sorted(p), [p[n][0] for n in sorted(p)], [p[n][1] for n in sorted(p)])
+              for store, p in points.items()}
+    heap, wheel = points.get("heap", {}), points.get("wheel", {})
+    common = sorted(set(heap) & set(wheel))
+    at = None
+    for i, n in enumerate(common):                # from n on, the wheel stays ahead
+        if all(wheel[m][0] < heap[m][0] for m in common[i:]):
+            at = n
+            break
+    per_n = ", ".join(f"{n:,}: {_ahead(heap[n], wheel[n])}" for n in common)
+    if not common:
+        text = "not measured: the run lacks the heap's or the wheel's churn rows"
+    elif at is not None:
+        text = (f"the wheel arms and cancels faster than the heap from {at:,} armed timers on "
+                f"(ahead per N: {per_n})")
+    else:
+        text = (f"no crossover up to {common[-1]:,} armed timers: the wheel does not stay ahead "
+                f"(ahead per N: {per_n}). " + NO_CROSSOVER_WHY)
+    return Crossover(curves, at, text)
 
 
 def _value_text(side: Side, unit: str) -> str:

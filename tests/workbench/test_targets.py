@@ -40,7 +40,7 @@ def test_speed_ratio_is_reference_time_over_subject_time():
     heap = v["call_soon chain, callbacks/s", "heap", "asyncio", False]
     assert heap.ratio == pytest.approx(2.4)
     assert heap.met is True and heap.status == "met"
-    stretch = v["call_soon chain, callbacks/s", "heap", "uvloop", True]
+    stretch = v["call_soon chain, callbacks/s", "heap", "uvloop", False]
     assert stretch.ratio == pytest.approx(0.8)
     assert stretch.met is False and stretch.status == "not met"
     assert targets.describe(stretch)["why"], "a target not met gives its profiled reason"
@@ -120,3 +120,59 @@ def test_the_report_shows_targets_and_the_floor_but_no_floor_column(tmp_path):
     assert "### Distance to the floor" in md and "| heap | 1200 | 12.0 |" in md
     html = (run / "report.html").read_text()
     assert "Appendix: loopbench's own loops" in html and "Distance to the floor" in html
+
+
+def churn(runtime, armed, median, ci=None, pairs=1000):
+    stats = {"median": median, "iqr": 0.0}
+    if ci is not None:
+        stats["ci95"] = list(ci)
+    return {"group": f"arm+cancel churn with N armed (N={armed:,})", "name": f"test[{armed}-{runtime}]",
+            "stats": stats, "extra_info": {"runtime": runtime, "family": "loopbench", "armed": armed,
+                                           "workload": targets.CHURN_WITH_ARMED, "ops_per_round": pairs}}
+
+
+def test_floor_multiples_carry_their_interval_from_ci95():
+    floor = bench("floor: deque popleft + call (K=1000)", "floor", 0.0001, family="floor", ops=1000)
+    floor["stats"]["ci95"] = [0.00009, 0.00011]                      # 90-110 ns
+    heap = bench("call_soon chain (K=1000)", "heap", 0.0012, ops=1000)
+    heap["stats"]["ci95"] = [0.0011, 0.0013]                         # 1100-1300 ns
+    _, rows = targets.floor_multiples({"benchmarks": [floor, heap]})
+    assert rows[0].interval == pytest.approx((1100 / 110, 1300 / 90))
+    assert rows[0].interval_text == "10.0–14.4"
+
+
+def test_the_crossover_is_the_first_n_from_which_the_wheel_stays_ahead():
+    data = {"benchmarks": [churn("heap", 1_000, 0.0010), churn("wheel", 1_000, 0.0012),
+                           churn("heap", 10_000, 0.0011), churn("wheel", 10_000, 0.0010),
+                           churn("heap", 100_000, 0.0010), churn("wheel", 100_000, 0.0011),
+                           churn("heap", 1_000_000, 0.0014), churn("wheel", 1_000_000, 0.0012)]}
+    crossover = targets.churn_crossover(data)
+    assert crossover.at == 1_000_000, "ahead at 10k but behind at 100k: the crossover is later"
+    assert crossover.curves["heap"].armed == [1_000, 10_000, 100_000, 1_000_000]
+    assert crossover.curves["wheel"].ns[0] == pytest.approx(1200.0)
+    wheel_1m = by_target(targets.evaluate(data, {}))[
+        "timer arm + cancel churn with 1M timers armed", "wheel", "heap", False]
+    assert wheel_1m.ratio == pytest.approx(14 / 12) and wheel_1m.met, "the 1M group, not the first one"
+
+
+def test_no_crossover_is_said_with_the_reason():
+    data = {"benchmarks": [churn("heap", n, 0.0010) for n in (1_000, 1_000_000)]
+                          + [churn("wheel", n, 0.0012) for n in (1_000, 1_000_000)]}
+    crossover = targets.churn_crossover(data)
+    assert crossover.at is None
+    assert "no crossover up to 1,000,000" in crossover.text and "heapq" in crossover.text
+    assert "1,000: heap, 1,000,000: heap" in crossover.text
+    assert targets.churn_crossover({"benchmarks": []}) is None
+
+
+def test_the_report_draws_the_crossover(tmp_path):
+    run = tmp_path / "run"
+    run.mkdir()
+    data = {"benchmarks": [churn("heap", 1_000, 0.0010, ci=(0.0009, 0.0011)), churn("wheel", 1_000, 0.0012),
+                           churn("heap", 10_000, 0.0013), churn("wheel", 10_000, 0.0011)]}
+    (run / "benchmark.json").write_text(json.dumps(data))
+    paths = render(run)
+    assert "churn_crossover.png" in paths and paths["churn_crossover.png"].stat().st_size > 0
+    md = (run / "report.md").read_text()
+    assert "### Timer stores: the crossover" in md
+    assert "from 10,000 armed timers on" in md
