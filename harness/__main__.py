@@ -116,6 +116,7 @@ def cmd_run(args, console: Console) -> int:
                               timeout=args.timeout, jobs=args.jobs, on_start=on_start, on_result=on_result)
     except KeyboardInterrupt as stop:
         return interrupted(stop, out_dir, resume_command(args.argv, out_dir))
+    _render_run(out_dir, console)
     summarize(path, console, runtimes=runtimes)
     problems = [r for r in latest_by_cell(load(path)).values() if r["status"] in PROBLEMS]
     if problems:
@@ -123,6 +124,17 @@ def cmd_run(args, console: Console) -> int:
                                f"(see {path})", markup=False, highlight=False)
         return 1
     return 0
+
+
+def _render_run(out_dir: Path, console: Console) -> None:
+    """A finished run gets its report, and ``reports/latest`` points at it when it is there."""
+    from .bench import point_latest
+    from .report.render import render
+
+    written = render(out_dir)
+    if out_dir.parent == Path(REPORTS_DIR).absolute():
+        point_latest(out_dir)
+    console.print(escape(f"report: {written['md']}"))
 
 
 def output_dir(out: str | None, *, create: bool = True) -> Path:

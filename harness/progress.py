@@ -42,26 +42,55 @@ def progress_callbacks(console: Console):
         progress.update(task, description="done")
 
 
+#: Short column names for the terminal table, by measure key (the report has the long ones).
+SHORT = {"workload:callbacks.call_soon_chain": "chain", "workload:timers.fired_small": "fire 1k",
+         "workload:timers.fired_medium": "fire 10k", "workload:timers.fired_large": "fire 100k",
+         "workload:timers.arm_cancel_churn": "churn", "workload:tasks.switch": "switch",
+         "workload:tasks.spawn_join": "spawn", "workload:tasks.round_robin": "rr",
+         "switch_event": "event", "sleep_p50": "sleep p50", "sleep_p99": "sleep p99",
+         "deadline_p99": "until p99", "call_at_p99": "call_at p99", "memory": "mem", "memory_rss": "rss"}
+
+
 def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -> None:
-    """Per runtime, how many cells ended in each status; then the scenarios whose expectation failed."""
-    cells = latest_by_cell(load(path))
-    names = runtimes or sorted({rt for rt, _ in cells})
-    table = Table(title=escape(f"summary: {path}"))
-    table.add_column("runtime")
-    for status in STATUSES:
-        table.add_column(status, justify="right", style=STATUS_STYLE[status])
-    table.add_column("non-deterministic", justify="right")
-    for name in names:
-        mine = [r for (rt, _), r in cells.items() if rt == name]
-        counts = {s: sum(r["status"] == s for r in mine) for s in STATUSES}
-        flaky = sum(r.get("deterministic") is False for r in mine)
-        table.add_row(escape(name), *[str(counts[s] or "") for s in STATUSES], str(flaky or ""))
-    console.print(table)
-    failed: dict[str, list[str]] = {}
-    for (rt, scn), record in cells.items():
-        if record["status"] == Status.FAIL:
-            failed.setdefault(scn, []).append(rt)
+    """What the run measured, as a terminal table: each measure's ratio to asyncio (higher
+    is better for every column), ± the interval, the best in bold; then the promises not
+    kept and the scenarios where runtimes differ. The full picture is the report."""
+    from .report.model import REFERENCE, behaviour_rows, benchmark_rows, harness_rows, load_run
+
+    data = load_run(path.parent)
+    names = [rt for rt in (runtimes or data.runtimes) if rt in data.runtimes]
+    rows = [r for r in harness_rows(data.cells, names) + benchmark_rows(data.benchmark, names)
+            if any(c.status == "ok" for c in r.cells.values())]
+    if rows:
+        table = Table(title=escape(f"{path.parent}: each runtime against asyncio (higher is better)"))
+        table.add_column("runtime", no_wrap=True)
+        for row in rows:
+            table.add_column(SHORT.get(row.measure.key, row.measure.key), justify="right")
+        for name in names:
+            cells = []
+            for row in rows:
+                cell = row.cells.get(name)
+                if cell is None or cell.status != "ok" or cell.ratio is None:
+                    cells.append("[dim]built[/]" if cell is not None and cell.status == "emulated" else "[dim]–[/]")
+                    continue
+                speed = cell.ratio if row.measure.better == "higher" else 1 / cell.ratio
+                spread = cell.halfwidth if cell.halfwidth is not None else (cell.spread / 2 if cell.spread else None)
+                text = f"{speed:.2f}" + (f"±{spread:.0%}" if spread is not None else "")
+                cells.append(f"[bold green]{text}[/]" if cell.best else f"[yellow]{text}[/]" if cell.wide else text)
+            table.add_row(escape(name), *cells)
+        console.print(table)
+        ref = ", ".join(f"{SHORT.get(r.measure.key, r.measure.key)} {r.cells[REFERENCE].value:.4g} {r.measure.unit}"
+                        for r in rows if REFERENCE in r.cells and r.cells[REFERENCE].value)
+        console.print(escape(f"asyncio = 1.00 ({ref}); bold: best (its interval clear of the rest); "
+                             "yellow: interval wider than ±5%; built: an operation the harness builds"), style="dim")
+    behaviour = behaviour_rows(data.cells, names)
+    failed = {b.scenario: [rt for rt, c in b.cells.items() if c["status"] == Status.FAIL] for b in behaviour}
+    failed = {scn: rts for scn, rts in failed.items() if rts}
     if failed:
-        console.print("[bold]expected behaviour not met[/] (scenario: runtimes)")
+        console.print("[bold]promises not kept[/] (loopbench's contract, or the library's own documentation):")
         for scn, rts in sorted(failed.items()):
             console.print(escape(f"  {scn}: {', '.join(rts)}"))
+    differ = [b.scenario for b in behaviour if not b.agree]
+    if differ:
+        console.print(escape(f"{len(differ)} scenario(s) where the runtimes differ: {', '.join(differ[:8])}"
+                             + ("…" if len(differ) > 8 else "") + f"; the report explains each ({path.parent}/report.md)"))

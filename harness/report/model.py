@@ -141,8 +141,13 @@ def _overlaps(a: Cell, b: Cell) -> bool:
 
 
 def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> list[Row]:
+    """The summary rows read from harness records: ``HARNESS_MEASURES``, then each workload
+    measured by its ``workload.*`` scenario (``loopbench run``; ``make bench`` times them in
+    the micro-suite instead, so there these rows are empty and left out)."""
     rows = []
-    for measure in HARNESS_MEASURES:
+    by_scenario = [Measure(f"workload:{wl.name}", f"{wl.label}: {wl.unit}/s", "higher", f"{wl.unit}/s",
+                           f"workload.{wl.name}", ("rate_per_s",)) for wl in WORKLOADS.values()]
+    for measure in (*HARNESS_MEASURES, *by_scenario):
         row = Row(measure)
         for rt in runtimes:
             record = cells.get((rt, measure.scenario))

@@ -52,13 +52,15 @@ def test_run_from_any_directory_writes_under_its_reports(tmp_path):
     out = run_cli("run", "--runtimes", "heap,asyncio", "--scenarios", "workload.tasks.spawn_join,workload.callbacks.call_soon_chain",
                   "--quick", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
-    [run_dir] = (tmp_path / "reports").iterdir()
+    [run_dir] = [d for d in (tmp_path / "reports").iterdir() if not d.is_symlink()]
+    assert (tmp_path / "reports" / "latest").resolve() == run_dir.resolve()     # the run's report is the latest
+    assert (run_dir / "report.md").exists()
     records = [json.loads(line) for line in (run_dir / "results.jsonl").read_text().splitlines()]
     assert sorted((r["runtime"], r["scenario"]) for r in records) == [
         ("asyncio", "workload.callbacks.call_soon_chain"), ("asyncio", "workload.tasks.spawn_join"),
         ("heap", "workload.callbacks.call_soon_chain"), ("heap", "workload.tasks.spawn_join")]
     assert all(r["status"] == "observed" and r["metrics"] and r["env"]["profile"] == "quick" for r in records)
-    assert "summary" in out.stdout and out.stderr == ""
+    assert "against asyncio" in out.stdout and out.stderr == ""
 
 
 def test_version(capsys):
