@@ -38,7 +38,7 @@ report: $(STAMP)
 # What changed between two runs, as ratios: make compare A=reports/<dir> B=reports/<dir>
 compare: $(STAMP)
 	@test -n "$(A)" -a -n "$(B)" || (echo "usage: make compare A=reports/<dir> B=reports/<dir>" && exit 2)
-	$(PY) -m harness compare $(A) $(B)
+	$(PY) -m harness compare $(A) $(B) $(if $(FAIL_ON),--fail-on $(FAIL_ON))
 
 # Scaffold a new implementation as an installable package: make new-impl NAME=mine [DIR=..]
 new-impl: $(STAMP)
