@@ -41,6 +41,7 @@ from . import results
 from .environment import environment, write_environment
 from .results import RESULTS_FILE, Record, RunDirError, Status, new_record
 from .scenario import BEHAVIOUR, Scenario
+from .worker import unsupported_record
 
 DEFAULT_TIMEOUT = {"behaviour": 60.0, "latency": 300.0}
 #: How much of a cell's output a record keeps: its last lines, at most this many bytes.
@@ -210,8 +211,16 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
         runtime, scn = cell
         if on_start:
             on_start(runtime, scn)
+        if runtime in checked_here:           # a cell that cannot run here needs no process
+            early = unsupported_record(runtime, scn)
+            if early is not None:
+                return early
         limit = timeout if timeout is not None else DEFAULT_TIMEOUT[scn.kind]
         return cell_runner(runtime, scn, repeat, limit)
+
+    # The harness's own adapters may be asked in this process whether a cell can run at
+    # all; a registered loop is user code, asked only inside its cell's process.
+    checked_here = {rt for rt in runtimes if rt not in _our_names() and cell_runner is run_in_subprocess}
 
     def record_result(record):
         nonlocal finished

@@ -43,23 +43,37 @@ def check_repeat(repeat: int | None) -> int | None:
     return repeat
 
 
-def run_cell(runtime_name: str, scenario_name: str, repeat: int | None = None) -> Record:
-    """Run ``scenario_name`` on ``runtime_name``; return its record (``harness.results``)."""
-    check_repeat(repeat)
-    scn = get(scenario_name)
+def unsupported_record(runtime_name: str, scn: Scenario) -> Record | None:
+    """The cell's record if it cannot run at all here (runtime unavailable, or lacking an
+    operation the scenario needs), without running anything; None if it can run.
+
+    The runner asks this in its own process first, so such a cell costs no subprocess."""
     record = new_record(runtime_name, scn)
-    started = time.perf_counter()
     try:
         rt = runtimes.create(runtime_name)
     except Unavailable as exc:
         record.update(status=Status.UNSUPPORTED, reason=f"runtime unavailable: {exc}")
         return record
+    missing = [op for op in scn.needs if rt.how(op) == UNSUPPORTED]
+    if not missing:
+        return None
+    record.update(status=Status.UNSUPPORTED, version=rt.version(), family=rt.family,
+                  reason=f"{runtime_name} has no {', '.join(missing)}")
+    return record
+
+
+def run_cell(runtime_name: str, scenario_name: str, repeat: int | None = None) -> Record:
+    """Run ``scenario_name`` on ``runtime_name``; return its record (``harness.results``)."""
+    check_repeat(repeat)
+    scn = get(scenario_name)
+    started = time.perf_counter()
+    record = new_record(runtime_name, scn)
     try:
+        early = unsupported_record(runtime_name, scn)
+        if early is not None:
+            return early
+        rt = runtimes.create(runtime_name)
         record["version"] = rt.version()
-        missing = [op for op in scn.needs if rt.how(op) == UNSUPPORTED]
-        if missing:
-            record.update(status=Status.UNSUPPORTED, reason=f"{runtime_name} has no {', '.join(missing)}")
-            return record
         record["emulated_ops"] = [op for op in scn.timed_ops if rt.how(op) == EMULATED]
         record["support"] = EMULATED if record["emulated_ops"] else "native"
         record["family"] = rt.family
