@@ -21,6 +21,8 @@ def test_workload(benchmark, workload, rt, collect):
     missing = unsupported_ops(workload, rt)
     if missing:
         pytest.skip(f"unsupported: {rt.name} has no {', '.join(missing)}")
+    if rt.control and not emulated_ops(workload, rt):
+        pytest.skip(f"not a library: {rt.name} measures only the harness's constructions")
     if workload.calibrate:
         predicted, k = workload.predict(rt)
         if predicted > ROUND_BUDGET():
