@@ -85,6 +85,8 @@ def build_context(run_dir: Path) -> dict:
         "early": early,
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built)),
         "cards": takeaways.cards(runtimes, rows, behaviour, early),
+        "generators": (takeaways.generator_rows(rows), takeaways.GENERATOR_DIFFERENCES)
+                      if all(rt in runtimes for rt in takeaways.GENERATOR_LOOPS) else None,
         "counts": status_counts(data.cells, runtimes), "statuses": STATUS_ORDER,
         "scaling": scaling_curves(data.cells, runtimes), "scaling_units": SCALING_UNITS,
         "targets": [targets.describe(v) for v in targets.evaluate(data.benchmark, data.cells)],

@@ -40,6 +40,8 @@ KNOWN = {
     "heap": ["asyncio's design in pure Python: a ready deque, a timer heap with lazy cancellation."],
     "thread": ["Waiting done by a timer thread: every hand-off pays a queue and the GIL."],
     "trampoline": ["Tasks as stacks of generators (Beazley's pyos8): also runs plain generators."],
+    "tinyio": ["A small loop of plain generators: a coroutine yields what it waits for (a coroutine, "
+               "a list of them, a sleep); no callbacks, no timers for them, no cancelling one task."],
     "wheel": ["A hierarchical timing wheel added through the public extension path."],
 }
 
@@ -136,4 +138,30 @@ def cards(runtimes: list[str], rows: list[Row], behaviour: list[BehaviourRow], e
                          if e.runtime == rt and e.early_perf and not e.emulated]
         card.good_at, card.gotchas = card.good_at[:5], card.gotchas[:6]
         out.append(card)
+    return out
+
+
+#: The two generator loops side by side: how each does what the other does.
+GENERATOR_LOOPS = ("trampoline", "tinyio")
+GENERATOR_DIFFERENCES = (
+    ("a sub-generator", "pushed on the task's own stack; its return value sent back to the caller",
+     "yielded to the loop, which runs it as a coroutine of its own and hands its result back"),
+    ("spawning many", "loop.create_task per child", "yield a list (start all, wait for all) or a set (start)"),
+    ("time", "timers in the heap loop's heap; sleep(0) goes to the back of the ready queue",
+     "a heap of wake-up times; a bare yield is sleep(0)"),
+    ("cancellation", "a task is cancelled at its current yield (CancelledError thrown in)",
+     "only the whole loop is cancelled, when a coroutine raises"),
+    ("waking from a thread", "a socket pair, polled only when the loop waits",
+     "a socket pair and a lock touched on every step, even with no thread (see docs/research/tinyio.md)"),
+)
+
+
+def generator_rows(rows: list[Row]) -> list[tuple[str, str, str]]:
+    """(measure, trampoline, tinyio) for every measure both have a number for (ratio to asyncio)."""
+    out = []
+    for row in rows:
+        cells = [row.cells.get(rt) for rt in GENERATOR_LOOPS]
+        if all(c is not None and c.status == "ok" and c.ratio is not None for c in cells):
+            speed = [(c.ratio if row.measure.better == "higher" else 1 / c.ratio) for c in cells]
+            out.append((row.measure.title, *(f"{v:.2f}×" for v in speed)))
     return out

@@ -210,3 +210,14 @@ def test_runs_of_different_profiles_are_not_compared(tmp_path):
     with pytest.raises(Exception, match="quick profile .* default profile") as refused:
         compare(quick, b)
     assert type(refused.value) is results.RunDirError
+
+
+def test_the_two_generator_loops_are_put_side_by_side(tmp_path):
+    run = write_run(tmp_path / "run", [rec("trampoline", "timers.slides", "pass", "loopbench", expected=["a"],
+                                           outcomes=[{"trace": ["a"], "count": 1}]),
+                                       rec("tinyio", "timers.slides", "unsupported", reason="no call_at")],
+                    {"benchmarks": [chain("asyncio", 0.02), chain("trampoline", 0.01), chain("tinyio", 0.04)]})
+    md = render(run)["md"].read_text()
+    section = md.split("## The two generator loops: trampoline and tinyio", 1)[1].split("\n## ", 1)[0]
+    assert "| call_soon chain (N=20,000): callbacks/s | 2.00× | 0.50× |" in section
+    assert "| cancellation |" in section and "whole loop" in section
