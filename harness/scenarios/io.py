@@ -43,7 +43,7 @@ CONNECTIONS = 10
 SIZES = {"1KiB": 1024, "10KiB": 10 * 1024, "100KiB": 100 * 1024}
 WARMUP = 20
 #: How long a behaviour scenario may wait for its sockets, and how often that is checked.
-GUARD_S, GUARD_POLL = 1.0, 0.005
+GUARD_S, GUARD_POLL = 0.5, 0.005
 #: How long the echo server may still wait for its connections' ends once the load has ended.
 GRACE_S = 3.0
 ROOT = Path(__file__).resolve().parents[2]
@@ -269,7 +269,7 @@ def echo_protocols(rt, metrics):
 def run_echo(rt, serve, metrics: dict, *, with_floor: bool) -> None:
     """For each message size of the profile: the floor (if asked), then ``serve`` under ``rt.run``."""
     sizes = pick(default=list(SIZES), quick=["1KiB"])
-    requests, seconds = pick(default=6_000, quick=500), pick(default=0.6, quick=0.5)
+    requests, seconds = pick(default=4_000, quick=500), pick(default=0.5, quick=0.5)
     metrics.update(connections=CONNECTIONS, sizes=sizes, requests_cap=requests, seconds_cap=seconds)
     for label in sizes:
         size = SIZES[label]
