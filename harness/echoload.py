@@ -10,7 +10,9 @@ client does, drives each connection from a process of its own (blocking calls), 
 the clients do not queue for one GIL.
 
 Bounded twice: at most ``requests`` requests in all (shared out over the connections)
-and at most ``seconds`` of sending; whichever comes first ends the run. Only a
+and at most ``seconds`` of sending; whichever comes first ends the run. The clock
+starts once every connection is open (a barrier), so starting the client processes
+is not counted. Only a
 loopback address is accepted: the load never leaves the machine.
 
 ``serve_blocking`` is the floor the servers are measured against: the same echo
@@ -20,7 +22,6 @@ served by plain blocking sockets, one thread per connection, no event loop at al
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
 import ipaddress
 import json
 import multiprocessing
@@ -35,6 +36,8 @@ from .stats import distribution
 LOOPBACK = "127.0.0.1"
 #: The size of one ``recv`` (the servers read up to 100 KiB at a time too).
 READ_SIZE = 102_400
+#: How long connecting, and waiting for the other clients, may take (s).
+CONNECT_TIMEOUT = 30.0
 
 
 def check_loopback(host: str) -> None:
@@ -55,36 +58,55 @@ def run(port: int, *, size: int, connections: int, requests: int, seconds: float
         raise ValueError(f"need size >= 1, connections >= 1, requests >= connections and seconds > 0; "
                          f"got {size}, {connections}, {requests}, {seconds}")
     share = [requests // connections + (i < requests % connections) for i in range(connections)]
-    start = time.perf_counter()
-    deadline = start + seconds                   # CLOCK_MONOTONIC: the same in every process
     context = multiprocessing.get_context("fork" if sys.platform == "linux" else "spawn")
-    with concurrent.futures.ProcessPoolExecutor(connections, mp_context=context) as pool:
-        latencies = list(pool.map(client, [host] * connections, [port] * connections, [size] * connections,
-                                  share, [deadline] * connections))
-    elapsed = time.perf_counter() - start
-    every = [t for times in latencies for t in times]
+    ready, results = context.Barrier(connections + 1), context.Queue()
+    clients = [context.Process(target=client, args=(host, port, size, count, seconds, ready, results), daemon=True)
+               for count in share]
+    for process in clients:
+        process.start()
+    try:
+        ready.wait(timeout=CONNECT_TIMEOUT)     # every connection is open: the clock starts now
+        start = time.perf_counter()
+        outcomes = [results.get(timeout=seconds + CONNECT_TIMEOUT) for _ in clients]
+        elapsed = time.perf_counter() - start
+    finally:
+        for process in clients:
+            process.join(timeout=CONNECT_TIMEOUT)
+    failures = [outcome for outcome in outcomes if isinstance(outcome, str)]
+    if failures:
+        raise ConnectionError(f"{len(failures)} of {connections} clients failed: {failures[0]}")
+    every = [t for times in outcomes for t in times]
     return {"size": size, "connections": connections, "requests": len(every), "seconds": elapsed,
             "rps": len(every) / elapsed, "latency_us": distribution(every)}
 
 
-def client(host: str, port: int, size: int, count: int, deadline: float) -> list[float]:
-    """One connection: up to ``count`` requests of ``size`` bytes, none sent after ``deadline``; each one's latency (s)."""
-    message, times = b"x" * size, []
-    with socket.create_connection((host, port), timeout=30.0) as sock:
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for _ in range(count):
-            sent = time.perf_counter()
-            if sent >= deadline:
-                break
-            sock.sendall(message)
-            received = 0
-            while received < size:
-                chunk = sock.recv(READ_SIZE)
-                if not chunk:
-                    raise ConnectionError("the server closed the connection mid-echo")
-                received += len(chunk)
-            times.append(time.perf_counter() - sent)
-    return times
+def client(host: str, port: int, size: int, count: int, seconds: float, ready, results) -> None:
+    """One connection, in its own process: connect, wait until every client has, then up to
+    ``count`` requests of ``size`` bytes, none sent after ``seconds``. Puts each request's
+    latency (s) on ``results``, or the failure as a string."""
+    try:
+        times = []
+        message = b"x" * size
+        with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as sock:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            ready.wait(timeout=CONNECT_TIMEOUT)
+            deadline = time.perf_counter() + seconds
+            for _ in range(count):
+                sent = time.perf_counter()
+                if sent >= deadline:
+                    break
+                sock.sendall(message)
+                received = 0
+                while received < size:
+                    chunk = sock.recv(READ_SIZE)
+                    if not chunk:
+                        raise ConnectionError("the server closed the connection mid-echo")
+                    received += len(chunk)
+                times.append(time.perf_counter() - sent)
+        results.put(times)
+    except BaseException as exc:
+        ready.abort()                           # nobody waits for a client that will not come
+        results.put(f"{type(exc).__name__}: {exc}")
 
 
 def serve_blocking(listener: socket.socket, connections: int) -> int:

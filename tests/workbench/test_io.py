@@ -271,3 +271,10 @@ def _resolve(dotted: str):
         for part in parts[i:]:
             obj = getattr(obj, part)
         return obj
+
+
+def test_load_generator_fails_loudly_when_nobody_listens():
+    with socket.create_server(("127.0.0.1", 0)) as gone:
+        port = gone.getsockname()[1]
+    with pytest.raises((ConnectionError, threading.BrokenBarrierError)):
+        echoload.run(port, size=10, connections=2, requests=2, seconds=1.0)
