@@ -83,6 +83,31 @@ Contract of each operation (what an adapter must provide):
     Run the async functions as children of the runtime's *native* structured
     construct (TaskGroup, nursery, curio TaskGroup, anyio task group) and return a
     description of what the parent saw. Runtimes without one raise Unsupported.
+
+I/O (optional; ``harness/scenarios/io.py`` uses them, on ``socket.socketpair()`` ends
+and TCP connections on 127.0.0.1 only):
+
+``open_stream(sock)``
+    Awaitable: the library's own byte stream over a connected socket, which the stream
+    owns from then on (the adapter makes it non-blocking if its library needs that).
+    The stream has ``await send(data)`` (all of it), ``await recv(max) -> bytes``
+    (``b""`` at end of stream, however the library says it), ``await send_eof()``
+    (half-close: the peer sees end of stream, receiving goes on) and ``await close()``.
+    Whatever else happens (a reset peer, a cancelled receive) is the library's own
+    behaviour: the stream neither catches nor translates it. asyncio:
+    ``asyncio.open_connection(sock=...)``; trio: ``trio.SocketStream``; anyio:
+    ``SocketStream.from_socket``; curio: ``curio.io.Socket``; our loops: ``loop.sock_*``.
+``serve_echo(listener, connections)``
+    Serve an echo on ``listener`` (a bound, listening TCP socket) in the library's own
+    server idiom, each connection by its own task, until ``connections`` connections
+    have been accepted and each has reached end of stream; then stop serving and return
+    the number of bytes echoed. asyncio: ``asyncio.start_server(sock=...)``; trio:
+    ``trio.serve_listeners``; anyio: ``SocketListener.serve``; curio:
+    ``curio.network.run_server``; our loops: ``sock_accept``, ``create_task``, ``sock_recv``
+    and ``sock_sendall``.
+``serve_echo_protocol(listener, connections)``
+    The same with asyncio's Protocol API (``loop.create_server(sock=...)`` and a
+    ``Protocol`` that writes back what it receives): asyncio event loops only.
 """
 
 from __future__ import annotations
@@ -97,7 +122,8 @@ NATIVE, EMULATED, UNSUPPORTED = "native", "emulated", "unsupported"
 #: Every operation of the interface, in the order of the contract above.
 OPERATIONS = ("run", "now", "sleep", "spawn", "join", "cancel", "is_cancellation", "call_soon", "call_at",
               "call_later", "call_soon_threadsafe", "run_forever", "stop", "event", "lock", "queue", "timeout",
-              "task_group", "sleep_until", "group_errors", "gather_errors")
+              "task_group", "sleep_until", "group_errors", "gather_errors",
+              "open_stream", "serve_echo", "serve_echo_protocol")
 
 
 class Unsupported(Exception):
@@ -140,7 +166,8 @@ class Runtime(ABC):
     #: the emulation's cost can be told apart from the library's.
     control: ClassVar[bool] = False
     OPTIONAL_OPS: ClassVar[tuple[str, ...]] = ("run_forever", "stop", "group_errors", "gather_errors",
-                                               "call_soon_threadsafe", "task_group", "sleep_until")
+                                               "call_soon_threadsafe", "task_group", "sleep_until",
+                                               "open_stream", "serve_echo", "serve_echo_protocol")
 
     # ----------------------------------------------------------- lifecycle
     @abstractmethod
@@ -207,6 +234,15 @@ class Runtime(ABC):
     async def gather_errors(self, fns: list[Callable[[], Awaitable[Any]]]) -> dict[str, Any]:
         raise Unsupported(f"{self.name} has no gather")
 
+    async def open_stream(self, sock: Any) -> Any:
+        raise Unsupported(f"{self.name} has no way to wait on a socket")
+
+    async def serve_echo(self, listener: Any, connections: int) -> int:
+        raise Unsupported(f"{self.name} has no way to wait on a socket")
+
+    async def serve_echo_protocol(self, listener: Any, connections: int) -> int:
+        raise Unsupported(f"{self.name} has no asyncio Protocol API (loop.create_server)")
+
     # -------------------------------------------------------------- helpers
     def how(self, op: str) -> str:
         """NATIVE, EMULATED or UNSUPPORTED for operation ``op``."""
@@ -260,6 +296,31 @@ class StartSoonGroup:
 
     async def cancel(self) -> None:
         self._scope.cancel()
+
+
+class EchoTally:
+    """What ``serve_echo`` counts: bytes echoed, and connections that reached end of stream;
+    ``finished`` is true once ``connections`` of them have."""
+
+    __slots__ = ("connections", "closed", "echoed")
+
+    def __init__(self, connections: int) -> None:
+        if connections < 1:
+            raise ValueError(f"serve_echo needs at least one connection to wait for, not {connections}")
+        self.connections, self.closed, self.echoed = connections, 0, 0
+
+    def close_one(self) -> bool:
+        """One connection reached end of stream; True if that was the last awaited."""
+        self.closed += 1
+        return self.finished
+
+    @property
+    def finished(self) -> bool:
+        return self.closed >= self.connections
+
+
+#: The size of one ``recv`` by an echo server (uvloop's vmbench reads up to 100 KiB too).
+ECHO_READ = 102_400
 
 
 def require(module: str) -> Any:

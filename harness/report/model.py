@@ -58,6 +58,10 @@ HARNESS_MEASURES = (
             "memory.sleeping_task", ("bytes_per_task",)),
     Measure("memory_rss", "memory per sleeping task (RSS growth)", "lower", "bytes",
             "memory.sleeping_task", ("rss_bytes_per_task",)),
+    Measure("echo_1k", "TCP echo, 1 KiB messages, 10 connections", "higher", "req/s",
+            "io.echo", ("1KiB", "rps")),
+    Measure("socketpair_p50", "socket pair round trip, p50", "lower", "µs",
+            "io.socketpair_latency", ("round_trip_us", "p50")),
 )
 
 
@@ -381,6 +385,72 @@ def early_firings(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> li
 
 def _order(runtimes: list[str], rt: str) -> int:
     return runtimes.index(rt) if rt in runtimes else len(runtimes)
+
+
+#: The echo benchmark's scenarios: the runtime's own server idiom, and asyncio's Protocol API.
+ECHO_SCENARIOS = {"io.echo": "own idiom", "io.echo_protocols": "asyncio Protocol"}
+
+
+@dataclass
+class EchoCell:
+    """One runtime, one server idiom, one message size of the echo benchmark."""
+    rps: float
+    p50_us: float | None
+    p99_us: float | None
+    requests: int
+    of_floor: float | None        # rps / the floor's rps measured just before, in the same cell
+    floor_rps: float | None
+
+
+@dataclass
+class EchoRow:
+    runtime: str
+    idiom: str                    # "own idiom" (the library's own server) | "asyncio Protocol"
+    cells: dict[str, EchoCell]    # size label -> cell
+    status: str = "observed"
+    note: str = ""
+
+
+@dataclass
+class EchoTable:
+    sizes: list[str]
+    rows: list[EchoRow]
+    floor: dict[str, tuple[float, float, float]]   # size -> (median, min, max) of the floors measured
+    connections: int | None
+
+
+def echo_table(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> EchoTable | None:
+    """The echo benchmark per runtime and size, with the floor (blocking sockets in threads)."""
+    import statistics
+
+    rows, sizes, floors, connections = [], [], {}, None
+    for scenario, idiom in ECHO_SCENARIOS.items():
+        for rt in runtimes:
+            record = cells.get((rt, scenario))
+            if record is None or (record["status"] == "unsupported" and scenario == "io.echo_protocols"):
+                continue
+            if record["status"] != "observed":
+                rows.append(EchoRow(rt, idiom, {}, record["status"],
+                                    record.get("reason") or record.get("error") or ""))
+                continue
+            m = record.get("metrics") or {}
+            connections = m.get("connections", connections)
+            row = EchoRow(rt, idiom, {})
+            for size in m.get("sizes", []):
+                entry = m.get(size) or {}
+                if size not in sizes:
+                    sizes.append(size)
+                floor = entry.get("floor") or {}
+                if floor.get("rps"):
+                    floors.setdefault(size, []).append(floor["rps"])
+                latency = entry.get("latency_us") or {}
+                row.cells[size] = EchoCell(entry.get("rps", 0.0), latency.get("p50"), latency.get("p99"),
+                                           entry.get("requests", 0), entry.get("of_floor"), floor.get("rps"))
+            rows.append(row)
+    if not rows:
+        return None
+    return EchoTable(sizes, rows, {size: (statistics.median(v), min(v), max(v)) for size, v in floors.items()},
+                     connections)
 
 
 @dataclass

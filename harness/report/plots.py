@@ -9,7 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from .model import REFERENCE, Row, ScalingCurve  # noqa: E402
+from .model import REFERENCE, EchoTable, Row, ScalingCurve  # noqa: E402
 
 #: Our loops draw solid, peers dashed, so the two families read apart at a glance; every
 #: runtime also has its own colour and marker (20 colours, 10 markers: no two alike).
@@ -144,6 +144,37 @@ def churn_crossover(crossover, path: Path, ours: set[str]) -> Path:
     ax.set_title("Timer stores: arm+cancel churn against the timers already armed")
     ax.grid(alpha=0.3, which="both")
     _legend_outside(ax)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
+def echo_bars(table: EchoTable, path: Path, ours: set[str]) -> Path | None:
+    """The echo benchmark: requests per second per runtime (and idiom), one panel per message
+    size, with the floor (blocking sockets in threads: median line, min-max band)."""
+    measured = [r for r in table.rows if r.cells]
+    if not measured or not table.sizes:
+        return None
+    fig, axes = plt.subplots(len(table.sizes), 1, figsize=(8, 1.0 + 0.26 * len(measured) * len(table.sizes)),
+                             dpi=110, squeeze=False)
+    for ax, size in zip(axes[:, 0], table.sizes):
+        rows = [r for r in measured if size in r.cells]
+        names = [r.runtime + (" (Protocol)" if r.idiom == "asyncio Protocol" else "") for r in rows]
+        values = [r.cells[size].rps for r in rows]
+        ax.barh(names, values, color=["tab:blue" if r.runtime in ours else "tab:gray" for r in rows])
+        if size in table.floor:
+            median, low, high = table.floor[size]
+            ax.axvspan(low, high, color="tab:green", alpha=0.15)
+            ax.axvline(median, color="tab:green", linewidth=1.2)
+        for y, value in enumerate(values):
+            ax.text(value, y, f" {value:,.0f}", va="center", fontsize=7)
+        ax.set_title(f"TCP echo, {size} messages", fontsize=9, loc="left")
+        ax.invert_yaxis()
+        ax.tick_params(labelsize=7)
+        ax.set_xlim(0, max(values + [table.floor.get(size, (0, 0, 0))[2]]) * 1.2)
+    axes[-1, 0].set_xlabel("requests per second (blue: loopbench, grey: peers; green: the floor, blocking "
+                           "sockets in threads: median, min-max)")
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)

@@ -22,7 +22,8 @@ from markupsafe import Markup
 
 from . import plots, takeaways, targets
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
-                    built_rows, early_firings, fmt, harness_rows, lateness_samples, load_run, scaling_curves, status_counts)
+                    built_rows, early_firings, echo_table, fmt, harness_rows, lateness_samples, load_run, scaling_curves,
+                    status_counts)
 
 SCALING_UNITS = {"scaling.tick_with_timers": "per loop iteration", "scaling.timers": "per timer",
                  "scaling.sleeping_tasks": "per task", "scaling.spawn": "per task"}
@@ -82,7 +83,7 @@ def build_context(run_dir: Path) -> dict:
         "data": data, "runtimes": runtimes, "ours": ours, "rows": rows, "summary": summary, "noisy": noisy,
         "noisy_threshold": f"{NOISY_SPREAD:.0%}", "behaviour": behaviour,
         "differences": [b for b in behaviour if not b.agree], "built": built,
-        "early": early,
+        "early": early, "io": echo_table(data.cells, runtimes),
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built)),
         "cards": takeaways.cards(runtimes, rows, behaviour, early),
         "generators": (takeaways.generator_rows(rows), takeaways.GENERATOR_DIFFERENCES)
@@ -135,6 +136,8 @@ def make_plots(ctx: dict, out_dir: Path) -> list[dict]:
     if ctx["crossover"] is not None:
         path = plots.churn_crossover(ctx["crossover"], out_dir / "churn_crossover.png", ours)
         out.append({"title": "Timer stores: churn against timers armed", "file": path.name})
+    if ctx["io"] and (path := plots.echo_bars(ctx["io"], out_dir / "io.echo.png", ours)):
+        out.append({"title": "I/O: TCP echo, requests per second", "file": path.name})
     throughput = [r for r in ctx["rows"] if r.source == "pytest-benchmark"]
     path = plots.throughput_bars(throughput, ctx["runtimes"], out_dir / "throughput.png", ours)
     if path:

@@ -15,15 +15,24 @@ that fails through it still fails its group, so ``spawn`` keeps the base's wrapp
 No ``call_soon_threadsafe``: from a foreign thread anyio offers only blocking calls
 (``from_thread.run_sync``, ``BlockingPortal.start_task_soon`` wait for the loop thread),
 which would measure another thing under this name. Evidence: docs/research/NOTES.md.
+
+I/O is anyio's streams: ``open_stream`` is ``SocketStream.from_socket`` (a
+``UNIXSocketStream`` for a Unix socket pair), whose ``receive`` raises ``EndOfStream``
+at the end (``recv`` returns ``b""`` then, the interface's end of stream);
+``serve_echo`` is ``SocketListener.from_socket(...).serve`` in a task group,
+cancelled once the awaited connections have ended.
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import anyio
+import socket
 
-from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Unsupported, require
+import anyio
+from anyio.abc import SocketListener, SocketStream, UNIXSocketStream
+
+from ..runtime import ECHO_READ, EMULATED, NATIVE, UNSUPPORTED, EchoTally, Unsupported, require
 from .structured import ChildTally, StructuredRuntime
 
 NO_THREADSAFE = ("anyio has no fire-and-forget call from another thread: from_thread.run_sync and "
@@ -44,7 +53,10 @@ class _AnyioRuntime(StructuredRuntime):
              "task_group": "anyio.create_task_group",
              "sleep_until": "anyio.sleep_until",
              "group_errors": "anyio.create_task_group",
-             "gather_errors": "anyio.gather" if hasattr(anyio, "gather") else "this anyio has no gather"}
+             "gather_errors": "anyio.gather" if hasattr(anyio, "gather") else "this anyio has no gather",
+             "open_stream": "anyio.abc.SocketStream.from_socket (UNIXSocketStream for a Unix socket)",
+             "serve_echo": "anyio.abc.SocketListener.from_socket(...).serve, one handler task per connection",
+             "serve_echo_protocol": "asyncio's Protocol API: asyncio event loops only"}
 
     def _start(self, root, main):
         return anyio.run(root, main, backend=self.backend)
@@ -73,6 +85,53 @@ class _AnyioRuntime(StructuredRuntime):
             return {"raised": None}
         except BaseException as exc:
             return children.outcome(exc)
+
+    async def open_stream(self, sock):
+        wrap = UNIXSocketStream if sock.family == socket.AF_UNIX else SocketStream
+        return AnyioStream(await wrap.from_socket(sock))
+
+    async def serve_echo(self, listener, connections):
+        tally = EchoTally(connections)
+        async with anyio.create_task_group() as group:
+            async def echo(stream):
+                try:
+                    async with stream:
+                        while True:
+                            data = await stream.receive(ECHO_READ)
+                            await stream.send(data)
+                            tally.echoed += len(data)
+                except anyio.EndOfStream:
+                    pass
+                finally:
+                    if tally.close_one():
+                        group.cancel_scope.cancel()
+
+            group.start_soon((await SocketListener.from_socket(listener)).serve, echo)
+        return tally.echoed
+
+
+class AnyioStream:
+    """An anyio byte stream as the interface's stream; ``EndOfStream`` reads as ``b""``."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+
+    async def send(self, data: bytes) -> None:
+        await self.stream.send(data)
+
+    async def recv(self, max_bytes: int) -> bytes:
+        try:
+            return await self.stream.receive(max_bytes)
+        except anyio.EndOfStream:
+            return b""
+
+    async def send_eof(self) -> None:
+        await self.stream.send_eof()
+
+    async def close(self) -> None:
+        await self.stream.aclose()
 
 
 class AnyioAsyncioRuntime(_AnyioRuntime):

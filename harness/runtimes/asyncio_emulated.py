@@ -21,16 +21,29 @@ from .emulation import CallbackService
 
 SERVICE = "the harness's callback service on asyncio: one task per run, a FIFO, a timer heap, an asyncio.Event"
 
+NOT_EMULATED_IO = "a control for the callback emulation only: its I/O is asyncio's own, measured on asyncio"
+
 
 class AsyncioEmulatedRuntime(AsyncioRuntime):
     name = "asyncio-emulated"
     control = True
     support = {"call_soon": EMULATED, "call_at": EMULATED, "call_later": EMULATED,
-               "run_forever": UNSUPPORTED, "stop": UNSUPPORTED}
+               "run_forever": UNSUPPORTED, "stop": UNSUPPORTED,
+               "open_stream": UNSUPPORTED, "serve_echo": UNSUPPORTED, "serve_echo_protocol": UNSUPPORTED}
     notes = {**AsyncioRuntime.notes, "call_soon": SERVICE, "call_at": SERVICE,
              "call_later": "call_at(now() + delay) on the callback service",
              "run_forever": "the callback service runs inside run(), as on the emulating adapters",
-             "stop": "the callback service runs inside run(), as on the emulating adapters"}
+             "stop": "the callback service runs inside run(), as on the emulating adapters",
+             "open_stream": NOT_EMULATED_IO, "serve_echo": NOT_EMULATED_IO, "serve_echo_protocol": NOT_EMULATED_IO}
+
+    async def open_stream(self, sock):
+        raise Unsupported(NOT_EMULATED_IO)
+
+    async def serve_echo(self, listener, connections):
+        raise Unsupported(NOT_EMULATED_IO)
+
+    async def serve_echo_protocol(self, listener, connections):
+        raise Unsupported(NOT_EMULATED_IO)
 
     def __init__(self) -> None:
         super().__init__()

@@ -8,6 +8,12 @@ the loop's self-pipe (asyncio) or a libuv async handle (uvloop). uvloop's
 ``asyncio.eager_task_factory`` (Python 3.12+): a new task runs inside ``create_task``
 until its first suspension, and one that finishes there never visits the ready queue.
 Evidence: docs/research/NOTES.md.
+
+I/O is asyncio's streams: ``open_stream`` is ``asyncio.open_connection(sock=...)``
+(a ``StreamReader``/``StreamWriter`` pair, ``drain`` after every write) and
+``serve_echo`` is ``asyncio.start_server(sock=...)``; ``serve_echo_protocol`` is the
+lower layer, ``loop.create_server`` with a ``Protocol`` that writes back in
+``data_received``, as uvloop's vmbench does. Every asyncio loop shares them.
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
-from ..runtime import NATIVE, UNSUPPORTED, Unavailable, group_outcome, require
+from ..runtime import ECHO_READ, NATIVE, UNSUPPORTED, EchoTally, Unavailable, group_outcome, require
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 
@@ -29,7 +35,10 @@ class AsyncioRuntime(LoopApiRuntime):
              "spawn": "loop.create_task", "task_group": "asyncio.TaskGroup",
              "sleep_until": "loop.call_at with a future, as asyncio.sleep does",
              "group_errors": "asyncio.TaskGroup", "gather_errors": "asyncio.gather",
-             "timeout": "asyncio.timeout"}
+             "timeout": "asyncio.timeout",
+             "open_stream": "asyncio.open_connection(sock=...): StreamReader.read, StreamWriter.write + drain",
+             "serve_echo": "asyncio.start_server(sock=...), a StreamReader/StreamWriter per connection",
+             "serve_echo_protocol": "loop.create_server(sock=...) and a Protocol writing back in data_received"}
 
     def new_loop(self) -> asyncio.AbstractEventLoop:
         return asyncio.new_event_loop()
@@ -75,6 +84,74 @@ class AsyncioRuntime(LoopApiRuntime):
             return {"raised": None}
         except BaseException as exc:
             return group_outcome(exc, tasks)
+
+    async def open_stream(self, sock):
+        return StreamPair(*await asyncio.open_connection(sock=sock))
+
+    async def serve_echo(self, listener, connections):
+        tally, done = EchoTally(connections), asyncio.Event()
+
+        async def echo(reader, writer):
+            try:
+                while data := await reader.read(ECHO_READ):
+                    writer.write(data)
+                    await writer.drain()
+                    tally.echoed += len(data)
+            finally:
+                writer.close()
+                if tally.close_one():
+                    done.set()
+
+        async with await asyncio.start_server(echo, sock=listener):
+            await done.wait()
+        return tally.echoed
+
+    async def serve_echo_protocol(self, listener, connections):
+        tally, done = EchoTally(connections), asyncio.Event()
+        async with await self.loop.create_server(lambda: EchoProtocol(tally, done), sock=listener):
+            await done.wait()
+        return tally.echoed
+
+
+class StreamPair:
+    """asyncio's ``(StreamReader, StreamWriter)`` as the interface's stream."""
+
+    __slots__ = ("reader", "writer")
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+
+    async def send(self, data: bytes) -> None:
+        self.writer.write(data)
+        await self.writer.drain()
+
+    async def recv(self, max_bytes: int) -> bytes:
+        return await self.reader.read(max_bytes)
+
+    async def send_eof(self) -> None:
+        self.writer.write_eof()
+
+    async def close(self) -> None:
+        self.writer.close()
+        await self.writer.wait_closed()
+
+
+class EchoProtocol(asyncio.Protocol):
+    """vmbench's echo protocol: write back whatever arrives; the transport closes at end of stream."""
+
+    def __init__(self, tally: EchoTally, done: asyncio.Event) -> None:
+        self.tally, self.done, self.transport = tally, done, None
+
+    def connection_made(self, transport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.transport.write(data)
+        self.tally.echoed += len(data)
+
+    def connection_lost(self, exc) -> None:
+        if self.tally.close_one():
+            self.done.set()
 
 
 class UvloopRuntime(AsyncioRuntime):

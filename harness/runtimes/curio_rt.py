@@ -22,17 +22,25 @@ from any thread) drained by a daemon task started with every run. A callback tha
 raises in either crashes that task (curio logs a Task Crash); the adapter then cancels
 ``main`` and ``run`` raises the callback's exception, since curio would otherwise drop
 the dead service and no later callback would run. Evidence: docs/research/NOTES.md.
+
+I/O is curio's sockets: ``open_stream`` wraps the socket in ``curio.io.Socket``
+(``recv``, ``sendall``, ``shutdown``, ``close``, each a coroutine on a non-blocking
+socket); ``serve_echo`` is ``curio.network.run_server`` (what ``curio.tcp_server``
+runs, given our listening socket), cancelled once the awaited connections have ended.
 """
 
 from __future__ import annotations
 
+import socket
 import time
 from collections import deque
 from contextlib import asynccontextmanager
 
 import curio
+import curio.io
+import curio.network
 
-from ..runtime import EMULATED, UNSUPPORTED, Cancelled, Runtime, describe_exception
+from ..runtime import ECHO_READ, EMULATED, UNSUPPORTED, Cancelled, EchoTally, Runtime, describe_exception
 from .emulation import CallbackService
 
 SERVICE = "the harness's callback service: one daemon task per run, a FIFO, a timer heap, a curio.Event"
@@ -61,6 +69,9 @@ class CurioRuntime(Runtime):
         "gather_errors": "curio has no gather",
         "run_forever": "no loop of plain callbacks",
         "stop": "no loop of plain callbacks",
+        "open_stream": "curio.io.Socket: recv, sendall, shutdown, close",
+        "serve_echo": "curio.network.run_server (curio.tcp_server's loop), one task per connection",
+        "serve_echo_protocol": "asyncio's Protocol API: asyncio event loops only",
     }
 
     def __init__(self) -> None:
@@ -225,6 +236,49 @@ class CurioRuntime(Runtime):
             "group_exceptions": [describe_exception(e) if e is not None else None
                                  for e in group.exceptions],
         }
+
+    async def open_stream(self, sock):
+        await self._issue_requests()
+        return CurioStream(curio.io.Socket(sock))
+
+    async def serve_echo(self, listener, connections):
+        await self._issue_requests()
+        tally, done = EchoTally(connections), curio.Event()
+
+        async def echo(client, address):     # run_server closes the client afterwards
+            try:
+                while data := await client.recv(ECHO_READ):
+                    await client.sendall(data)
+                    tally.echoed += len(data)
+            finally:
+                if tally.close_one():
+                    await done.set()
+
+        server = await curio.spawn(curio.network.run_server, curio.io.Socket(listener), echo)
+        await done.wait()
+        await server.cancel()
+        return tally.echoed
+
+
+class CurioStream:
+    """A ``curio.io.Socket`` as the interface's stream."""
+
+    __slots__ = ("sock",)
+
+    def __init__(self, sock: curio.io.Socket) -> None:
+        self.sock = sock
+
+    async def send(self, data: bytes) -> None:
+        await self.sock.sendall(data)
+
+    async def recv(self, max_bytes: int) -> bytes:
+        return await self.sock.recv(max_bytes)
+
+    async def send_eof(self) -> None:
+        await self.sock.shutdown(socket.SHUT_WR)
+
+    async def close(self) -> None:
+        await self.sock.close()
 
 
 class _TaskGroup:

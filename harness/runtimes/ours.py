@@ -17,20 +17,28 @@ capability (the slides' list loop) a callback posted to an idle loop waits until
 something else wakes it (its next timer, or never), so there it is unsupported,
 not measured as a hang. The support table therefore differs per loop: ``support``
 is computed per runtime, from the capabilities the loop declares.
+
+I/O likewise: on a loop that declares ``"io"``, ``open_stream`` is the loop's own
+``sock_recv``/``sock_sendall`` on the non-blocking socket (``send_eof`` is the socket's
+``shutdown(SHUT_WR)``, a call that never waits), and ``serve_echo`` accepts with
+``sock_accept`` and echoes each connection in a task of its own (``create_task``). A
+loop without ``"io"`` cannot wait on a socket: unsupported.
 """
 
 from __future__ import annotations
 
 import collections
+import socket
 from contextlib import asynccontextmanager
 from typing import Any
 
 import impls
 
-from ..runtime import EMULATED, NATIVE, UNSUPPORTED, Unsupported, group_outcome
+from ..runtime import ECHO_READ, EMULATED, NATIVE, UNSUPPORTED, EchoTally, Unsupported, group_outcome
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 FROM_FUTURES = "built from the loop's futures, as asyncio builds its own"
+NO_IO = "the loop does not declare 'io': it cannot wait on a socket"
 
 
 class OursRuntime(LoopApiRuntime):
@@ -46,7 +54,8 @@ class OursRuntime(LoopApiRuntime):
                     "group_errors": "the protocol has no task group",
                     "gather_errors": "asyncio.gather's rule over the loop's tasks: the first error propagates",
                     "task_group": "loop.create_task per child, each awaited at the exit",
-                    "sleep_until": "loop.call_at with a future"}
+                    "sleep_until": "loop.call_at with a future",
+                    "serve_echo_protocol": "asyncio's Protocol API: asyncio event loops only"}
 
     def __init__(self, impl: str, clock_factory=None) -> None:
         super().__init__()
@@ -69,13 +78,18 @@ class OursRuntime(LoopApiRuntime):
     @property
     def support(self) -> dict[str, str]:  # per runtime, where Runtime has one table per class
         threadsafe = NATIVE if "threadsafe" in self.capabilities else UNSUPPORTED
-        return {**self.COMMON_SUPPORT, "call_soon_threadsafe": threadsafe}
+        io = NATIVE if "io" in self.capabilities else UNSUPPORTED
+        return {**self.COMMON_SUPPORT, "call_soon_threadsafe": threadsafe, "open_stream": io, "serve_echo": io}
 
     @property
     def notes(self) -> dict[str, str]:
         threadsafe = ("the loop's own: it declares 'threadsafe'" if "threadsafe" in self.capabilities
                       else "the loop does not declare 'threadsafe': another thread cannot wake it")
-        return {**self.COMMON_NOTES, "call_soon_threadsafe": threadsafe}
+        io = "io" in self.capabilities
+        return {**self.COMMON_NOTES, "call_soon_threadsafe": threadsafe,
+                "open_stream": "loop.sock_recv / loop.sock_sendall on the non-blocking socket" if io else NO_IO,
+                "serve_echo": "loop.sock_accept, then loop.create_task per connection: sock_recv, sock_sendall"
+                              if io else NO_IO}
 
     def new_loop(self):
         clock = self._clock_factory() if self._clock_factory else None
@@ -97,6 +111,39 @@ class OursRuntime(LoopApiRuntime):
                               "another thread cannot wake it while it waits, so a posted callback "
                               "would wait until the loop's next timer fires")
         return super().call_soon_threadsafe(cb, *args)
+
+    # -- I/O, the loop's own sock_* coroutines ------------------------------------
+    def _require_io(self) -> None:
+        if "io" not in self.capabilities:
+            raise Unsupported(f"the {self.name} loop does not declare the 'io' capability: it cannot wait on a socket")
+
+    async def open_stream(self, sock):
+        self._require_io()
+        sock.setblocking(False)
+        return LoopStream(self.loop, sock)
+
+    async def serve_echo(self, listener, connections):
+        self._require_io()
+        loop, tally = self.loop, EchoTally(connections)
+
+        async def echo(conn):
+            try:
+                while data := await loop.sock_recv(conn, ECHO_READ):
+                    await loop.sock_sendall(conn, data)
+                    tally.echoed += len(data)
+            finally:
+                conn.close()
+                tally.close_one()
+
+        listener.setblocking(False)
+        tasks = []
+        while len(tasks) < connections:
+            conn, _ = await loop.sock_accept(listener)
+            tasks.append(loop.create_task(echo(conn)))
+        listener.close()
+        for task in tasks:
+            await task
+        return tally.echoed
 
     # -- emulated synchronisation, from futures -------------------------------
     def _future(self):
@@ -137,6 +184,27 @@ class OursRuntime(LoopApiRuntime):
             return {"raised": None}
         except BaseException as exc:
             return group_outcome(exc, tasks)
+
+
+class LoopStream:
+    """A non-blocking socket driven by the loop's ``sock_*`` coroutines, as the interface's stream."""
+
+    __slots__ = ("loop", "sock")
+
+    def __init__(self, loop, sock: socket.socket) -> None:
+        self.loop, self.sock = loop, sock
+
+    async def send(self, data: bytes) -> None:
+        await self.loop.sock_sendall(self.sock, data)
+
+    async def recv(self, max_bytes: int) -> bytes:
+        return await self.loop.sock_recv(self.sock, max_bytes)
+
+    async def send_eof(self) -> None:
+        self.sock.shutdown(socket.SHUT_WR)
+
+    async def close(self) -> None:
+        self.sock.close()
 
 
 class _TaskGroup(CreateTaskGroup):

@@ -65,6 +65,10 @@ Unsupported, and why:
 * ``call_soon``, ``call_at``, ``call_later``, ``run_forever``, ``stop``: tinyio runs
   coroutines only, with no plain callbacks and no timers for them.
 * ``queue``: tinyio has none.
+* ``open_stream``, ``serve_echo``: tinyio's loop waits on nothing but its own wake-up
+  (``tinyio/_utils.py``: a socket pair behind ``Event``, in ``select.select``); it has
+  no way to wait on a user's socket. Blocking socket calls would need
+  ``tinyio.run_in_thread``, a thread per wait: another thing than a loop's I/O.
 * ``gather_errors``: tinyio's gather (``yield [..]``) ends the whole loop on an
   error; contained, it is what ``group_errors`` measures.
 
@@ -93,6 +97,11 @@ from contextlib import asynccontextmanager
 import tinyio
 
 from ..runtime import EMULATED, UNSUPPORTED, Runtime, Unsupported, describe_exception
+
+
+NO_SOCKET_WAIT = ("tinyio's loop waits only on its own wake-up socket pair (select.select in tinyio/_utils.py): "
+                  "it has no way to wait on a user's socket; a blocking call in tinyio.run_in_thread "
+                  "would be a thread per wait, not the loop's I/O")
 
 
 @types.coroutine
@@ -124,6 +133,8 @@ class TinyioRuntime(Runtime):
         "gather_errors": UNSUPPORTED,
         "run_forever": UNSUPPORTED,
         "stop": UNSUPPORTED,
+        "open_stream": UNSUPPORTED,
+        "serve_echo": UNSUPPORTED,
     }
     notes = {
         "sleep": "tinyio.sleep (sleep(0): a bare yield)",
@@ -145,6 +156,9 @@ class TinyioRuntime(Runtime):
         "gather_errors": "tinyio's gather ends the whole loop on an error",
         "run_forever": "tinyio has no callback loop",
         "stop": "tinyio has no callback loop",
+        "open_stream": NO_SOCKET_WAIT,
+        "serve_echo": NO_SOCKET_WAIT,
+        "serve_echo_protocol": "asyncio's Protocol API: asyncio event loops only",
     }
 
     def __init__(self) -> None:

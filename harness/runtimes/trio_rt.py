@@ -12,6 +12,11 @@ the run. The token is taken on the trio thread when the run starts.
 
 ``trio.current_time()`` has a random offset per run: only differences mean anything.
 trio has no gather. Evidence: docs/research/NOTES.md.
+
+I/O is trio's streams: ``open_stream`` is a ``trio.SocketStream`` over
+``trio.socket.from_stdlib_socket`` (``send_all``, ``receive_some``, ``send_eof``,
+``aclose``); ``serve_echo`` is ``trio.serve_listeners`` on a ``trio.SocketListener``
+in a nursery, cancelled once the awaited connections have ended.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from contextlib import asynccontextmanager
 
 import trio
 
-from ..runtime import UNSUPPORTED
+from ..runtime import ECHO_READ, UNSUPPORTED, EchoTally
 from .structured import StructuredRuntime
 
 RUN_SYNC_SOON = "TrioToken.run_sync_soon (thread-safe entry queue: a lock and a wakeup-socket write per call)"
@@ -38,7 +43,10 @@ class TrioRuntime(StructuredRuntime):
              "task_group": "trio.open_nursery",
              "sleep_until": "trio.sleep_until",
              "group_errors": "trio.open_nursery",
-             "gather_errors": "trio has no gather"}
+             "gather_errors": "trio has no gather",
+             "open_stream": "trio.SocketStream(trio.socket.from_stdlib_socket(sock))",
+             "serve_echo": "trio.serve_listeners on a trio.SocketListener, one handler task per connection",
+             "serve_echo_protocol": "asyncio's Protocol API: asyncio event loops only"}
     _token: trio.lowlevel.TrioToken | None = None      # the run's, taken on its thread
 
     def _start(self, root, main):
@@ -70,3 +78,43 @@ class TrioRuntime(StructuredRuntime):
                 yield
         except trio.TooSlowError as exc:
             raise TimeoutError() from exc
+
+    async def open_stream(self, sock):
+        return TrioStream(trio.SocketStream(trio.socket.from_stdlib_socket(sock)))
+
+    async def serve_echo(self, listener, connections):
+        tally = EchoTally(connections)
+        async with trio.open_nursery() as nursery:
+            async def echo(stream):          # serve_listeners closes the stream afterwards
+                try:
+                    while data := await stream.receive_some(ECHO_READ):
+                        await stream.send_all(data)
+                        tally.echoed += len(data)
+                finally:
+                    if tally.close_one():
+                        nursery.cancel_scope.cancel()
+
+            listeners = [trio.SocketListener(trio.socket.from_stdlib_socket(listener))]
+            nursery.start_soon(trio.serve_listeners, echo, listeners)
+        return tally.echoed
+
+
+class TrioStream:
+    """A ``trio.SocketStream`` as the interface's stream: trio's own calls, renamed."""
+
+    __slots__ = ("stream",)
+
+    def __init__(self, stream: trio.SocketStream) -> None:
+        self.stream = stream
+
+    async def send(self, data: bytes) -> None:
+        await self.stream.send_all(data)
+
+    async def recv(self, max_bytes: int) -> bytes:
+        return await self.stream.receive_some(max_bytes)
+
+    async def send_eof(self) -> None:
+        await self.stream.send_eof()
+
+    async def close(self) -> None:
+        await self.stream.aclose()

@@ -2,7 +2,7 @@
 
 import importlib
 
-for _module in ("timers", "callbacks", "coroutines", "latency", "threadsafe", "workloads", "deadlines"):
+for _module in ("timers", "callbacks", "coroutines", "latency", "threadsafe", "workloads", "deadlines", "io"):
     try:
         importlib.import_module(f"{__name__}.{_module}")
     except ModuleNotFoundError as exc:          # a module not written yet

@@ -28,7 +28,8 @@ POLL_LIMIT = 5.0
 #: Every operation of the interface (the keys a ``support`` table may use).
 OPERATIONS = {"run", "now", "sleep", "spawn", "join", "cancel", "is_cancellation", "call_soon",
               "call_at", "call_later", "run_forever", "stop", "event", "lock", "queue", "timeout",
-              "group_errors", "gather_errors", "call_soon_threadsafe", "task_group", "sleep_until"}
+              "group_errors", "gather_errors", "call_soon_threadsafe", "task_group", "sleep_until",
+              "open_stream", "serve_echo", "serve_echo_protocol"}
 
 
 @pytest.fixture(params=runtimes.names())

@@ -29,12 +29,12 @@ from harness.worker import run_once
 KNOWN_OPS = frozenset({
     "call_soon", "call_at", "call_later", "spawn", "join", "cancel", "sleep", "event", "lock",
     "queue", "timeout", "group_errors", "gather_errors", "run_forever", "stop", "call_soon_threadsafe",
-    "task_group", "sleep_until",
+    "task_group", "sleep_until", "open_stream", "serve_echo", "serve_echo_protocol",
 })
 #: Behaviour scenarios live in these groups; latency scenarios in others ("latency", ...).
-BEHAVIOUR_GROUPS = ("timers", "callbacks", "coroutines", "deadlines")
+BEHAVIOUR_GROUPS = ("timers", "callbacks", "coroutines", "deadlines", "io")
 #: Groups that hold behaviour and latency scenarios about one thing (the deadline family's lateness).
-MIXED_GROUPS = ("deadlines",)
+MIXED_GROUPS = ("deadlines", "io")
 
 SCENARIOS = all_scenarios()
 BEHAVIOURS = {name: s for name, s in SCENARIOS.items()
