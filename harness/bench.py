@@ -28,6 +28,7 @@ import time
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 
 from . import preflight, samples
 from .profile import ENV_VAR as PROFILE_VAR
@@ -176,7 +177,11 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     bench_ok = run_benchmarks(out_dir, profile, console)
     if (out_dir / "benchmark.json").exists():
         from .export import FILENAME, write_pyperf
-        write_pyperf(out_dir / "benchmark.json", out_dir / FILENAME)
+        try:
+            write_pyperf(out_dir / "benchmark.json", out_dir / FILENAME)
+        except Exception as exc:          # the export must not cost the run its report
+            bench_ok = False
+            console.print(f"[yellow]pyperf export failed: {escape(str(exc))}[/]")
 
     console.print("[bold]3/3[/] report")
     written = render(out_dir)

@@ -24,7 +24,7 @@ def write_pyperf(benchmark_json: Path, path: Path) -> Path | None:
     import pyperf
 
     document = json.loads(Path(benchmark_json).read_text())
-    benchmarks = []
+    benchmarks, names = [], set()
     for entry in document.get("benchmarks", []):
         extra = entry.get("extra_info") or {}
         if extra.get("emulated") or not extra.get("workload"):
@@ -33,6 +33,9 @@ def write_pyperf(benchmark_json: Path, path: Path) -> Path | None:
         medians = extra.get("process_medians")
         per_process = _split(rounds, extra.get("processes") or 1) if medians else [rounds]
         name = f"{extra['workload']}[{extra.get('runtime', '?')}]"
+        if name in names:                  # one workload at several sizes: its group says which
+            name = f"{extra['workload']} {entry.get('group', '')}[{extra.get('runtime', '?')}]"
+        names.add(name)
         metadata = {"name": name, "unit": "second", "loops": 1,
                     "description": f"{extra.get('ops_per_round', '?')} {extra.get('unit', 'operations')} per value"}
         runs = [pyperf.Run(values, metadata=metadata, collect_metadata=False) for values in per_process if values]

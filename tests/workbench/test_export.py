@@ -30,3 +30,14 @@ def test_pyperf_compare_to_reads_two_runs(tmp_path):
     suite = json.loads(paths[0].read_text())
     heap = next(b for b in suite["benchmarks"] if b["metadata"]["name"] == "tasks.spawn_join[heap]")
     assert len(heap["runs"]) == 3                 # one pyperf run per worker process
+
+
+def test_one_workload_at_several_sizes_gets_one_pyperf_benchmark_per_size(tmp_path):
+    def entry(group, armed):
+        return {"name": f"t[{armed}]", "fullname": f"t[{armed}]", "group": group,
+                "stats": {"data": [0.01, 0.011]},
+                "extra_info": {"workload": "timers.churn_with_armed", "runtime": "heap", "ops_per_round": 1}}
+    doc = samples.merge([{"benchmarks": [entry("N=1k", 1), entry("N=1M", 2)]}])
+    (tmp_path / "b.json").write_text(json.dumps(doc))
+    suite = json.loads(write_pyperf(tmp_path / "b.json", tmp_path / "p.json").read_text())
+    assert len(suite["benchmarks"]) == 2
