@@ -125,7 +125,7 @@ def cards(runtimes: list[str], rows: list[Row], behaviour: list[BehaviourRow], e
             if cell.best:
                 card.good_at.append(f"best on {row.measure.title} ({cell.ratio:.2f}× asyncio)")
             elif better >= 1.25 and not cell.wide:
-                card.good_at.append(f"{row.measure.title}: {better:.2f}× asyncio's")
+                card.good_at.append(f"{row.measure.title}: {better:.2f}× better than asyncio")
         for b in behaviour:
             c = b.cells.get(rt) or {}
             if c.get("deterministic") is False:
