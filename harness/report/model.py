@@ -268,6 +268,16 @@ class BehaviourRow:
         return len(self.outcomes) <= 1
 
 
+def _letter(index: int) -> str:
+    """A, B, ... Z, then AA, AB, ...: one name per distinct outcome, however many."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(ord("A") + rest) + name
+    return name
+
+
 def _timing_sensitive(name: str) -> bool:
     try:
         from ..scenario import all_scenarios
@@ -305,7 +315,7 @@ def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> l
             for outcome in record.get("outcomes") or []:
                 key = json.dumps(outcome["trace"])
                 if key not in letters:
-                    letters[key] = chr(ord("A") + len(letters)) if len(letters) < 26 else "?"
+                    letters[key] = _letter(len(letters))
                     traces[key], who[key] = outcome["trace"], []
                 who[key].append(rt)
                 parts.append((letters[key], outcome["count"]))

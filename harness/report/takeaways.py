@@ -36,6 +36,12 @@ KNOWN = {
     "anyio-asyncio": ["anyio's structured API on asyncio: every primitive is a checkpoint; "
                       "cancellation is level-triggered, as in trio."],
     "anyio-trio": ["anyio's structured API on trio: trio's scheduling randomness shows through."],
+    "asyncio-eager": ["asyncio's loop with eager_task_factory (Python 3.12+): a new task runs inside "
+                      "create_task until it first suspends."],
+    "curio -O": ["curio's task workloads under python -O: the assert that scans the ready queue at "
+                 "every reschedule is gone."],
+    "rloop": ["An asyncio event loop written in Rust, run with no adapter code."],
+    "heap+asyncio": ["loopbench's heap loop hosting asyncio's own Future and C Task (impls.asyncio_loop)."],
     "list": ["The slides' loop: timers in a plain list, scanned every iteration (O(n) per tick)."],
     "heap": ["asyncio's design in pure Python: a ready deque, a timer heap with lazy cancellation."],
     "thread": ["Waiting done by a timer thread: every hand-off pays a queue and the GIL."],
@@ -116,7 +122,10 @@ def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyR
 def cards(runtimes: list[str], rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyRow]) -> list[Card]:
     out = []
     for rt in runtimes:
-        card = Card(rt, known=list(KNOWN.get(rt.split(" ")[0], [])))
+        if not any(row.cells.get(rt) is not None and row.cells[rt].status != "missing" for row in rows) and \
+                not any((b.cells.get(rt) or {}).get("status") not in (None, "missing", "unsupported") for b in behaviour):
+            continue                      # nothing ran here (an interpreter too old for it, say)
+        card = Card(rt, known=list(KNOWN.get(rt, KNOWN.get(rt.split(" ")[0], []))))
         for row in rows:
             cell = row.cells.get(rt)
             if cell is None or cell.status != "ok" or cell.ratio is None or rt == REFERENCE:
@@ -129,7 +138,11 @@ def cards(runtimes: list[str], rows: list[Row], behaviour: list[BehaviourRow], e
         for b in behaviour:
             c = b.cells.get(rt) or {}
             if c.get("deterministic") is False:
-                card.gotchas.append(f"`{b.scenario}` varies between runs ({c.get('letters')})")
+                parts = (c.get("letters") or "").split()
+                kinds = len(parts) // 2
+                total = parts[1].split("/")[1] if len(parts) > 1 and "/" in parts[1] else "?"
+                what = c.get("letters") if kinds <= 3 else f"{kinds} different outcomes in {total} runs"
+                card.gotchas.append(f"`{_plain(b.scenario)}` varies between runs ({what})")
             elif c.get("status") == "fail":
                 card.gotchas.append(f"`{b.scenario}` differs from the expected trace")
             elif c.get("status") in ("error", "timeout"):
