@@ -24,11 +24,21 @@ checks it is ``tests/``. Each implementation is one module, readable in one sitt
 unmodified asyncio programs run on it.
 """
 
-from .asyncio_host import asyncio_loop
 from .clock import Clock, MonotonicClock, VirtualClock
 from .errors import CancelledError, InvalidStateError
 from .protocol import CAPABILITIES, EventLoop, Handle, IOEventLoop, Task, TimerHandle
 from .registry import create, load_entry_points, names, register, unregister
+
+def asyncio_loop(name: str, *, clock=None):
+    """A new asyncio event loop backed by a new loopbench loop ``name`` (see ``impls.asyncio_host``).
+
+    Imported on first use: asyncio and its transports cost a quarter of a second to
+    import, which every loop that never hosts asyncio code need not pay.
+    """
+    from .asyncio_host import asyncio_loop as make
+
+    return make(name, clock=clock)
+
 
 __all__ = [
     "asyncio_loop", "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "IOEventLoop",
