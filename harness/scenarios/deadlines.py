@@ -35,7 +35,7 @@ SEED = 2014
 )
 async def equal(rt, trace):
     """Tasks 0..99 all sleep until one deadline: in what order do they wake?"""
-    deadline = rt.now() + 5 * UNIT
+    deadline = rt.now() + 3 * UNIT            # starting 100 tasks takes a few ms, even on trio
 
     async def sleeper(i):
         await rt.sleep_until(deadline)
@@ -59,7 +59,7 @@ async def ordered(rt, trace):
     """Distinct deadlines, spawned in random order: do they wake earliest first?"""
     ranks = list(range(50))
     random.Random(SEED).shuffle(ranks)
-    base = rt.now() + 5 * UNIT
+    base = rt.now() + 2 * UNIT                # starting 50 tasks takes a few ms, even on trio
 
     async def sleeper(rank):
         await rt.sleep_until(base + rank * 0.001)
