@@ -96,7 +96,8 @@ from contextlib import asynccontextmanager
 
 import tinyio
 
-from ..runtime import EMULATED, UNSUPPORTED, Runtime, Unsupported, describe_exception
+from ..runtime import EMULATED, UNSUPPORTED, Runtime, Unsupported
+from .structured import ChildTally
 
 
 NO_SOCKET_WAIT = ("tinyio's loop waits only on its own wake-up socket pair (select.select in tinyio/_utils.py): "
@@ -299,7 +300,7 @@ class TinyioRuntime(Runtime):
         return _yield(tinyio.sleep(max(0.0, deadline - time.monotonic())))
 
     async def group_errors(self, fns):
-        children = _ChildTally(len(fns), self.is_cancellation)
+        children = ChildTally(len(fns), self.is_cancellation)
 
         def group():
             return (yield [self._drive(children.watch(fn)) for fn in fns])
@@ -307,7 +308,7 @@ class TinyioRuntime(Runtime):
         outcome, finished = await _yield(tinyio.isolate(group()))
         if finished:
             return {"raised": None}
-        return {"raised": describe_exception(outcome), **children.counts()}
+        return children.outcome(outcome)
 
 
 class _Group:
@@ -379,27 +380,6 @@ class _Lock:
         held, self._held = self._held, None
         held.__exit__(*exc)
         return False
-
-
-class _ChildTally:
-    """How a group's children ended: tinyio has no task objects to ask afterwards."""
-
-    def __init__(self, children: int, is_cancellation) -> None:
-        self.running, self.cancelled = children, 0
-        self._is_cancellation = is_cancellation
-
-    async def watch(self, fn):
-        try:
-            return await fn()
-        except BaseException as exc:
-            if self._is_cancellation(exc):
-                self.cancelled += 1
-            raise
-        finally:
-            self.running -= 1
-
-    def counts(self) -> dict[str, int]:
-        return {"siblings_cancelled": self.cancelled, "siblings_still_running": self.running}
 
 
 class _ThreadsafeEntry:
