@@ -123,14 +123,13 @@ def _finish_row(row: Row, runtimes: list[str]) -> Row:
     for cell in usable.values():
         if ref_value:
             cell.ratio = cell.value / ref_value
-    # The best: the best value among cells whose interval (if any) is within ±5%, and only
-    # if no other cell's interval reaches into its own (a tie within the intervals has no best).
-    candidates = [c for c in usable.values() if not c.wide]
-    if candidates:
+    # The best: the best value of all, marked only if its interval (if any) is within ±5%
+    # and no other cell's interval reaches into its own (a tie within the intervals has no best).
+    if usable:
         lower = row.measure.better == "lower"
-        best = (min if lower else max)(candidates, key=lambda c: c.value)
+        best = (min if lower else max)(usable.values(), key=lambda c: c.value)
         rivals = [c for c in usable.values() if c is not best]
-        if not any(_overlaps(best, c) for c in rivals):
+        if not best.wide and not any(_overlaps(best, c) for c in rivals):
             best.best = True
     for rt in runtimes:
         row.cells.setdefault(rt, Cell(status="missing"))

@@ -100,6 +100,14 @@ def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyR
         interval = f" (95% CI {fmt(cell.ci[0])}–{fmt(cell.ci[1])})" if cell.ci else ""
         out.append(Takeaway(f"Fastest on **{row.measure.title}**: **{rt}**, {cell.ratio:.2f}× asyncio's rate"
                             f"{interval}.", SUMMARY, 3))
+    unsettled = [row for row in rows if row.source == "pytest-benchmark"
+                 and not any(c.best for c in row.cells.values())]
+    if unsettled:
+        widths = sorted(c.halfwidth for row in unsettled for c in row.cells.values() if c.halfwidth is not None)
+        typical = f" (their median half-width: ±{widths[len(widths) // 2]:.0%})" if widths else ""
+        out.append(Takeaway(f"No clear fastest on {len(unsettled)} of the workloads: the runtimes' 95% intervals "
+                            f"overlap{typical}. Read their ratios as rough; re-run on a quieter machine, or with "
+                            "`--rigorous`, to separate them.", SUMMARY, 3))
     for row in rows:
         if row.measure.key.startswith("memory") and any(c.best for c in row.cells.values()):
             rt, cell = next((rt, c) for rt, c in row.cells.items() if c.best)

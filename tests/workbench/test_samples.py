@@ -43,3 +43,8 @@ def test_best_needs_a_narrow_interval_that_overlaps_no_other():
     assert wide.cells["a"].wide and not wide.cells["a"].best           # ±40%: marked, never best
     assert wide.noisy
     assert wide.cells["a"].halfwidth == pytest.approx(0.4)
+
+
+def test_a_slow_runtime_with_a_narrow_interval_is_never_the_best():
+    slow = row({"fast": Cell(value=100.0, ci=(60.0, 140.0)), "slow": Cell(value=1.0, ci=(1.0, 1.0))})
+    assert not slow.cells["slow"].best and not slow.cells["fast"].best     # the fastest is too uncertain
