@@ -50,3 +50,38 @@ def faulty(monkeypatch, tmp_path):
     for name in set(scenario_module._scenarios) - before:
         scenario_module._scenarios.pop(name, None)
     sys.modules.pop(PLUGIN, None)
+
+
+@pytest.fixture
+def spy_on(monkeypatch):
+    """``spy_on("trio.sleep_until")``: replace a library's function (or method) with one that
+    records each call and still calls the real one; returns the list of recorded calls."""
+    def install(dotted: str) -> list:
+        module_name, _, attr = dotted.rpartition(".")
+        owner = _resolve(module_name)
+        real = getattr(owner, attr)
+        calls: list = []
+
+        def spy(*args, **kwargs):          # a plain function: it binds as a method, and calls the real one
+            calls.append(args)
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(owner, attr, spy)
+        return calls
+    return install
+
+
+def _resolve(dotted: str):
+    """The object a dotted name stands for: a module, or an attribute of one (a class's method)."""
+    import importlib
+
+    parts = dotted.split(".")
+    for i in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:i]))
+        except ImportError:
+            continue
+        for part in parts[i:]:
+            obj = getattr(obj, part)
+        return obj
+    raise ImportError(dotted)

@@ -166,27 +166,15 @@ def _exchange(rt, op):
     return echoed, answers
 
 
-def _spy(monkeypatch, dotted):
-    module_name, _, attr = dotted.rpartition(".")
-    owner = _resolve(module_name)
-    real = getattr(owner, attr)
-    calls = []
-
-    def spy(*args, **kwargs):          # a plain function: it binds as a method, and calls the real one
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, attr, spy)
-    return calls
 
 
 @pytest.mark.parametrize("peer,op", [(p, op) for p, ops in sorted(NATIVE_IO.items()) for op in ops])
-def test_peer_io_goes_through_its_own_call(peer, op, monkeypatch):
+def test_peer_io_goes_through_its_own_call(peer, op, spy_on):
     try:
         rt = runtimes.create(peer)
     except Unavailable as exc:
         pytest.skip(f"unavailable: {exc}")
-    calls = _spy(monkeypatch, NATIVE_IO[peer][op])
+    calls = spy_on(NATIVE_IO[peer][op])
     wanted = (b"ping", b"pong") if op == "open_stream" else (7, [b"echo me"])
     try:
         got = _exchange(rt, op)
@@ -216,7 +204,7 @@ def _ours() -> list[str]:
 
 @pytest.mark.parametrize("op", sorted(OURS_IO))
 @pytest.mark.parametrize("name", _ours())
-def test_our_loops_io_is_the_loops_own_sock_coroutines(name, op, monkeypatch):
+def test_our_loops_io_is_the_loops_own_sock_coroutines(name, op, spy_on):
     rt = runtimes.create(name)
     if "io" not in rt.capabilities:
         assert rt.how(op) == UNSUPPORTED
@@ -224,7 +212,7 @@ def test_our_loops_io_is_the_loops_own_sock_coroutines(name, op, monkeypatch):
             _exchange(rt, op)
         return
     loop_class = type(rt.new_loop())
-    calls = {method: _spy(monkeypatch, f"{loop_class.__module__}.{loop_class.__qualname__}.{method}")
+    calls = {method: spy_on(f"{loop_class.__module__}.{loop_class.__qualname__}.{method}")
              for method in OURS_IO[op]}
     got = _exchange(rt, op)
     assert got == ((b"ping", b"pong") if op == "open_stream" else (7, [b"echo me"]))
@@ -298,19 +286,6 @@ def test_load_generator_refuses_bad_bounds(bad):
     with pytest.raises(ValueError):
         echoload.run(9, **args)
 
-
-def _resolve(dotted: str):
-    import importlib
-
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for part in parts[i:]:
-            obj = getattr(obj, part)
-        return obj
 
 
 def test_load_generator_fails_loudly_when_nobody_listens():

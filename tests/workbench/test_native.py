@@ -95,18 +95,9 @@ NATIVE_PATHS = {
 
 @pytest.mark.parametrize("peer", sorted(NATIVE_PATHS))
 @pytest.mark.parametrize("op", ["task_group", "sleep_until"])
-def test_peer_uses_its_own_primitive(peer, op, monkeypatch):
+def test_peer_uses_its_own_primitive(peer, op, spy_on):
     target = NATIVE_PATHS[peer][op]
-    module_name, _, attr = target.rpartition(".")
-    owner = _resolve(module_name)
-    real = getattr(owner, attr)
-    calls = []
-
-    def spy(*args, **kwargs):          # a plain function: it binds as a method, and calls the real one
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(owner, attr, spy)
+    calls = spy_on(target)
     rt = runtimes.create(peer)
 
     async def child():
@@ -145,17 +136,3 @@ def test_trio_call_soon_goes_through_run_sync_soon(monkeypatch):
     rt.run(main)
     assert fired == ["ran"] and fired.append in calls
 
-
-def _resolve(dotted: str):
-    import importlib
-
-    parts = dotted.split(".")
-    for i in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:i]))
-        except ImportError:
-            continue
-        for part in parts[i:]:
-            obj = getattr(obj, part)
-        return obj
-    raise ImportError(dotted)
