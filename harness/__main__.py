@@ -276,24 +276,24 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _percent(text: str) -> float:
+def _finite(text: str, what: str, *, above_zero: bool) -> float:
+    """A finite number of ``what`` from the command line, above 0 (or at least 0)."""
     try:
         value = float(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a percentage: {text!r}") from None
-    if not math.isfinite(value) or value < 0:
-        raise argparse.ArgumentTypeError(f"must be a finite percentage of 0 or more, not {text}")
+        raise argparse.ArgumentTypeError(f"not a {what}: {text!r}") from None
+    if not math.isfinite(value) or value < 0 or (above_zero and value == 0):
+        bound = "above 0" if above_zero else "of 0 or more"
+        raise argparse.ArgumentTypeError(f"must be a finite {what} {bound}, not {text}")
     return value
+
+
+def _percent(text: str) -> float:
+    return _finite(text, "percentage", above_zero=False)
 
 
 def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"must be a finite number of seconds above 0, not {text}")
-    return value
+    return _finite(text, "number of seconds", above_zero=True)
 
 
 def _version() -> str:

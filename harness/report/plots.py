@@ -24,6 +24,13 @@ def _style(runtime: str, ours: set[str]) -> dict:
     return {"color": colour, "marker": MARKERS[index % len(MARKERS)], **({} if runtime in ours else PEER_STYLE)}
 
 
+def _save(fig, path: Path) -> Path:
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
+
+
 def _legend_outside(ax) -> None:
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0)
 
@@ -59,10 +66,7 @@ def lateness_cdf(samples: dict[str, list[float]], title: str, path: Path, ours: 
     ax.set_title(f"{title}\nmarkers: p50 and p99 · bar: earliest to latest firing", fontsize=10)
     ax.grid(alpha=0.3, axis="x", which="both")
     _legend_outside(ax)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def scaling(curves: list[ScalingCurve], title: str, unit: str, path: Path, ours: set[str]) -> Path:
@@ -80,10 +84,7 @@ def scaling(curves: list[ScalingCurve], title: str, unit: str, path: Path, ours:
     ax.set_title(f"{title}\nslope ≈ 0: O(1) per operation · ≈ 1: O(n)")
     ax.grid(alpha=0.3, which="both")
     _legend_outside(ax)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def throughput_bars(rows: list[Row], runtimes: list[str], path: Path, ours: set[str]) -> Path | None:
@@ -117,10 +118,7 @@ def throughput_bars(rows: list[Row], runtimes: list[str], path: Path, ours: set[
         ax.set_xlim(0, max(ratios + [1.0]) * 1.25)
     axes[-1, 0].set_xlabel("throughput relative to asyncio (asyncio = 1; blue: loopbench, grey: peers; "
                            "whiskers: 95% interval)")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def churn_crossover(crossover, path: Path, ours: set[str]) -> Path:
@@ -144,10 +142,7 @@ def churn_crossover(crossover, path: Path, ours: set[str]) -> Path:
     ax.set_title("Timer stores: arm+cancel churn against the timers already armed")
     ax.grid(alpha=0.3, which="both")
     _legend_outside(ax)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)
 
 
 def echo_bars(table: EchoTable, path: Path, ours: set[str]) -> Path | None:
@@ -175,7 +170,4 @@ def echo_bars(table: EchoTable, path: Path, ours: set[str]) -> Path | None:
         ax.set_xlim(0, max(values + [table.floor.get(size, (0, 0, 0))[2]]) * 1.2)
     axes[-1, 0].set_xlabel("requests per second (blue: loopbench, grey: peers; green: the floor, blocking "
                            "sockets in threads: median, min-max)")
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    return _save(fig, path)

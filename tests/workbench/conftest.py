@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 import impls
+from harness import runtimes
 from harness import scenario as scenario_module
+from harness.runtime import Unavailable
 
 HERE = Path(__file__).resolve().parent
 PLUGIN = "plugin_faulty"
@@ -85,3 +87,13 @@ def _resolve(dotted: str):
             obj = getattr(obj, part)
         return obj
     raise ImportError(dotted)
+
+
+@pytest.fixture(params=runtimes.names())
+def rt(request):
+    """Every runtime the harness knows, one at a time; one that cannot be used here is skipped
+    with the reason (uvloop on Windows, asyncio-eager before Python 3.12)."""
+    try:
+        return runtimes.create(request.param)
+    except Unavailable as exc:
+        pytest.skip(f"unavailable: {exc}")

@@ -27,13 +27,6 @@ from harness.worker import run_cell, run_once
 IO_BEHAVIOURS = sorted(n for n, s in all_scenarios().items() if s.group == "io" and s.kind == BEHAVIOUR)
 
 
-@pytest.fixture(params=runtimes.names())
-def rt(request):
-    try:
-        return runtimes.create(request.param)
-    except Unavailable as exc:
-        pytest.skip(f"unavailable: {exc}")
-
 
 @pytest.fixture
 def quick(monkeypatch):

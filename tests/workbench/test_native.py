@@ -14,13 +14,6 @@ from harness import runtimes
 from harness.runtime import UNSUPPORTED, Unavailable, Unsupported
 
 
-@pytest.fixture(params=runtimes.names())
-def rt(request):
-    try:
-        return runtimes.create(request.param)
-    except Unavailable as exc:
-        pytest.skip(f"unavailable: {exc}")
-
 
 def test_task_group_waits_for_every_child_and_cancels_them(rt):
     if rt.how("task_group") == UNSUPPORTED:

@@ -32,13 +32,6 @@ OPERATIONS = {"run", "now", "sleep", "spawn", "join", "cancel", "is_cancellation
               "open_stream", "serve_echo", "serve_echo_protocol"}
 
 
-@pytest.fixture(params=runtimes.names())
-def rt(request):
-    try:
-        return runtimes.create(request.param)
-    except Unavailable as exc:          # e.g. uvloop on Windows
-        pytest.skip(str(exc))
-
 
 async def poll_until(rt, condition) -> None:
     """Sleep in short steps until ``condition()`` holds (how callbacks are awaited here)."""

@@ -35,10 +35,6 @@ def create_or_skip(name: str):
         pytest.skip(f"runtime {name} unavailable here: {exc}")
 
 
-@pytest.fixture(params=runtimes.names())
-def rt(request):
-    return create_or_skip(request.param)
-
 
 @pytest.fixture
 def small_samples(monkeypatch):

@@ -266,20 +266,6 @@ def test_an_error_in_main_cancels_every_task_the_tinyio_way(rt):
     assert seen == ["cancelled by tinyio"]
 
 
-def test_a_failing_task_is_kept_for_join_and_the_run_goes_on(rt):
-    async def child():
-        await rt.sleep(0.001)
-        raise ValueError("boom")
-
-    async def main():
-        ref = rt.spawn(child)
-        with pytest.raises(ValueError, match="boom"):
-            await rt.join(ref)
-        return "still running"
-
-    assert rt.run(main) == "still running"
-
-
 def test_sleep_rejects_nan_at_the_call(rt):
     async def main():
         with pytest.raises(ValueError, match="NaN"):
