@@ -1,0 +1,254 @@
+"""A warm interpreter that forks one process per cell.
+
+A fresh interpreter per cell pays for its imports every time (the harness, trio,
+curio, anyio, uvloop, rloop...: about a quarter of a second), and a default run has
+hundreds of cells: more time than most cells take to run. The prefork server pays
+them once. It imports what a cell may need, starts no thread and runs no loop; then,
+for each cell, it forks a child that runs ``harness.worker.main`` exactly as
+``python -m harness.worker`` would. The isolation is the same as a fresh process:
+
+* the child calls ``setsid()``: it is its own process group, which the runner kills
+  whole at the time limit (the server only reaps it and reports how it ended);
+* its output goes to the cell's own log file, its input is ``/dev/null``;
+* it watches the runner's pipe (``--parent-pipe``) and dies with the runner;
+* a crash, a hang or a ``sys.exit`` ends the child, never the server.
+
+What a child shares with its siblings is only what the server imported (modules,
+not state: no loop, no thread, no open socket). ``random`` reseeds itself in every
+child (``os.register_at_fork``).
+
+Protocol, one JSON object per line. The runner writes ``{"argv": [...], "log": PATH}``;
+the server answers ``{"pid": N}`` once the child exists, then ``{"pid": N,
+"returncode": C}`` when it has ended (``C`` as ``subprocess`` reports it: negative for
+a signal). End of input ends the server.
+
+``Servers`` is the runner's side: one server per (thread, interpreter), started on
+first use. Where ``os.fork`` is not safe to use (not Linux) or ``LOOPBENCH_PREFORK=0``,
+the runner starts a fresh interpreter per cell instead, as it does whenever a server
+cannot be started or dies.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import selectors
+import signal
+import subprocess
+import sys
+import threading
+import time
+import traceback
+from pathlib import Path
+
+ENV_VAR = "LOOPBENCH_PREFORK"
+#: How long a server may take to import everything and fork the first child.
+START_TIMEOUT = 60.0
+
+
+def enabled() -> bool:
+    """True where cells are forked from a warm server (Linux, unless ``LOOPBENCH_PREFORK=0``)."""
+    return sys.platform.startswith("linux") and hasattr(os, "fork") and os.environ.get(ENV_VAR, "1") != "0"
+
+
+# ----------------------------------------------------------------- the server
+def _preload() -> None:
+    """Import what cells need: the worker, every scenario, every runtime's adapter and library.
+
+    A runtime whose library cannot be imported here is simply not preloaded: its cells
+    import it themselves and report it, as in a fresh interpreter. Plugins (user code)
+    are not imported here: each cell loads them after the fork."""
+    import importlib
+
+    from . import runtimes, scenario, worker  # noqa: F401
+    from .runtimes import CONTROLS, PEERS
+
+    scenario.select()
+    for spec in (*PEERS.values(), *CONTROLS.values()):
+        try:
+            importlib.import_module(f"{runtimes.__name__}.{spec.split(':')[0]}")
+        except Exception:
+            pass
+    for module in ("harness.runtimes.ours", "harness.runtimes.emulation", "harness.microbench"):
+        try:
+            importlib.import_module(module)
+        except Exception:
+            pass
+
+
+def serve(parent_pipe: int | None) -> int:
+    """Answer requests from stdin until it closes."""
+    requests = os.fdopen(os.dup(0), "rb")
+    answers = os.fdopen(os.dup(1), "wb", buffering=0)
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.dup2(2, 1)                                   # stray prints go to the server's log
+    os.close(null)
+    _preload()
+    for line in requests:
+        request = json.loads(line)
+        argv = list(request["argv"]) + (["--parent-pipe", str(parent_pipe)] if parent_pipe is not None else [])
+        sys.stdout.flush()
+        sys.stderr.flush()
+        pid = os.fork()
+        if pid == 0:
+            requests.close()
+            answers.close()
+            _child(argv, request["log"])
+        answers.write(json.dumps({"pid": pid}).encode() + b"\n")
+        _, status = os.waitpid(pid, 0)
+        answers.write(json.dumps({"pid": pid, "returncode": os.waitstatus_to_exitcode(status)}).encode() + b"\n")
+    return 0
+
+
+def _child(argv: list[str], log: str) -> None:
+    """Become the cell: a session of its own, output to its log; never returns."""
+    code = 1
+    try:
+        os.setsid()
+        fd = os.open(log, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(fd, 1)
+        os.dup2(fd, 2)
+        os.close(fd)
+        from .worker import main
+
+        code = main(argv)
+    except SystemExit as exc:
+        code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m harness.prefork")
+    parser.add_argument("--parent-pipe", type=int, default=None,
+                        help="read end of a pipe from the runner, handed to every cell")
+    return serve(parser.parse_args(argv).parent_pipe)
+
+
+# ---------------------------------------------------------------- the runner's side
+class ServerGone(Exception):
+    """The server died or stopped answering: run the cell in a fresh interpreter instead."""
+
+
+class Server:
+    """One prefork server, used by one thread at a time."""
+
+    def __init__(self, python: str, log_path: Path, start) -> None:
+        watch_read, self._watch_write = os.pipe()
+        try:
+            with open(log_path, "ab") as log:
+                self.proc = start([python, "-m", "harness.prefork", "--parent-pipe", str(watch_read)],
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
+                                  pass_fds=(watch_read,))
+        except BaseException:
+            os.close(self._watch_write)
+            raise
+        finally:
+            os.close(watch_read)
+        self._buffer = b""
+        self._started = False
+
+    def run(self, argv: list[str], log: Path, timeout: float, on_pid) -> int | None:
+        """Run one cell; its return code, or None if it ran past ``timeout`` (its group killed).
+
+        ``on_pid(pid)`` is called as soon as the child exists (so an interrupted run can
+        kill it). Raises ServerGone if the server does not answer."""
+        try:
+            self.proc.stdin.write(json.dumps({"argv": argv, "log": str(log)}).encode() + b"\n")
+            self.proc.stdin.flush()
+        except OSError as exc:
+            raise ServerGone(f"cannot write to the server: {exc}") from exc
+        pid = self._answer(START_TIMEOUT if not self._started else 10.0)["pid"]
+        self._started = True
+        on_pid(pid)
+        try:
+            return self._answer(timeout)["returncode"]
+        except TimeoutError:
+            kill_group(pid)
+            self._answer(10.0)                      # the server reaps it and says so
+            return None
+
+    def _answer(self, timeout: float) -> dict:
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as sel:
+            sel.register(self.proc.stdout, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0 or not sel.select(left):
+                    if self.proc.poll() is not None:
+                        raise ServerGone(f"the server exited ({self.proc.returncode})")
+                    raise TimeoutError
+                chunk = os.read(self.proc.stdout.fileno(), 65536)
+                if not chunk:
+                    raise ServerGone("the server closed its output")
+                self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return json.loads(line)
+
+    def close(self) -> None:
+        for closing in (self.proc.stdin.close, lambda: os.close(self._watch_write)):
+            try:
+                closing()
+            except OSError:
+                pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            kill_group(self.proc.pid)
+            self.proc.wait()
+        self.proc.stdout.close()
+
+
+class Servers:
+    """The runner's servers: one per (thread, interpreter), started on first use."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self._lock = threading.Lock()
+        self._servers: dict[tuple[int, str], Server] = {}
+        self._log_dir = Path(log_dir)
+
+    def get(self, python: str, start) -> Server:
+        key = (threading.get_ident(), python)
+        with self._lock:
+            server = self._servers.get(key)
+        if server is None or server.proc.poll() is not None:
+            self._log_dir.mkdir(parents=True, exist_ok=True)
+            server = Server(python, self._log_dir / f"prefork-{len(self._servers) + 1}.log", start)
+            with self._lock:
+                self._servers[key] = server
+        return server
+
+    def drop(self, python: str) -> None:
+        """Forget this thread's server (it failed); the next cell starts another."""
+        with self._lock:
+            server = self._servers.pop((threading.get_ident(), python), None)
+        if server is not None:
+            kill_group(server.proc.pid)
+            server.close()
+
+    def close(self) -> None:
+        with self._lock:
+            servers, self._servers = list(self._servers.values()), {}
+        for server in servers:
+            server.close()
+
+
+def kill_group(pid: int) -> None:
+    """SIGKILL the process group ``pid`` leads, if it still exists."""
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+if __name__ == "__main__":
+    sys.exit(main())
