@@ -57,78 +57,73 @@ perf = time.process_time       # throughput measures: CPU time (see the docstrin
 wall = time.perf_counter       # lateness: wall time
 
 
-# ------------------------------------------------------------------ switch
-def switch_tinyio() -> float:
-    def player():
-        for _ in range(TURNS):
-            yield
+def on_trampoline(make_main):
+    """Run the generator make_main(loop) on a fresh trampoline loop, then close the loop."""
+    loop = impls.create("trampoline")
+    try:
+        return loop.run_until_complete(make_main(loop))
+    finally:
+        loop.close()
 
+
+# ------------------------------------------------------------------ switch
+def player_gen():                   # tinyio's and the trampoline's player: a bare yield
+    for _ in range(TURNS):
+        yield
+
+
+async def player_async(sleep):      # asyncio's, trio's and the adapter's player: await sleep(0)
+    for _ in range(TURNS):
+        await sleep(0)
+
+
+def switch_tinyio() -> float:
     def main():
         start = perf()
-        yield [player(), player()]
+        yield [player_gen(), player_gen()]
         return perf() - start
 
     return tinyio.Loop().run(main()) / (2 * TURNS)
 
 
 def switch_asyncio() -> float:
-    async def player():
-        for _ in range(TURNS):
-            await asyncio.sleep(0)
-
     async def main():
         start = perf()
-        await asyncio.gather(asyncio.create_task(player()), asyncio.create_task(player()))
+        await asyncio.gather(asyncio.create_task(player_async(asyncio.sleep)),
+                             asyncio.create_task(player_async(asyncio.sleep)))
         return perf() - start
 
     return asyncio.run(main()) / (2 * TURNS)
 
 
 def switch_trio() -> float:
-    async def player():
-        for _ in range(TURNS):
-            await trio.sleep(0)
-
     async def main():
         start = perf()
         async with trio.open_nursery() as nursery:
-            nursery.start_soon(player)
-            nursery.start_soon(player)
+            nursery.start_soon(player_async, trio.sleep)
+            nursery.start_soon(player_async, trio.sleep)
         return perf() - start
 
     return trio.run(main) / (2 * TURNS)
 
 
 def switch_trampoline() -> float:
-    loop = impls.create("trampoline")
-
-    def player():
-        for _ in range(TURNS):
-            yield
-
-    def main():
+    def main(loop):
         start = perf()
-        a, b = loop.create_task(player()), loop.create_task(player())
+        a, b = loop.create_task(player_gen()), loop.create_task(player_gen())
         yield a
         yield b
         return perf() - start
 
-    try:
-        return loop.run_until_complete(main()) / (2 * TURNS)
-    finally:
-        loop.close()
+    return on_trampoline(main) / (2 * TURNS)
 
 
 def switch_tinyio_adapter() -> float:
     rt = runtimes.create("tinyio")
 
-    async def player():
-        for _ in range(TURNS):
-            await rt.sleep(0)
-
     async def main():
         start = perf()
-        a, b = rt.spawn(player), rt.spawn(player)
+        a, b = rt.spawn(player_async, rt.sleep), rt.spawn(player_async, rt.sleep)
         await rt.join(a)
         await rt.join(b)
         return perf() - start
@@ -137,14 +132,15 @@ def switch_tinyio_adapter() -> float:
 
 
 # ------------------------------------------------------------------ spawn + join
-def spawn_tinyio(n: int) -> float:
-    def child():
-        return None
-        yield                       # a generator: tinyio's coroutines are generators
+def child_gen():
+    return None
+    yield                           # a generator: tinyio's coroutines are generators
 
+
+def spawn_tinyio(n: int) -> float:
     def main():
         start = perf()
-        yield [child() for _ in range(n)]
+        yield [child_gen() for _ in range(n)]
         return perf() - start
 
     return tinyio.Loop().run(main()) / n
@@ -177,23 +173,14 @@ def spawn_trio(n: int) -> float:
 
 
 def spawn_trampoline(n: int) -> float:
-    loop = impls.create("trampoline")
-
-    def child():
-        return None
-        yield
-
-    def main():
+    def main(loop):
         start = perf()
-        tasks = [loop.create_task(child()) for _ in range(n)]
+        tasks = [loop.create_task(child_gen()) for _ in range(n)]
         for task in tasks:
             yield task
         return perf() - start
 
-    try:
-        return loop.run_until_complete(main()) / n
-    finally:
-        loop.close()
+    return on_trampoline(main) / n
 
 
 def spawn_tinyio_adapter(n: int) -> float:
@@ -213,37 +200,24 @@ def spawn_tinyio_adapter(n: int) -> float:
 
 
 # ------------------------------------------------------------------ sub-generator call
-def call_tinyio() -> float:
+def call_gen():
+    """tinyio and the trampoline write the call the same way: ``x = yield child()``."""
     def child():
         return 1
         yield
 
-    def main():
-        start = perf()
-        for _ in range(CALLS):
-            yield child()
-        return perf() - start
+    start = perf()
+    for _ in range(CALLS):
+        yield child()
+    return perf() - start
 
-    return tinyio.Loop().run(main()) / CALLS
+
+def call_tinyio() -> float:
+    return tinyio.Loop().run(call_gen()) / CALLS
 
 
 def call_trampoline() -> float:
-    loop = impls.create("trampoline")
-
-    def child():
-        return 1
-        yield
-
-    def main():
-        start = perf()
-        for _ in range(CALLS):
-            yield child()
-        return perf() - start
-
-    try:
-        return loop.run_until_complete(main()) / CALLS
-    finally:
-        loop.close()
+    return on_trampoline(lambda loop: call_gen()) / CALLS
 
 
 def call_asyncio() -> float:
@@ -260,57 +234,40 @@ def call_asyncio() -> float:
 
 
 # ------------------------------------------------------------------ lateness
-def late_tinyio() -> list[float]:
-    def main():
-        out = []
-        for _ in range(SAMPLES):
-            due = wall() + DELAY
-            yield tinyio.sleep(DELAY)
-            out.append(wall() - due)
-        return out
+def late_gen(sleep):
+    """tinyio's and the trampoline's sampler: ``yield sleep(DELAY)``."""
+    out = []
+    for _ in range(SAMPLES):
+        due = wall() + DELAY
+        yield sleep(DELAY)
+        out.append(wall() - due)
+    return out
 
-    return tinyio.Loop().run(main())
+
+async def late_async(sleep):
+    """asyncio's and trio's sampler: ``await sleep(DELAY)``."""
+    out = []
+    for _ in range(SAMPLES):
+        due = wall() + DELAY
+        await sleep(DELAY)
+        out.append(wall() - due)
+    return out
+
+
+def late_tinyio() -> list[float]:
+    return tinyio.Loop().run(late_gen(tinyio.sleep))
 
 
 def late_asyncio() -> list[float]:
-    async def main():
-        out = []
-        for _ in range(SAMPLES):
-            due = wall() + DELAY
-            await asyncio.sleep(DELAY)
-            out.append(wall() - due)
-        return out
-
-    return asyncio.run(main())
+    return asyncio.run(late_async(asyncio.sleep))
 
 
 def late_trio() -> list[float]:
-    async def main():
-        out = []
-        for _ in range(SAMPLES):
-            due = wall() + DELAY
-            await trio.sleep(DELAY)
-            out.append(wall() - due)
-        return out
-
-    return trio.run(main)
+    return trio.run(late_async, trio.sleep)
 
 
 def late_trampoline() -> list[float]:
-    loop = impls.create("trampoline")
-
-    def main():
-        out = []
-        for _ in range(SAMPLES):
-            due = wall() + DELAY
-            yield loop.sleep(DELAY)
-            out.append(wall() - due)
-        return out
-
-    try:
-        return loop.run_until_complete(main())
-    finally:
-        loop.close()
+    return on_trampoline(lambda loop: late_gen(loop.sleep))
 
 
 LIBS = ("tinyio", "asyncio", "trio", "trampoline")

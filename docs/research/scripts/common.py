@@ -40,5 +40,12 @@ def versions():
         out[p] = md.version(p)
     return out
 
+def task_group(lib):
+    """trio's nursery or anyio's task group (lib is the trio or the anyio module).
+    Both start children with start_soon and join them on exit, and the two libraries
+    spell the rest alike (sleep, sleep_until, current_time, Event, move_on_after, ...),
+    so a case written once against `lib` runs on either."""
+    return trio.open_nursery() if lib is trio else anyio.create_task_group()
+
 def hdr(s):
     print(f"\n=== {s} ===", flush=True)

@@ -7,6 +7,12 @@ from common import RUNNERS, hdr
 async def ok_child(sleep):   await sleep(0.01); return 42
 async def bad_child(sleep):  await sleep(0.01); raise ValueError("boom")
 
+async def watched_sleep(sleep, seen):
+    """The cancelled child's body: sleeps 10s, records the exception it gets and that finally ran."""
+    try: await sleep(10)
+    except BaseException as e: seen["inside"] = repr(e); seen["isExc"] = isinstance(e, Exception); raise
+    finally: seen["finally"] = True
+
 # ---------- asyncio / uvloop ----------
 async def a_main():
     out = []
@@ -16,11 +22,7 @@ async def a_main():
     try: await t
     except Exception as e: out.append(f"join bad -> raises {e!r} (same object as t.exception(): {e is t.exception()})")
     seen = {}
-    async def victim():
-        try: await asyncio.sleep(10)
-        except BaseException as e: seen["inside"] = repr(e); seen["isExc"] = isinstance(e, Exception); raise
-        finally: seen["finally"] = True
-    t = asyncio.create_task(victim()); await asyncio.sleep(0)
+    t = asyncio.create_task(watched_sleep(asyncio.sleep, seen)); await asyncio.sleep(0)
     t.cancel("why")
     try: await t
     except BaseException as e: seen["joiner"] = repr(e)
@@ -47,9 +49,7 @@ async def t_main():
     async def victim(task_status=trio.TASK_STATUS_IGNORED):
         with trio.CancelScope() as cs:
             task_status.started(cs)
-            try: await trio.sleep(10)
-            except BaseException as e: seen["inside"] = repr(e); seen["isExc"] = isinstance(e, Exception); raise
-            finally: seen["finally"] = True
+            await watched_sleep(trio.sleep, seen)
         seen["after scope: cs.cancelled_caught"] = cs.cancelled_caught
         return "victim-return"
     async with trio.open_nursery() as n:
@@ -69,11 +69,7 @@ async def c_main():
     except BaseException as e:
         out.append(f"join bad -> raises {e!r}, __cause__={e.__cause__!r}; t.exception={t.exception!r}")
     seen = {}
-    async def victim():
-        try: await curio.sleep(10)
-        except BaseException as e: seen["inside"] = repr(e); seen["isExc"] = isinstance(e, Exception); raise
-        finally: seen["finally"] = True
-    t = await curio.spawn(victim); await curio.sleep(0)
+    t = await curio.spawn(watched_sleep, curio.sleep, seen); await curio.sleep(0)
     r = await t.cancel()       # blocking=True by default: waits for termination
     seen["t.cancel() returned"] = r
     seen["t.cancelled"] = t.cancelled
@@ -98,12 +94,8 @@ async def any_main():
     except BaseException as e:
         out.append(f"... and task group then raises {type(e).__name__}: {e!r}")
     seen = {}
-    async def victim():
-        try: await anyio.sleep(10)
-        except BaseException as e: seen["inside"] = repr(e); seen["isExc"] = isinstance(e, Exception); raise
-        finally: seen["finally"] = True
     async with anyio.create_task_group() as tg:
-        h = tg.start_soon(victim); await anyio.sleep(0)
+        h = tg.start_soon(watched_sleep, anyio.sleep, seen); await anyio.sleep(0)
         h.cancel()
         seen["status right after cancel()"] = h.status.name
         try: await h

@@ -2,7 +2,7 @@
 deadline, scheduled in order 0..19; does firing order == scheduling order? 5 runs each."""
 import asyncio, heapq, itertools, sys
 import uvloop, trio, curio, anyio
-from common import RUNNERS, hdr
+from common import RUNNERS, hdr, task_group
 
 N = 20; RUNS = 5; DELAY = 0.02
 
@@ -74,16 +74,19 @@ class TimerService:
             with move_on_at(deadline):
                 await self._wake.wait()
 
-async def t_call_at_fifo():
+async def scoped_call_at_fifo(lib):
+    """The TimerService on trio or anyio (it runs in the nursery / task group, cancelled at the end)."""
     fired = []
-    async with trio.open_nursery() as n:
-        ts = TimerService(trio.current_time, None, trio.Event)
-        n.start_soon(ts.run, trio.move_on_at)
-        when = trio.current_time() + DELAY
+    async with task_group(lib) as n:
+        ts = TimerService(lib.current_time, None, lib.Event)
+        n.start_soon(ts.run, lib.move_on_at)
+        when = lib.current_time() + DELAY
         for i in range(N): ts.call_at(when, fired.append, i)
-        while len(fired) < N: await trio.sleep(0.005)
+        while len(fired) < N: await lib.sleep(0.005)
         n.cancel_scope.cancel()
     return fired
+
+async def t_call_at_fifo(): return await scoped_call_at_fifo(trio)
 
 # ---------------- curio ----------------
 # call_soon: spawn a daemon task (curio.spawn is itself a coroutine -> only callable from a task)
@@ -146,16 +149,7 @@ async def any_call_soon():
         for i in range(N): tg.start_soon(_run, fired.append, i)
     return fired
 
-async def any_call_at_fifo():
-    fired = []
-    async with anyio.create_task_group() as tg:
-        ts = TimerService(anyio.current_time, None, anyio.Event)
-        tg.start_soon(ts.run, anyio.move_on_at)
-        when = anyio.current_time() + DELAY
-        for i in range(N): ts.call_at(when, fired.append, i)
-        while len(fired) < N: await anyio.sleep(0.005)
-        tg.cancel_scope.cancel()
-    return fired
+async def any_call_at_fifo(): return await scoped_call_at_fifo(anyio)
 
 def fifo(lst): return "FIFO" if lst == list(range(N)) else "NOT-FIFO " + str(lst)
 

@@ -2,7 +2,7 @@
 Schedule call_at(loop.time()+d) for d in [0.1ms .. 5ms] and measure
 real elapsed = time.perf_counter() at fire - perf_counter() at scheduling."""
 import asyncio, time, random, statistics
-import uvloop, trio
+import uvloop, trio, curio, anyio
 from common import RUNNERS
 
 async def a_main():
@@ -14,27 +14,19 @@ async def a_main():
         t1 = await fut; res.append((t1 - t0) - d)
     return res
 
-async def t_main():
+async def lateness(wait):
+    """300 waits of a random d: how late each returned, in real time, after `await wait(d)`."""
     res = []
     for _ in range(300):
         d = random.uniform(0.0001, 0.005); t0 = time.perf_counter()
-        await trio.sleep_until(trio.current_time() + d); res.append(time.perf_counter() - t0 - d)
+        await wait(d); res.append(time.perf_counter() - t0 - d)
     return res
 
-import curio, anyio
-async def c_main():
-    res = []
-    for _ in range(300):
-        d = random.uniform(0.0001, 0.005); t0 = time.perf_counter()
-        await curio.sleep(d); res.append(time.perf_counter() - t0 - d)
-    return res
+async def t_main(): return await lateness(lambda d: trio.sleep_until(trio.current_time() + d))
 
-async def any_main():
-    res = []
-    for _ in range(300):
-        d = random.uniform(0.0001, 0.005); t0 = time.perf_counter()
-        await anyio.sleep_until(anyio.current_time() + d); res.append(time.perf_counter() - t0 - d)
-    return res
+async def c_main(): return await lateness(curio.sleep)
+
+async def any_main(): return await lateness(lambda d: anyio.sleep_until(anyio.current_time() + d))
 
 for lib, fn in [("asyncio", a_main), ("uvloop", a_main), ("trio", t_main), ("curio", c_main),
                 ("anyio-asyncio", any_main), ("anyio-trio", any_main)]:

@@ -1,9 +1,9 @@
 """Item 6: two children raise (ValueError('a'), TypeError('b'), both after 10ms) while
 a sibling sleeps 1s. What does the parent see? Is the sibling cancelled? How long
 does the parent wait?"""
-import asyncio, time, logging
+import asyncio, functools, time, logging
 import uvloop, trio, curio, anyio
-from common import RUNNERS, hdr
+from common import RUNNERS, hdr, task_group
 logging.basicConfig(level=logging.CRITICAL)   # silence curio 'Task Crash' log.error for readability
 
 def describe(e):
@@ -34,32 +34,26 @@ async def a_gather(return_exceptions):
 async def a_gather_default(): return await a_gather(False)
 async def a_gather_retexc(): return await a_gather(True)
 
-async def a_taskgroup():
-    st = {}; c1, c2, sib = mk(asyncio.sleep, st); t0 = time.perf_counter()
-    try:
-        async with asyncio.TaskGroup() as tg:
-            tg.create_task(c1()); tg.create_task(c2()); tg.create_task(sib())
-        res = "no exception"
+async def in_group(sleep, group, exited="no exception"):
+    """Run c1, c2 and the sibling through group(c1, c2, sib), which starts them in one
+    task group and returns once the group has exited (curio's returns what its group holds)."""
+    st = {}; c1, c2, sib = mk(sleep, st); t0 = time.perf_counter(); held = ""
+    try: held = await group(c1, c2, sib) or ""; res = exited
     except BaseException as e: res = f"raised {describe(e)}"
-    return res + f" after {time.perf_counter()-t0:.3f}s; sibling: {st.get('sibling')}"
+    return res + f" after {time.perf_counter()-t0:.3f}s; sibling: {st.get('sibling')}" + held
 
-async def t_nursery():
-    st = {}; c1, c2, sib = mk(trio.sleep, st); t0 = time.perf_counter()
-    try:
-        async with trio.open_nursery() as n:
-            n.start_soon(c1); n.start_soon(c2); n.start_soon(sib)
-        res = "no exception"
-    except BaseException as e: res = f"raised {describe(e)}"
-    return res + f" after {time.perf_counter()-t0:.3f}s; sibling: {st.get('sibling')}"
+async def a_group(*children):
+    async with asyncio.TaskGroup() as tg:
+        for c in children: tg.create_task(c())
 
-async def c_taskgroup():
-    st = {}; c1, c2, sib = mk(curio.sleep, st); t0 = time.perf_counter()
-    try:
-        async with curio.TaskGroup() as g:
-            await g.spawn(c1); await g.spawn(c2); await g.spawn(sib)
-        res = "async-with exited WITHOUT exception"
-    except BaseException as e: res = f"raised {describe(e)}"
-    res += f" after {time.perf_counter()-t0:.3f}s; sibling: {st.get('sibling')}"
+async def scoped_group(lib, *children):      # trio's nursery, anyio's task group
+    async with task_group(lib) as n:
+        for c in children: n.start_soon(c)
+
+async def c_group(*children):
+    async with curio.TaskGroup() as g:
+        for c in children: await g.spawn(c)
+    res = ""
     try: res += f"; g.result={g.result!r}"
     except BaseException as e: res += f"; g.result raises {e!r}"
     try: res += f"; g.exception={g.exception!r}"
@@ -69,14 +63,10 @@ async def c_taskgroup():
     except BaseException as e: res += f"; g.results raises {e!r}"
     return res
 
-async def any_tg():
-    st = {}; c1, c2, sib = mk(anyio.sleep, st); t0 = time.perf_counter()
-    try:
-        async with anyio.create_task_group() as tg:
-            tg.start_soon(c1); tg.start_soon(c2); tg.start_soon(sib)
-        res = "no exception"
-    except BaseException as e: res = f"raised {describe(e)}"
-    return res + f" after {time.perf_counter()-t0:.3f}s; sibling: {st.get('sibling')}"
+async def a_taskgroup(): return await in_group(asyncio.sleep, a_group)
+async def t_nursery(): return await in_group(trio.sleep, functools.partial(scoped_group, trio))
+async def c_taskgroup(): return await in_group(curio.sleep, c_group, exited="async-with exited WITHOUT exception")
+async def any_tg(): return await in_group(anyio.sleep, functools.partial(scoped_group, anyio))
 
 async def any_gather():
     st = {}; c1, c2, sib = mk(anyio.sleep, st); t0 = time.perf_counter()

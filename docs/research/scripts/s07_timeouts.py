@@ -28,19 +28,22 @@ async def a_waitfor():
     try: await asyncio.wait_for(asyncio.sleep(10), 0.01)
     except BaseException as e: return {"wait_for": n(e), "is builtins.TimeoutError": isinstance(e, TimeoutError), "asyncio.TimeoutError is TimeoutError": asyncio.TimeoutError is TimeoutError}
 
-# ---------------- trio ----------------
-async def t_nested(ti, to, fail):
-    seen = {}; mk = trio.fail_after if fail else trio.move_on_after
+# ---------------- trio and anyio ----------------
+async def scoped_nested(lib, ti, to, fail):
+    seen = {}; mk = lib.fail_after if fail else lib.move_on_after
     try:
         with mk(to) as outer:
             try:
                 with mk(ti) as inner:
-                    try: await trio.sleep(10)
+                    try: await lib.sleep(10)
                     except BaseException as e: seen["body"] = n(e); raise
             except BaseException as e: seen["escaped inner"] = n(e); raise
     except BaseException as e: seen["escaped outer"] = n(e)
     seen["inner.cancelled_caught"] = inner.cancelled_caught; seen["outer.cancelled_caught"] = outer.cancelled_caught
     return seen
+
+async def t_nested(ti, to, fail): return await scoped_nested(trio, ti, to, fail)
+async def any_nested(ti, to, fail): return await scoped_nested(anyio, ti, to, fail)
 
 # ---------------- curio ----------------
 async def c_nested(ti, to, ignore):
@@ -63,20 +66,6 @@ async def c_func_form():
     try: await curio.timeout_after(0.01, curio.sleep, 10); r3 = None
     except BaseException as e: r3 = n(e) + f" isinstance Exception={isinstance(e, Exception)}"
     return {"ignore_after(coro) ->": r1, "ignore_after(..., timeout_result='TO') ->": r2, "timeout_after raises": r3}
-
-# ---------------- anyio ----------------
-async def any_nested(ti, to, fail):
-    seen = {}; mk = anyio.fail_after if fail else anyio.move_on_after
-    try:
-        with mk(to) as outer:
-            try:
-                with mk(ti) as inner:
-                    try: await anyio.sleep(10)
-                    except BaseException as e: seen["body"] = n(e); raise
-            except BaseException as e: seen["escaped inner"] = n(e); raise
-    except BaseException as e: seen["escaped outer"] = n(e)
-    seen["inner.cancelled_caught"] = inner.cancelled_caught; seen["outer.cancelled_caught"] = outer.cancelled_caught
-    return seen
 
 IN, OUT = (0.01, 1), (1, 0.01)
 for lib, label, fn, args in [

@@ -5,7 +5,7 @@ parent changes the var while the child is already running (child re-reads after 
 import asyncio, contextvars
 import uvloop, trio, curio, anyio
 from curio.task import ContextTask
-from common import RUNNERS
+from common import RUNNERS, task_group
 
 var = contextvars.ContextVar("var", default="unset")
 
@@ -17,37 +17,37 @@ def mkchild(sleep, rec):
         var.set("child")
     return child
 
+async def parent_changes_var(sleep):
+    """What the parent does once the child is spawned: 'after' at once, 'mid' 10 ms later."""
+    var.set("after")
+    await sleep(0.01); var.set("mid")
+
+def after_join(rec):
+    rec["parent sees after join"] = var.get(); return rec
+
 async def a_main():
     rec = {}; var.set("before")
     t = asyncio.create_task(mkchild(asyncio.sleep, rec)())
-    var.set("after")
-    await asyncio.sleep(0.01); var.set("mid")
+    await parent_changes_var(asyncio.sleep)
     await t
-    rec["parent sees after join"] = var.get(); return rec
+    return after_join(rec)
 
-async def t_main():
+async def scoped_main(lib):        # trio's nursery, anyio's task group
     rec = {}; var.set("before")
-    async with trio.open_nursery() as n:
-        n.start_soon(mkchild(trio.sleep, rec))
-        var.set("after")
-        await trio.sleep(0.01); var.set("mid")
-    rec["parent sees after join"] = var.get(); return rec
+    async with task_group(lib) as n:
+        n.start_soon(mkchild(lib.sleep, rec))
+        await parent_changes_var(lib.sleep)
+    return after_join(rec)
+
+async def t_main(): return await scoped_main(trio)
+async def any_main(): return await scoped_main(anyio)
 
 async def c_main():
     rec = {}; var.set("before")
     t = await curio.spawn(mkchild(curio.sleep, rec))
-    var.set("after")
-    await curio.sleep(0.01); var.set("mid")
+    await parent_changes_var(curio.sleep)
     await t.join()
-    rec["parent sees after join"] = var.get(); return rec
-
-async def any_main():
-    rec = {}; var.set("before")
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(mkchild(anyio.sleep, rec))
-        var.set("after")
-        await anyio.sleep(0.01); var.set("mid")
-    rec["parent sees after join"] = var.get(); return rec
+    return after_join(rec)
 
 def run_curio_ctx(fn):
     with curio.Kernel(taskcls=ContextTask) as k:

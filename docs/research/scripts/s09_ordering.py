@@ -6,7 +6,7 @@
  (d) 10 tasks waiting on one Event, set once: resume order (5 runs)"""
 import asyncio, collections
 import uvloop, trio, curio, anyio
-from common import RUNNERS, hdr
+from common import RUNNERS, hdr, task_group
 
 N = 10
 
@@ -39,32 +39,35 @@ async def a_d():
     ts = [asyncio.create_task(child(i)) for i in range(N)]
     await asyncio.sleep(0.01); ev.set(); await asyncio.gather(*ts); return log
 
-# ---------------- trio ----------------
-async def t_a():
-    log = []
-    async def child(): log.append("C")
-    async with trio.open_nursery() as n:
-        n.start_soon(child); log.append("P1"); await trio.sleep(0); log.append("P2")
-    return " ".join(log)
-async def t_b():
-    log = []
-    async def child(i): log.append(i)
-    async with trio.open_nursery() as n:
-        for i in range(N): n.start_soon(child, i)
-    return log
-async def t_c():
-    log = []; when = trio.current_time() + 0.02
-    async def child(i): await trio.sleep_until(when); log.append(i)
-    async with trio.open_nursery() as n:
-        for i in range(N): n.start_soon(child, i)
-    return log
-async def t_d():
-    log = []; ev = trio.Event()
-    async def child(i): await ev.wait(); log.append(i)
-    async with trio.open_nursery() as n:
-        for i in range(N): n.start_soon(child, i)
-        await trio.sleep(0.01); ev.set()
-    return log
+# ---------------- trio and anyio ----------------
+def scoped(lib):
+    """The four cases for trio or anyio: children start in a nursery / task group."""
+    async def fa():
+        log = []
+        async def child(): log.append("C")
+        async with task_group(lib) as n:
+            n.start_soon(child); log.append("P1"); await lib.sleep(0); log.append("P2")
+        return " ".join(log)
+    async def fb():
+        log = []
+        async def child(i): log.append(i)
+        async with task_group(lib) as n:
+            for i in range(N): n.start_soon(child, i)
+        return log
+    async def fc():
+        log = []; when = lib.current_time() + 0.02
+        async def child(i): await lib.sleep_until(when); log.append(i)
+        async with task_group(lib) as n:
+            for i in range(N): n.start_soon(child, i)
+        return log
+    async def fd():
+        log = []; ev = lib.Event()
+        async def child(i): await ev.wait(); log.append(i)
+        async with task_group(lib) as n:
+            for i in range(N): n.start_soon(child, i)
+            await lib.sleep(0.01); ev.set()
+        return log
+    return fa, fb, fc, fd
 
 # ---------------- curio ----------------
 async def c_a():
@@ -92,36 +95,8 @@ async def c_d():
     for t in ts: await t.join()
     return log
 
-# ---------------- anyio ----------------
-async def any_a():
-    log = []
-    async def child(): log.append("C")
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(child); log.append("P1"); await anyio.sleep(0); log.append("P2")
-    return " ".join(log)
-async def any_b():
-    log = []
-    async def child(i): log.append(i)
-    async with anyio.create_task_group() as tg:
-        for i in range(N): tg.start_soon(child, i)
-    return log
-async def any_c():
-    log = []; when = anyio.current_time() + 0.02
-    async def child(i): await anyio.sleep_until(when); log.append(i)
-    async with anyio.create_task_group() as tg:
-        for i in range(N): tg.start_soon(child, i)
-    return log
-async def any_d():
-    log = []; ev = anyio.Event()
-    async def child(i): await ev.wait(); log.append(i)
-    async with anyio.create_task_group() as tg:
-        for i in range(N): tg.start_soon(child, i)
-        await anyio.sleep(0.01); ev.set()
-    return log
-
-ALL = {"asyncio": (a_a, a_b, a_c, a_d), "uvloop": (a_a, a_b, a_c, a_d), "trio": (t_a, t_b, t_c, t_d),
-       "curio": (c_a, c_b, c_c, c_d), "anyio-asyncio": (any_a, any_b, any_c, any_d),
-       "anyio-trio": (any_a, any_b, any_c, any_d)}
+ALL = {"asyncio": (a_a, a_b, a_c, a_d), "uvloop": (a_a, a_b, a_c, a_d), "trio": scoped(trio),
+       "curio": (c_a, c_b, c_c, c_d), "anyio-asyncio": scoped(anyio), "anyio-trio": scoped(anyio)}
 for lib, (fa, fb, fc, fd) in ALL.items():
     hdr(lib)
     cnt = collections.Counter(RUNNERS[lib](fa) for _ in range(20))
