@@ -32,7 +32,7 @@ from rich.markup import escape
 
 from . import preflight, samples
 from .profile import ENV_VAR as PROFILE_VAR
-from .profile import ROUNDS_VAR as PROFILE_ROUNDS_VAR
+from .workloads import PLANS_VAR
 from .runner import utc_stamp
 
 BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
@@ -46,8 +46,10 @@ OPTIMIZED = ("curio",)
 def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
     """The micro-suite in ``samples.PROCESSES[profile]`` fresh processes, merged into benchmark.json.
 
-    Each process warms up and times ``samples.ROUNDS_PER_PROCESS[profile]`` rounds of
-    every workload on every runtime; ``samples.merge`` pools them, with a 95% interval.
+    Each process warms up and times every workload on every runtime, for the rounds the
+    first process planned (``harness.workloads.Plans``: a fast runtime gets more rounds, a
+    slow one fewer, the same in every process); ``samples.merge`` pools them, with a 95%
+    interval.
     The timer stores at up to 1M timers (the virtual-clock rows and the churn against
     armed timers: our loops and floors, about a minute) run in the first process only.
     Then the ``OPTIMIZED`` runtimes' task workloads again under ``python -O``.
@@ -74,15 +76,19 @@ def _in_processes(out_dir: Path, profile: str, console: Console, *, python_flags
 
     ``first_only``: a ``-k`` word for tests that run in the first process only.
     """
-    processes, rounds = samples.PROCESSES[profile], samples.ROUNDS_PER_PROCESS[profile]
+    processes = samples.PROCESSES[profile]
+    plans = out_dir / f"plans{'-O' if python_flags else ''}.json"
     ok, documents = True, []
-    for i in range(processes):
-        name = f"benchmark-{'O-' if python_flags else ''}p{i + 1}.json"
-        words = [f"({w})" for w in (select, f"not ({first_only})" if first_only and i else None) if w]
-        ok = _micro_suite(out_dir, name, profile, console, python_flags=python_flags,
-                          select=" and ".join(words) or None, rounds=rounds,
-                          label=f"{i + 1}/{processes}") and ok
-        documents.extend(_take(out_dir / name))
+    try:
+        for i in range(processes):
+            name = f"benchmark-{'O-' if python_flags else ''}p{i + 1}.json"
+            words = [f"({w})" for w in (select, f"not ({first_only})" if first_only and i else None) if w]
+            ok = _micro_suite(out_dir, name, profile, console, python_flags=python_flags,
+                              select=" and ".join(words) or None, plans=plans,
+                              label=f"{i + 1}/{processes}") and ok
+            documents.extend(_take(out_dir / name))
+    finally:
+        plans.unlink(missing_ok=True)
     return ok, samples.merge(documents)
 
 
@@ -99,7 +105,7 @@ def _take(path: Path) -> list[dict]:
 
 
 def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, *,
-                 python_flags: tuple[str, ...] = (), select: str | None = None, rounds: int | None = None,
+                 python_flags: tuple[str, ...] = (), select: str | None = None, plans: Path | None = None,
                  label: str = "") -> bool:
     """Run ``harness.microbench`` (all of it, or the tests ``-k select``) into ``out_dir/json_name``."""
     cmd = [sys.executable, *python_flags, "-m", "pytest", "--pyargs", "harness.microbench", "-o", "addopts=",
@@ -107,8 +113,8 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
            "-q", "--benchmark-json", str(out_dir / json_name), "--benchmark-columns=median,iqr,rounds",
            "--benchmark-sort=name", "--benchmark-save-data", *(["-k", select] if select else [])]
     env = dict(os.environ, **{PROFILE_VAR: profile})
-    if rounds:
-        env[PROFILE_ROUNDS_VAR] = str(rounds)
+    if plans is not None:
+        env[PLANS_VAR] = str(plans)
     log = out_dir / (Path(json_name).stem + ".log")
     try:
         proc = subprocess.run(cmd, cwd=out_dir, env=env, timeout=BENCH_TIMEOUT[profile], text=True,

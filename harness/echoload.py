@@ -3,8 +3,11 @@
 In the shape of uvloop's vmbench echo client: ``connections`` TCP connections to an
 echo server on the loopback address, each sending a message of ``size`` bytes and
 reading the whole echo back before sending the next. It counts requests, times each
-one, and prints one JSON object: requests, seconds, requests per second and the
-latency percentiles (µs). It runs in its own process (``python -m harness.echoload``),
+one, and prints one JSON object: requests, seconds, requests per second with a 95%
+interval, and the latency percentiles (µs). The interval comes from the run itself:
+its time is cut into ``SLICES`` equal slices, each slice's rate is a sample, and the
+mean rate is bootstrapped over them (it says how steady the rate was during the run,
+not how another run would differ). It runs in its own process (``python -m harness.echoload``),
 so the loop under test never shares an interpreter with its load, and, as vmbench's
 client does, drives each connection from a process of its own (blocking calls), so
 the clients do not queue for one GIL.
@@ -30,6 +33,7 @@ import sys
 import threading
 import time
 
+from .samples import bootstrap_ci
 from .stats import distribution
 
 #: The one host the load generator talks to.
@@ -38,6 +42,8 @@ LOOPBACK = "127.0.0.1"
 READ_SIZE = 102_400
 #: How long connecting, and waiting for the other clients, may take (s).
 CONNECT_TIMEOUT = 30.0
+#: Equal slices of the run's time whose rates give the interval of requests per second.
+SLICES = 10
 
 
 def check_loopback(host: str) -> None:
@@ -75,17 +81,30 @@ def run(port: int, *, size: int, connections: int, requests: int, seconds: float
     failures = [outcome for outcome in outcomes if isinstance(outcome, str)]
     if failures:
         raise ConnectionError(f"{len(failures)} of {connections} clients failed: {failures[0]}")
-    every = [t for times in outcomes for t in times]
+    every = [t for times, _ in outcomes for t in times]
+    rates = slice_rates([end - start for _, ends in outcomes for end in ends], elapsed)
     return {"size": size, "connections": connections, "requests": len(every), "seconds": elapsed,
-            "rps": len(every) / elapsed, "latency_us": distribution(every)}
+            "rps": len(every) / elapsed, "rps_ci95": list(bootstrap_ci(rates)), "rps_slices": rates,
+            "latency_us": distribution(every)}
+
+
+def slice_rates(finished: list[float], elapsed: float, slices: int = SLICES) -> list[float]:
+    """Requests per second in each of ``slices`` equal slices of ``elapsed`` seconds, from
+    each request's finishing time (seconds since the start)."""
+    width = elapsed / slices
+    counts = [0] * slices
+    for t in finished:
+        counts[min(slices - 1, max(0, int(t / width)))] += 1
+    return [c / width for c in counts]
 
 
 def client(host: str, port: int, size: int, count: int, seconds: float, ready, results) -> None:
     """One connection, in its own process: connect, wait until every client has, then up to
     ``count`` requests of ``size`` bytes, none sent after ``seconds``. Puts each request's
-    latency (s) on ``results``, or the failure as a string."""
+    latency (s) and the moment it finished (``perf_counter``, the same clock in every
+    process of the machine) on ``results``, or the failure as a string."""
     try:
-        times = []
+        times, ends = [], []
         message = b"x" * size
         with socket.create_connection((host, port), timeout=CONNECT_TIMEOUT) as sock:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -102,8 +121,10 @@ def client(host: str, port: int, size: int, count: int, seconds: float, ready, r
                     if not chunk:
                         raise ConnectionError("the server closed the connection mid-echo")
                     received += len(chunk)
-                times.append(time.perf_counter() - sent)
-        results.put(times)
+                finished = time.perf_counter()
+                times.append(finished - sent)
+                ends.append(finished)
+        results.put((times, ends))
     except BaseException as exc:
         ready.abort()                           # nobody waits for a client that will not come
         results.put(f"{type(exc).__name__}: {exc}")

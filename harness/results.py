@@ -25,6 +25,9 @@ Record fields (``schema`` = 1):
 ``deterministic``  true if every repeat gave the same trace
 ``repeat``         how many times the scenario ran
 ``metrics``        numbers (latency scenarios), see ``harness/scenarios/latency.py``
+``metrics_by_process``  a sampled latency cell (``Scenario.sampled``): each process's
+                   metrics; ``metrics`` then holds their medians (raw samples joined)
+``processes``      how many processes measured a sampled cell
 ``error``          ``"Type: message"``, with ``traceback`` (status error)
 ``stderr_tail``    the last lines the cell printed (a cell that died or timed out), bounded
 ``timeout_s``      the time limit a timed-out cell exceeded
@@ -43,7 +46,9 @@ from __future__ import annotations
 
 import enum
 import json
+import math
 import os
+import statistics
 import warnings
 from pathlib import Path
 from typing import Any, TypedDict
@@ -116,6 +121,43 @@ def stamp(record: Record, *, run_id: str, family: str, env: dict) -> Record:
     said; else ``family``); the environment last."""
     rest = {k: v for k, v in record.items() if k != "family"}
     return Record(schema=SCHEMA, run_id=run_id, family=record.get("family", family), **rest, env=env)
+
+
+def pool_processes(records: list[Record]) -> Record:
+    """One record from the processes of a sampled cell (``Scenario.sampled``).
+
+    If one process did not observe (an error, a timeout), its record is the cell's.
+    Otherwise the first record, whose ``metrics`` become the processes' pooled: every
+    number the median over the processes, every list of numbers (raw samples) joined.
+    Either way ``metrics_by_process`` keeps each observing process's own metrics (the
+    report's interval comes from them) and ``processes`` says how many ran.
+    """
+    observed = [r for r in records if r.get("status") == Status.OBSERVED]
+    failed = [r for r in records if r.get("status") != Status.OBSERVED]
+    pooled = dict(failed[0] if failed else records[0])
+    if observed and not failed:
+        pooled["metrics"] = _pool_metrics([r.get("metrics") or {} for r in observed])
+    if observed:
+        pooled["metrics_by_process"] = [r.get("metrics") or {} for r in observed]
+    pooled["processes"] = len(records)
+    pooled["duration_s"] = round(sum(r.get("duration_s") or 0 for r in records), 4)
+    return pooled
+
+
+def _pool_metrics(each: list[Any]) -> Any:
+    first = each[0]
+    if isinstance(first, dict):
+        return {key: _pool_metrics([m[key] for m in each if isinstance(m, dict) and key in m])
+                for key in first}
+    if isinstance(first, bool) or not all(type(m) is type(first) for m in each):
+        return first
+    if isinstance(first, (int, float)):
+        values = [m for m in each if not (isinstance(m, float) and math.isnan(m))]
+        return statistics.median(values) if values else first
+    if isinstance(first, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
+                                       for m in each for v in m):
+        return [v for m in each for v in m]
+    return first
 
 
 def is_record(value: Any) -> bool:

@@ -40,7 +40,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import prefork, results
+from . import prefork, profile, results, samples
 from .environment import environment, write_environment
 from .results import RESULTS_FILE, Record, RunDirError, Status, new_record
 from .scenario import BEHAVIOUR, Scenario
@@ -115,7 +115,7 @@ _running = _RunningCells()
 
 
 def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, timeout: float,
-                      python: str = sys.executable) -> Record:
+                      python: str = sys.executable, share: int | None = None) -> Record:
     """Run one cell in a process of its own; always returns a record, whatever happens to it.
 
     Inside ``run_matrix`` (on Linux) the process is forked from a warm server
@@ -128,6 +128,8 @@ def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, time
         argv = [runtime, scenario.name, "--out", str(out_path)]
         if repeat is not None:
             argv += ["--repeat", str(repeat)]
+        if share is not None:
+            argv += ["--share", str(share)]
         code = _SERVED
         servers = _servers
         if servers is not None:
@@ -244,18 +246,22 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
                timed_alone: bool = True,
                on_result: Callable[[dict, int, int], None] | None = None,
                on_start: Callable[[str, Scenario], None] | None = None,
-               cell_runner: Callable[..., Record] = run_in_subprocess) -> Path:
+               cell_runner: Callable[..., Record] = run_in_subprocess,
+               processes: int | None = None) -> Path:
     """Run every cell not already in ``out_dir/results.jsonl`` (with ``resume``); return that path.
 
     ``resume=False`` on a directory that already holds results, and ``resume=True`` on
     one measured in another profile, raise ``RunDirError``: nothing measured is lost
     and no run mixes profiles. ``timed_alone=False`` lets the latency cells share the
     ``jobs`` too: for a smoke run (``make bench QUICK=1``), whose numbers only show
-    that the pipeline works.
+    that the pipeline works. ``processes``: how many processes a sampled latency cell
+    (``Scenario.sampled``) is measured in (default: ``samples.PROCESSES`` of the profile).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / RESULTS_FILE
+    if processes is None:
+        processes = samples.PROCESSES[profile.current()]
     env = environment()
     if resume:
         measured = results.run_profile(out_dir)
@@ -282,6 +288,8 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
             if early is not None:
                 return early
         limit = timeout if timeout is not None else DEFAULT_TIMEOUT[scn.kind]
+        if scn.sampled and processes > 1:
+            return results.pool_processes(_each_process(cell_runner, runtime, scn, repeat, limit, processes))
         return cell_runner(runtime, scn, repeat, limit)
 
     # The harness's own adapters may be asked in this process whether a cell can run at
@@ -330,6 +338,17 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
             servers.close()
             server_logs.cleanup()
     return path
+
+
+def _each_process(cell_runner, runtime: str, scn: Scenario, repeat, limit: float, processes: int) -> list[Record]:
+    """A sampled cell, once per process, each with its share of the samples; it stops at
+    the first process that does not observe (an error or a timeout is the cell's outcome)."""
+    records = []
+    for _ in range(processes):
+        records.append(cell_runner(runtime, scn, repeat, limit, share=processes))
+        if records[-1].get("status") != Status.OBSERVED:
+            break
+    return records
 
 
 def _our_names() -> set[str]:

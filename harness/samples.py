@@ -19,14 +19,14 @@ from __future__ import annotations
 import math
 import random
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .stats import percentile
 
 #: Worker processes of the micro-suite, per profile (pyperf's default is 20; the
-#: bench must fit its budget), and timed rounds in each, after its warmup.
+#: bench must fit its budget). The rounds in each are planned per workload and runtime
+#: (``harness.workloads.Workload.plan``).
 PROCESSES = {"quick": 2, "default": 5, "rigorous": 10}
-ROUNDS_PER_PROCESS = {"quick": 1, "default": 1, "rigorous": 3}
 #: A value whose interval is wider than this, either side, is marked and never "best".
 WIDE = 0.05
 RESAMPLES = 2000
@@ -56,6 +56,18 @@ def bootstrap_median_ci(groups: Sequence[Sequence[float]], level: float = 0.95,
     medians.sort()
     tail = (1 - level) / 2 * 100
     return (percentile(medians, tail), percentile(medians, 100 - tail))
+
+
+def bootstrap_ci(values: Sequence[float], statistic: Callable[[Sequence[float]], float] = statistics.fmean,
+                 level: float = 0.95, resamples: int = RESAMPLES, seed: int = 2014) -> tuple[float, float]:
+    """The ``level`` interval of ``statistic`` (the mean) of ``values``, by a seeded bootstrap."""
+    values = list(values)
+    if len(values) < 2:
+        return (values[0], values[0]) if values else (math.nan, math.nan)
+    rng = random.Random(seed)
+    estimates = sorted(statistic([values[rng.randrange(len(values))] for _ in values]) for _ in range(resamples))
+    tail = (1 - level) / 2 * 100
+    return (percentile(estimates, tail), percentile(estimates, 100 - tail))
 
 
 def pooled_stats(groups: Sequence[Sequence[float]]) -> dict:

@@ -59,6 +59,10 @@ class Scenario:
     #: The outcome depends on the real clock (deadlines a few ms apart): the cell runs alone,
     #: never beside another, and the report marks it load-sensitive.
     timing_sensitive: bool = False
+    #: Latency: measured in several processes (``harness.samples.PROCESSES`` of the profile),
+    #: each taking its share of the samples (``profile.share``); the record keeps every
+    #: process's metrics, and the report shows their median with a 95% interval.
+    sampled: bool = False
     doc: str = field(default="", compare=False)
 
     @property
@@ -100,19 +104,21 @@ def scenario(name: str, *, expected: list | None = None, needs: tuple[str, ...] 
 
 def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...] | None = None,
             quick: bool = False, explain: str = "", parallel: bool = False,
-            in_bench: bool = True) -> Callable:
+            in_bench: bool = True, sampled: bool = False) -> Callable:
     """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself).
 
     ``parallel=True``: the scenario's result does not depend on time (a memory count),
     so the runner may run it beside other cells, as it runs behaviour cells.
-    ``in_bench=False``: ``make bench`` skips it because its pytest-benchmark suite
-    (``tests/bench``) measures the same workload, with more rounds, in the same run;
-    ``loopbench run`` still has it.
+    ``in_bench=False``: ``make bench`` skips it because its micro-suite
+    (``harness.microbench``) measures the same workload, with more rounds, in the same
+    run; ``loopbench run`` still has it.
+    ``sampled=True``: run in several processes, each sizing itself with ``profile.share``
+    (see ``Scenario.sampled``).
     """
     def register(fn):
         _add(Scenario(name=name, fn=fn, kind=LATENCY, needs=tuple(needs), repeat=1, quick=quick,
                       explain=explain, measures=tuple(measures) if measures is not None else None,
-                      parallel=parallel, in_bench=in_bench, doc=_doc(fn)))
+                      parallel=parallel, in_bench=in_bench, sampled=sampled, doc=_doc(fn)))
         return fn
     return register
 

@@ -29,6 +29,7 @@ import traceback
 from typing import Any
 
 from . import runtimes
+from .profile import SHARE_VAR
 from .results import Record, Status, canonical, new_record
 from .runtime import EMULATED, UNSUPPORTED, Unavailable, Unsupported
 from .scenario import BEHAVIOUR, Scenario, get
@@ -198,7 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", required=True, help="file to write the JSON record to")
     parser.add_argument("--parent-pipe", type=int, default=None,
                         help="read end of a pipe from the runner: the cell dies when it closes")
+    parser.add_argument("--share", type=int, default=None,
+                        help="processes sharing a sampled latency cell's samples (this is one of them)")
     args = parser.parse_args(argv)
+    if args.share is not None:
+        if args.share < 1:
+            parser.error(f"--share must be >= 1, not {args.share}")
+        os.environ[SHARE_VAR] = str(args.share)
     if args.parent_pipe is not None:
         die_with_parent(args.parent_pipe)
     from .plugins import load_plugins

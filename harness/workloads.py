@@ -30,17 +30,20 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from . import profile
+from .profile import PROFILES
 from .runtime import Runtime
 
 
 @dataclass(frozen=True)
 class Size:
-    """A size per profile: ``default`` for reports, ``quick`` for smoke runs."""
-    default: int
-    quick: int
+    """A size per profile: ``default`` for reports, ``quick`` for smoke runs, ``rigorous``
+    (``make bench RIGOROUS=1``; the default's if not given) for the long run."""
+    default: int | float
+    quick: int | float
+    rigorous: int | float | None = None
 
-    def __call__(self) -> int:
-        return profile.pick(default=self.default, quick=self.quick)
+    def __call__(self):
+        return profile.pick(default=self.default, quick=self.quick, rigorous=self.rigorous)
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,12 @@ class Workload:
     build: Callable[[Runtime, int], Callable[[], Awaitable[int]]] = field(repr=False)
     timed: tuple[str, ...] | None = None   #: the operations being measured (default: ``uses``)
     ops_per_n: int = 1               #: operations per unit of N (two players: 2 switches per turn)
-    rounds: Size = Size(default=5, quick=3)
+    #: The most timed rounds one process takes; fewer for a slow runtime (``plan``).
+    rounds: Size = Size(default=10, quick=3)
     warmup: int = 1                  #: untimed rounds first (0 where one round warms itself up)
     doc: str = ""
-    #: Predict a round's time from two small untimed runs first, and skip a runtime whose
-    #: round would overrun ``ROUND_BUDGET`` (a cost that grows faster than N: curio's and
-    #: tinyio's spawn, the list loop's timer scans).
-    calibrate: bool = False
+    #: The profiles whose micro-suite measures it (``loopbench run`` has every workload).
+    profiles: tuple[str, ...] = PROFILES
 
     @property
     def n(self) -> int:
@@ -83,18 +85,42 @@ class Workload:
         return self.build(rt, self.n)
 
     def predict(self, rt: Runtime) -> tuple[float, float]:
-        """(seconds one round at N should take, fitted exponent k), from one untimed run at
-        N/10 and one at N/5. The larger is extrapolated with n^max(k, 1): every operation is
-        done, so no cost grows slower than linearly."""
+        """(seconds one round at N should take, fitted exponent k), from untimed runs at N/10
+        and N/5 (the faster of two each, against a noisy machine). The larger is
+        extrapolated with n^max(k, 1): every operation is done, so no cost grows slower
+        than linearly. Rough (a small run is noisy), so only used to spare a round that
+        would overrun ``ROUND_BUDGET``."""
         import time
 
         sizes, times = (max(1, self.n // 10), max(2, self.n // 5)), []
         for n in sizes:
-            start = time.perf_counter()
-            rt.run(self.build(rt, n))
-            times.append(max(time.perf_counter() - start, 1e-9))
+            best = math.inf
+            for _ in range(2):
+                start = time.perf_counter()
+                rt.run(self.build(rt, n))
+                best = min(best, time.perf_counter() - start)
+            times.append(max(best, 1e-9))
         k = math.log(times[1] / times[0]) / math.log(sizes[1] / sizes[0])
         return times[1] * (self.n / sizes[1]) ** max(k, 1.0), k
+
+    def plan(self, rt: Runtime) -> "Plan":
+        """How many rounds ``rt`` gets in one process. None (too slow) if ``predict`` puts
+        one round over ``ROUND_BUDGET``; else one whole round is run and timed, and the
+        rounds are what fits ``PROCESS_BUDGET`` seconds, between ``MIN_ROUNDS`` and
+        ``rounds``. ``LOOPBENCH_ROUNDS`` overrides the count."""
+        import time
+
+        predicted, k = self.predict(rt)
+        if predicted > ROUND_BUDGET():
+            return Plan(0, predicted, k)
+        start = time.perf_counter()
+        self.run_round(rt)
+        took = time.perf_counter() - start
+        fitting = round(PROCESS_BUDGET() / took) if took > 0 else self.rounds()
+        return Plan(profile.rounds(max(MIN_ROUNDS, min(self.rounds(), fitting))), took, k)
+
+    def runs_in(self, profile_name: str) -> bool:
+        return profile_name in self.profiles
 
     def run_round(self, rt: Runtime) -> None:
         """One round, checked: raises AssertionError if the runtime did not do all the work."""
@@ -103,9 +129,69 @@ class Workload:
             raise AssertionError(f"{rt.name}: {self.name}: did {done!r} operations, expected {self.ops}")
 
 
+@dataclass(frozen=True)
+class Plan:
+    """A workload's rounds on one runtime in one process, and why (``Workload.plan``)."""
+    rounds: int                      #: 0: too slow, skipped
+    predicted: float                 #: seconds one round took (predicted, if too slow to run)
+    exponent: float                  #: how its cost grows with N (n^exponent)
+
+    def too_slow(self, wl: "Workload") -> str:
+        return (f"too slow: one round predicted {self.predicted:.1f} s at N={wl.n:,} "
+                f"(cost grows as n^{self.exponent:.2f}), over the {ROUND_BUDGET()} s budget")
+
+
+#: A JSON file of plans shared by the processes of one run (``Plans``); unset, each
+#: process plans for itself.
+PLANS_VAR = "LOOPBENCH_PLANS"
+
+
+class Plans:
+    """Each (workload, runtime)'s plan, made once per run.
+
+    The first process to meet a pair plans it (``Workload.plan``) and writes the plan to
+    the file ``LOOPBENCH_PLANS`` names; the other processes read it, so every process
+    takes the same number of rounds and skips the same runtimes (a prediction near the
+    budget must not make a runtime appear in one process and not in the next).
+    """
+
+    def __init__(self, path: str | None = None) -> None:
+        import json
+        import os
+
+        self.path = path if path is not None else os.environ.get(PLANS_VAR) or None
+        self._known: dict[str, dict] = {}
+        if self.path and os.path.exists(self.path):
+            try:
+                with open(self.path) as fh:
+                    self._known = json.load(fh)
+            except (OSError, ValueError):
+                self._known = {}
+
+    def get(self, wl: "Workload", rt: Runtime) -> Plan:
+        import json
+        import os
+
+        key = f"{wl.name}|{rt.name}"
+        if key in self._known:
+            return Plan(**self._known[key])
+        plan = wl.plan(rt)
+        self._known[key] = {"rounds": plan.rounds, "predicted": plan.predicted, "exponent": plan.exponent}
+        if self.path:
+            with open(self.path + ".partial", "w") as fh:
+                json.dump(self._known, fh, indent=1)
+            os.replace(self.path + ".partial", self.path)
+        return plan
+
+
 #: The most one round may be predicted to take (seconds) before a runtime is skipped as
-#: "too slow" (``Workload.calibrate``), per profile.
-ROUND_BUDGET = Size(default=8, quick=5)
+#: "too slow" (a cost that grows faster than N: curio's and tinyio's spawn).
+ROUND_BUDGET = Size(default=2.0, quick=1.0, rigorous=10.0)
+#: About how long one process spends timing one workload on one runtime: a fast runtime
+#: gets more rounds (up to ``Workload.rounds``), a slow one ``MIN_ROUNDS``, so every row
+#: has several values per process and the run fits its time.
+PROCESS_BUDGET = Size(default=0.1, quick=0.03, rigorous=0.5)
+MIN_ROUNDS = 2
 
 #: Every workload, by name, in the order reports show them.
 WORKLOADS: dict[str, Workload] = {}
@@ -113,11 +199,12 @@ WORKLOADS: dict[str, Workload] = {}
 
 def workload(name: str, *, title: str, unit: str, size: Size, uses: tuple[str, ...],
              timed: tuple[str, ...] | None = None, ops_per_n: int = 1,
-             rounds: Size = Size(default=5, quick=3), warmup: int = 1, calibrate: bool = False) -> Callable:
+             rounds: Size = Size(default=10, quick=3), warmup: int = 1,
+             profiles: tuple[str, ...] = PROFILES) -> Callable:
     """Register ``build(rt, n) -> main`` as a workload; its docstring is the workload's."""
     def register(build):
         wl = Workload(name, title, unit, size, tuple(uses), build, timed, ops_per_n, rounds, warmup,
-                      " ".join((build.__doc__ or "").split()), calibrate)
+                      " ".join((build.__doc__ or "").split()), tuple(profiles))
         if name in WORKLOADS:
             raise ValueError(f"workload {name!r} is already defined")
         WORKLOADS[name] = wl
@@ -134,7 +221,7 @@ def get(name: str) -> Workload:
 
 # ------------------------------------------------------------------ callbacks
 @workload("callbacks.call_soon_chain", title="call_soon chain", unit="callbacks",
-          size=Size(default=20_000, quick=5_000), uses=("call_soon", "event"), timed=("call_soon",))
+          size=Size(default=10_000, quick=5_000), uses=("call_soon", "event"), timed=("call_soon",))
 def _call_soon_chain(rt, n):
     """K callbacks, each scheduling the next with call_soon: one loop iteration per
     callback on loops where a callback scheduled now runs in a later iteration, so
@@ -190,16 +277,17 @@ def _scheduled_and_fired(rt, n):
     return main
 
 
-for _label, _size, _rounds, _warmup in (("small", Size(1_000, 1_000), Size(5, 3), 1),
-                                        ("medium", Size(10_000, 10_000), Size(5, 3), 1),
-                                        ("large", Size(100_000, 20_000), Size(3, 2), 0)):
+#: 1k and 10k in every profile; 100k only in the rigorous one (a round is most of a second
+#: on every runtime, and the harness's ``scaling.timers`` curve already shows the growth).
+for _label, _size, _profiles in (("small", Size(1_000, 1_000), PROFILES),
+                                 ("medium", Size(10_000, 10_000), PROFILES),
+                                 ("large", Size(100_000, 20_000), ("rigorous",))):
     workload(f"timers.fired_{_label}", title="timers scheduled+fired", unit="timers", size=_size,
-             uses=("call_at", "event"), timed=("call_at",), rounds=_rounds, warmup=_warmup,
-             calibrate=_label == "large")(_scheduled_and_fired)
+             uses=("call_at", "event"), timed=("call_at",), profiles=_profiles)(_scheduled_and_fired)
 
 
 @workload("timers.arm_cancel_churn", title="arm+cancel churn", unit="timers armed+cancelled",
-          size=Size(default=50_000, quick=10_000), uses=("call_at", "sleep"), timed=("call_at",))
+          size=Size(default=20_000, quick=10_000), uses=("call_at", "sleep"), timed=("call_at",))
 def _arm_cancel_churn(rt, n):
     """M timers armed an hour away and each cancelled right after arming (timeouts that
     never fire), then one sleep(0), so a loop that cleans cancelled timers lazily pays
@@ -241,15 +329,14 @@ def _taking_turns(tasks: int, doc: str):
 
 
 workload("tasks.switch", title="task switch: sleep(0) ping-pong", unit="switches",
-         size=Size(default=10_000, quick=2_000), uses=("task_group", "sleep"), timed=("sleep",),
+         size=Size(default=5_000, quick=2_000), uses=("task_group", "sleep"), timed=("sleep",),
          ops_per_n=2)(_taking_turns(2, """Two tasks, started in the runtime's own task group, each
          await sleep(0) R times: with only these two ready, each sleep(0) hands the turn to the
          other."""))
 
 
 @workload("tasks.spawn_join", title="spawn+join", unit="tasks",
-          size=Size(default=20_000, quick=2_000), uses=("task_group",),
-          rounds=Size(default=3, quick=3), warmup=0, calibrate=True)
+          size=Size(default=5_000, quick=2_000, rigorous=20_000), uses=("task_group",))
 def _spawn_join(rt, n):
     """S trivial tasks spawned in the runtime's own task group and joined at its exit
     (trio: a nursery; asyncio: TaskGroup; curio: TaskGroup; anyio: a task group; our
@@ -271,7 +358,7 @@ def _spawn_join(rt, n):
 RR_TASKS = 100
 
 workload("tasks.round_robin", title="sleep(0) round-robin", unit="switches",
-         size=Size(default=50, quick=10), uses=("task_group", "sleep"), timed=("sleep",),
+         size=Size(default=20, quick=10), uses=("task_group", "sleep"), timed=("sleep",),
          ops_per_n=RR_TASKS)(_taking_turns(RR_TASKS, """100 tasks each yield R times with sleep(0):
          the ready queue holds 100 tasks and every yield goes to the back of it (a switch among
          many, where the ping-pong is between two)."""))
@@ -296,6 +383,6 @@ def unsupported_ops(wl: Workload, rt: Runtime) -> list[str]:
     return [op for op in wl.uses if rt.how(op) == "unsupported"]
 
 
-__all__ = ["Size", "Workload", "WORKLOADS", "workload", "get", "emulated_ops", "unsupported_ops",
+__all__ = ["Size", "Workload", "Plan", "Plans", "WORKLOADS", "workload", "get", "emulated_ops", "unsupported_ops",
            "CALL_SOON_CHAIN", "ARM_CANCEL_CHURN", "TASK_SWITCH", "SPAWN_JOIN",
            "VIRTUAL_CLOCK_TIMERS"]

@@ -26,6 +26,7 @@ import pytest
 
 from harness import runtimes
 from harness.runtime import Runtime, Unavailable
+from harness.workloads import Plans
 
 #: Every runtime the harness knows, ours first; the parameter ids are these names.
 RUNTIMES = runtimes.names()
@@ -65,6 +66,12 @@ def collect():
     """
     gc.unfreeze()
     return _collect
+
+
+@pytest.fixture(scope="session")
+def plans() -> Plans:
+    """Rounds per (workload, runtime), shared by the run's processes (``LOOPBENCH_PLANS``)."""
+    return Plans()
 
 
 @pytest.fixture(scope="session", autouse=True)

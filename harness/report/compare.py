@@ -7,8 +7,9 @@ normal, which they are not): a change is **significant** when p < ``ALPHA``. The
 ratio B / A is of the medians; ``--fail-on PCT`` turns a significant change worse
 than PCT percent into exit status 1, for CI.
 
-Measures that were not recorded round by round (the harness's latency rows: one
-median per run) are compared by their spread instead, and say so.
+The harness's latency and memory rows were measured in several processes (sampled
+cells): their per-process values are compared the same way. A measure with one value
+per run (a cell measured in one process) is compared by its spread instead, and says so.
 
 Runs that cannot be compared are refused with the reason (``RunDirError``): different
 profiles, or the same workload at different sizes. Two runs from different machines
@@ -133,6 +134,7 @@ def compare(a_dir: Path, b_dir: Path) -> Comparison:
             if not ca or not cb or ca.status != "ok" or cb.status != "ok" or not ca.value or cb.value is None:
                 continue
             comparison.changes.append(Change(row_b.measure.title, rt, ca.value, cb.value, row_b.measure.better,
+                                             p_value=_mann_whitney(ca.samples or [], cb.samples or []),
                                              noise=max(MIN_CHANGE, ca.spread or 0, cb.spread or 0),
                                              unit=row_b.measure.unit))
     before = {(row.scenario, rt): cell["status"] for row in behaviour_rows(a.cells, runtimes)
@@ -157,8 +159,9 @@ def _environment_differences(a: dict, b: dict) -> list[tuple[str, str, str]]:
 def to_markdown(c: Comparison) -> str:
     lines = [f"# loopbench compare: `{c.a.name}` (A) → `{c.b.name}` (B)", "",
              f"Profile `{c.profile}`. Ratio = B / A of the medians. Workloads: every round of every worker "
-             f"process of both runs, two-sided Mann-Whitney U, significant when p < {ALPHA}. Other measures "
-             f"(one median per run): flagged beyond the larger spread, at least {MIN_CHANGE:.0%}.", ""]
+             f"process of both runs; latency and memory: the value of every process; two-sided "
+             f"Mann-Whitney U, significant when p < {ALPHA}. A measure with one value per run: flagged "
+             f"beyond the larger spread, at least {MIN_CHANGE:.0%}.", ""]
     if c.environment:
         lines += ["**The two runs come from different environments:**", "", "| | A | B |", "|---|---|---|"]
         lines += [f"| {what} | {x} | {y} |" for what, x, y in c.environment] + [""]

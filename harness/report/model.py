@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import math
+import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ..results import latest_by_cell, load
-from ..samples import WIDE, relative_halfwidth
+from ..samples import WIDE, bootstrap_median_ci, relative_halfwidth
 from ..workloads import WORKLOADS, Workload
 
 REFERENCE = "asyncio"
@@ -39,6 +40,7 @@ class Measure:
     scenario: str = ""                   # a harness latency scenario ...
     path: tuple[str, ...] = ()           # ... and the metric in its record
     workload: Workload | None = None     # or a micro-suite workload (its rate, from benchmark.json)
+    ci_path: tuple[str, ...] = ()        # a cell measured once: its own 95% interval, if it has one
 
 
 #: The summary's measures taken from harness latency records. The throughput rows come
@@ -59,14 +61,18 @@ HARNESS_MEASURES = (
     Measure("memory_rss", "memory per sleeping task (RSS growth)", "lower", "bytes",
             "memory.sleeping_task", ("rss_bytes_per_task",)),
     Measure("echo_1k", "TCP echo, 1 KiB messages, 10 connections", "higher", "req/s",
-            "io.echo", ("1KiB", "rps")),
+            "io.echo", ("1KiB", "rps"), ci_path=("1KiB", "rps_ci95")),
     Measure("socketpair_p50", "socket pair round trip, p50", "lower", "µs",
             "io.socketpair_latency", ("round_trip_us", "p50")),
 )
 
 
-def workload_measure(wl: Workload) -> Measure:
-    return Measure(f"workload:{wl.name}", f"{wl.label}: {wl.unit}/s", "higher", f"{wl.unit}/s", workload=wl)
+def workload_measure(wl: Workload, ops: int | None = None) -> Measure:
+    """The summary measure of a workload; ``ops``: the operations per round the run recorded
+    (its N, whatever the profile in force now says)."""
+    n = ops // wl.ops_per_n if ops else wl.n
+    return Measure(f"workload:{wl.name}", f"{wl.title} (N={n:,}): {wl.unit}/s", "higher", f"{wl.unit}/s",
+                   workload=wl)
 
 
 @dataclass
@@ -79,6 +85,7 @@ class Cell:
     status: str = "ok"                # ok | emulated | unsupported | error | timeout | missing
     note: str = ""
     ci: tuple[float, float] | None = None   # 95% interval of the value, from several processes
+    samples: list[float] | None = None      # a sampled harness cell: the value in each process
 
     @property
     def halfwidth(self) -> float | None:
@@ -114,6 +121,29 @@ def dig(metrics: dict, path: tuple[str, ...]) -> tuple[float | None, float | Non
         med = node.get("median")
         return (float(med) if med is not None else None), node.get("spread")
     return (float(node) if isinstance(node, (int, float)) else None), None
+
+
+def process_values(record: dict, path: tuple[str, ...]) -> list[float]:
+    """The value at ``path`` in each process of a sampled cell (``metrics_by_process``);
+    [] for a cell measured in one process."""
+    return [v for v in (dig(m, path)[0] for m in record.get("metrics_by_process") or []) if v is not None]
+
+
+def own_interval(record: dict, measure: Measure) -> tuple[float, float] | None:
+    """The interval a cell measured in one process recorded itself (``Measure.ci_path``)."""
+    node: Any = record.get("metrics", {})
+    for key in measure.ci_path or ("",):
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, list) and len(node) == 2 and all(isinstance(v, (int, float)) for v in node):
+        return (float(node[0]), float(node[1]))
+    return None
+
+
+def process_interval(values: list[float]) -> tuple[tuple[float, float], float | None]:
+    """(95% interval of the median, spread) of values from several processes."""
+    median = statistics.median(values)
+    spread = (max(values) - min(values)) / abs(median) if median else None
+    return bootstrap_median_ci([[v] for v in values]), spread
 
 
 def _finish_row(row: Row, runtimes: list[str]) -> Row:
@@ -163,11 +193,13 @@ def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> lis
             value, spread = dig(record.get("metrics", {}), measure.path)
             if value is None:
                 continue
+            values = process_values(record, measure.path)
+            ci, spread = process_interval(values) if len(values) > 1 else (own_interval(record, measure), spread)
             if record.get("support") == "emulated":   # built by the harness: never compared
                 row.cells[rt] = Cell(value=value, spread=spread, status="emulated",
                                      note=", ".join(record.get("emulated_ops") or []))
                 continue
-            row.cells[rt] = Cell(value=value, spread=spread)
+            row.cells[rt] = Cell(value=value, spread=spread, ci=ci, samples=values or None)
         if row.cells:
             rows.append(_finish_row(row, runtimes))
     return rows
@@ -202,9 +234,9 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
         rt = benchmark_runtime(bench)
         if wl is None or rt is None or is_floor(bench):
             continue
-        row = rows.setdefault(wl.name, Row(workload_measure(wl), source="pytest-benchmark"))
         stats = bench.get("stats", {})
         median, iqr, ops = stats.get("median"), stats.get("iqr"), extra.get("ops_per_round")
+        row = rows.setdefault(wl.name, Row(workload_measure(wl, ops), source="pytest-benchmark"))
         if not median or not ops:
             continue
         ci = stats.get("ci95")

@@ -110,11 +110,11 @@ TARGETS: tuple[Target, ...] = (
     Target("task switch, sleep(0) ping-pong", "trampoline", "asyncio", "speed", 1.0, workload=TASK_SWITCH),
     Target("task switch, sleep(0) ping-pong", "heap+asyncio", "uvloop", "speed", 0.8, workload=TASK_SWITCH,
            why=WHY_HOSTED_UVLOOP),
-    Target("spawn + join of 20k trivial tasks", "heap", "asyncio", "speed", 1.5, workload=SPAWN_JOIN,
+    Target("spawn + join of trivial tasks", "heap", "asyncio", "speed", 1.5, workload=SPAWN_JOIN,
            why="asyncio's Task is C (_asyncio): creating and stepping one runs no bytecode of its own, "
                "while our Task.__init__, _step and the join's await are Python (see docs/performance.md); "
                "on a noisy machine asyncio's rounds spread by 20% or more, which can put a run below 1.5x."),
-    Target("spawn + join of 20k trivial tasks", "heap", "trio", "speed", 2.0, workload=SPAWN_JOIN),
+    Target("spawn + join of trivial tasks", "heap", "trio", "speed", 2.0, workload=SPAWN_JOIN),
     Target("timer arm + cancel churn", "heap", "asyncio", "speed", 2.0, workload=ARM_CANCEL_CHURN),
     Target("timer arm + cancel churn with 1M timers armed", "wheel", "heap", "speed", 1.0,
            workload="timers.churn_with_armed", armed=1_000_000,

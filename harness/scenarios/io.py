@@ -33,7 +33,7 @@ import threading
 from pathlib import Path
 
 from .. import echoload
-from ..profile import pick
+from ..profile import pick, share
 from ..scenario import latency, scenario
 from ..stats import distribution
 
@@ -216,11 +216,12 @@ async def half_close(rt, trace):
 
 # --------------------------------------------------------------------- latency
 @latency("io.socketpair_latency", needs=("open_stream", "task_group"), measures=("open_stream",), quick=True,
+         sampled=True,
          explain="One byte there and back over a socket pair, between two tasks of one loop: two waits "
                  "on a socket, two wake-ups and two task switches per round trip.")
 def socketpair_latency(rt, metrics):
     """Round trip of one byte between two tasks over a socket pair, through the runtime's streams."""
-    rounds = pick(default=2_000, quick=200)
+    rounds = share(pick(default=2_000, quick=200))
 
     async def main():
         a_sock, b_sock = socket.socketpair()

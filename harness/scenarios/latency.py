@@ -26,7 +26,7 @@ import sys
 import time
 import tracemalloc
 
-from ..profile import pick
+from ..profile import pick, share
 from ..scenario import latency
 from ..stats import distribution, loglog_slope, median_and_spread
 
@@ -47,7 +47,7 @@ def _lateness(samples_rt, samples_perf) -> dict:
     }
 
 
-@latency("latency.sleep_lateness", needs=("sleep",), quick=True,
+@latency("latency.sleep_lateness", needs=("sleep",), quick=True, sampled=True,
          explain="How late a 1 ms sleep wakes up. Loops that round deadlines to a coarse clock "
                  "(uvloop: 1 ms) can wake early by the wall clock.")
 def sleep_lateness(rt, metrics):
@@ -57,7 +57,7 @@ def sleep_lateness(rt, metrics):
 
 def task_lateness(rt, wait) -> dict:
     """A task waits ``wait(due by rt.now())`` for TIMER_DELAY, again and again: the lateness metrics."""
-    samples = pick(default=500, quick=60)
+    samples = share(pick(default=500, quick=60))
 
     async def main():
         by_rt, by_perf = [], []
@@ -74,13 +74,13 @@ def task_lateness(rt, wait) -> dict:
     return _lateness(*rt.run(main))
 
 
-@latency("latency.call_at_lateness", needs=("call_at", "event"), measures=("call_at",), quick=True,
+@latency("latency.call_at_lateness", needs=("call_at", "event"), measures=("call_at",), quick=True, sampled=True,
          explain="Lateness of plain timer callbacks. trio, curio and anyio have no call_at: the "
                  "harness's service task fires them there, so their numbers include a task switch "
                  "and are kept out of comparisons (deadlines.lateness measures their own sleeps).")
 def call_at_lateness(rt, metrics):
     """Lateness of ``call_at(now + 1 ms, cb)`` callbacks, armed one after another."""
-    samples = pick(default=500, quick=60)
+    samples = share(pick(default=500, quick=60))
 
     async def main():
         by_rt, by_perf, done = [], [], rt.event()
@@ -108,11 +108,11 @@ def call_at_lateness(rt, metrics):
     metrics.update(_lateness(by_rt, by_perf), delay_s=TIMER_DELAY)
 
 
-@latency("latency.switch_event", needs=("task_group", "event"), quick=True,
+@latency("latency.switch_event", needs=("task_group", "event"), quick=True, sampled=True,
          explain="Two tasks waking each other through events: a switch plus the event's own cost.")
 def switch_event(rt, metrics):
     """Two tasks ping-ponging through events: time per one-way hand-off."""
-    rounds = pick(default=5_000, quick=500)
+    rounds = share(pick(default=5_000, quick=500))
 
     async def main():
         pings = [rt.event() for _ in range(rounds)]
@@ -327,16 +327,17 @@ def scaling_spawn(rt, metrics):
 
 #: Tasks asleep at once. The larger size runs only if the smaller one's time predicts
 #: that it fits MEMORY_STEP_BUDGET_S, as in a scaling curve.
-MEMORY_SIZES = pick(default=[10_000, 50_000], quick=[1_000, 4_000])
+MEMORY_SIZES = pick(default=[2_000, 10_000], quick=[1_000, 4_000])
 #: A memory step is one run of N tasks under tracemalloc, which slows every allocation:
 #: at 50k, heap and asyncio take 2-3 s on a 2-core VM; trio and curio (whose spawn is
 #: O(n) per task) are predicted past the budget and stop at 10k, saying so.
 MEMORY_STEP_BUDGET_S = 6.0
 
 
-@latency("memory.sleeping_task", needs=("task_group", "sleep"), quick=True, parallel=True,
-         explain="Memory held by one task blocked in sleep, with 10k and then 100k tasks asleep at "
-                 "once (quick profile: 1k, 4k), the tasks started in the runtime's own task group. "
+@latency("memory.sleeping_task", needs=("task_group", "sleep"), quick=True, parallel=True, sampled=True,
+         explain="Memory held by one task blocked in sleep, with 2k and then 10k tasks asleep at "
+                 "once (quick profile: 1k, 4k), the tasks started in the runtime's own task group, "
+                 "measured in several processes. "
                  "Two views: tracemalloc sees Python allocations only (not uvloop's C allocations); "
                  "the growth of the process's resident set (RSS, as the operating system sees it) "
                  "sees everything, but in whole pages and only where the allocator asked for more. "

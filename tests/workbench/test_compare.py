@@ -69,3 +69,23 @@ def test_the_environment_difference_is_said_first(tmp_path, capsys):
     assert main(["compare", str(a), str(b)]) == 0
     out = capsys.readouterr().out
     assert "different environments" in out and "3.11.7 -> 3.13.0" in out and "0.35.0 -> 0.36.0" in out
+
+
+def _with_handoff(directory, values):
+    """Add a sampled latency.switch_event cell (one value per process) for heap."""
+    results.append(directory / "results.jsonl", {
+        "schema": 1, "run_id": "t", "runtime": "heap", "family": "loopbench", "scenario": "latency.switch_event",
+        "group": "latency", "kind": "latency", "status": "observed", "env": ENV, "processes": len(values),
+        "metrics": {"handoff_us": {"median": sorted(values)[len(values) // 2]}},
+        "metrics_by_process": [{"handoff_us": {"median": v}} for v in values]})
+
+
+def test_a_sampled_latency_row_is_tested_on_its_processes_values(tmp_path):
+    a = run(tmp_path / "a", {"heap": 0.010})
+    b = run(tmp_path / "b", {"heap": 0.010}, seed=1)
+    _with_handoff(a, [10.0, 10.2, 9.9, 10.1, 10.0])
+    _with_handoff(b, [13.0, 13.1, 12.9, 13.2, 13.0])                  # 30% slower hand-off
+    change = next(c for c in compare(a, b).changes if c.measure.startswith("hand-off"))
+    assert change.p_value is not None and change.p_value < 0.05 and change.verdict == "WORSE"
+    same = next(c for c in compare(a, a).changes if c.measure.startswith("hand-off"))
+    assert same.p_value is not None and not same.significant

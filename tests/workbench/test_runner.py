@@ -82,7 +82,7 @@ def _where_cells_ran(tmp_path, **kwargs) -> dict[str, set[str]]:
     """Run behaviour, memory and timed latency cells with a fake cell runner; scenario -> threads."""
     seen: dict[str, set[str]] = {}
 
-    def fake(runtime, scn, repeat, timeout):
+    def fake(runtime, scn, repeat, timeout, share=None):
         seen.setdefault(scn.name, set()).add(threading.current_thread().name)
         return {"runtime": runtime, "scenario": scn.name, "kind": scn.kind, "status": "observed"}
 
@@ -214,3 +214,20 @@ def test_a_directory_mixing_profiles_is_refused(tmp_path):
                        {"runtime": profile, "scenario": "x", "status": "pass", "env": {"profile": profile}})
     with pytest.raises(results.RunDirError, match="mixes the profiles default, quick"):
         results.run_profile(tmp_path)
+
+
+def test_a_sampled_cell_runs_in_as_many_processes_each_with_its_share(tmp_path, record_schema):
+    calls = []
+
+    def fake(runtime, scn, repeat, timeout, share=None):
+        calls.append((runtime, scn.name, share))
+        return {"runtime": runtime, "scenario": scn.name, "kind": scn.kind, "status": "observed",
+                "metrics": {"handoff_us": {"median": 10.0 + len(calls)}}}
+
+    path = run_matrix(["heap"], [get("latency.switch_event"), get("callbacks.fifo")], tmp_path,
+                      cell_runner=fake, jobs=1, processes=3)
+    assert calls.count(("heap", "latency.switch_event", 3)) == 3       # three processes, each told it has a third
+    assert ("heap", "callbacks.fifo", None) in calls                    # a behaviour cell: once, all of it
+    (record,) = [r for r in results.load(path) if r["scenario"] == "latency.switch_event"]
+    assert record["processes"] == 3 and len(record["metrics_by_process"]) == 3
+    record_schema.validate(record)

@@ -48,3 +48,49 @@ def test_best_needs_a_narrow_interval_that_overlaps_no_other():
 def test_a_slow_runtime_with_a_narrow_interval_is_never_the_best():
     slow = row({"fast": Cell(value=100.0, ci=(60.0, 140.0)), "slow": Cell(value=1.0, ci=(1.0, 1.0))})
     assert not slow.cells["slow"].best and not slow.cells["fast"].best     # the fastest is too uncertain
+
+
+def test_a_sampled_cell_pools_its_processes_numbers_as_medians_and_joins_raw_samples():
+    from harness.results import pool_processes
+
+    def rec(p99, samples, status="observed"):
+        return {"runtime": "heap", "scenario": "latency.sleep_lateness", "status": status, "duration_s": 1.0,
+                "metrics": {"perf_counter_us": {"n": 100, "p99": p99}, "samples_perf_us": samples, "delay_s": 0.001}}
+
+    pooled = pool_processes([rec(300.0, [1.0]), rec(100.0, [2.0]), rec(200.0, [3.0])])
+    assert pooled["metrics"]["perf_counter_us"]["p99"] == 200.0
+    assert pooled["metrics"]["samples_perf_us"] == [1.0, 2.0, 3.0]
+    assert [m["perf_counter_us"]["p99"] for m in pooled["metrics_by_process"]] == [300.0, 100.0, 200.0]
+    assert pooled["processes"] == 3 and pooled["duration_s"] == 3.0
+    broken = pool_processes([rec(300.0, [1.0]), {"runtime": "heap", "status": "timeout", "error": "no result"}])
+    assert broken["status"] == "timeout" and broken["metrics_by_process"][0]["perf_counter_us"]["p99"] == 300.0
+
+
+def test_share_divides_the_samples_among_the_processes(monkeypatch):
+    from harness import profile
+
+    assert profile.share(500) == 500
+    monkeypatch.setenv(profile.SHARE_VAR, "5")
+    assert profile.share(500) == 100 and profile.share(3) == 1 and profile.share(501) == 101
+
+
+def test_a_sampled_row_gets_its_interval_from_the_processes():
+    from harness.report.model import harness_rows
+
+    values = [180.0, 200.0, 190.0, 210.0, 205.0]
+    record = {"status": "observed", "metrics": {"perf_counter_us": {"p99": 200.0}},
+              "metrics_by_process": [{"perf_counter_us": {"p99": v}} for v in values]}
+    (row,) = [r for r in harness_rows({("heap", "latency.sleep_lateness"): record}, ["heap"])
+              if r.measure.key == "sleep_p99"]
+    cell = row.cells["heap"]
+    assert cell.samples == values and cell.ci[0] <= 200.0 <= cell.ci[1]
+    assert min(values) <= cell.ci[0] and cell.ci[1] <= max(values)
+
+
+def test_the_echo_rate_has_an_interval_from_slices_of_its_run():
+    from harness.echoload import slice_rates
+
+    rates = slice_rates([0.05, 0.15, 0.16, 0.95], 1.0, slices=10)
+    assert rates[0] == 10.0 and rates[1] == 20.0 and rates[9] == 10.0 and sum(rates) == 40.0
+    lo, hi = samples.bootstrap_ci([10.0, 12.0, 11.0, 9.0, 10.5])
+    assert lo < 10.5 < hi and samples.bootstrap_ci([10.0, 12.0, 11.0, 9.0, 10.5]) == (lo, hi)

@@ -61,3 +61,68 @@ def test_each_workload_is_also_a_scenario_and_names_emulation_per_runtime():
     trio = runtimes.create("trio")
     assert emulated_ops(WORKLOADS["timers.arm_cancel_churn"], trio) == ["call_at"]
     assert emulated_ops(WORKLOADS["tasks.spawn_join"], trio) == []     # its own nursery
+
+
+def _sleeping(per_op: float):
+    """A workload whose round takes about ``per_op`` seconds per operation (on the real clock)."""
+    import time
+
+    def build(rt, n):
+        async def main():
+            time.sleep(per_op * n)
+            return n
+        return main
+    return build
+
+
+def test_a_plan_fits_the_process_budget_between_the_least_and_the_most_rounds(monkeypatch):
+    from harness.workloads import MIN_ROUNDS, PROCESS_BUDGET, Size
+
+    monkeypatch.setenv(profile.ENV_VAR, "default")
+    rt = runtimes.create("heap")
+    fast = Workload("test.fast", "fast", "things", Size(100, 100), (), _sleeping(1e-7))
+    slowish = Workload("test.slowish", "slowish", "things", Size(100, 100), (), _sleeping(PROCESS_BUDGET() / 100))
+    assert fast.plan(rt).rounds == fast.rounds()                   # the most: a round costs nothing
+    assert slowish.plan(rt).rounds == MIN_ROUNDS                   # one round eats the budget
+    assert slowish.plan(rt).predicted >= PROCESS_BUDGET()          # the round it timed
+
+
+def test_a_round_predicted_over_the_budget_is_not_run(monkeypatch):
+    from harness.workloads import ROUND_BUDGET, Size
+
+    monkeypatch.setenv(profile.ENV_VAR, "quick")
+    runs = []
+
+    def build(rt, n):
+        async def main():
+            runs.append(n)
+            import time
+            time.sleep(ROUND_BUDGET() * (n / 100) ** 2 / 1.5)      # quadratic: N=100 takes 1.5x the budget
+            return n
+        return main
+
+    wl = Workload("test.quadratic", "quadratic", "things", Size(100, 100), (), build)
+    plan = wl.plan(runtimes.create("heap"))
+    assert plan.rounds == 0 and plan.predicted > ROUND_BUDGET() and plan.exponent > 1.5
+    assert max(runs) <= 20                                         # only the small untimed runs
+    assert "too slow" in plan.too_slow(wl) and "N=100" in plan.too_slow(wl)
+
+
+def test_plans_are_made_once_and_read_by_every_later_process(tmp_path, monkeypatch):
+    from harness.workloads import Plans
+
+    path = str(tmp_path / "plans.json")
+    wl, rt = WORKLOADS["tasks.switch"], runtimes.create("heap")
+    first = Plans(path).get(wl, rt)
+    monkeypatch.setattr(Workload, "plan", lambda *a: pytest.fail("planned twice"))
+    assert Plans(path).get(wl, rt) == first                        # a later process: read, not planned
+    monkeypatch.setenv("LOOPBENCH_PLANS", path)
+    assert Plans().get(wl, rt) == first
+
+
+def test_the_rigorous_profile_has_its_own_sizes_and_workloads(monkeypatch):
+    monkeypatch.setenv(profile.ENV_VAR, "rigorous")
+    assert WORKLOADS["tasks.spawn_join"].n == WORKLOADS["tasks.spawn_join"].size.rigorous
+    assert WORKLOADS["timers.fired_large"].runs_in("rigorous")
+    assert not WORKLOADS["timers.fired_large"].runs_in("default")
+    assert WORKLOADS["tasks.switch"].n == WORKLOADS["tasks.switch"].size.default   # no rigorous size: the default's
