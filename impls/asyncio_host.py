@@ -490,20 +490,22 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         return getattr(self._inner, method)
 
     def add_reader(self, fd: Any, callback: Callable, *args: Any) -> None:
-        add_reader = self._io("add_reader")
-        self._check_callback(callback, "add_reader")
-        add_reader(fd, self._run_handle, asyncio.Handle(callback, args, self))
+        self._add_io("add_reader", fd, callback, args)
 
     def remove_reader(self, fd: Any) -> bool:
         return self._io("remove_reader")(fd)
 
     def add_writer(self, fd: Any, callback: Callable, *args: Any) -> None:
-        add_writer = self._io("add_writer")
-        self._check_callback(callback, "add_writer")
-        add_writer(fd, self._run_handle, asyncio.Handle(callback, args, self))
+        self._add_io("add_writer", fd, callback, args)
 
     def remove_writer(self, fd: Any) -> bool:
         return self._io("remove_writer")(fd)
+
+    def _add_io(self, method: str, fd: Any, callback: Callable, args: tuple) -> None:
+        """``add_reader``/``add_writer``: the inner loop's, running an asyncio handle of the callback."""
+        add = self._io(method)
+        self._check_callback(callback, method)
+        add(fd, self._run_handle, asyncio.Handle(callback, args, self))
 
     async def sock_recv(self, sock: socket.socket, n: int) -> bytes:
         return await self.await_inner(self._io("sock_recv")(sock, n))

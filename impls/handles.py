@@ -72,15 +72,10 @@ class Handle:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
-            if self._lost_to_cancel(exc):
-                return
-            self._loop.call_exception_handler({
-                "message": f"Exception in callback {self!r}",
-                "exception": exc,
-                "handle": self,
-            })
+            self._failed(exc)
 
     def _run_traced(self) -> None:
+        # _run again, between the RUN and RAN events: kept apart, an untraced _run pays nothing for tracing.
         tracer, loop = self._loop._tracer, self._loop
         tracer.event(Event(RUN, loop.time(), self))
         try:
@@ -88,15 +83,19 @@ class Handle:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
-            if self._lost_to_cancel(exc):
-                return
-            loop.call_exception_handler({
-                "message": f"Exception in callback {self!r}",
-                "exception": exc,
-                "handle": self,
-            })
+            self._failed(exc)
         finally:
             tracer.event(Event(RAN, loop.time(), self))
+
+    def _failed(self, exc: BaseException) -> None:
+        """The call raised ``exc``: hand it to the loop's exception handler (clause 4)."""
+        if self._lost_to_cancel(exc):
+            return
+        self._loop.call_exception_handler({
+            "message": f"Exception in callback {self!r}",
+            "exception": exc,
+            "handle": self,
+        })
 
     def _lost_to_cancel(self, exc: BaseException) -> bool:
         """Did the call fail because ``cancel()``, from another thread, cleared the callback

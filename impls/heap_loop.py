@@ -14,8 +14,8 @@ O(n)-per-tick scan:
   timers once they are more than half of it: asyncio's rule, amortised O(1) per cancel.
 * **the idle wait goes through** ``selectors``: with nothing ready, the loop blocks
   in ``select(timeout)`` until the earliest deadline. Another thread wakes it early
-  by writing a byte to a socket pair the selector watches (the self-pipe trick), so
-  ``call_soon_threadsafe`` works on an idle loop.
+  by writing a byte to a socket pair the selector watches (the self-pipe trick,
+  ``selfpipe.py``), so ``call_soon_threadsafe`` works on an idle loop.
 * **I/O waits in that same selector** (capability ``"io"``, ``readiness.py``):
   ``add_reader(fd, ...)`` registers ``fd`` with it, keeping a ``[reader, writer]``
   pair of handles per fd as asyncio does, and the wait puts the handle of every ready
@@ -31,12 +31,12 @@ O(n)-per-tick scan:
 from __future__ import annotations
 
 import selectors
-import socket
 from collections import deque
 
 from .base import BaseLoop
 from .handles import Handle, TimerHandle
 from .readiness import Readiness, SelectorWatch
+from .selfpipe import SelfPipe
 from .timerheap import TimerHeap
 
 
@@ -58,19 +58,14 @@ class HeapLoop(Readiness, BaseLoop):
         self._arm = self._timers.push
         self._timer_cancelled = self._timers.note_cancelled
         self._selector = selectors.DefaultSelector()
-        self._wake_recv, self._wake_send = socket.socketpair()
-        self._wake_recv.setblocking(False)
-        self._wake_send.setblocking(False)
-        self._selector.register(self._wake_recv, selectors.EVENT_READ)
+        self._wake = SelfPipe()                         # another thread's way into the wait
+        self._selector.register(self._wake, selectors.EVENT_READ)
         self._io = SelectorWatch(self._selector)        # the fds add_reader/add_writer watch
 
     # ------------------------------------------------------------ hooks
     def _post_threadsafe(self, handle: Handle) -> None:
         self._threadsafe.append(handle)
-        try:
-            self._wake_send.send(b"\0")
-        except OSError:          # buffer full (the loop is already awake) or closing
-            pass
+        self._wake.poke()
 
     # ------------------------------------------------------- iteration
     def _run_once(self) -> None:
@@ -109,12 +104,8 @@ class HeapLoop(Readiness, BaseLoop):
         events = self._selector.select(timeout)
         found = []
         for key, mask in events:
-            if key.fileobj is self._wake_recv:
-                try:
-                    while self._wake_recv.recv(4096):
-                        pass
-                except (BlockingIOError, InterruptedError):
-                    pass
+            if key.fileobj is self._wake:
+                self._wake.drain()
             else:
                 found += self._io.ready(key.fd, mask)
         for handle, _, _ in found:          # ready fds' callbacks join the ready queue
@@ -142,5 +133,4 @@ class HeapLoop(Readiness, BaseLoop):
         self._ready.clear()
         self._timers.clear()
         self._selector.close()
-        self._wake_recv.close()
-        self._wake_send.close()
+        self._wake.close()

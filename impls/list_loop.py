@@ -33,7 +33,7 @@ What it teaches:
   timers; ``select()`` also cannot watch an fd above ``FD_SETSIZE`` (1024). The heap
   loop's ``selectors`` (epoll) is the fix. Because the loop now waits in
   ``select()``, another thread can wake it by writing a byte to a socket pair it
-  watches (the self-pipe trick): so it is ``"threadsafe"`` too.
+  watches (the self-pipe trick, ``selfpipe.py``): so it is ``"threadsafe"`` too.
 
 What we added to the slides, each for a contract clause:
 
@@ -58,12 +58,12 @@ What we added to the slides, each for a contract clause:
 from __future__ import annotations
 
 import select
-import socket
 from typing import Any, Callable
 
 from .base import BaseLoop, check_callable, check_time
 from .handles import Handle, TimerHandle
 from .readiness import READ, WRITE, Readiness
+from .selfpipe import SelfPipe
 from .trace import ARMED, DUE, SCAN, SCHEDULED, Event
 
 #: Compact the timer list when more than this many cancelled timers are in it and
@@ -176,10 +176,7 @@ class SelectEventLoop(Readiness, TimerEventLoop):
         super().__init__(clock=clock)
         self.readers: dict[int, Handle] = {}
         self.writers: dict[int, Handle] = {}
-        # The self-pipe: another thread writes a byte to wake a loop waiting in select().
-        self._wake_recv, self._wake_send = socket.socketpair()
-        self._wake_recv.setblocking(False)
-        self._wake_send.setblocking(False)
+        self._wake = SelfPipe()         # another thread pokes it to wake a loop waiting in select()
 
     def _watch(self, fd: int, kind: str, handle: Handle) -> Handle | None:
         # The loop's own call, made now, checks the fd at the call: OSError if it is not
@@ -197,12 +194,12 @@ class SelectEventLoop(Readiness, TimerEventLoop):
         """Wait up to ``timeout`` (None: forever) for a watched fd or another thread; True if woken."""
         if timeout == 0 and not self.readers and not self.writers:
             return bool(self._threadsafe)       # a poll with nothing watched: no system call
-        wake = self._wake_recv.fileno()
+        wake = self._wake.fileno()
         readable, writable, _ = select.select([wake, *self.readers], list(self.writers), [], timeout)
         ready = []
         for fd in readable:
             if fd == wake:
-                self._drain_wake()
+                self._wake.drain()
             else:
                 ready.append((self.readers[fd], fd, READ))
         for fd in writable:
@@ -215,17 +212,7 @@ class SelectEventLoop(Readiness, TimerEventLoop):
 
     def _post_threadsafe(self, handle: Handle) -> None:
         self._threadsafe.append(handle)
-        try:
-            self._wake_send.send(b"\0")
-        except OSError:          # buffer full (the loop is already awake) or closing
-            pass
-
-    def _drain_wake(self) -> None:
-        try:
-            while self._wake_recv.recv(4096):
-                pass
-        except (BlockingIOError, InterruptedError):
-            pass
+        self._wake.poke()
 
 
 class ListLoop(SelectEventLoop):
@@ -250,8 +237,7 @@ class ListLoop(SelectEventLoop):
         self.timers.clear()
         self.readers.clear()                    # unwatched; the sockets are the user's to close
         self.writers.clear()
-        self._wake_recv.close()
-        self._wake_send.close()
+        self._wake.close()
 
 
 __all__ = ["CallbackEventLoop", "ListLoop", "SelectEventLoop", "TimerEventLoop"]

@@ -180,7 +180,7 @@ class Readiness:
         nbytes = operator.index(nbytes)
         if nbytes < 0:
             raise ValueError(f"sock_recv(): nbytes must be >= 0, got {nbytes}")
-        return self._sock_recv(sock, nbytes)
+        return self._read_when_ready(sock, sock.recv, nbytes)
 
     def sock_recv_into(self, sock: socket.socket, buf: Any) -> Awaitable[int]:
         """Receive into the writable buffer ``buf``; return the number of bytes (0 at end of stream)."""
@@ -188,7 +188,7 @@ class Readiness:
         view = memoryview(buf)                          # TypeError if not a buffer
         if view.readonly:
             raise TypeError(f"sock_recv_into() needs a writable buffer, got {type(buf).__name__}")
-        return self._sock_recv_into(sock, view)
+        return self._read_when_ready(sock, sock.recv_into, view)
 
     def sock_sendall(self, sock: socket.socket, data: Any) -> Awaitable[None]:
         """Send all of ``data`` (bytes-like), waiting for room as often as it takes."""
@@ -214,17 +214,11 @@ class Readiness:
             self._raise_closed()
         check_socket(sock, what)
 
-    async def _sock_recv(self, sock: socket.socket, nbytes: int) -> bytes:
+    async def _read_when_ready(self, sock: socket.socket, read: Callable[..., Any], *args: Any) -> Any:
+        """``read(*args)``, a call on ``sock``; while it would block, wait until ``sock`` is readable."""
         while True:
             try:
-                return sock.recv(nbytes)
-            except (BlockingIOError, InterruptedError):
-                await self._readable(sock)
-
-    async def _sock_recv_into(self, sock: socket.socket, view: memoryview) -> int:
-        while True:
-            try:
-                return sock.recv_into(view)
+                return read(*args)
             except (BlockingIOError, InterruptedError):
                 await self._readable(sock)
 
@@ -238,14 +232,9 @@ class Readiness:
                 view = view[sent:]
 
     async def _sock_accept(self, sock: socket.socket) -> tuple[socket.socket, Any]:
-        while True:
-            try:
-                conn, address = sock.accept()
-            except (BlockingIOError, InterruptedError):
-                await self._readable(sock)
-            else:
-                conn.setblocking(False)
-                return conn, address
+        conn, address = await self._read_when_ready(sock, sock.accept)
+        conn.setblocking(False)
+        return conn, address
 
     async def _sock_connect(self, sock: socket.socket, address: Any) -> None:
         try:

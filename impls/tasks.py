@@ -211,9 +211,7 @@ class Task(Future):
         if self._loop._tracer is not None:
             self._loop._tracer.event(Event(STEP, self._loop.time(), self, exc))
         if self._must_cancel:
-            if not isinstance(exc, CancelledError):
-                exc = CancelledError()
-            self._must_cancel = False
+            exc = self._take_cancel(exc)
         self._waiting_on = None
         coro = self._coro
         try:
@@ -248,6 +246,12 @@ class Task(Future):
                 loop._schedule(handle)
             else:
                 self._wait_for(yielded)
+
+    def _take_cancel(self, exc: BaseException | None) -> CancelledError:
+        """The step ``cancel()`` asked for has come: what to throw in (``exc``, if it is a
+        ``CancelledError`` already; a new one otherwise). The request is used up."""
+        self._must_cancel = False
+        return exc if isinstance(exc, CancelledError) else CancelledError()
 
     def _wait_for(self, yielded: Any) -> None:
         loop = self._loop

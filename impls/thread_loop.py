@@ -43,7 +43,7 @@ loop thread puts their callbacks on its ready queue. Then it waits until the loo
 thread has run them (the last callback of the batch, ``_io_look_again``, tells it):
 readiness is level-triggered, so looking again before the callbacks have read would
 report the same fds again, and run them twice. The loop thread alone changes the
-registrations and pokes the selector thread (a byte on its own socket pair) so that
+registrations and pokes the selector thread (a byte on its own self-pipe) so that
 its next ``select()`` sees them. Every ready fd costs two hand-overs between
 threads: the lesson of the timers, again.
 """
@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import queue
 import selectors
-import socket
 import threading
 import weakref
 from collections import deque
@@ -60,6 +59,7 @@ from collections import deque
 from .base import BaseLoop
 from .handles import Handle, TimerHandle
 from .readiness import Readiness, SelectorWatch
+from .selfpipe import SelfPipe
 from .timerheap import TimerHeap
 from .trace import DUE
 
@@ -83,18 +83,14 @@ class IOReady:
         self.events = events
 
 
-def _selector_thread(selector: selectors.BaseSelector, wake: socket.socket, inbox: queue.SimpleQueue,
+def _selector_thread(selector: selectors.BaseSelector, wake: SelfPipe, inbox: queue.SimpleQueue,
                      consumed: threading.Event, stop: threading.Event) -> None:
     """The selector thread: select(), hand the ready fds over, wait until their callbacks ran."""
     while not stop.is_set():
         ready = []
         for key, mask in selector.select():
             if key.fileobj is wake:               # poked: the watched fds changed, or stop
-                try:
-                    while wake.recv(4096):
-                        pass
-                except (BlockingIOError, InterruptedError):
-                    pass
+                wake.drain()
             else:
                 ready.append((key.fd, mask))
         if ready and not stop.is_set():
@@ -103,12 +99,9 @@ def _selector_thread(selector: selectors.BaseSelector, wake: socket.socket, inbo
             consumed.wait()                       # until the loop thread ran their callbacks
 
 
-def _stop_selector_thread(stop: threading.Event, wake_send: socket.socket, consumed: threading.Event) -> None:
+def _stop_selector_thread(stop: threading.Event, wake: SelfPipe, consumed: threading.Event) -> None:
     stop.set()
-    try:
-        wake_send.send(b"\0")
-    except OSError:
-        pass
+    wake.poke()
     consumed.set()
 
 
@@ -261,38 +254,30 @@ class ThreadLoop(Readiness, BaseLoop):
         if self._io is None:
             self._start_io()
         replaced = self._io.watch(fd, kind, handle)
-        self._poke_io()                           # so the selector thread's next select() sees it
+        self._io_wake.poke()                      # so the selector thread's next select() sees it
         return replaced
 
     def _unwatch(self, fd: int, kind: str) -> Handle | None:
         handle = self._io.unwatch(fd, kind) if self._io is not None else None
         if handle is not None:
-            self._poke_io()
+            self._io_wake.poke()
         return handle
 
     def _start_io(self) -> None:
         self._io = SelectorWatch(selectors.DefaultSelector())
-        self._io_wake_recv, self._io_wake_send = socket.socketpair()
-        self._io_wake_recv.setblocking(False)
-        self._io_wake_send.setblocking(False)
-        self._io.selector.register(self._io_wake_recv, selectors.EVENT_READ)
+        self._io_wake = SelfPipe()                # the loop thread pokes the selector thread
+        self._io.selector.register(self._io_wake, selectors.EVENT_READ)
         self._io_consumed = threading.Event()     # set: the loop thread ran the last batch
         self._io_consumed.set()
         self._io_stop = threading.Event()
         # The thread holds no reference to the loop: a loop dropped without close()
         # is still collected, and this finalizer then stops the thread.
         self._io_finalizer = weakref.finalize(self, _stop_selector_thread, self._io_stop,
-                                              self._io_wake_send, self._io_consumed)
+                                              self._io_wake, self._io_consumed)
         self._io_thread = threading.Thread(
             target=_selector_thread, name=f"loopbench-selector-{id(self):x}", daemon=True,
-            args=(self._io.selector, self._io_wake_recv, self._inbox, self._io_consumed, self._io_stop))
+            args=(self._io.selector, self._io_wake, self._inbox, self._io_consumed, self._io_stop))
         self._io_thread.start()
-
-    def _poke_io(self) -> None:
-        try:
-            self._io_wake_send.send(b"\0")
-        except OSError:                           # buffer full: it is awake already
-            pass
 
     def _accept_io(self, batch: IOReady) -> None:  # on the loop thread
         found = []
@@ -312,8 +297,7 @@ class ThreadLoop(Readiness, BaseLoop):
         self._io_finalizer()                      # stop the selector thread (once)
         self._io_thread.join()
         self._io.selector.close()                 # unregisters every fd; the sockets are the user's
-        self._io_wake_recv.close()
-        self._io_wake_send.close()
+        self._io_wake.close()
 
     def _close(self) -> None:
         self._close_io()

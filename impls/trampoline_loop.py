@@ -113,9 +113,7 @@ class TrampolineTask(Task):
         tracer = self._loop._tracer
         if tracer is not None: tracer.event(Event(STEP, self._loop.time(), self, exc))
         if self._must_cancel:
-            if not isinstance(exc, CancelledError):
-                exc = CancelledError()
-            self._must_cancel = False
+            exc = self._take_cancel(exc)
         self._waiting_on = None
         stack = self._stack
         while True:

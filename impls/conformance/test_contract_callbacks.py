@@ -2,6 +2,7 @@
 
 import impls
 import pytest
+from impls.conformance.helpers import run_soon
 
 pytestmark = pytest.mark.contract(1)
 
@@ -10,20 +11,20 @@ def test_call_soon_runs_callbacks_in_fifo_order(loop):
     order = []
     for i in range(100):
         loop.call_soon(order.append, i)
-    loop.call_soon(loop.stop)
-    loop.run_forever()
+    run_soon(loop)
     assert order == list(range(100))
 
 
 def test_call_soon_passes_positional_arguments(loop):
     got = []
     loop.call_soon(lambda *a: got.append(a), 1, "two", None)
-    loop.call_soon(loop.stop)
-    loop.run_forever()
+    run_soon(loop)
     assert got == [(1, "two", None)]
 
 
-def test_callback_scheduled_during_an_iteration_runs_after_those_already_ready(loop):
+@pytest.mark.parametrize("stop", ["scheduled in the batch", "called before run_forever"])
+def test_callback_scheduled_during_an_iteration_runs_after_those_already_ready(loop, stop):
+    """The run stops after one iteration, and the newcomer is in the next run, however stop() came."""
     order = []
 
     def first():
@@ -33,11 +34,14 @@ def test_callback_scheduled_during_an_iteration_runs_after_those_already_ready(l
     loop.call_soon(first)
     loop.call_soon(order.append, "second")
     loop.call_soon(order.append, "third")
-    loop.call_soon(loop.stop)        # ends the run after this iteration: the newcomer is in the next
+    if stop == "scheduled in the batch":
+        loop.call_soon(loop.stop)    # ends the run after this iteration
+    else:
+        loop.stop()                  # before the run: the run is exactly one iteration
     loop.run_forever()
     assert order == ["first", "second", "third"]
-    loop.call_soon(loop.stop)
-    loop.run_forever()
+    assert not loop.is_running()
+    run_soon(loop)
     assert order == ["first", "second", "third", "scheduled-by-first"]
 
 
@@ -49,26 +53,11 @@ def test_stop_lets_the_current_iteration_finish(loop):
     assert order == ["same iteration"]
 
 
-def test_stop_before_run_forever_runs_exactly_one_iteration(loop):
-    order = []
-
-    def a():
-        order.append("a")
-        loop.call_soon(order.append, "next iteration")
-
-    loop.call_soon(a)
-    loop.stop()
-    loop.run_forever()
-    assert order == ["a"]
-    assert not loop.is_running()
-
-
 def test_run_forever_can_be_resumed_after_stop(loop):
     order = []
     for round_ in range(3):
         loop.call_soon(order.append, round_)
-        loop.call_soon(loop.stop)
-        loop.run_forever()
+        run_soon(loop)
     assert order == [0, 1, 2]
 
 
@@ -76,7 +65,7 @@ def test_is_running_is_true_only_inside_run(loop):
     seen = []
     loop.call_soon(lambda: seen.append(loop.is_running()))
     assert not loop.is_running()
-    run_soon_stop(loop)
+    run_soon(loop)
     assert seen == [True]
     assert not loop.is_running()
 
@@ -104,8 +93,3 @@ def test_handles_satisfy_the_protocol(loop):
     assert isinstance(handle, impls.Handle)
     assert isinstance(timer, impls.TimerHandle)
     assert not handle.cancelled()
-
-
-def run_soon_stop(loop):
-    loop.call_soon(loop.stop)
-    loop.run_forever()

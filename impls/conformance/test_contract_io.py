@@ -52,6 +52,14 @@ def payload(size: int, seed: int) -> bytes:
     return random.Random(seed).randbytes(size)
 
 
+def readable_pairs(sockets, n: int) -> list[tuple[socket.socket, socket.socket]]:
+    """``n`` socket pairs ``(reader, writer)`` with data waiting: ``n`` fds readable at once."""
+    pairs = [sockets() for _ in range(n)]
+    for _, writer in pairs:
+        writer.send(b"ready")
+    return pairs
+
+
 def fill(sock: socket.socket) -> int:
     """Write into a non-blocking socket until its buffers are full; how many bytes."""
     total = 0
@@ -437,9 +445,7 @@ def test_a_writer_removed_by_the_reader_of_the_same_ready_fd_does_not_run(io_loo
 def test_a_reader_removed_while_its_callback_is_ready_does_not_run(io_loop, sockets):
     """Three fds ready at once: whichever reader runs first removes the other two."""
     loop = io_loop
-    pairs = [sockets() for _ in range(3)]
-    for _, writer in pairs:
-        writer.send(b"ready")
+    pairs = readable_pairs(sockets, 3)
     ran = []
 
     def first_removes_the_others(me):
@@ -457,9 +463,7 @@ def test_a_reader_removed_while_its_callback_is_ready_does_not_run(io_loop, sock
 @pytest.mark.contract(12)
 def test_a_reader_replaced_while_its_callback_is_ready_runs_only_as_the_new_one(io_loop, sockets):
     loop = io_loop
-    pairs = [sockets() for _ in range(2)]
-    for _, writer in pairs:
-        writer.send(b"ready")
+    pairs = readable_pairs(sockets, 2)
     ran = []
 
     def replace_the_others(me):

@@ -138,10 +138,7 @@ from heapq import heapify, heappop, heappush
 from math import floor, inf
 
 from impls.handles import TimerHandle
-
-#: As in ``TimerHeap`` (asyncio's numbers): compact when more than this many stored
-#: timers are cancelled and they are more than half of all stored timers.
-MIN_CANCELLED_TO_COMPACT = 100
+from impls.timerheap import MIN_CANCELLED_TO_COMPACT     # the heap's threshold: compaction as in TimerHeap
 
 ROOT_SLOTS = 256                 # level 0: one slot per tick
 LEVEL_SLOTS = 64                 # levels 1..3
@@ -524,12 +521,8 @@ class TimingWheel:
 
     # -------------------------------------------------------- cancellation
     def note_cancelled(self, timer: TimerHandle | None = None) -> None:
-        """A stored timer was cancelled: count it. Safe from any thread.
-
-        Only counts; the wheel is rebuilt by the thread that owns it (``push``,
-        ``deadline``). Takes the timer (unused) so that it can serve as a loop's
-        ``_timer_cancelled`` hook.
-        """
+        """A stored timer was cancelled: count it, and only that, as ``TimerHeap.note_cancelled``
+        does (its docstring says why). Safe from any thread."""
         self.cancelled += 1
 
     def _compact(self) -> None:
