@@ -127,8 +127,9 @@ def pool_processes(records: list[Record]) -> Record:
     """One record from the processes of a sampled cell (``Scenario.sampled``).
 
     If one process did not observe (an error, a timeout), its record is the cell's.
-    Otherwise the first record, whose ``metrics`` become the processes' pooled: every
-    number the median over the processes, every list of numbers (raw samples) joined.
+    Otherwise the first record, whose ``metrics`` become the processes' pooled: counts
+    (``n``, ``early_*``) summed, ``min`` and ``max`` the extremes, every other number the
+    median over the processes, every list of numbers (raw samples) joined.
     Either way ``metrics_by_process`` keeps each observing process's own metrics (the
     report's interval comes from them) and ``processes`` says how many ran.
     """
@@ -144,16 +145,20 @@ def pool_processes(records: list[Record]) -> Record:
     return pooled
 
 
-def _pool_metrics(each: list[Any]) -> Any:
+#: How ``pool_processes`` pools a number, by its key; any other number: the median.
+_POOL_BY_KEY = {"n": sum, "min": min, "max": max}
+
+
+def _pool_metrics(each: list[Any], key: str = "") -> Any:
     first = each[0]
     if isinstance(first, dict):
-        return {key: _pool_metrics([m[key] for m in each if isinstance(m, dict) and key in m])
-                for key in first}
+        return {k: _pool_metrics([m[k] for m in each if isinstance(m, dict) and k in m], k) for k in first}
     if isinstance(first, bool) or not all(type(m) is type(first) for m in each):
         return first
     if isinstance(first, (int, float)):
         values = [m for m in each if not (isinstance(m, float) and math.isnan(m))]
-        return statistics.median(values) if values else first
+        pool = sum if key.startswith("early_") else _POOL_BY_KEY.get(key, statistics.median)
+        return pool(values) if values else first
     if isinstance(first, list) and all(isinstance(v, (int, float)) and not isinstance(v, bool)
                                        for m in each for v in m):
         return [v for m in each for v in m]

@@ -441,6 +441,15 @@ class EchoCell:
     requests: int
     of_floor: float | None        # rps / the floor's rps measured just before, in the same cell
     floor_rps: float | None
+    rps_ci: tuple[float, float] | None = None   # 95% interval of rps, over slices of the run
+
+    @property
+    def rps_text(self) -> str:
+        """``12,345 ±6%``: the rate and its interval's half-width, when it has one."""
+        from .render import fmt
+
+        halfwidth = relative_halfwidth(self.rps, self.rps_ci) if self.rps_ci else None
+        return fmt(self.rps) + (f" ±{halfwidth:.0%}" if halfwidth is not None else "")
 
 
 @dataclass
@@ -485,8 +494,10 @@ def echo_table(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> EchoT
                 if floor.get("rps"):
                     floors.setdefault(size, []).append(floor["rps"])
                 latency = entry.get("latency_us") or {}
+                ci = entry.get("rps_ci95")
                 row.cells[size] = EchoCell(entry.get("rps", 0.0), latency.get("p50"), latency.get("p99"),
-                                           entry.get("requests", 0), entry.get("of_floor"), floor.get("rps"))
+                                           entry.get("requests", 0), entry.get("of_floor"), floor.get("rps"),
+                                           tuple(ci) if isinstance(ci, list) and len(ci) == 2 else None)
             rows.append(row)
     if not rows:
         return None

@@ -59,6 +59,7 @@ def test_a_sampled_cell_pools_its_processes_numbers_as_medians_and_joins_raw_sam
 
     pooled = pool_processes([rec(300.0, [1.0]), rec(100.0, [2.0]), rec(200.0, [3.0])])
     assert pooled["metrics"]["perf_counter_us"]["p99"] == 200.0
+    assert pooled["metrics"]["perf_counter_us"]["n"] == 300                  # counts add up
     assert pooled["metrics"]["samples_perf_us"] == [1.0, 2.0, 3.0]
     assert [m["perf_counter_us"]["p99"] for m in pooled["metrics_by_process"]] == [300.0, 100.0, 200.0]
     assert pooled["processes"] == 3 and pooled["duration_s"] == 3.0
