@@ -33,6 +33,20 @@ async def _join_all(rt, refs):
         await rt.join(ref)
 
 
+async def _cancel_and_join(rt, trace, child) -> None:
+    """Spawn ``child``, cancel it one UNIT later, join it, and record how the join ended."""
+    ref = rt.spawn(child)
+    await rt.sleep(UNIT)
+    rt.cancel(ref)
+    try:
+        result = await rt.join(ref)
+        trace.append(["join returned", result])
+    except Cancelled:
+        trace.append("join raised Cancelled")
+    except Exception as exc:
+        trace.append(["join raised", type(exc).__name__])
+
+
 # --------------------------------------------------------------------- ordering
 #: ``coroutines.sleep_order``: this many tasks wake SLEEP_SPACING (3 ms) apart.
 N_SLEEPERS = 10
@@ -270,16 +284,7 @@ async def cancel_at_await(rt, trace):
         finally:
             trace.append("child finally ran")
 
-    ref = rt.spawn(child)
-    await rt.sleep(UNIT)
-    rt.cancel(ref)
-    try:
-        result = await rt.join(ref)
-        trace.append(["join returned", result])
-    except Cancelled:
-        trace.append("join raised Cancelled")
-    except Exception as exc:
-        trace.append(["join raised", type(exc).__name__])
+    await _cancel_and_join(rt, trace, child)
 
 
 @scenario(
@@ -315,16 +320,7 @@ async def swallow_cancel(rt, trace):
                 trace.append([f"await {n} after swallowing", "cancelled again"])
         return "child finished"
 
-    ref = rt.spawn(child)
-    await rt.sleep(UNIT)
-    rt.cancel(ref)
-    try:
-        result = await rt.join(ref)
-        trace.append(["join returned", result])
-    except Cancelled:
-        trace.append("join raised Cancelled")
-    except Exception as exc:
-        trace.append(["join raised", type(exc).__name__])
+    await _cancel_and_join(rt, trace, child)
 
 
 # --------------------------------------------------------------------- timeouts
