@@ -168,11 +168,10 @@ def _nothing():
     pass
 
 
-def _scheduled_and_fired(rt, n):
-    """N timers armed with call_at at seeded random deadlines within 1 ms, then all
-    fired (one event, set by the N-th firing). From 10k timers on, arming outlasts the
-    window: the measure is storing N deadlines and firing them in order."""
-    offsets = [random.Random(n).uniform(0, WINDOW) for _ in range(n)]
+def firing_timers(rt, offsets: list[float]) -> Callable[[], Awaitable[int]]:
+    """The program that arms one call_at per offset (seconds past one ``rt.now()``) and
+    returns, once all have fired (the last sets one event), how many fired."""
+    n = len(offsets)
 
     async def main():
         done, fired = rt.event(), [0]
@@ -188,6 +187,13 @@ def _scheduled_and_fired(rt, n):
         await done.wait()
         return fired[0]
     return main
+
+
+def _scheduled_and_fired(rt, n):
+    """N timers armed with call_at at seeded random deadlines within 1 ms, then all
+    fired (one event, set by the N-th firing). From 10k timers on, arming outlasts the
+    window: the measure is storing N deadlines and firing them in order."""
+    return firing_timers(rt, [random.Random(n).uniform(0, WINDOW) for _ in range(n)])
 
 
 for _label, _size, _rounds, _warmup in (("small", Size(1_000, 1_000), Size(5, 3), 1),

@@ -29,6 +29,7 @@ import tracemalloc
 from ..profile import pick
 from ..scenario import latency
 from ..stats import distribution, loglog_slope, median_and_spread
+from ..workloads import firing_timers
 
 TIMER_DELAY = 0.001            # the 1 ms sleep whose lateness we measure
 WARMUP = 10                    # samples discarded before measuring
@@ -225,21 +226,7 @@ def scaling_timers(rt, metrics):
     def measure(n):
         rng = random.Random(n)
         offsets = [rng.uniform(0, WINDOW) for _ in range(n)]
-
-        async def body():
-            done, fired = rt.event(), [0]
-
-            def fire():
-                fired[0] += 1
-                if fired[0] == n:
-                    done.set()
-
-            base = rt.now()
-            for offset in offsets:
-                rt.call_at(base + offset, fire)
-            await done.wait()
-
-        return _timed(rt, body)
+        return _timed(rt, firing_timers(rt, offsets))
 
     _scaling(rt, metrics, SIZES, measure)
 
