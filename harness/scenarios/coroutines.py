@@ -12,7 +12,7 @@ import json
 import random
 
 from ..runtime import Cancelled
-from ..scenario import UNIT, scenario
+from ..scenario import ORDERABLE_SPACING, UNIT, scenario
 
 #: Seed of every random choice in this module.
 SEED = 2014
@@ -48,9 +48,8 @@ async def _cancel_and_join(rt, trace, child) -> None:
 
 
 # --------------------------------------------------------------------- ordering
-#: ``coroutines.sleep_order``: this many tasks wake SLEEP_SPACING (3 ms) apart.
+#: ``coroutines.sleep_order``: this many tasks wake ORDERABLE_SPACING (3 ms) apart.
 N_SLEEPERS = 10
-SLEEP_SPACING = 0.3 * UNIT
 
 
 @scenario(
@@ -75,7 +74,7 @@ async def sleep_order(rt, trace):
     start = rt.now() + UNIT
 
     async def sleeper(k):
-        await rt.sleep(max(0.0, start + k * SLEEP_SPACING - rt.now()))
+        await rt.sleep(max(0.0, start + k * ORDERABLE_SPACING - rt.now()))
         trace.append(k)
 
     await _join_all(rt, [rt.spawn(sleeper, k) for k in order])

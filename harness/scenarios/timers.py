@@ -11,7 +11,7 @@ import random
 
 from impls.slides import slides_program
 
-from ..scenario import UNIT, scenario
+from ..scenario import ORDERABLE_SPACING, UNIT, scenario
 from .recording import final_step, recorder
 
 #: Seed of every random choice in this module.
@@ -89,11 +89,10 @@ async def equal_deadlines(rt, trace):
     await done.wait()
 
 
-#: ``timers.deadline_order``: this many timers, on distinct slots of a grid ...
+#: ``timers.deadline_order``: this many timers, on distinct slots of a grid spaced ORDERABLE_SPACING
+#: (3 ms) apart: well above uvloop's 1 ms clock (see ``timers.submillisecond_order``).
 N_RANDOM = 20
 RANDOM_SLOTS = 40
-#: ... spaced 3 ms apart: well above uvloop's 1 ms clock (see ``timers.submillisecond_order``).
-SLOT_SPACING = 0.3 * UNIT
 
 
 @scenario(
@@ -120,7 +119,7 @@ async def deadline_order(rt, trace):
     start = rt.now() + 2 * UNIT
     record = recorder(trace, until=N_RANDOM, done=done)
     for slot in slots:
-        rt.call_at(start + slot * SLOT_SPACING, record, rank[slot])
+        rt.call_at(start + slot * ORDERABLE_SPACING, record, rank[slot])
     await done.wait()
 
 
