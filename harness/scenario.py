@@ -35,6 +35,9 @@ BEHAVIOUR, LATENCY = "behaviour", "latency"
 #: Time unit of behaviour scenarios on real clocks: long enough that timers armed
 #: in one go do not fall due while still being armed, short enough to be quick.
 UNIT = 0.01
+#: Deadlines this far apart (3 ms) keep their order on every loop's clock, even a
+#: millisecond one (uvloop's): the spacing of the scenarios that check deadline order.
+ORDERABLE_SPACING = 0.3 * UNIT
 
 
 @dataclass(frozen=True)

@@ -78,19 +78,19 @@ def keyword_filter(expression: str) -> Callable[[str], bool]:
         position += 1
         return token
 
-    def parse_or():
-        terms = [parse_and()]
-        while peek() == "or":
+    def parse_joined(operator: str, parse_term, combine):
+        """``term (operator term)*``: a predicate that ``combine``s (any, all) the terms' answers."""
+        terms = [parse_term()]
+        while peek() == operator:
             take()
-            terms.append(parse_and())
-        return lambda name: any(t(name) for t in terms)
+            terms.append(parse_term())
+        return lambda name: combine(t(name) for t in terms)
+
+    def parse_or():
+        return parse_joined("or", parse_and, any)
 
     def parse_and():
-        terms = [parse_not()]
-        while peek() == "and":
-            take()
-            terms.append(parse_not())
-        return lambda name: all(t(name) for t in terms)
+        return parse_joined("and", parse_not, all)
 
     def parse_not():
         token = take()

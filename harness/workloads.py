@@ -255,11 +255,17 @@ def _nothing():
     pass
 
 
-def _scheduled_and_fired(rt, n):
-    """N timers armed with call_at at seeded random deadlines within 1 ms, then all
-    fired (one event, set by the N-th firing). From 10k timers on, arming outlasts the
-    window: the measure is storing N deadlines and firing them in order."""
-    offsets = [random.Random(n).uniform(0, WINDOW) for _ in range(n)]
+def seeded_offsets(n: int, window: float = WINDOW) -> list[float]:
+    """N offsets drawn uniformly within ``window`` by one generator seeded with N: the
+    same offsets on every run and runtime, and (almost surely) all distinct."""
+    rng = random.Random(n)
+    return [rng.uniform(0, window) for _ in range(n)]
+
+
+def firing_timers(rt, offsets: list[float]) -> Callable[[], Awaitable[int]]:
+    """The program that arms one call_at per offset (seconds past one ``rt.now()``) and
+    returns, once all have fired (the last sets one event), how many fired."""
+    n = len(offsets)
 
     async def main():
         done, fired = rt.event(), [0]
@@ -275,6 +281,13 @@ def _scheduled_and_fired(rt, n):
         await done.wait()
         return fired[0]
     return main
+
+
+def _scheduled_and_fired(rt, n):
+    """N timers armed with call_at at seeded random deadlines within 1 ms, then all
+    fired (one event, set by the N-th firing). From 10k timers on, arming outlasts the
+    window: the measure is storing N deadlines and firing them in order."""
+    return firing_timers(rt, seeded_offsets(n))
 
 
 #: 1k and 10k in every profile; 100k only in the rigorous one (a round is most of a second

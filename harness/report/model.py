@@ -43,19 +43,21 @@ class Measure:
     ci_path: tuple[str, ...] = ()        # a cell measured once: its own 95% interval, if it has one
 
 
+def _lateness(key: str, call: str, scenario: str, percentile: str) -> Measure:
+    """A percentile (``"p50"``, ``"p99"``) of how late ``call`` woke, in µs, from the
+    ``perf_counter_us`` distribution of a lateness scenario."""
+    return Measure(key, f"{call} lateness, {percentile}", "lower", "µs", scenario, ("perf_counter_us", percentile))
+
+
 #: The summary's measures taken from harness latency records. The throughput rows come
 #: from the micro-suite, one per workload (``WORKLOADS``), in ``benchmark_rows``.
 HARNESS_MEASURES = (
     Measure("switch_event", "hand-off between two tasks via events", "lower", "µs",
             "latency.switch_event", ("handoff_us",)),
-    Measure("sleep_p50", "sleep(1 ms) lateness, p50", "lower", "µs",
-            "latency.sleep_lateness", ("perf_counter_us", "p50")),
-    Measure("sleep_p99", "sleep(1 ms) lateness, p99", "lower", "µs",
-            "latency.sleep_lateness", ("perf_counter_us", "p99")),
-    Measure("deadline_p99", "sleep_until(+1 ms) lateness, p99", "lower", "µs",
-            "deadlines.lateness", ("perf_counter_us", "p99")),
-    Measure("call_at_p99", "call_at(+1 ms) lateness, p99", "lower", "µs",
-            "latency.call_at_lateness", ("perf_counter_us", "p99")),
+    _lateness("sleep_p50", "sleep(1 ms)", "latency.sleep_lateness", "p50"),
+    _lateness("sleep_p99", "sleep(1 ms)", "latency.sleep_lateness", "p99"),
+    _lateness("deadline_p99", "sleep_until(+1 ms)", "deadlines.lateness", "p99"),
+    _lateness("call_at_p99", "call_at(+1 ms)", "latency.call_at_lateness", "p99"),
     Measure("memory", "memory per sleeping task (tracemalloc)", "lower", "bytes",
             "memory.sleeping_task", ("bytes_per_task",)),
     Measure("memory_rss", "memory per sleeping task (RSS growth)", "lower", "bytes",

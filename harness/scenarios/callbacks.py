@@ -9,6 +9,7 @@ ignores ``stop()`` shows it in the trace instead of hanging.
 from __future__ import annotations
 
 from ..scenario import UNIT, scenario
+from .recording import final_step, recorder
 
 #: How many callbacks ``callbacks.fifo`` schedules.
 N_SOON = 50
@@ -40,14 +41,9 @@ async def fifo(rt, trace):
     (a stream's data_received then eof_received) rely on it.
     """
     done = rt.event()
-
-    def cb(i):
-        trace.append(i)
-        if len(trace) == N_SOON:
-            done.set()
-
+    record = recorder(trace, until=N_SOON, done=done)
     for i in range(N_SOON):
-        rt.call_soon(cb, i)
+        rt.call_soon(record, i)
     await done.wait()
 
 
@@ -66,11 +62,7 @@ async def scheduled_during_iteration(rt, trace):
     that keeps scheduling follow-ups must not run ahead of work that was already waiting.
     """
     done = rt.event()
-
-    def record(what):
-        trace.append(what)
-        if len(trace) == 5:
-            done.set()
+    record = recorder(trace, until=5, done=done)
 
     def a():
         record("A")
@@ -102,12 +94,7 @@ async def past_deadline_vs_soon(rt, trace):
     callbacks is not the same in every loop.
     """
     done = rt.event()
-
-    def record(what):
-        trace.append(what)
-        if len(trace) == 3:
-            done.set()
-
+    record = recorder(trace, until=3, done=done)
     rt.call_soon(record, "soon 1")
     rt.call_at(rt.now() - UNIT, record, "timer already due")
     rt.call_soon(record, "soon 2")
@@ -130,12 +117,7 @@ async def soon_vs_sleep0(rt, trace):
     call_soon) works only if "yield once" lets pending callbacks run first.
     """
     ran = rt.event()
-
-    def cb():
-        trace.append("callback")
-        ran.set()
-
-    rt.call_soon(cb)
+    rt.call_soon(final_step(trace, "callback", ran))
     trace.append("task yields with sleep(0)")
     await rt.sleep(0)
     trace.append("task resumed")
@@ -227,12 +209,8 @@ async def callback_raises(rt, trace):
         trace.append("B raises")
         raise CallbackBoom("raised on purpose by a callback")
 
-    def c():
-        trace.append("C ran")
-        done.set()
-
     rt.call_soon(trace.append, "A")
     rt.call_soon(boom)
-    rt.call_soon(c)
+    rt.call_soon(final_step(trace, "C ran", done))
     await done.wait()
     trace.append("main resumed")

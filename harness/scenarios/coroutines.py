@@ -12,7 +12,7 @@ import json
 import random
 
 from ..runtime import Cancelled
-from ..scenario import UNIT, scenario
+from ..scenario import ORDERABLE_SPACING, UNIT, scenario
 
 #: Seed of every random choice in this module.
 SEED = 2014
@@ -33,10 +33,23 @@ async def _join_all(rt, refs):
         await rt.join(ref)
 
 
+async def _cancel_and_join(rt, trace, child) -> None:
+    """Spawn ``child``, cancel it one UNIT later, join it, and record how the join ended."""
+    ref = rt.spawn(child)
+    await rt.sleep(UNIT)
+    rt.cancel(ref)
+    try:
+        result = await rt.join(ref)
+        trace.append(["join returned", result])
+    except Cancelled:
+        trace.append("join raised Cancelled")
+    except Exception as exc:
+        trace.append(["join raised", type(exc).__name__])
+
+
 # --------------------------------------------------------------------- ordering
-#: ``coroutines.sleep_order``: this many tasks wake SLEEP_SPACING (3 ms) apart.
+#: ``coroutines.sleep_order``: this many tasks wake ORDERABLE_SPACING (3 ms) apart.
 N_SLEEPERS = 10
-SLEEP_SPACING = 0.3 * UNIT
 
 
 @scenario(
@@ -61,7 +74,7 @@ async def sleep_order(rt, trace):
     start = rt.now() + UNIT
 
     async def sleeper(k):
-        await rt.sleep(max(0.0, start + k * SLEEP_SPACING - rt.now()))
+        await rt.sleep(max(0.0, start + k * ORDERABLE_SPACING - rt.now()))
         trace.append(k)
 
     await _join_all(rt, [rt.spawn(sleeper, k) for k in order])
@@ -270,16 +283,7 @@ async def cancel_at_await(rt, trace):
         finally:
             trace.append("child finally ran")
 
-    ref = rt.spawn(child)
-    await rt.sleep(UNIT)
-    rt.cancel(ref)
-    try:
-        result = await rt.join(ref)
-        trace.append(["join returned", result])
-    except Cancelled:
-        trace.append("join raised Cancelled")
-    except Exception as exc:
-        trace.append(["join raised", type(exc).__name__])
+    await _cancel_and_join(rt, trace, child)
 
 
 @scenario(
@@ -315,16 +319,7 @@ async def swallow_cancel(rt, trace):
                 trace.append([f"await {n} after swallowing", "cancelled again"])
         return "child finished"
 
-    ref = rt.spawn(child)
-    await rt.sleep(UNIT)
-    rt.cancel(ref)
-    try:
-        result = await rt.join(ref)
-        trace.append(["join returned", result])
-    except Cancelled:
-        trace.append("join raised Cancelled")
-    except Exception as exc:
-        trace.append(["join raised", type(exc).__name__])
+    await _cancel_and_join(rt, trace, child)
 
 
 # --------------------------------------------------------------------- timeouts

@@ -80,6 +80,14 @@ async def guarded(rt, trace, body, *socks: socket.socket) -> None:
         sock.close()
 
 
+async def guarded_stream(rt, trace, body, pair=socket.socketpair) -> None:
+    """Open the runtime's stream on our end of a fresh ``pair()`` and run ``body(stream, peer)``
+    under ``guarded``, ``peer`` being the other end's raw socket."""
+    ours, peer = pair()
+    stream = await rt.open_stream(ours)
+    await guarded(rt, trace, lambda: body(stream, peer), ours, peer)
+
+
 def _outcome(label: str, exc: BaseException) -> list:
     return [label + " raised", type(exc).__name__]
 
@@ -124,17 +132,14 @@ async def readiness_order(rt, trace):
                   "EndOfStream, which the adapter reads as b\"\"), and stays so.")
 async def eof(rt, trace):
     """The peer sends "hello" and closes: the stream gives the data, then ``b""``, and ``b""`` again."""
-    ours, peer = socket.socketpair()
-    stream = await rt.open_stream(ours)
-
-    async def body():
+    async def body(stream, peer):
         peer.sendall(b"hello")
         peer.close()
         for _ in range(3):
             trace.append(["recv", (await stream.recv(64)).decode()])
         await stream.close()
 
-    await guarded(rt, trace, body, ours, peer)
+    await guarded_stream(rt, trace, body)
 
 
 @scenario("io.peer_reset", needs=GUARD_NEEDS, measures=("open_stream",), repeat=REPEAT,
@@ -143,10 +148,7 @@ async def eof(rt, trace):
                   "library's way of reporting it: an exception (its name is the trace) or data.")
 async def peer_reset(rt, trace):
     """The TCP peer resets the connection: what recv, then send, then close give."""
-    ours, peer = tcp_pair()
-    stream = await rt.open_stream(ours)
-
-    async def body():
+    async def body(stream, peer):
         peer.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         peer.close()
         for label, step in (("recv", lambda: stream.recv(64)), ("send", lambda: stream.send(b"x" * 64)),
@@ -157,7 +159,7 @@ async def peer_reset(rt, trace):
             except Exception as exc:
                 trace.append(_outcome(label, exc))
 
-    await guarded(rt, trace, body, ours, peer)
+    await guarded_stream(rt, trace, body, pair=tcp_pair)
 
 
 @scenario("io.cancel_recv", needs=GUARD_NEEDS, measures=("open_stream",), repeat=REPEAT,
@@ -165,10 +167,7 @@ async def peer_reset(rt, trace):
                   "still usable (the data arrives), closed, or broken is the library's choice.")
 async def cancel_recv(rt, trace):
     """A receive is cancelled while it waits; then the peer sends: does the stream still deliver?"""
-    ours, peer = socket.socketpair()
-    stream = await rt.open_stream(ours)
-
-    async def body():
+    async def body(stream, peer):
         async def receiver():
             try:
                 trace.append(["child got", (await stream.recv(64)).decode()])
@@ -188,7 +187,7 @@ async def cancel_recv(rt, trace):
             trace.append(_outcome("after cancel", exc))
         await stream.close()
 
-    await guarded(rt, trace, body, ours, peer)
+    await guarded_stream(rt, trace, body)
 
 
 @scenario("io.half_close", expected=[["b got", "ping"], ["b got", ""], ["a got", "pong"], ["a got", ""]],

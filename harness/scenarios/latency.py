@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import gc
 import os
-import random
 import sys
 import time
 import tracemalloc
@@ -29,6 +28,7 @@ import tracemalloc
 from ..profile import pick, share
 from ..scenario import latency
 from ..stats import distribution, loglog_slope, median_and_spread
+from ..workloads import firing_timers, seeded_offsets
 
 TIMER_DELAY = 0.001            # the 1 ms sleep whose lateness we measure
 WARMUP = 10                    # samples discarded before measuring
@@ -223,23 +223,7 @@ TICKS = pick(default=2_000, quick=300)
 def scaling_timers(rt, metrics):
     """Schedule and fire N timers at random deadlines: time per timer against N."""
     def measure(n):
-        rng = random.Random(n)
-        offsets = [rng.uniform(0, WINDOW) for _ in range(n)]
-
-        async def body():
-            done, fired = rt.event(), [0]
-
-            def fire():
-                fired[0] += 1
-                if fired[0] == n:
-                    done.set()
-
-            base = rt.now()
-            for offset in offsets:
-                rt.call_at(base + offset, fire)
-            await done.wait()
-
-        return _timed(rt, body)
+        return _timed(rt, firing_timers(rt, seeded_offsets(n, WINDOW)))
 
     _scaling(rt, metrics, SIZES, measure)
 
@@ -291,8 +275,7 @@ def _nothing():
 def scaling_sleeping_tasks(rt, metrics):
     """N tasks each sleeping a random short delay, then joined: CPU time per task against N."""
     def measure(n):
-        rng = random.Random(n)
-        delays = [rng.uniform(0, WINDOW) for _ in range(n)]
+        delays = seeded_offsets(n, WINDOW)
 
         async def sleeper(d):
             await rt.sleep(d)

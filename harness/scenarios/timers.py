@@ -11,7 +11,8 @@ import random
 
 from impls.slides import slides_program
 
-from ..scenario import UNIT, scenario
+from ..scenario import ORDERABLE_SPACING, UNIT, scenario
+from .recording import final_step, recorder
 
 #: Seed of every random choice in this module.
 SEED = 2014
@@ -82,22 +83,16 @@ async def equal_deadlines(rt, trace):
     """
     done = rt.event()
     when = rt.now() + 2 * UNIT
-
-    def fire(i):
-        trace.append(i)
-        if len(trace) == N_EQUAL:
-            done.set()
-
+    record = recorder(trace, until=N_EQUAL, done=done)
     for i in range(N_EQUAL):
-        rt.call_at(when, fire, i)
+        rt.call_at(when, record, i)
     await done.wait()
 
 
-#: ``timers.deadline_order``: this many timers, on distinct slots of a grid ...
+#: ``timers.deadline_order``: this many timers, on distinct slots of a grid spaced ORDERABLE_SPACING
+#: (3 ms) apart: well above uvloop's 1 ms clock (see ``timers.submillisecond_order``).
 N_RANDOM = 20
 RANDOM_SLOTS = 40
-#: ... spaced 3 ms apart: well above uvloop's 1 ms clock (see ``timers.submillisecond_order``).
-SLOT_SPACING = 0.3 * UNIT
 
 
 @scenario(
@@ -122,14 +117,9 @@ async def deadline_order(rt, trace):
     rank = {slot: r for r, slot in enumerate(sorted(slots))}
     done = rt.event()
     start = rt.now() + 2 * UNIT
-
-    def fire(r):
-        trace.append(r)
-        if len(trace) == N_RANDOM:
-            done.set()
-
+    record = recorder(trace, until=N_RANDOM, done=done)
     for slot in slots:
-        rt.call_at(start + slot * SLOT_SPACING, fire, rank[slot])
+        rt.call_at(start + slot * ORDERABLE_SPACING, record, rank[slot])
     await done.wait()
 
 
@@ -155,14 +145,9 @@ async def submillisecond_order(rt, trace):
     """
     done = rt.event()
     start = rt.now() + 2 * UNIT
-
-    def fire(i):
-        trace.append(i)
-        if len(trace) == N_SUBMS:
-            done.set()
-
+    record = recorder(trace, until=N_SUBMS, done=done)
     for i in reversed(range(N_SUBMS)):                          # latest deadline armed first
-        rt.call_at(start + i * SUBMS_SPACING, fire, i)
+        rt.call_at(start + i * SUBMS_SPACING, record, i)
     await done.wait()
 
 
@@ -227,14 +212,10 @@ async def cancel_before_fire(rt, trace):
         trace.append("A")
         handles["C"].cancel()
 
-    def on_d():
-        trace.append("D")
-        done.set()
-
     handles["A"] = rt.call_at(t0 + 1 * UNIT, on_a)
     handles["B"] = rt.call_at(t0 + 2 * UNIT, trace.append, "B")
     handles["C"] = rt.call_at(t0 + 3 * UNIT, trace.append, "C")
-    handles["D"] = rt.call_at(t0 + 4 * UNIT, on_d)
+    handles["D"] = rt.call_at(t0 + 4 * UNIT, final_step(trace, "D", done))
     handles["B"].cancel()
     await done.wait()
     handles["A"].cancel()                                       # already fired
@@ -271,13 +252,9 @@ async def cancel_due_sibling(rt, trace):
             handles[other].cancel()
         fired.append(me)
 
-    def later():
-        trace.append("later timer")
-        done.set()
-
     handles["x"] = rt.call_at(when, fire, "x", "y")
     handles["y"] = rt.call_at(when, fire, "y", "x")
-    rt.call_at(when + 2 * UNIT, later)
+    rt.call_at(when + 2 * UNIT, final_step(trace, "later timer", done))
     await done.wait()
 
 
@@ -359,11 +336,7 @@ async def callback_raises(rt, trace):
         trace.append("timer 1 raises")
         raise TimerBoom("raised on purpose by a timer callback")
 
-    def after():
-        trace.append("timer 2 ran")
-        done.set()
-
     rt.call_at(t0 + 1 * UNIT, boom)
-    rt.call_at(t0 + 2 * UNIT, after)
+    rt.call_at(t0 + 2 * UNIT, final_step(trace, "timer 2 ran", done))
     await done.wait()
     trace.append("main resumed")
