@@ -46,7 +46,7 @@ from . import runtimes as runtime_registry
 from .plugins import PluginError, load_plugins
 from .progress import progress_callbacks, summarize
 from .results import PROBLEMS, RunDirError, check_run_dir, latest_by_cell, load
-from .runner import run_matrix, utc_stamp
+from .runner import JOBS, run_matrix, utc_stamp
 from .runtime import Unavailable
 from .selection import SelectionError, match_names, select_scenarios
 
@@ -320,7 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--resume", action="store_true", help="keep results already in --out, run only the rest")
     run.add_argument("--quick", action="store_true", help="only the quick scenarios, at small sizes")
     run.add_argument("--timeout", type=_seconds, help="seconds per cell (default 60 behaviour, 300 latency)")
-    run.add_argument("--jobs", type=_positive_int, default=2, help="behaviour cells run in parallel (default 2)")
+    run.add_argument("--jobs", type=_positive_int, default=JOBS,
+                     help=f"behaviour cells run in parallel (default {JOBS}: the cores, plus one)")
     run.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                      help="also run on this asyncio event loop (repeatable), e.g. rl=rloop:new_event_loop")
     bench = sub.add_parser("bench", allow_abbrev=False, help="what `make bench` runs: everything, then the report")

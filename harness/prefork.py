@@ -131,7 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m harness.prefork")
     parser.add_argument("--parent-pipe", type=int, default=None,
                         help="read end of a pipe from the runner, handed to every cell")
-    return serve(parser.parse_args(argv).parent_pipe)
+    try:
+        return serve(parser.parse_args(argv).parent_pipe)
+    except BrokenPipeError:                 # the runner is gone: nobody to answer
+        return 0
 
 
 # ---------------------------------------------------------------- the runner's side

@@ -22,7 +22,7 @@ ones and records none of them: the file holds only cells that finished.
 
 Behaviour cells (but those that depend on the real clock: ``timing_sensitive``), and
 latency cells that time nothing (``parallel=True``: the memory
-count), may run two at a time (``jobs``); the other latency cells always run alone,
+count), may run several at a time (``jobs``, ``JOBS``); the other latency cells always run alone,
 after them, so they measure the loop and not their neighbour.
 """
 
@@ -47,6 +47,9 @@ from .scenario import BEHAVIOUR, Scenario
 from .worker import unsupported_record
 
 DEFAULT_TIMEOUT = {"behaviour": 60.0, "latency": 300.0}
+#: Cells that may share the machine run this many at a time: one more than the cores,
+#: because a behaviour cell mostly waits on its timers (about a third of a core each).
+JOBS = (os.cpu_count() or 1) + 1
 #: How much of a cell's output a record keeps: its last lines, at most this many bytes.
 OUTPUT_TAIL_BYTES = 8192
 OUTPUT_TAIL_LINES = 30
@@ -242,7 +245,7 @@ def plan(runtimes: Iterable[str], scenarios: Iterable[Scenario]) -> list[tuple[s
 
 
 def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *, repeat: int | None = None,
-               resume: bool = False, timeout: float | None = None, jobs: int = 2,
+               resume: bool = False, timeout: float | None = None, jobs: int = JOBS,
                timed_alone: bool = True,
                on_result: Callable[[dict, int, int], None] | None = None,
                on_start: Callable[[str, Scenario], None] | None = None,

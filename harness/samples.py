@@ -33,8 +33,10 @@ RESAMPLES = 2000
 
 
 def bootstrap_median_ci(groups: Sequence[Sequence[float]], level: float = 0.95,
-                        resamples: int = RESAMPLES, seed: int = 2014) -> tuple[float, float]:
-    """The ``level`` interval of the median of the pooled values, by a two-level bootstrap.
+                        resamples: int = RESAMPLES, seed: int = 2014,
+                        statistic: Callable[[list[float]], float] = statistics.median) -> tuple[float, float]:
+    """The ``level`` interval of the median (or ``statistic``) of the pooled values, by a
+    two-level bootstrap.
 
     ``groups``: one list of values per process. Seeded, so the same data gives the
     same interval. One value in all: (value, value).
@@ -52,7 +54,7 @@ def bootstrap_median_ci(groups: Sequence[Sequence[float]], level: float = 0.95,
         for _ in groups:
             group = groups[rng.randrange(len(groups))]
             pooled.extend(group[rng.randrange(len(group))] for _ in group)
-        medians.append(statistics.median(pooled))
+        medians.append(statistic(pooled))
     medians.sort()
     tail = (1 - level) / 2 * 100
     return (percentile(medians, tail), percentile(medians, 100 - tail))

@@ -105,6 +105,14 @@ def scenario(name: str, *, expected: list | None = None, needs: tuple[str, ...] 
     return register
 
 
+def observation(name: str, **kwargs) -> Callable:
+    """``scenario`` with no expected trace: what each runtime does is observed and set side
+    by side, and no runtime is wrong (the report says where they differ, and why)."""
+    if "expected" in kwargs:
+        raise TypeError(f"observation {name} has no expected trace; use scenario(expected=...)")
+    return scenario(name, **kwargs)
+
+
 def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...] | None = None,
             quick: bool = False, explain: str = "", parallel: bool = False,
             in_bench: bool = True, sampled: bool = False) -> Callable:

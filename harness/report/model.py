@@ -24,6 +24,7 @@ from typing import Any
 
 from ..results import latest_by_cell, load
 from ..samples import WIDE, bootstrap_median_ci, relative_halfwidth
+from ..stats import percentile
 from ..workloads import WORKLOADS, Workload
 
 REFERENCE = "asyncio"
@@ -41,12 +42,15 @@ class Measure:
     path: tuple[str, ...] = ()           # ... and the metric in its record
     workload: Workload | None = None     # or a micro-suite workload (its rate, from benchmark.json)
     ci_path: tuple[str, ...] = ()        # a cell measured once: its own 95% interval, if it has one
+    samples_path: tuple[str, ...] = ()   # a percentile of raw samples (µs) at this path in each process ...
+    percentile: float | None = None      # ... this one, of all the processes' samples pooled
 
 
 def _lateness(key: str, call: str, scenario: str, percentile: str) -> Measure:
     """A percentile (``"p50"``, ``"p99"``) of how late ``call`` woke, in µs, from the
     ``perf_counter_us`` distribution of a lateness scenario."""
-    return Measure(key, f"{call} lateness, {percentile}", "lower", "µs", scenario, ("perf_counter_us", percentile))
+    return Measure(key, f"{call} lateness, {percentile}", "lower", "µs", scenario, ("perf_counter_us", percentile),
+                   samples_path=("samples_perf_us",), percentile=float(percentile[1:]))
 
 
 #: The summary's measures taken from harness latency records. The throughput rows come
@@ -131,6 +135,26 @@ def process_values(record: dict, path: tuple[str, ...]) -> list[float]:
     return [v for v in (dig(m, path)[0] for m in record.get("metrics_by_process") or []) if v is not None]
 
 
+def pooled_percentile(record: dict, measure: Measure) -> tuple[float, tuple[float, float]] | None:
+    """(value, 95% interval) of ``measure.percentile`` over every process's raw samples
+    pooled, the interval by a hierarchical bootstrap (processes, then samples within);
+    None where the record has no raw samples from several processes."""
+    if not measure.samples_path or measure.percentile is None:
+        return None
+    groups = []
+    for metrics in record.get("metrics_by_process") or []:
+        node: Any = metrics
+        for key in measure.samples_path:
+            node = node.get(key) if isinstance(node, dict) else None
+        if isinstance(node, list) and node:
+            groups.append([float(v) for v in node])
+    if len(groups) < 2:
+        return None
+    q = measure.percentile
+    value = percentile(sorted(v for g in groups for v in g), q)
+    return value, bootstrap_median_ci(groups, resamples=1000, statistic=lambda data: percentile(sorted(data), q))
+
+
 def own_interval(record: dict, measure: Measure) -> tuple[float, float] | None:
     """The interval a cell measured in one process recorded itself (``Measure.ci_path``)."""
     node: Any = record.get("metrics", {})
@@ -197,6 +221,9 @@ def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> lis
                 continue
             values = process_values(record, measure.path)
             ci, spread = process_interval(values) if len(values) > 1 else (own_interval(record, measure), spread)
+            pooled = pooled_percentile(record, measure)
+            if pooled is not None:
+                value, ci = pooled
             if record.get("support") == "emulated":   # built by the harness: never compared
                 row.cells[rt] = Cell(value=value, spread=spread, status="emulated",
                                      note=", ".join(record.get("emulated_ops") or []))

@@ -8,7 +8,7 @@ ignores ``stop()`` shows it in the trace instead of hanging.
 
 from __future__ import annotations
 
-from ..scenario import UNIT, scenario
+from ..scenario import UNIT, observation, scenario
 from .recording import final_step, recorder
 
 #: How many callbacks ``callbacks.fifo`` schedules.
@@ -78,9 +78,8 @@ async def scheduled_during_iteration(rt, trace):
     await done.wait()
 
 
-@scenario(
+@observation(
     "callbacks.past_deadline_vs_soon",
-    expected=None,
     needs=("call_soon", "call_at", "event"), measures=("call_soon", "call_at"),
     explain="asyncio (and our loops) move an expired timer to the ready queue at the start of the "
             "next iteration, after callbacks already queued; uvloop turns a past deadline into "
@@ -101,9 +100,8 @@ async def past_deadline_vs_soon(rt, trace):
     await done.wait()
 
 
-@scenario(
+@observation(
     "callbacks.soon_vs_sleep0",
-    expected=None,
     needs=("call_soon", "sleep", "event"), measures=("call_soon", "sleep"),
     explain="In asyncio and our loops a task's sleep(0) queues its next step behind the callback "
             "already scheduled; trio runs callbacks from a system task whose turn depends on "
@@ -184,9 +182,8 @@ class CallbackBoom(Exception):
     """Raised on purpose by a call_soon callback."""
 
 
-@scenario(
+@observation(
     "callbacks.callback_raises",
-    expected=None,
     needs=("call_soon", "event"), measures=("call_soon",),
     quick=True,
     crash_is_outcome=True,

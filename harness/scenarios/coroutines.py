@@ -12,7 +12,7 @@ import json
 import random
 
 from ..runtime import Cancelled
-from ..scenario import ORDERABLE_SPACING, UNIT, scenario
+from ..scenario import ORDERABLE_SPACING, UNIT, observation, scenario
 
 #: Seed of every random choice in this module.
 SEED = 2014
@@ -80,9 +80,8 @@ async def sleep_order(rt, trace):
     await _join_all(rt, [rt.spawn(sleeper, k) for k in order])
 
 
-@scenario(
+@observation(
     "coroutines.spawn_runs_first",
-    expected=None,
     needs=("spawn", "join", "sleep"),
     quick=True,
     explain="asyncio, curio and our loops queue a new task behind the running one (FIFO), so "
@@ -111,9 +110,8 @@ async def spawn_runs_first(rt, trace):
 N_BATCH = 10
 
 
-@scenario(
+@observation(
     "coroutines.spawn_order",
-    expected=None,
     needs=("spawn", "join"),
     explain="FIFO ready queues (asyncio, curio, ours) start tasks in spawn order; trio reverses "
             "each batch with probability 1/2 on purpose, so code cannot rely on it.",
@@ -130,9 +128,8 @@ async def spawn_order(rt, trace):
     await _join_all(rt, [rt.spawn(task, k) for k in range(N_BATCH)])
 
 
-@scenario(
+@observation(
     "coroutines.wake_order_same_sleep",
-    expected=None,
     needs=("spawn", "join", "sleep"),
     explain="Deadlines of sleeps started in one batch differ by microseconds: fine clocks wake "
             "them in start order, uvloop's millisecond clock makes them equal (FIFO there); "
@@ -156,9 +153,8 @@ async def wake_order_same_sleep(rt, trace):
     await _join_all(rt, [rt.spawn(task, k) for k in range(N_BATCH)])
 
 
-@scenario(
+@observation(
     "coroutines.wake_order_event",
-    expected=None,
     needs=("spawn", "join", "sleep", "event"),
     explain="asyncio and our loops keep an event's waiters in a FIFO; trio and curio keep them in "
             "a set, so the wake-up order is arbitrary and changes from run to run.",
@@ -190,9 +186,8 @@ N_YIELDERS = 3
 N_ROUNDS = 4
 
 
-@scenario(
+@observation(
     "coroutines.sleep0_round_robin",
-    expected=None,
     needs=("spawn", "join", "sleep"),
     explain="A FIFO ready queue gives strict round robin (0 1 2 0 1 2 ...); trio reverses each "
             "batch at random, so each round may run backwards.",
@@ -216,9 +211,8 @@ async def sleep0_round_robin(rt, trace):
 N_FAST = 3
 
 
-@scenario(
+@observation(
     "coroutines.fast_path_yields",
-    expected=None,
     needs=("spawn", "join", "sleep", "event", "lock"),
     explain="asyncio, curio and our loops return at once from a wait on a set event or from "
             "acquiring a free lock (no yield); trio and anyio make every such operation a "
@@ -286,9 +280,8 @@ async def cancel_at_await(rt, trace):
     await _cancel_and_join(rt, trace, child)
 
 
-@scenario(
+@observation(
     "coroutines.swallow_cancel",
-    expected=None,
     needs=("spawn", "join", "cancel", "sleep"),
     explain="asyncio and curio deliver a cancellation once (edge-triggered): after swallowing it "
             "the task runs on normally. trio and anyio cancel a scope, not an await: every "
@@ -346,9 +339,8 @@ async def _nested_timeouts(rt, trace, outer_s: float, inner_s: float, body_s: fl
     trace.append("task still runs after the timeouts")
 
 
-@scenario(
+@observation(
     "coroutines.nested_timeout_inner_fires",
-    expected=None,
     needs=("timeout", "sleep"),
     explain="The contract is TimeoutError out of the block that expired; what the body sees "
             "differs (asyncio CancelledError, trio Cancelled, curio TaskTimeout), and curio "
@@ -364,9 +356,8 @@ async def nested_timeout_inner_fires(rt, trace):
     await _nested_timeouts(rt, trace, outer_s=10 * UNIT, inner_s=1 * UNIT, body_s=5 * UNIT)
 
 
-@scenario(
+@observation(
     "coroutines.nested_timeout_outer_fires",
-    expected=None,
     needs=("timeout", "sleep"),
     explain="Only the outer block expired, so it alone should turn the cancellation into "
             "TimeoutError; the inner block must let the cancellation through untouched. "
@@ -419,9 +410,8 @@ async def _two_errors(rt, trace, run) -> None:
     trace.append("parent done")
 
 
-@scenario(
+@observation(
     "coroutines.group_errors",
-    expected=None,
     needs=("group_errors", "sleep", "event"), measures=("group_errors",),
     explain="TaskGroups and nurseries cancel the sibling and raise an ExceptionGroup of both "
             "errors; its order follows the order the children ran (random on trio). curio's "
@@ -437,9 +427,8 @@ async def group_errors(rt, trace):
     await _two_errors(rt, trace, rt.group_errors)
 
 
-@scenario(
+@observation(
     "coroutines.gather_errors",
-    expected=None,
     needs=("gather_errors", "sleep", "event"), measures=("gather_errors",),
     explain="asyncio.gather raises the first error and leaves the sibling running; anyio.gather "
             "behaves like a task group (cancels, raises a group). Runtimes without a gather are "
@@ -494,9 +483,8 @@ async def queue_pingpong(rt, trace):
 _VAR: contextvars.ContextVar[str] = contextvars.ContextVar("loopbench_scenario_var", default="unset")
 
 
-@scenario(
+@observation(
     "coroutines.contextvars",
-    expected=None,
     needs=("spawn", "join", "sleep"),
     explain="asyncio, trio and anyio give each task a copy of the spawner's context at spawn "
             "time. curio's default tasks (and loops whose tasks do not run in a context of "

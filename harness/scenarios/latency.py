@@ -210,7 +210,13 @@ def _timed(rt, body):
     return rt.run(main)
 
 
-SIZES = pick(default=[100, 1_000, 10_000, 100_000], quick=[100, 1_000, 5_000])
+#: Growing N; 3k between 1k and 10k so that a cost growing faster than n is seen (and
+#: the next step skipped) before a 10k step would take tens of seconds.
+SIZES = pick(default=[100, 1_000, 3_000, 10_000, 100_000], quick=[100, 1_000, 5_000])
+#: The task curves stop at 30k: a task costs several times a timer, and 100k tasks take
+#: seconds per runtime where the shape of the curve is already clear.
+TASK_SIZES = pick(default=[100, 1_000, 3_000, 10_000, 30_000], quick=[100, 1_000, 5_000],
+                  rigorous=[100, 1_000, 3_000, 10_000, 100_000])
 #: Deadlines of the schedule+fire curves fall within this window after arming: the
 #: measure is the work of arming and firing, not waiting.
 WINDOW = 0.001
@@ -287,7 +293,7 @@ def scaling_sleeping_tasks(rt, metrics):
 
         return _timed(rt, body)
 
-    _scaling(rt, metrics, SIZES, measure)
+    _scaling(rt, metrics, TASK_SIZES, measure)
 
 
 @latency("scaling.spawn", needs=("spawn", "join"), quick=True,
@@ -305,21 +311,21 @@ def scaling_spawn(rt, metrics):
 
         return _timed(rt, body)
 
-    _scaling(rt, metrics, SIZES, measure)
+    _scaling(rt, metrics, TASK_SIZES, measure)
 
 
 #: Tasks asleep at once. The larger size runs only if the smaller one's time predicts
 #: that it fits MEMORY_STEP_BUDGET_S, as in a scaling curve.
-MEMORY_SIZES = pick(default=[2_000, 10_000], quick=[1_000, 4_000])
-#: A memory step is one run of N tasks under tracemalloc, which slows every allocation:
-#: at 50k, heap and asyncio take 2-3 s on a 2-core VM; trio and curio (whose spawn is
-#: O(n) per task) are predicted past the budget and stop at 10k, saying so.
+MEMORY_SIZES = pick(default=[500, 2_500], quick=[500, 2_000])
+#: A memory step is one run of N tasks under tracemalloc, which slows every allocation
+#: (at 50k, heap and asyncio took 2-3 s on a 2-core VM). The sizes are small because the
+#: cell runs in several processes and the count per task is the same at 2.5k as at 50k.
 MEMORY_STEP_BUDGET_S = 6.0
 
 
 @latency("memory.sleeping_task", needs=("task_group", "sleep"), quick=True, parallel=True, sampled=True,
-         explain="Memory held by one task blocked in sleep, with 2k and then 10k tasks asleep at "
-                 "once (quick profile: 1k, 4k), the tasks started in the runtime's own task group, "
+         explain="Memory held by one task blocked in sleep, with 500 and then 2,500 tasks asleep "
+                 "at once (quick profile: 500, 2,000), the tasks started in the runtime's own task group, "
                  "measured in several processes. "
                  "Two views: tracemalloc sees Python allocations only (not uvloop's C allocations); "
                  "the growth of the process's resident set (RSS, as the operating system sees it) "

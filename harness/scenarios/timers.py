@@ -11,7 +11,7 @@ import random
 
 from impls.slides import slides_program
 
-from ..scenario import ORDERABLE_SPACING, UNIT, scenario
+from ..scenario import ORDERABLE_SPACING, UNIT, observation, scenario
 from .recording import final_step, recorder
 
 #: Seed of every random choice in this module.
@@ -128,9 +128,8 @@ N_SUBMS = 20
 SUBMS_SPACING = 0.005 * UNIT
 
 
-@scenario(
+@observation(
     "timers.submillisecond_order",
-    expected=None,
     needs=("call_at", "event"), measures=("call_at",),
     explain="uvloop rounds every delay to whole milliseconds against a millisecond clock, so "
             "deadlines less than 1 ms apart fire in arming order within each millisecond; "
@@ -312,9 +311,8 @@ class TimerBoom(Exception):
     """Raised on purpose by a timer callback."""
 
 
-@scenario(
+@observation(
     "timers.callback_raises",
-    expected=None,
     needs=("call_at", "event"), measures=("call_at",),
     crash_is_outcome=True,
     explain="asyncio and our loops log an exception from a callback and carry on. trio, curio "

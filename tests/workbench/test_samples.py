@@ -95,3 +95,17 @@ def test_the_echo_rate_has_an_interval_from_slices_of_its_run():
     assert rates[0] == 10.0 and rates[1] == 20.0 and rates[9] == 10.0 and sum(rates) == 40.0
     lo, hi = samples.bootstrap_ci([10.0, 12.0, 11.0, 9.0, 10.5])
     assert lo < 10.5 < hi and samples.bootstrap_ci([10.0, 12.0, 11.0, 9.0, 10.5]) == (lo, hi)
+
+
+def test_a_lateness_percentile_pools_every_process_raw_samples():
+    from harness.report.model import harness_rows
+
+    per_process = [[100.0 + i for i in range(100)], [200.0 + i for i in range(100)], [150.0 + i for i in range(100)]]
+    record = {"status": "observed", "metrics": {"perf_counter_us": {"p50": 0.0, "p99": 0.0}},
+              "metrics_by_process": [{"perf_counter_us": {"p50": sorted(g)[50], "p99": sorted(g)[98]},
+                                      "samples_perf_us": g} for g in per_process]}
+    rows = {r.measure.key: r for r in harness_rows({("heap", "latency.sleep_lateness"): record}, ["heap"])}
+    pooled = sorted(v for g in per_process for v in g)
+    p50, p99 = rows["sleep_p50"].cells["heap"], rows["sleep_p99"].cells["heap"]
+    assert p50.value == pytest.approx(pooled[149] + 0.5) and p99.value > 290           # of all 300 samples
+    assert p50.ci[0] < p50.value < p50.ci[1] and p99.ci[0] <= p99.value <= p99.ci[1]

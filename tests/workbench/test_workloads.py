@@ -97,7 +97,7 @@ def test_a_round_predicted_over_the_budget_is_not_run(monkeypatch):
         async def main():
             runs.append(n)
             import time
-            time.sleep(ROUND_BUDGET() * (n / 100) ** 2 / 1.5)      # quadratic: N=100 takes 1.5x the budget
+            time.sleep(ROUND_BUDGET() * 1.5 * (n / 100) ** 2)      # quadratic: N=100 takes 1.5x the budget
             return n
         return main
 
