@@ -168,7 +168,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     started = time.perf_counter()
     console.print(f"[bold]loopbench bench[/] ({profile} profile) -> {out_dir}")
 
-    machine = preflight.read()
+    machine = preflight.read(steady_s=preflight.STEADY_S)
     for warning in machine.warnings:
         console.print(f"[yellow]pre-flight:[/] {warning}")
 

@@ -3,9 +3,15 @@
 Before a bench run, as ``pyperf system show`` does, loopbench reads what makes
 numbers drift: the load average against the number of cores, the CPU frequency
 governor (``powersave`` and ``ondemand`` change the clock under the benchmark), and
-other processes using the CPU right now. It measures nothing and changes nothing;
-it prints a warning with advice for each problem, and the whole reading goes into
-``environment.json`` (``preflight``) so a report can say what the machine was doing.
+other processes using the CPU right now. It changes nothing; it prints a warning
+with advice for each problem, and the whole reading goes into ``environment.json``
+(``preflight``) so a report can say what the machine was doing.
+
+One thing it does measure: how steady the machine's speed is (``steadiness``). The
+same small pure-Python loop is timed over and over for a second or two; on a quiet
+dedicated machine each run takes the same time, on a shared VM (CPU steal, frequency
+scaling) the same work takes up to a third more or less from one moment to the next.
+That spread is the floor under every interval of the run, so it is said up front.
 """
 
 from __future__ import annotations
@@ -28,20 +34,30 @@ class Reading:
     load_1min: float | None
     governors: list[str] = field(default_factory=list)
     busy_processes: list[dict] = field(default_factory=list)
+    #: The same work timed over and over (``steadiness``): its spread.
+    steadiness: dict | None = None
     warnings: list[str] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
 
 
+#: How long the steadiness probe runs (s), and the spread above which it warns.
+STEADY_S = 1.5
+UNSTEADY = 0.10
+
+
 def read(sample_s: float = SAMPLE_S, proc: Path = Path("/proc"), sys_cpu: Path = Path("/sys/devices/system/cpu"),
-         own_pids: set[int] | None = None) -> Reading:
-    """Read the machine now; ``proc``/``sys_cpu`` are parameters so tests can point elsewhere."""
+         own_pids: set[int] | None = None, steady_s: float = 0.0) -> Reading:
+    """Read the machine now; ``proc``/``sys_cpu`` are parameters so tests can point elsewhere.
+    ``steady_s`` > 0: also time the steadiness probe for that long."""
     cores = os.cpu_count() or 1
     reading = Reading(cores=cores, load_1min=_load(proc))
     reading.governors = sorted({p.read_text().strip() for p in sys_cpu.glob("cpu[0-9]*/cpufreq/scaling_governor")
                                 if _readable(p)})
     reading.busy_processes = _busy(proc, sample_s, own_pids or {os.getpid(), os.getppid()})
+    if steady_s > 0:
+        reading.steadiness = steadiness(steady_s)
     reading.warnings = advice(reading)
     return reading
 
@@ -58,7 +74,39 @@ def advice(reading: Reading) -> list[str]:
                    "Use 'performance' (e.g. `python -m pyperf system tune`, as root).")
     for p in reading.busy_processes[:5]:
         out.append(f"process {p['pid']} ({p['name']}) is using {p['share']:.0%} of a core.")
+    steady = reading.steadiness
+    if steady and steady.get("spread", 0) > UNSTEADY:
+        out.append(f"the same work took from {steady['fastest']:.2f}x to {steady['slowest']:.2f}x its median time "
+                   f"(10th to 90th percentile of {steady['runs']} runs): this machine's speed changes from one "
+                   "moment to the next (a shared VM, frequency scaling), so intervals will be wide. Compare "
+                   "ratios within one run; for the narrowest intervals use a dedicated machine.")
     return out
+
+
+def steadiness(seconds: float = STEADY_S) -> dict:
+    """Time the same small pure-Python loop (a few ms) for ``seconds``; its spread.
+
+    ``fastest``/``slowest``: the 10th and 90th percentile of the run times over their
+    median; ``spread``: the larger distance of the two from 1."""
+    import statistics
+
+    def work() -> int:
+        total = 0
+        for i in range(20_000):
+            total += i * i
+        return total
+
+    times: list[float] = []
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    times.sort()
+    median = statistics.median(times)
+    fastest, slowest = times[len(times) // 10] / median, times[len(times) * 9 // 10] / median
+    return {"runs": len(times), "median_us": median * 1e6, "fastest": fastest, "slowest": slowest,
+            "spread": max(1 - fastest, slowest - 1)}
 
 
 def _load(proc: Path) -> float | None:

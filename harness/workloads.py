@@ -349,7 +349,7 @@ workload("tasks.switch", title="task switch: sleep(0) ping-pong", unit="switches
 
 
 @workload("tasks.spawn_join", title="spawn+join", unit="tasks",
-          size=Size(default=5_000, quick=2_000, rigorous=20_000), uses=("task_group",))
+          size=Size(default=2_000, quick=1_000, rigorous=20_000), uses=("task_group",))
 def _spawn_join(rt, n):
     """S trivial tasks spawned in the runtime's own task group and joined at its exit
     (trio: a nursery; asyncio: TaskGroup; curio: TaskGroup; anyio: a task group; our

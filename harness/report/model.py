@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results import latest_by_cell, load
-from ..samples import WIDE, bootstrap_median_ci, relative_halfwidth
+from ..samples import WIDE, bootstrap_median_ci, bootstrap_percentile_ci, relative_halfwidth
 from ..stats import percentile
 from ..workloads import WORKLOADS, Workload
 
@@ -152,7 +152,7 @@ def pooled_percentile(record: dict, measure: Measure) -> tuple[float, tuple[floa
         return None
     q = measure.percentile
     value = percentile(sorted(v for g in groups for v in g), q)
-    return value, bootstrap_median_ci(groups, resamples=1000, statistic=lambda data: percentile(sorted(data), q))
+    return value, bootstrap_percentile_ci(groups, q)
 
 
 def own_interval(record: dict, measure: Measure) -> tuple[float, float] | None:

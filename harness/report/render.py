@@ -84,7 +84,8 @@ def build_context(run_dir: Path) -> dict:
         "noisy_threshold": f"{NOISY_SPREAD:.0%}", "behaviour": behaviour,
         "differences": [b for b in behaviour if not b.agree], "built": built,
         "early": early, "io": echo_table(data.cells, runtimes),
-        "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built)),
+        "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built),
+                                         ((data.environment or {}).get("preflight") or {}).get("steadiness")),
         "cards": takeaways.cards(runtimes, rows, behaviour, early),
         "generators": (takeaways.generator_rows(rows), takeaways.GENERATOR_DIFFERENCES)
                       if all(rt in runtimes for rt in takeaways.GENERATOR_LOOPS) else None,

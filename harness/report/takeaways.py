@@ -73,7 +73,8 @@ class Card:
 
 
 def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyRow],
-              problems: list[dict], built_count: int) -> list[Takeaway]:
+              problems: list[dict], built_count: int, steadiness: dict | None = None) -> list[Takeaway]:
+    """The ranked takeaways; ``steadiness``: the pre-flight's reading of the machine's speed."""
     out: list[Takeaway] = []
     for e in early:
         if e.early_perf and not e.emulated:
@@ -105,9 +106,12 @@ def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyR
     if unsettled:
         widths = sorted(c.halfwidth for row in unsettled for c in row.cells.values() if c.halfwidth is not None)
         typical = f" (their median half-width: ±{widths[len(widths) // 2]:.0%})" if widths else ""
+        machine = (f" This machine's own speed varied: the same work took {steadiness['fastest']:.2f}x to "
+                   f"{steadiness['slowest']:.2f}x its median time in the pre-flight check, so no interval of this "
+                   "run can be much narrower." if steadiness and steadiness.get("spread", 0) > 0.05 else "")
         out.append(Takeaway(f"No clear fastest on {len(unsettled)} of the workloads: the runtimes' 95% intervals "
                             f"overlap{typical}. Read their ratios as rough; re-run on a quieter machine, or with "
-                            "`--rigorous`, to separate them.", SUMMARY, 3))
+                            f"`--rigorous`, to separate them.{machine}", SUMMARY, 3))
     for row in rows:
         if row.measure.key.startswith("memory") and any(c.best for c in row.cells.values()):
             rt, cell = next((rt, c) for rt, c in row.cells.items() if c.best)

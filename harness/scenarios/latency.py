@@ -32,7 +32,7 @@ from ..workloads import firing_timers, seeded_offsets
 
 TIMER_DELAY = 0.001            # the 1 ms sleep whose lateness we measure
 WARMUP = 10                    # samples discarded before measuring
-STEP_BUDGET_S = 4.0            # no scaling step predicted to take longer than this runs
+STEP_BUDGET_S = 2.0            # no scaling step predicted to take longer than this runs
 ROUNDS = 5                     # repeated rounds for throughput measures (median + spread)
 
 
@@ -57,7 +57,7 @@ def sleep_lateness(rt, metrics):
 
 def task_lateness(rt, wait) -> dict:
     """A task waits ``wait(due by rt.now())`` for TIMER_DELAY, again and again: the lateness metrics."""
-    samples = share(pick(default=500, quick=60))
+    samples = share(pick(default=400, quick=60, rigorous=1_000))
 
     async def main():
         by_rt, by_perf = [], []
@@ -80,7 +80,7 @@ def task_lateness(rt, wait) -> dict:
                  "and are kept out of comparisons (deadlines.lateness measures their own sleeps).")
 def call_at_lateness(rt, metrics):
     """Lateness of ``call_at(now + 1 ms, cb)`` callbacks, armed one after another."""
-    samples = share(pick(default=500, quick=60))
+    samples = share(pick(default=400, quick=60, rigorous=1_000))
 
     async def main():
         by_rt, by_perf, done = [], [], rt.event()
@@ -112,7 +112,7 @@ def call_at_lateness(rt, metrics):
          explain="Two tasks waking each other through events: a switch plus the event's own cost.")
 def switch_event(rt, metrics):
     """Two tasks ping-ponging through events: time per one-way hand-off."""
-    rounds = share(pick(default=5_000, quick=500))
+    rounds = share(pick(default=3_000, quick=500, rigorous=10_000))
 
     async def main():
         pings = [rt.event() for _ in range(rounds)]

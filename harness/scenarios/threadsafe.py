@@ -50,8 +50,8 @@ from ..scenario import latency
 from ..stats import distribution
 
 WARMUP = 10                     # samples discarded before measuring
-SAMPLES = pick(default=300, quick=100)
-BUSY_SAMPLES = pick(default=60, quick=30)   # per switch interval: a sample can cost a whole interval
+SAMPLES = pick(default=200, quick=100, rigorous=600)
+BUSY_SAMPLES = pick(default=40, quick=30, rigorous=120)   # per switch interval: a sample can cost a whole interval
 IDLE_GAP = 0.001                # the poster sleeps this long after each sample: the loop goes idle again
 BUSY_FOR = 0.020                # the busy poster spins at most this long after a post
 SHORT_SWITCH_INTERVAL = 0.0005  # the busy variant's second run (CPython's default is 0.005)

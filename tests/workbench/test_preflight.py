@@ -33,3 +33,21 @@ def test_busy_processes_are_named():
     reading = preflight.Reading(cores=2, load_1min=0.1,
                                 busy_processes=[{"pid": 42, "name": "cc1plus", "share": 0.9}])
     assert preflight.advice(reading) == ["process 42 (cc1plus) is using 90% of a core."]
+
+
+def test_an_unsteady_machine_is_warned_about_and_a_steady_one_is_not():
+    unsteady = preflight.Reading(cores=2, load_1min=0.0,
+                                 steadiness={"runs": 900, "median_us": 800.0, "fastest": 0.7, "slowest": 1.2,
+                                             "spread": 0.3})
+    (warning,) = preflight.advice(unsteady)
+    assert "0.70x to 1.20x" in warning and "intervals will be wide" in warning
+    steady = preflight.Reading(cores=2, load_1min=0.0,
+                               steadiness={"runs": 900, "median_us": 800.0, "fastest": 0.98, "slowest": 1.03,
+                                           "spread": 0.03})
+    assert preflight.advice(steady) == []
+
+
+def test_the_steadiness_probe_times_the_same_work_many_times():
+    reading = preflight.steadiness(0.2)
+    assert reading["runs"] >= 10 and reading["fastest"] <= 1.0 <= reading["slowest"]
+    assert reading["spread"] == max(1 - reading["fastest"], reading["slowest"] - 1)

@@ -109,3 +109,16 @@ def test_a_lateness_percentile_pools_every_process_raw_samples():
     p50, p99 = rows["sleep_p50"].cells["heap"], rows["sleep_p99"].cells["heap"]
     assert p50.value == pytest.approx(pooled[149] + 0.5) and p99.value > 290           # of all 300 samples
     assert p50.ci[0] < p50.value < p50.ci[1] and p99.ci[0] <= p99.value <= p99.ci[1]
+
+
+def test_the_vectorised_percentile_interval_agrees_with_the_plain_bootstrap():
+    import random
+    from harness.stats import percentile
+
+    rng = random.Random(7)
+    groups = [[rng.expovariate(1 / 100) for _ in range(80)] for _ in range(4)] + [[rng.expovariate(1 / 100)
+                                                                                  for _ in range(60)]]
+    fast = samples.bootstrap_percentile_ci(groups, 90)
+    plain = samples.bootstrap_median_ci(groups, statistic=lambda d: percentile(sorted(d), 90))
+    assert fast == samples.bootstrap_percentile_ci(groups, 90)             # seeded: repeatable
+    assert fast[0] < fast[1] and abs(fast[0] - plain[0]) / plain[0] < 0.1 and abs(fast[1] - plain[1]) / plain[1] < 0.1
