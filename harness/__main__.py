@@ -315,13 +315,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scenarios", help="comma-separated scenario names, groups or globs (default: all)")
     run.add_argument("-k", dest="keyword", metavar="EXPR",
                      help="only scenarios whose name matches a keyword expression, e.g. 'timers and not slides'")
-    run.add_argument("--repeat", type=_positive_int, help="runs per behaviour scenario (default 5)")
+    run.add_argument("--repeat", type=_positive_int, help="runs per behaviour cell (default: 5 where a trace is judged, 20 where it is observed)")
     run.add_argument("--out", help="output directory (default ./reports/<UTC timestamp>)")
     run.add_argument("--resume", action="store_true", help="keep results already in --out, run only the rest")
     run.add_argument("--quick", action="store_true", help="only the quick scenarios, at small sizes")
     run.add_argument("--timeout", type=_seconds, help="seconds per cell (default 60 behaviour, 300 latency)")
     run.add_argument("--jobs", type=_positive_int, default=JOBS,
-                     help=f"behaviour cells run in parallel (default {JOBS}: the cores, plus one)")
+                     help=f"behaviour cells run in parallel (default {JOBS}: twice the cores)")
     run.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                      help="also run on this asyncio event loop (repeatable), e.g. rl=rloop:new_event_loop")
     bench = sub.add_parser("bench", allow_abbrev=False, help="what `make bench` runs: everything, then the report")

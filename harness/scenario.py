@@ -53,7 +53,10 @@ class Scenario:
     crash_is_outcome: bool = False  #: an exception escaping the loop is an outcome, not an error
     explain: str = ""               #: why runtimes may differ here (for the report)
     measures: tuple[str, ...] | None = None  #: latency: the ops being timed (default: needs)
-    parallel: bool = False          #: latency: times nothing (memory), so may run beside other cells
+    #: latency: may run beside other cells, because it times nothing (memory) or only the
+    #: process's own CPU time (the scaling curves), which a neighbour on another core
+    #: hardly moves
+    parallel: bool = False
     in_bench: bool = True           #: False: ``make bench`` leaves it to its micro-suite (same workload)
     #: The libraries (``Runtime.api``) whose own documentation promises ``expected``: there a
     #: difference is "fail". Elsewhere the expected trace is loopbench's contract only, and a
@@ -118,8 +121,9 @@ def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...]
             in_bench: bool = True, sampled: bool = False) -> Callable:
     """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself).
 
-    ``parallel=True``: the scenario's result does not depend on time (a memory count),
-    so the runner may run it beside other cells, as it runs behaviour cells.
+    ``parallel=True``: the scenario's result does not depend on the wall clock (a memory
+    count, CPU time per operation), so the runner may run it beside other cells, as it
+    runs behaviour cells.
     ``in_bench=False``: ``make bench`` skips it because its micro-suite
     (``harness.microbench``) measures the same workload, with more rounds, in the same
     run; ``loopbench run`` still has it.

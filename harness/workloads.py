@@ -190,7 +190,7 @@ ROUND_BUDGET = Size(default=2.0, quick=1.0, rigorous=10.0)
 #: About how long one process spends timing one workload on one runtime: a fast runtime
 #: gets more rounds (up to ``Workload.rounds``), a slow one ``MIN_ROUNDS``, so every row
 #: has several values per process and the run fits its time.
-PROCESS_BUDGET = Size(default=0.05, quick=0.03, rigorous=0.5)
+PROCESS_BUDGET = Size(default=0.04, quick=0.03, rigorous=0.5)
 MIN_ROUNDS = 2
 
 #: Every workload, by name, in the order reports show them.

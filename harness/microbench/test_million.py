@@ -2,8 +2,8 @@
 
 The target: "schedule + fire timers at random deadlines (virtual clock): heap within
 2x of a bare ``heapq`` push/pop of the same tuples, measured in the same run as the
-floor". Group ``timers on the virtual clock (N=...)``: N = 200,000 in the default
-profile (make bench must fit 5 minutes), 1,000,000 in the rigorous one, 100,000 in quick.
+floor". Group ``timers on the virtual clock (N=...)``: N = 100,000 in the default
+profile (make bench must fit 5 minutes), 1,000,000 in the rigorous one, 50,000 in quick.
 
 **Rows: the heap loop and the floor** (``LOOPS``, parameter id = the implementation's
 name), the pair the target names. At 1M a round takes 6-11 s on a 2-core machine (the
@@ -84,7 +84,7 @@ from harness.profile import pick
 from harness.workloads import VIRTUAL_CLOCK_TIMERS
 from impls.clock import VirtualClock
 
-N = pick(default=200_000, quick=100_000, rigorous=1_000_000)
+N = pick(default=100_000, quick=50_000, rigorous=1_000_000)
 SPAN = 1000.0                                 # deadlines uniform over [0, SPAN) seconds
 ROUNDS = 3                                    # every row alike
 FLOOR = "heapq-floor"

@@ -269,7 +269,7 @@ def echo_protocols(rt, metrics):
 def run_echo(rt, serve, metrics: dict, *, with_floor: bool) -> None:
     """For each message size of the profile: the floor (if asked), then ``serve`` under ``rt.run``."""
     sizes = pick(default=list(SIZES), quick=["1KiB"])
-    requests, seconds = pick(default=3_000, quick=500, rigorous=10_000), pick(default=0.5, quick=0.5, rigorous=2.0)
+    requests, seconds = pick(default=2_000, quick=500, rigorous=10_000), pick(default=0.5, quick=0.5, rigorous=2.0)
     metrics.update(connections=CONNECTIONS, sizes=sizes, requests_cap=requests, seconds_cap=seconds)
     for label in sizes:
         size = SIZES[label]

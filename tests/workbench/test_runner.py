@@ -65,9 +65,23 @@ def test_worker_classifies_pass_fail_observed_unsupported_error(faulty):
 
 
 def test_worker_counts_each_distinct_outcome(faulty):
-    record = run_cell("heap", "coroutines.test_flaky")       # repeat=4 declared by the scenario
+    record = run_cell("heap", "coroutines.test_flaky", 4)
     assert record["repeat"] == 4 and record["deterministic"] is False
     assert sorted((o["trace"][0], o["count"]) for o in record["outcomes"]) == [("even", 2), ("odd", 2)]
+
+
+def test_an_observed_cell_runs_at_least_twenty_times_and_a_judged_one_its_own_count(faulty):
+    from harness import runtimes
+    from harness.worker import OBSERVED_REPEAT, repeats
+
+    observed = run_cell("heap", "coroutines.test_flaky")     # declares repeat=4; observed: raised
+    assert observed["repeat"] == OBSERVED_REPEAT == 20
+    assert sorted((o["trace"][0], o["count"]) for o in observed["outcomes"]) == [("even", 10), ("odd", 10)]
+    fifo = get("callbacks.fifo")                              # a stated trace, documented by asyncio and trio
+    assert repeats(runtimes.create("heap"), fifo) == 5        # judged by loopbench's contract
+    assert repeats(runtimes.create("asyncio"), fifo) == 5     # judged by asyncio's documentation
+    assert repeats(runtimes.create("curio"), fifo) == 20      # nobody promised it: observed
+    assert repeats(runtimes.create("curio"), fifo, 3) == 3    # the run's --repeat wins
 
 
 def test_an_unavailable_runtime_is_reported_not_crashed(monkeypatch):
@@ -161,7 +175,7 @@ def test_a_repeat_count_below_one_is_refused_not_recorded_as_a_pass(faulty):
         with pytest.raises(ValueError, match="repeat"):
             run_cell("heap", "timers.test_tiny", bad)
     assert run_cell("heap", "timers.test_tiny", 1)["repeat"] == 1
-    assert run_cell("heap", "coroutines.test_flaky")["repeat"] == 4        # None: the scenario's own
+    assert run_cell("heap", "coroutines.test_flaky")["repeat"] == 20       # None: its own 4, observed: 20
 
 
 def test_a_cell_keeps_only_a_bounded_tail_of_its_output(tmp_path):
