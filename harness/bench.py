@@ -110,11 +110,13 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
                  python_flags: tuple[str, ...] = (), select: str | None = None, plans: Path | None = None,
                  label: str = "") -> bool:
     """Run ``harness.microbench`` (all of it, or the tests ``-k select``) into ``out_dir/json_name``."""
+    # Only pytest-benchmark is loaded (not every installed plugin: hypothesis alone costs
+    # a second per process, and a run starts eleven).
     cmd = [sys.executable, *python_flags, "-m", "pytest", "--pyargs", "harness.microbench", "-o", "addopts=",
-           "-p", "no:cacheprovider", "--rootdir", str(out_dir),
+           "-p", "no:cacheprovider", "-p", "pytest_benchmark.plugin", "--rootdir", str(out_dir),
            "-q", "--benchmark-json", str(out_dir / json_name), "--benchmark-columns=median,iqr,rounds",
            "--benchmark-sort=name", "--benchmark-save-data", *(["-k", select] if select else [])]
-    env = dict(os.environ, **{PROFILE_VAR: profile})
+    env = dict(os.environ, **{PROFILE_VAR: profile, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
     if plans is not None:
         env[PLANS_VAR] = str(plans)
     log = out_dir / (Path(json_name).stem + ".log")

@@ -92,7 +92,7 @@ async def equal_deadlines(rt, trace):
 #: ``timers.deadline_order``: this many timers, on distinct slots of a grid spaced ORDERABLE_SPACING
 #: (3 ms) apart: well above uvloop's 1 ms clock (see ``timers.submillisecond_order``).
 N_RANDOM = 20
-RANDOM_SLOTS = 40
+RANDOM_SLOTS = 25
 
 
 @scenario(
