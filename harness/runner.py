@@ -122,7 +122,8 @@ def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, time
     """Run one cell in a process of its own; always returns a record, whatever happens to it.
 
     Inside ``run_matrix`` (on Linux) the process is forked from a warm server
-    (``harness.prefork``); otherwise, or if the server fails, it is a fresh interpreter.
+    (``harness.prefork``); otherwise, or if the server fails, or if the scenario measures
+    its process's own memory (``Scenario.fresh_process``), it is a fresh interpreter.
     """
     record = new_record(runtime, scenario)
     started = time.perf_counter()
@@ -135,7 +136,7 @@ def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, time
             argv += ["--share", str(share)]
         code = _SERVED
         servers = _servers
-        if servers is not None:
+        if servers is not None and not scenario.fresh_process:
             code = _run_forked(servers, python, argv, log_path, timeout)
         if code is _SERVED:
             code = _run_fresh(python, argv, log_path, timeout)

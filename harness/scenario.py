@@ -69,6 +69,10 @@ class Scenario:
     #: each taking its share of the samples (``profile.share``); the record keeps every
     #: process's metrics, and the report shows their median with a 95% interval.
     sampled: bool = False
+    #: Measures the process's own memory (RSS): each run is a fresh interpreter, never a
+    #: fork of the runner's warm server, whose heap every fork would share and start from
+    #: (the processes of a sampled cell would all read the same, and not be samples).
+    fresh_process: bool = False
     doc: str = field(default="", compare=False)
 
     @property
@@ -118,7 +122,7 @@ def observation(name: str, **kwargs) -> Callable:
 
 def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...] | None = None,
             quick: bool = False, explain: str = "", parallel: bool = False,
-            in_bench: bool = True, sampled: bool = False) -> Callable:
+            in_bench: bool = True, sampled: bool = False, fresh_process: bool = False) -> Callable:
     """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself).
 
     ``parallel=True``: the scenario's result does not depend on the wall clock (a memory
@@ -128,12 +132,14 @@ def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...]
     (``harness.microbench``) measures the same workload, with more rounds, in the same
     run; ``loopbench run`` still has it.
     ``sampled=True``: run in several processes, each sizing itself with ``profile.share``
-    (see ``Scenario.sampled``).
+    (see ``Scenario.sampled``). ``fresh_process=True``: never forked from the warm server
+    (see ``Scenario.fresh_process``).
     """
     def register(fn):
         _add(Scenario(name=name, fn=fn, kind=LATENCY, needs=tuple(needs), repeat=1, quick=quick,
                       explain=explain, measures=tuple(measures) if measures is not None else None,
-                      parallel=parallel, in_bench=in_bench, sampled=sampled, doc=_doc(fn)))
+                      parallel=parallel, in_bench=in_bench, sampled=sampled, fresh_process=fresh_process,
+                      doc=_doc(fn)))
         return fn
     return register
 

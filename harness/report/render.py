@@ -81,7 +81,8 @@ def build_context(run_dir: Path) -> dict:
     problems = [r for r in data.cells.values() if r["status"] in ("error", "timeout")]
     return {
         "data": data, "runtimes": runtimes, "ours": ours, "rows": rows, "summary": summary, "noisy": noisy,
-        "noisy_threshold": f"{NOISY_SPREAD:.0%}", "behaviour": behaviour,
+        "noisy_threshold": f"{NOISY_SPREAD:.0%}", "noise_cause": _noise_cause(data.environment or {}),
+        "behaviour": behaviour,
         "differences": [b for b in behaviour if not b.agree], "built": built,
         "early": early, "io": echo_table(data.cells, runtimes),
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built),
@@ -152,6 +153,18 @@ def _md_inline(text: str) -> Markup:
     out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
     out = re.sub(r"`(.+?)`", r"<code>\1</code>", out)
     return Markup(out)
+
+
+def _noise_cause(environment: dict) -> str:
+    """What the pre-flight saw that explains a noisy run, as the start of a sentence."""
+    preflight = environment.get("preflight") or {}
+    if any(w.startswith("load average") for w in preflight.get("warnings") or []):
+        return "The machine was busy (see the pre-flight in the environment). "
+    steady = preflight.get("steadiness") or {}
+    if steady.get("spread", 0) > 0.05:
+        return (f"The machine's own speed varied: the same work took {steady['fastest']:.2f}x to "
+                f"{steady['slowest']:.2f}x its median time in the pre-flight. ")
+    return ""
 
 
 def _environment():

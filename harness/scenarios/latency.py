@@ -321,6 +321,7 @@ MEMORY_STEP_BUDGET_S = 6.0
 
 
 @latency("memory.sleeping_task", needs=("task_group", "sleep"), quick=True, parallel=True, sampled=True,
+         fresh_process=True,
          explain="Memory held by one task blocked in sleep, with 2,000 tasks asleep at once "
                  "(quick profile: 1,000; rigorous: 10k, then 50k if it fits the step budget), the "
                  "tasks started in the runtime's own task group, measured in several processes. "

@@ -104,3 +104,9 @@ def test_a_forked_cell_is_the_runtime_a_fresh_one_would_be(servers, tmp_path):
     fresh = run_in_subprocess("asyncio", get("coroutines.group_errors"), 3, 60)
     keep = ("status", "outcomes", "operations", "support", "version")
     assert {k: forked.get(k) for k in keep} == {k: fresh.get(k) for k in keep}
+
+
+def test_a_cell_that_measures_its_own_memory_is_never_forked(servers, monkeypatch):
+    monkeypatch.setattr(prefork.Servers, "get", lambda *a: pytest.fail("a memory cell was forked"))
+    record = run_in_subprocess("heap", get("memory.sleeping_task"), None, 120)
+    assert record["status"] == "observed" and record["metrics"]["bytes_per_task"] > 0
