@@ -32,7 +32,8 @@ def write_pyperf(benchmark_json: Path, path: Path) -> Path | None:
         rounds = (entry.get("stats") or {}).get("data") or []
         medians = extra.get("process_medians")
         per_process = _split(rounds, extra.get("processes") or 1) if medians else [rounds]
-        name = f"{extra['workload']}[{extra.get('runtime', '?')}]"
+        size = f" armed={extra['armed']}" if extra.get("armed") is not None else ""   # churn with N armed
+        name = f"{extra['workload']}{size}[{extra.get('runtime', '?')}]"
         if name in names:                  # one workload at several sizes: its group says which
             name = f"{extra['workload']} {entry.get('group', '')}[{extra.get('runtime', '?')}]"
         names.add(name)
