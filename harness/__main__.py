@@ -249,6 +249,10 @@ def cmd_compare(args, console: Console) -> int:
         table.add_row(escape(ch.measure), escape(ch.runtime), f"{ch.a:.4g}", f"{ch.b:.4g}", f"{ch.ratio:.2f}",
                       ch.test, f"[{style.get(ch.verdict, 'dim')}]{ch.verdict}[/]")
     console.print(table)
+    overlap, total = comparison.agreement
+    if total:
+        console.print(f"the runs agree within their 95% intervals on {overlap} of {total} summary cells "
+                      f"({overlap / total:.0%})")
     console.print(escape(f"written to {out} and {out.with_suffix('.json')}"))
     if args.fail_on is not None:
         worse = comparison.regressions(args.fail_on)

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..results import RunDirError, run_profile
-from .model import behaviour_rows, harness_rows, load_run
+from .model import behaviour_rows, benchmark_rows, harness_rows, load_run
 
 ALPHA = 0.05
 MIN_CHANGE = 0.05          # the spread rule's floor, for measures with no rounds recorded
@@ -76,6 +76,8 @@ class Comparison:
     changes: list[Change] = field(default_factory=list)
     status_changes: list[tuple[str, str, str, str]] = field(default_factory=list)
     environment: list[tuple[str, str, str]] = field(default_factory=list)   # (what, A, B) where they differ
+    #: (summary cells whose 95% intervals overlap in A and B, cells with an interval in both)
+    agreement: tuple[int, int] = (0, 0)
 
     def regressions(self, fail_on_pct: float) -> list[Change]:
         return [c for c in self.changes if c.significant and c.worse_by * 100 > fail_on_pct]
@@ -145,7 +147,22 @@ def compare(a_dir: Path, b_dir: Path) -> Comparison:
             if old is not None and old != cell["status"]:
                 comparison.status_changes.append((row.scenario, rt, old, cell["status"]))
     comparison.environment = _environment_differences(a.environment, b.environment)
+    comparison.agreement = _agreement(a, b, runtimes)
     return comparison
+
+
+def _agreement(a, b, runtimes: list[str]) -> tuple[int, int]:
+    """How many summary cells (measure x runtime) of A and B have 95% intervals that
+    overlap, of those with an interval in both runs: do two runs agree within their
+    intervals?"""
+    def cells(run) -> dict:
+        rows = harness_rows(run.cells, runtimes) + benchmark_rows(run.benchmark, runtimes)
+        return {(row.measure.key, rt): cell for row in rows for rt, cell in row.cells.items()
+                if cell.status == "ok" and cell.ci is not None}
+    ca, cb = cells(a), cells(b)
+    both = [key for key in ca if key in cb]
+    overlap = sum(1 for key in both if ca[key].ci[0] <= cb[key].ci[1] and cb[key].ci[0] <= ca[key].ci[1])
+    return overlap, len(both)
 
 
 def _environment_differences(a: dict, b: dict) -> list[tuple[str, str, str]]:
@@ -162,6 +179,10 @@ def to_markdown(c: Comparison) -> str:
              f"process of both runs; latency and memory: the value of every process; two-sided "
              f"Mann-Whitney U, significant when p < {ALPHA}. A measure with one value per run: flagged "
              f"beyond the larger spread, at least {MIN_CHANGE:.0%}.", ""]
+    overlap, total = c.agreement
+    if total:
+        lines += [f"The two runs agree within their 95% intervals on {overlap} of {total} summary cells "
+                  f"({overlap / total:.0%}).", ""]
     if c.environment:
         lines += ["**The two runs come from different environments:**", "", "| | A | B |", "|---|---|---|"]
         lines += [f"| {what} | {x} | {y} |" for what, x, y in c.environment] + [""]
@@ -178,6 +199,7 @@ def to_markdown(c: Comparison) -> str:
 
 def to_json(c: Comparison) -> str:
     return json.dumps({"a": str(c.a), "b": str(c.b), "profile": c.profile, "alpha": ALPHA,
+                       "agreement": {"overlapping": c.agreement[0], "cells": c.agreement[1]},
                        "environment": c.environment, "status_changes": c.status_changes,
                        "changes": [{"measure": ch.measure, "runtime": ch.runtime, "a": ch.a, "b": ch.b,
                                     "ratio": ch.ratio, "p_value": ch.p_value, "significant": ch.significant,

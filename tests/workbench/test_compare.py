@@ -5,7 +5,7 @@ import random
 
 import pytest
 
-from harness import results
+from harness import results, samples
 from harness.__main__ import main
 from harness.report.compare import compare
 
@@ -20,7 +20,8 @@ def run(directory, seconds_by_runtime, ops=20_000, env=ENV, seed=0):
     for rt, seconds in seconds_by_runtime.items():
         data = [seconds * rng.uniform(0.98, 1.02) for _ in range(5)]
         benchmarks.append({"name": f"test_workload[{rt}-tasks.spawn_join]", "fullname": rt,
-                           "stats": {"data": data, "median": sorted(data)[2], "iqr": 0.0},
+                           "stats": {"data": data, "median": sorted(data)[2], "iqr": 0.0,
+                                     "ci95": list(samples.bootstrap_median_ci([[v] for v in data]))},
                            "extra_info": {"workload": "tasks.spawn_join", "runtime": rt, "ops_per_round": ops,
                                           "unit": "tasks", "profile": env["profile"]}})
     (directory / "benchmark.json").write_text(json.dumps({"benchmarks": benchmarks}))
@@ -89,3 +90,11 @@ def test_a_sampled_latency_row_is_tested_on_its_processes_values(tmp_path):
     assert change.p_value is not None and change.p_value < 0.05 and change.verdict == "WORSE"
     same = next(c for c in compare(a, a).changes if c.measure.startswith("hand-off"))
     assert same.p_value is not None and not same.significant
+
+
+def test_compare_counts_the_cells_whose_intervals_overlap(tmp_path):
+    a = run(tmp_path / "a", {"heap": 0.010, "asyncio": 0.020})
+    b = run(tmp_path / "b", {"heap": 0.013, "asyncio": 0.020}, seed=1)      # heap moved; asyncio did not
+    overlap, cells = compare(a, b).agreement
+    assert cells == 2 and overlap == 1
+    assert compare(a, a).agreement == (2, 2)
