@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 import statistics
 from collections.abc import Callable, Sequence
 
@@ -116,11 +117,16 @@ def pooled_stats(groups: Sequence[Sequence[float]]) -> dict:
             "data": [v for g in groups for v in g], "ci95": list(bootstrap_median_ci(groups))}
 
 
+#: The pass of a micro-suite test in its name (``test_workload[heap-tasks.switch-pass2]``).
+_PASS = re.compile(r"-pass\d+(?=[\]-]|$)|(?<=\[)pass\d+-")
+
+
 def merge(documents: Sequence[dict]) -> dict:
     """One pytest-benchmark document from several processes' (same tests, each with raw data).
 
-    An entry present in only some documents (a test that skipped in one process)
-    keeps the rounds it has.
+    A test measured in several passes of one process (``pass1-``, ``pass2-``... in its
+    name) is one entry: its passes' rounds are that process's rounds. An entry present
+    in only some documents (a test that skipped in one process) keeps the rounds it has.
     """
     if not documents:
         return {"benchmarks": []}
@@ -129,15 +135,18 @@ def merge(documents: Sequence[dict]) -> dict:
     entries: dict[str, dict] = {}
     rounds: dict[str, list[list[float]]] = {}
     for document in documents:
+        mine: dict[str, list[float]] = {}
         for entry in document.get("benchmarks", []):
-            key = entry.get("fullname") or entry.get("name", "")
+            key = _PASS.sub("", entry.get("fullname") or entry.get("name", ""))
             if key not in entries:
                 order.append(key)
-                entries[key] = entry
+                entries[key] = _without_pass(entry)
                 rounds[key] = []
             data = (entry.get("stats") or {}).get("data")
             if data:
-                rounds[key].append(list(data))
+                mine.setdefault(key, []).extend(data)
+        for key, data in mine.items():
+            rounds[key].append(data)
     benchmarks = []
     for key in order:
         entry = dict(entries[key])
@@ -150,6 +159,17 @@ def merge(documents: Sequence[dict]) -> dict:
         benchmarks.append(entry)
     merged["benchmarks"] = benchmarks
     return merged
+
+
+def _without_pass(entry: dict) -> dict:
+    """The entry named as if measured in one pass."""
+    entry = dict(entry)
+    for field in ("name", "fullname", "param"):
+        if isinstance(entry.get(field), str):
+            entry[field] = _PASS.sub("", entry[field])
+    if isinstance(entry.get("params"), dict):
+        entry["params"] = {k: v for k, v in entry["params"].items() if k != "pass_"}
+    return entry
 
 
 def relative_halfwidth(value: float, ci: Sequence[float] | None) -> float | None:

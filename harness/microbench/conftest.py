@@ -49,8 +49,7 @@ def _collect() -> None:
     collections the next round triggers itself scan only that round's own objects:
     every runtime pays for its own garbage and nobody pays for pytest's heap. It
     also keeps this call cheap after the test's first round (a full collection of
-    pytest's heap is ~20 ms). ``_measure`` unfreezes before a test's first round, so
-    what a test leaves behind is collected then, not frozen for the whole session.
+    pytest's heap is ~20 ms).
     """
     gc.collect()
     gc.freeze()
@@ -58,13 +57,18 @@ def _collect() -> None:
 
 @pytest.fixture
 def collect():
-    """``_collect`` itself, for rows that are not a runtime (the floors).
-
-    They call ``benchmark.pedantic`` directly, with ``_collect`` as (or inside) its
-    ``setup``: the same gc discipline as ``measure``. Like ``_measure``, this unfreezes
-    first, so earlier tests' leftovers are collected by the first round's ``_collect``.
-    """
+    """``_collect``, for ``benchmark.pedantic``'s ``setup``, after unfreezing what earlier
+    tests left: their leftovers are collected by this test's first round. For the floors
+    and the timer stores, which hold up to a million objects each."""
     gc.unfreeze()
+    return _collect
+
+
+@pytest.fixture
+def collect_frozen():
+    """``_collect`` without unfreezing first: for the workloads, several hundred tests a
+    process. What one leaves behind (a runtime object, a closed loop) stays frozen
+    instead of costing every test a full collection of pytest's heap."""
     return _collect
 
 
@@ -78,3 +82,12 @@ def plans() -> Plans:
 def _unfreeze_at_end():
     yield
     gc.unfreeze()
+
+
+def pytest_collection_modifyitems(items):
+    """``test_workload``'s passes in order: every workload on every runtime, then again
+    (``test_workloads.PASSES``); the other tests keep their place, before them."""
+    def pass_of(item) -> int:
+        callspec = getattr(item, "callspec", None)
+        return callspec.params.get("pass_", 0) if callspec is not None else 0
+    items.sort(key=pass_of)

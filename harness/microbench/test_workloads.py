@@ -16,10 +16,17 @@ from harness.runtime import Unsupported
 from harness.workloads import WORKLOADS, emulated_ops, unsupported_ops
 
 MEASURED = [wl for wl in WORKLOADS.values() if wl.runs_in(profile.current())]
+#: A process measures every workload on every runtime in this many passes, its rounds
+#: split between them (the conftest orders the tests pass by pass), so that one
+#: runtime's rounds are spread over the whole process rather than one moment of it: on a
+#: machine whose speed changes from one second to the next, a process then samples
+#: several of its moments. ``samples.merge`` joins the passes again.
+PASSES = profile.pick(default=3, quick=1)
 
 
+@pytest.mark.parametrize("pass_", range(PASSES), ids=[f"pass{i + 1}" for i in range(PASSES)])
 @pytest.mark.parametrize("workload", MEASURED, ids=[wl.name for wl in MEASURED])
-def test_workload(benchmark, workload, rt, collect, plans):
+def test_workload(benchmark, workload, rt, collect_frozen, plans, pass_):
     missing = unsupported_ops(workload, rt)
     if missing:
         pytest.skip(f"unsupported: {rt.name} has no {', '.join(missing)}")
@@ -37,7 +44,8 @@ def test_workload(benchmark, workload, rt, collect, plans):
     if emulated:
         info["emulated"] = emulated
     try:
-        benchmark.pedantic(workload.run_round, args=(rt,), setup=collect, rounds=plan.rounds,
-                           warmup_rounds=workload.warmup, iterations=1)
+        benchmark.pedantic(workload.run_round, args=(rt,), setup=collect_frozen,
+                           rounds=max(1, round(plan.rounds / PASSES)),
+                           warmup_rounds=workload.warmup if pass_ == 0 else 0, iterations=1)
     except Unsupported as exc:   # an adapter refusing at run time: the same honest outcome
         pytest.skip(f"unsupported: {rt.name}: {exc}")

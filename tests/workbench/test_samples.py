@@ -122,3 +122,19 @@ def test_the_vectorised_percentile_interval_agrees_with_the_plain_bootstrap():
     plain = samples.bootstrap_median_ci(groups, statistic=lambda d: percentile(sorted(d), 90))
     assert fast == samples.bootstrap_percentile_ci(groups, 90)             # seeded: repeatable
     assert fast[0] < fast[1] and abs(fast[0] - plain[0]) / plain[0] < 0.1 and abs(fast[1] - plain[1]) / plain[1] < 0.1
+
+
+def test_the_passes_of_one_process_are_one_entry_with_all_their_rounds():
+    def entry(pass_, data):
+        name = f"test_workload[heap-tasks.switch-pass{pass_}]"
+        return {"name": name, "fullname": f"test_workloads.py::{name}", "param": f"heap-tasks.switch-pass{pass_}",
+                "params": {"pass_": pass_ - 1, "workload": "tasks.switch"}, "stats": {"data": data},
+                "extra_info": {"workload": "tasks.switch", "runtime": "heap"}}
+
+    process_1 = {"benchmarks": [entry(1, [1.0, 1.1]), entry(2, [1.2])]}
+    process_2 = {"benchmarks": [entry(1, [2.0]), entry(2, [2.1, 2.2])]}
+    (merged,) = samples.merge([process_1, process_2])["benchmarks"]
+    assert merged["name"] == "test_workload[heap-tasks.switch]" and merged["param"] == "heap-tasks.switch"
+    assert "pass_" not in merged["params"]
+    assert merged["extra_info"]["processes"] == 2 and merged["stats"]["rounds"] == 6
+    assert merged["extra_info"]["process_medians"] == [1.1, 2.1]
