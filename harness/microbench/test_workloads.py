@@ -20,8 +20,9 @@ MEASURED = [wl for wl in WORKLOADS.values() if wl.runs_in(profile.current())]
 #: split between them (the conftest orders the tests pass by pass), so that one
 #: runtime's rounds are spread over the whole process rather than one moment of it: on a
 #: machine whose speed changes from one second to the next, a process then samples
-#: several of its moments. ``samples.merge`` joins the passes again.
-PASSES = profile.pick(default=3, quick=1)
+#: several of its moments. ``samples.merge`` joins the passes again. Three passes cost
+#: the default run 30 s (three times the tests), more than its budget has: rigorous only.
+PASSES = profile.pick(default=1, quick=1, rigorous=3)
 
 
 @pytest.mark.parametrize("pass_", range(PASSES), ids=[f"pass{i + 1}" for i in range(PASSES)])
