@@ -170,7 +170,23 @@ def _environment_differences(a: dict, b: dict) -> list[tuple[str, str, str]]:
     libs_a, libs_b = a.get("libraries") or {}, b.get("libraries") or {}
     out += [(lib, str(libs_a.get(lib)), str(libs_b.get(lib))) for lib in sorted(set(libs_a) | set(libs_b))
             if libs_a.get(lib) != libs_b.get(lib)]
+    speed_a, speed_b = _machine_speed(a), _machine_speed(b)
+    if speed_a and speed_b and abs(speed_b / speed_a - 1) > MACHINE_SPEED_CHANGE:
+        out.append(("machine speed: the pre-flight's fixed work (µs a run)", f"{speed_a:.0f}",
+                    f"{speed_b:.0f} ({speed_b / speed_a:.2f}x): changes of this size are the machine's"))
     return out
+
+
+#: A change in the pre-flight's time for its fixed work beyond this is reported as a
+#: difference of environment: the same machine, running faster or slower.
+MACHINE_SPEED_CHANGE = 0.10
+
+
+def _machine_speed(environment: dict) -> float | None:
+    """The median time of the pre-flight steadiness probe's fixed work (µs), if recorded."""
+    steady = (environment.get("preflight") or {}).get("steadiness") or {}
+    value = steady.get("median_us")
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
 
 
 def to_markdown(c: Comparison) -> str:

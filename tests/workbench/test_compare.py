@@ -98,3 +98,15 @@ def test_compare_counts_the_cells_whose_intervals_overlap(tmp_path):
     overlap, cells = compare(a, b).agreement
     assert cells == 2 and overlap == 1
     assert compare(a, a).agreement == (2, 2)
+
+
+def test_a_machine_that_ran_slower_is_named_among_the_differences(tmp_path):
+    def steady(median_us):
+        return dict(ENV, preflight={"steadiness": {"runs": 1000, "median_us": median_us, "fastest": 0.9,
+                                                   "slowest": 1.1, "spread": 0.1}})
+    a = run(tmp_path / "a", {"heap": 0.010}, env=steady(900.0))
+    b = run(tmp_path / "b", {"heap": 0.013}, env=steady(1300.0), seed=1)
+    (what, x, y) = next(d for d in compare(a, b).environment if d[0].startswith("machine speed"))
+    assert x == "900" and y.startswith("1300 (1.44x)")
+    c = run(tmp_path / "c", {"heap": 0.010}, env=steady(950.0), seed=2)
+    assert not any(d[0].startswith("machine speed") for d in compare(a, c).environment)
