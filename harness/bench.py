@@ -111,8 +111,10 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
                  label: str = "") -> bool:
     """Run ``harness.microbench`` (all of it, or the tests ``-k select``) into ``out_dir/json_name``."""
     # Only pytest-benchmark is loaded (not every installed plugin: hypothesis alone costs
-    # a second per process, and a run starts eleven).
-    cmd = [sys.executable, *python_flags, "-m", "pytest", "--pyargs", "harness.microbench", "-o", "addopts=",
+    # a second per process, and a run starts eleven), and no project's configuration (a
+    # run directory inside a checkout would pick up its pyproject.toml).
+    cmd = [sys.executable, *python_flags, "-m", "pytest", "--pyargs", "harness.microbench",
+           "-c", os.devnull, "-o", "addopts=",
            "-p", "no:cacheprovider", "-p", "pytest_benchmark.plugin", "--rootdir", str(out_dir),
            "-q", "--benchmark-json", str(out_dir / json_name), "--benchmark-columns=median,iqr,rounds",
            "--benchmark-sort=name", "--benchmark-save-data", *(["-k", select] if select else [])]
