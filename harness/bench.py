@@ -52,8 +52,8 @@ def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
     interval.
     The timer stores with up to 1M timers (the virtual-clock rows and the churn against
     armed timers: our loops and floors) run once, in a process of their own before the
-    others: a process that has just held a million timers is slower afterwards (its
-    heap is larger and fragmented), which must not tilt the workloads' first process.
+    others: a process that has just held a million timers is not like the others (a
+    larger, fragmented heap), and must not be the one that times the workloads first.
     Then the ``OPTIMIZED`` runtimes' task workloads again under ``python -O``.
     """
     out_dir = Path(out_dir).absolute()            # the suite runs with out_dir as its working directory

@@ -43,8 +43,10 @@ import traceback
 from pathlib import Path
 
 ENV_VAR = "LOOPBENCH_PREFORK"
-#: How long a server may take to import everything and fork the first child.
+#: How long a server may take to import everything and fork the first child, and to
+#: answer at all after that (fork a child, report how one ended).
 START_TIMEOUT = 60.0
+ANSWER_TIMEOUT = 10.0
 
 
 def enabled() -> bool:
@@ -170,15 +172,27 @@ class Server:
             self.proc.stdin.flush()
         except OSError as exc:
             raise ServerGone(f"cannot write to the server: {exc}") from exc
-        pid = self._answer(START_TIMEOUT if not self._started else 10.0)["pid"]
+        try:
+            pid = self._answer(START_TIMEOUT if not self._started else ANSWER_TIMEOUT)["pid"]
+        except TimeoutError:
+            self.kill()
+            raise ServerGone("the server did not start the cell") from None
         self._started = True
         on_pid(pid)
         try:
             return self._answer(timeout)["returncode"]
         except TimeoutError:
             kill_group(pid)
-            self._answer(10.0)                      # the server reaps it and says so
-            return None
+        try:
+            self._answer(ANSWER_TIMEOUT)            # the server reaps it and says so
+        except (TimeoutError, ServerGone):
+            self.kill()                             # it did not: the next cell gets another
+        return None
+
+    def kill(self) -> None:
+        """End a server that stopped answering; ``Servers.get`` replaces it."""
+        kill_group(self.proc.pid)
+        self.proc.wait()
 
     def _answer(self, timeout: float) -> dict:
         deadline = time.monotonic() + timeout
@@ -204,10 +218,9 @@ class Server:
             except OSError:
                 pass
         try:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=ANSWER_TIMEOUT)
         except subprocess.TimeoutExpired:
-            kill_group(self.proc.pid)
-            self.proc.wait()
+            self.kill()
         self.proc.stdout.close()
 
 
@@ -224,6 +237,8 @@ class Servers:
         with self._lock:
             server = self._servers.get(key)
         if server is None or server.proc.poll() is not None:
+            if server is not None:
+                server.close()                      # dead: its pipes are closed, its exit reaped
             self._log_dir.mkdir(parents=True, exist_ok=True)
             server = Server(python, self._log_dir / f"prefork-{len(self._servers) + 1}.log", start)
             with self._lock:
@@ -235,7 +250,7 @@ class Servers:
         with self._lock:
             server = self._servers.pop((threading.get_ident(), python), None)
         if server is not None:
-            kill_group(server.proc.pid)
+            server.kill()
             server.close()
 
     def close(self) -> None:

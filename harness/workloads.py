@@ -24,10 +24,13 @@ keeps it out of every comparison.
 
 from __future__ import annotations
 
+import json
 import math
+import os
 import random
+import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from . import profile
 from .profile import PROFILES
@@ -90,8 +93,6 @@ class Workload:
         extrapolated with n^max(k, 1): every operation is done, so no cost grows slower
         than linearly. Rough (a small run is noisy), so only used to spare a round that
         would overrun ``ROUND_BUDGET``."""
-        import time
-
         sizes, times = (max(1, self.n // 10), max(2, self.n // 5)), []
         for n in sizes:
             best = math.inf
@@ -104,12 +105,10 @@ class Workload:
         return times[1] * (self.n / sizes[1]) ** max(k, 1.0), k
 
     def plan(self, rt: Runtime) -> "Plan":
-        """How many rounds ``rt`` gets in one process. None (too slow) if ``predict`` puts
-        one round over ``ROUND_BUDGET``; else one whole round is run and timed, and the
-        rounds are what fits ``PROCESS_BUDGET`` seconds, between ``MIN_ROUNDS`` and
-        ``rounds``. ``LOOPBENCH_ROUNDS`` overrides the count."""
-        import time
-
+        """How many rounds ``rt`` gets in one process. None (``Plan.rounds`` 0: too slow) if
+        ``predict`` puts one round over ``ROUND_BUDGET``; else one whole round is run and
+        timed, and the rounds are what fits ``PROCESS_BUDGET`` seconds, between
+        ``MIN_ROUNDS`` and ``rounds``. ``LOOPBENCH_ROUNDS`` overrides the count."""
         predicted, k = self.predict(rt)
         if predicted > ROUND_BUDGET():
             return Plan(0, predicted, k)
@@ -156,9 +155,6 @@ class Plans:
     """
 
     def __init__(self, path: str | None = None) -> None:
-        import json
-        import os
-
         self.path = path if path is not None else os.environ.get(PLANS_VAR) or None
         self._known: dict[str, dict] = {}
         if self.path and os.path.exists(self.path):
@@ -169,14 +165,11 @@ class Plans:
                 self._known = {}
 
     def get(self, wl: "Workload", rt: Runtime) -> Plan:
-        import json
-        import os
-
         key = f"{wl.name}|{rt.name}"
         if key in self._known:
             return Plan(**self._known[key])
         plan = wl.plan(rt)
-        self._known[key] = {"rounds": plan.rounds, "predicted": plan.predicted, "exponent": plan.exponent}
+        self._known[key] = asdict(plan)
         if self.path:
             with open(self.path + ".partial", "w") as fh:
                 json.dump(self._known, fh, indent=1)

@@ -126,8 +126,9 @@ def compare(a_dir: Path, b_dir: Path) -> Comparison:
         comparison.changes.append(Change(key[0], key[1], statistics.median(ra), statistics.median(rb), "higher",
                                          p_value=_mann_whitney(ra, rb), unit=f"{unit}/s"))
     runtimes = [rt for rt in b.runtimes if rt in a.runtimes]
-    rows_a = {r.measure.key: r for r in harness_rows(a.cells, runtimes)}
-    for row_b in harness_rows(b.cells, runtimes):
+    harness_a, harness_b = harness_rows(a.cells, runtimes), harness_rows(b.cells, runtimes)
+    rows_a = {r.measure.key: r for r in harness_a}
+    for row_b in harness_b:
         row_a = rows_a.get(row_b.measure.key)
         if row_a is None:
             continue
@@ -147,19 +148,19 @@ def compare(a_dir: Path, b_dir: Path) -> Comparison:
             if old is not None and old != cell["status"]:
                 comparison.status_changes.append((row.scenario, rt, old, cell["status"]))
     comparison.environment = _environment_differences(a.environment, b.environment)
-    comparison.agreement = _agreement(a, b, runtimes)
+    comparison.agreement = _agreement(harness_a + benchmark_rows(a.benchmark, runtimes),
+                                      harness_b + benchmark_rows(b.benchmark, runtimes))
     return comparison
 
 
-def _agreement(a, b, runtimes: list[str]) -> tuple[int, int]:
+def _agreement(rows_a: list, rows_b: list) -> tuple[int, int]:
     """How many summary cells (measure x runtime) of A and B have 95% intervals that
     overlap, of those with an interval in both runs: do two runs agree within their
     intervals?"""
-    def cells(run) -> dict:
-        rows = harness_rows(run.cells, runtimes) + benchmark_rows(run.benchmark, runtimes)
+    def cells(rows) -> dict:
         return {(row.measure.key, rt): cell for row in rows for rt, cell in row.cells.items()
                 if cell.status == "ok" and cell.ci is not None}
-    ca, cb = cells(a), cells(b)
+    ca, cb = cells(rows_a), cells(rows_b)
     both = [key for key in ca if key in cb]
     overlap = sum(1 for key in both if ca[key].ci[0] <= cb[key].ci[1] and cb[key].ci[0] <= ca[key].ci[1])
     return overlap, len(both)

@@ -115,14 +115,22 @@ class Row:
         return any((c.spread is not None and c.spread > NOISY_SPREAD) or c.wide for c in self.cells.values())
 
 
+def at(metrics: Any, path: tuple[str, ...]) -> Any:
+    """The node at ``path`` in a record's metrics, or None."""
+    node = metrics
+    for key in path:
+        if not isinstance(node, dict) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
 def dig(metrics: dict, path: tuple[str, ...]) -> tuple[float | None, float | None]:
     """``(value, spread)`` at ``path`` in a record's metrics; a ``{"median", "spread"}`` node
     gives both, a number gives ``(number, None)``, anything else ``(None, None)``."""
-    node: Any = metrics
-    for key in path:
-        if not isinstance(node, dict) or key not in node:
-            return None, None
-        node = node[key]
+    node = at(metrics, path)
+    if node is None:
+        return None, None
     if isinstance(node, dict):
         med = node.get("median")
         return (float(med) if med is not None else None), node.get("spread")
@@ -141,13 +149,9 @@ def pooled_percentile(record: dict, measure: Measure) -> tuple[float, tuple[floa
     None where the record has no raw samples from several processes."""
     if not measure.samples_path or measure.percentile is None:
         return None
-    groups = []
-    for metrics in record.get("metrics_by_process") or []:
-        node: Any = metrics
-        for key in measure.samples_path:
-            node = node.get(key) if isinstance(node, dict) else None
-        if isinstance(node, list) and node:
-            groups.append([float(v) for v in node])
+    groups = [[float(v) for v in node] for node in (at(m, measure.samples_path)
+                                                   for m in record.get("metrics_by_process") or [])
+              if isinstance(node, list) and node]
     if len(groups) < 2:
         return None
     q = measure.percentile
@@ -157,19 +161,16 @@ def pooled_percentile(record: dict, measure: Measure) -> tuple[float, tuple[floa
 
 def own_interval(record: dict, measure: Measure) -> tuple[float, float] | None:
     """The interval a cell measured in one process recorded itself (``Measure.ci_path``)."""
-    node: Any = record.get("metrics", {})
-    for key in measure.ci_path or ("",):
-        node = node.get(key) if isinstance(node, dict) else None
+    node = at(record.get("metrics", {}), measure.ci_path) if measure.ci_path else None
     if isinstance(node, list) and len(node) == 2 and all(isinstance(v, (int, float)) for v in node):
         return (float(node[0]), float(node[1]))
     return None
 
 
-def process_interval(values: list[float]) -> tuple[tuple[float, float], float | None]:
-    """(95% interval of the median, spread) of values from several processes."""
+def process_spread(values: list[float]) -> float | None:
+    """(max - min) / median of values from several processes."""
     median = statistics.median(values)
-    spread = (max(values) - min(values)) / abs(median) if median else None
-    return bootstrap_median_ci([[v] for v in values]), spread
+    return (max(values) - min(values)) / abs(median) if median else None
 
 
 def _finish_row(row: Row, runtimes: list[str]) -> Row:
@@ -220,10 +221,15 @@ def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> lis
             if value is None:
                 continue
             values = process_values(record, measure.path)
-            ci, spread = process_interval(values) if len(values) > 1 else (own_interval(record, measure), spread)
             pooled = pooled_percentile(record, measure)
-            if pooled is not None:
+            if pooled is not None:                     # a percentile of every process's samples
                 value, ci = pooled
+            elif len(values) > 1:                      # the median of the processes' values
+                ci = bootstrap_median_ci([[v] for v in values])
+            else:                                      # one process: its own interval, if any
+                ci = own_interval(record, measure)
+            if len(values) > 1:
+                spread = process_spread(values)
             if record.get("support") == "emulated":   # built by the harness: never compared
                 row.cells[rt] = Cell(value=value, spread=spread, status="emulated",
                                      note=", ".join(record.get("emulated_ops") or []))

@@ -110,3 +110,14 @@ def test_a_cell_that_measures_its_own_memory_is_never_forked(servers, monkeypatc
     monkeypatch.setattr(prefork.Servers, "get", lambda *a: pytest.fail("a memory cell was forked"))
     record = run_in_subprocess("heap", get("memory.sleeping_task"), None, 120)
     assert record["status"] == "observed" and record["metrics"]["bytes_per_task"] > 0
+
+
+def test_a_server_that_stops_answering_costs_no_cell(servers, monkeypatch):
+    monkeypatch.setattr(prefork, "ANSWER_TIMEOUT", 1.0)
+    assert run_in_subprocess("heap", get("callbacks.fifo"), 1, 30)["status"] == "pass"
+    (stuck,) = _server_pids(servers)
+    os.kill(stuck, signal.SIGSTOP)                        # alive, but it will never answer
+    assert run_in_subprocess("heap", get("callbacks.fifo"), 1, 30)["status"] == "pass"
+    assert not _alive(stuck)                              # ended, not left stopped
+    assert run_in_subprocess("list", get("callbacks.fifo"), 1, 30)["status"] == "pass"
+    assert stuck not in _server_pids(servers)
