@@ -18,7 +18,7 @@ import pytest
 from rich.console import Console
 
 import impls
-from harness.__main__ import main as loopbench
+from harness.cli.main import main as loopbench
 from harness.explain import explain, names
 from harness.explain.html import write_html
 from harness.explain.terminal import show

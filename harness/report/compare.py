@@ -23,7 +23,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..results import RunDirError, run_profile
+from ..results.records import RunDirError, run_profile
 from .model import behaviour_rows, benchmark_rows, harness_rows, load_run
 
 ALPHA = 0.05

@@ -2,9 +2,9 @@
 
 Inputs, all optional (an empty run is a valid, if short, report):
 
-* ``results.jsonl``: harness records (``harness/results.py``);
+* ``results.jsonl``: harness records (``harness/results/records.py``);
 * ``benchmark.json``: pytest-benchmark's JSON (``tests/bench``);
-* ``environment.json``: the machine (``harness/environment.py``).
+* ``environment.json``: the machine (``harness/execution/environment.py``).
 
 The summary compares each runtime to **asyncio's default loop from the same run**
 (asyncio = 1.00): for every measure, ``ratio = runtime's median / asyncio's
@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..results import latest_by_cell, load
-from ..samples import WIDE, bootstrap_median_ci, bootstrap_percentile_ci, relative_halfwidth
-from ..stats import percentile
-from ..workloads import WORKLOADS, Workload
+from ..results.records import latest_by_cell, load
+from ..stats.samples import WIDE, bootstrap_median_ci, bootstrap_percentile_ci, relative_halfwidth
+from ..stats.descriptive import percentile
+from ..workloads.programs import WORKLOADS, Workload
 
 REFERENCE = "asyncio"
 NOISY_SPREAD = 0.10
@@ -346,7 +346,7 @@ def _letter(index: int) -> str:
 
 def _timing_sensitive(name: str) -> bool:
     try:
-        from ..scenario import all_scenarios
+        from ..scenarios.registry import all_scenarios
         found = all_scenarios().get(name)
     except Exception:                      # a saved run read without the scenario library
         return False

@@ -27,9 +27,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..workloads import (ARM_CANCEL_CHURN, CALL_SOON_CHAIN, SPAWN_JOIN, TASK_SWITCH, VIRTUAL_CLOCK_TIMERS,
+from ..workloads.programs import (ARM_CANCEL_CHURN, CALL_SOON_CHAIN, SPAWN_JOIN, TASK_SWITCH, VIRTUAL_CLOCK_TIMERS,
                          Workload)
-from ..samples import relative_halfwidth
+from ..stats.samples import relative_halfwidth
 from .model import benchmark_runtime, dig, is_floor
 
 

@@ -15,7 +15,7 @@ from collections.abc import Callable
 
 import impls
 
-from ..runtime import Runtime, Unavailable
+from .interface import Runtime, Unavailable
 
 #: Peer runtimes: name -> "module:Class" inside harness.runtimes.
 PEERS = {

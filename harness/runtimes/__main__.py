@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from . import create, names
-from ..runtime import NATIVE, Unavailable
+from .interface import NATIVE, Unavailable
 
 
 def main(argv: list[str]) -> int:

@@ -32,7 +32,7 @@ import socket
 import anyio
 from anyio.abc import SocketListener, SocketStream, UNIXSocketStream
 
-from ..runtime import ECHO_READ, EMULATED, NATIVE, UNSUPPORTED, EchoTally, Unsupported, require
+from .interface import ECHO_READ, EMULATED, NATIVE, UNSUPPORTED, EchoTally, Unsupported, require
 from .structured import ChildTally, StructuredRuntime
 
 NO_THREADSAFE = ("anyio has no fire-and-forget call from another thread: from_thread.run_sync and "

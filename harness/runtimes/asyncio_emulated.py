@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import functools
 
-from ..runtime import EMULATED, UNSUPPORTED, Unsupported
+from .interface import EMULATED, UNSUPPORTED, Unsupported
 from .asyncio_rt import AsyncioRuntime
 from .emulation import CallbackService
 

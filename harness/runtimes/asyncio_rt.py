@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 from contextlib import asynccontextmanager
 
-from ..runtime import ECHO_READ, NATIVE, UNSUPPORTED, EchoTally, Unavailable, group_outcome, require
+from .interface import ECHO_READ, NATIVE, UNSUPPORTED, EchoTally, Unavailable, group_outcome, require
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 

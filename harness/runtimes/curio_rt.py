@@ -40,7 +40,7 @@ import curio
 import curio.io
 import curio.network
 
-from ..runtime import ECHO_READ, EMULATED, UNSUPPORTED, Cancelled, EchoTally, Runtime, describe_exception
+from .interface import ECHO_READ, EMULATED, UNSUPPORTED, Cancelled, EchoTally, Runtime, describe_exception
 from .emulation import CallbackService
 
 SERVICE = "the harness's callback service: one daemon task per run, a FIFO, a timer heap, a curio.Event"

@@ -13,7 +13,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from typing import Any, ClassVar
 
-from ..runtime import Cancelled, Runtime
+from .interface import Cancelled, Runtime
 
 
 class LoopApiRuntime(Runtime):

@@ -34,7 +34,7 @@ from typing import Any
 
 import impls
 
-from ..runtime import ECHO_READ, EMULATED, NATIVE, UNSUPPORTED, EchoTally, Unsupported, group_outcome
+from .interface import ECHO_READ, EMULATED, NATIVE, UNSUPPORTED, EchoTally, Unsupported, group_outcome
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 FROM_FUTURES = "built from the loop's futures, as asyncio builds its own"

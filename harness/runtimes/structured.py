@@ -34,7 +34,7 @@ from abc import abstractmethod
 from contextlib import asynccontextmanager
 from typing import Any, ClassVar
 
-from ..runtime import EMULATED, UNSUPPORTED, Cancelled, Runtime, StartSoonGroup, describe_exception
+from .interface import EMULATED, UNSUPPORTED, Cancelled, Runtime, StartSoonGroup, describe_exception
 from .emulation import CallbackService
 
 

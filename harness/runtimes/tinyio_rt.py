@@ -96,7 +96,7 @@ from contextlib import asynccontextmanager
 
 import tinyio
 
-from ..runtime import EMULATED, UNSUPPORTED, Runtime, Unsupported
+from .interface import EMULATED, UNSUPPORTED, Runtime, Unsupported
 from .structured import ChildTally
 
 

@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 
 import trio
 
-from ..runtime import ECHO_READ, UNSUPPORTED, EchoTally
+from .interface import ECHO_READ, UNSUPPORTED, EchoTally
 from .structured import StructuredRuntime
 
 RUN_SYNC_SOON = "TrioToken.run_sync_soon (thread-safe entry queue: a lock and a wakeup-socket write per call)"

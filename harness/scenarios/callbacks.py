@@ -8,7 +8,7 @@ ignores ``stop()`` shows it in the trace instead of hanging.
 
 from __future__ import annotations
 
-from ..scenario import UNIT, observation, scenario
+from .registry import UNIT, observation, scenario
 from .recording import final_step, recorder
 
 #: How many callbacks ``callbacks.fifo`` schedules.

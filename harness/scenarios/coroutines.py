@@ -11,8 +11,8 @@ import contextvars
 import json
 import random
 
-from ..runtime import Cancelled
-from ..scenario import ORDERABLE_SPACING, UNIT, observation, scenario
+from ..runtimes.interface import Cancelled
+from .registry import ORDERABLE_SPACING, UNIT, observation, scenario
 
 #: Seed of every random choice in this module.
 SEED = 2014

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import random
 
-from ..scenario import UNIT, latency, scenario
+from .registry import UNIT, latency, scenario
 from .latency import TIMER_DELAY, task_lateness
 
 #: Tasks that sleep until one shared deadline.

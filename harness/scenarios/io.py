@@ -14,7 +14,7 @@ and a half-close.
 Latency: ``io.socketpair_latency`` bounces one byte between two tasks over a socket
 pair (round trip p50/p99). ``io.echo`` is uvloop's vmbench in small: the runtime
 serves a TCP echo on 127.0.0.1 in its own idiom while a load generator in another
-process (``harness.echoload``) keeps ``CONNECTIONS`` connections busy with messages
+process (``harness.workloads.echoload``) keeps ``CONNECTIONS`` connections busy with messages
 of 1, 10 and 100 KiB; requests per second and latency per size. Each size is also
 served by plain blocking sockets in threads (``echoload.serve_blocking``) just before,
 in the same process: the floor, the most this machine gives with no event loop.
@@ -32,10 +32,10 @@ import sys
 import threading
 from pathlib import Path
 
-from .. import echoload
-from ..profile import pick, share
-from ..scenario import latency, scenario
-from ..stats import distribution
+from ..workloads import echoload
+from ..execution.profile import pick, share
+from .registry import latency, scenario
+from ..stats.descriptive import distribution
 
 #: Concurrent connections of the echo load (vmbench's default).
 CONNECTIONS = 10
@@ -285,7 +285,7 @@ def run_echo(rt, serve, metrics: dict, *, with_floor: bool) -> None:
 
 
 def echo_under_load(server, size: int, requests: int, seconds: float) -> dict:
-    """Run ``server(listener)`` while ``python -m harness.echoload`` drives it; the load's figures.
+    """Run ``server(listener)`` while ``python -m harness.workloads.echoload`` drives it; the load's figures.
 
     The server returns once ``CONNECTIONS`` connections have ended. A watchdog thread keeps
     that bounded: if the load generator fails, or the server is still waiting ``GRACE_S``
@@ -296,7 +296,7 @@ def echo_under_load(server, size: int, requests: int, seconds: float) -> dict:
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)     # accepted sockets inherit it
     port = listener.getsockname()[1]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, (str(ROOT), os.environ.get("PYTHONPATH")))))
-    command = [sys.executable, "-m", "harness.echoload", "--port", str(port), "--size", str(size),
+    command = [sys.executable, "-m", "harness.workloads.echoload", "--port", str(port), "--size", str(size),
                "--connections", str(CONNECTIONS), "--requests", str(requests), "--seconds", str(seconds)]
     load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     served, released = threading.Event(), []

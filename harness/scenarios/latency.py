@@ -6,7 +6,7 @@ disagree: uvloop's clock moves in whole milliseconds, so a timer can be "on time
 by the loop's clock and early by the wall clock. **Early firings are reported, not
 clipped**: ``min`` is the earliest firing, negative if any fired early.
 
-Sizes come from the profile (``harness.profile``): ``quick`` for smoke runs,
+Sizes come from the profile (``harness.execution.profile``): ``quick`` for smoke runs,
 ``default`` for reports. A scaling curve stops growing N when the next size is
 predicted (from the time and slope measured so far) to take more than
 ``STEP_BUDGET_S``, and says so in ``skipped`` and ``note``: a runtime whose cost per
@@ -25,10 +25,10 @@ import sys
 import time
 import tracemalloc
 
-from ..profile import pick, share
-from ..scenario import latency
-from ..stats import distribution, loglog_slope, median_and_spread
-from ..workloads import firing_timers, seeded_offsets
+from ..execution.profile import pick, share
+from .registry import latency
+from ..stats.descriptive import distribution, loglog_slope, median_and_spread
+from ..workloads.programs import firing_timers, seeded_offsets
 
 TIMER_DELAY = 0.001            # the 1 ms sleep whose lateness we measure
 WARMUP = 10                    # samples discarded before measuring

@@ -45,9 +45,9 @@ import sys
 import threading
 import time
 
-from ..profile import pick
-from ..scenario import latency
-from ..stats import distribution
+from ..execution.profile import pick
+from .registry import latency
+from ..stats.descriptive import distribution
 
 WARMUP = 10                     # samples discarded before measuring
 SAMPLES = pick(default=200, quick=100, rigorous=600)

@@ -11,7 +11,7 @@ import random
 
 from impls.slides import slides_program
 
-from ..scenario import ORDERABLE_SPACING, UNIT, observation, scenario
+from .registry import ORDERABLE_SPACING, UNIT, observation, scenario
 from .recording import final_step, recorder
 
 #: Seed of every random choice in this module.

@@ -1,6 +1,6 @@
 """One latency scenario per workload (``workload.NAME``): ``loopbench run`` times them too.
 
-The programs are ``harness.workloads``'; here each is run for a few checked rounds
+The programs are ``harness.workloads.programs``'; here each is run for a few checked rounds
 in the cell's own process, giving rounds per second as operations per second, with
 median and spread. ``make bench`` leaves these scenarios out (``in_bench=False``):
 its micro-suite times the same workloads, with pytest-benchmark's calibration.
@@ -8,9 +8,9 @@ its micro-suite times the same workloads, with pytest-benchmark's calibration.
 
 from __future__ import annotations
 
-from ..scenario import latency
-from ..stats import median_and_spread
-from ..workloads import WORKLOADS, Workload
+from .registry import latency
+from ..stats.descriptive import median_and_spread
+from ..workloads.programs import WORKLOADS, Workload
 
 
 def _scenario(wl: Workload):

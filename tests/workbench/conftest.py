@@ -9,8 +9,8 @@ import pytest
 
 import impls
 from harness import runtimes
-from harness import scenario as scenario_module
-from harness.runtime import Unavailable
+from harness.scenarios import registry as scenario_module
+from harness.runtimes.interface import Unavailable
 
 HERE = Path(__file__).resolve().parent
 PLUGIN = "plugin_faulty"
@@ -42,7 +42,7 @@ def faulty(monkeypatch, tmp_path):
     before = set(scenario_module.all_scenarios())          # built-ins first
     sys.modules.pop(PLUGIN, None)
     plugin = __import__(PLUGIN)
-    from harness import plugins
+    from harness.runtimes import plugins
     plugins._loaded.add(PLUGIN)
     yield pids
     plugins._loaded.discard(PLUGIN)

@@ -13,7 +13,7 @@ import sys
 import time
 
 import impls
-from harness.scenario import scenario
+from harness.scenarios.registry import scenario
 from impls.heap_loop import HeapLoop
 
 

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from harness import runtimes
-from harness.runtime import Unavailable
+from harness.runtimes.interface import Unavailable
 
 
 def test_an_asyncio_loop_named_in_the_environment_is_a_runtime(monkeypatch):

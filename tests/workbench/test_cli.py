@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from harness import results
-from harness.__main__ import main
-from harness.profile import ENV_VAR as PROFILE_VAR
+from harness.results import records as results
+from harness.cli.main import main
+from harness.execution.profile import ENV_VAR as PROFILE_VAR
 
 
 def run_cli(*args, cwd, timeout=240, env=None):
@@ -38,7 +38,7 @@ def _profile_restored(monkeypatch):
 
 def test_list_names_every_runtime_and_scenario(tmp_path):
     import impls
-    from harness.scenario import all_scenarios
+    from harness.scenarios.registry import all_scenarios
 
     out = run_cli("list", cwd=tmp_path)
     assert out.returncode == 0, out.stderr

@@ -5,8 +5,9 @@ import random
 
 import pytest
 
-from harness import results, samples
-from harness.__main__ import main
+from harness.results import records as results
+from harness.stats import samples
+from harness.cli.main import main
 from harness.report.compare import compare
 
 ENV = {"python": "3.11.7", "cpu": "Test CPU", "cpu_count": 2, "libraries": {"trio": "0.35.0"}, "profile": "default"}

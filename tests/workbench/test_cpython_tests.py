@@ -9,7 +9,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from harness.cpython_tests import KNOWN_FAILURES, known_reason, report
+from harness.judges.cpython_tests import KNOWN_FAILURES, known_reason, report
 
 ROOT = Path(__file__).resolve().parents[2]
 

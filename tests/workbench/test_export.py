@@ -4,8 +4,8 @@ import json
 import subprocess
 import sys
 
-from harness import samples
-from harness.export import write_pyperf
+from harness.stats import samples
+from harness.results.export import write_pyperf
 
 
 def run_doc(scale):

@@ -16,10 +16,10 @@ import time
 
 import pytest
 
-from harness import results
-from harness.__main__ import main
-from harness.runner import run_matrix
-from harness.scenario import get
+from harness.results import records as results
+from harness.cli.main import main
+from harness.execution.runner import run_matrix
+from harness.scenarios.registry import get
 
 
 def alive(pid: int) -> bool:

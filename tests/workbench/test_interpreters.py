@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from harness import interpreters
-from harness.interpreters import (Interpreter, InterpreterError, Source, bench_all, ensure_venv, find, project_source,
+from harness.execution import interpreters
+from harness.execution.interpreters import (Interpreter, InterpreterError, Source, bench_all, ensure_venv, find, project_source,
                                   source_from, venv_dir)
 from harness.report.interpreters import (Sample, compare_interpreters, ranges_disjoint, render_across,
                                          write_manifest)
-from harness import results
+from harness.results import records as results
 from harness.report.model import load_run
 
 PYENV = Path("/root/.pyenv/versions")
@@ -114,7 +114,7 @@ def test_this_checkout_is_the_source_here():
     source = project_source()
     assert (source.path / "pyproject.toml").is_file()
     files = {str(f.relative_to(source.path)) for f in source.files()}
-    assert "harness/interpreters.py" in files and "impls/protocol.py" in files
+    assert "harness/execution/interpreters.py" in files and "impls/protocol.py" in files
     assert not any(f.startswith(("tests/", ".venv/", "reports/", ".git/")) for f in files)
 
 
@@ -324,7 +324,7 @@ def test_two_interpreters_of_one_version_get_their_own_directories(tmp_path):
 # ------------------------------------------------------------------ asyncio-eager
 def test_asyncio_eager_is_unavailable_before_3_12_with_the_reason():
     from harness import runtimes
-    from harness.runtime import Unavailable
+    from harness.runtimes.interface import Unavailable
 
     if sys.version_info >= (3, 12):
         rt = runtimes.create("asyncio-eager")
@@ -359,7 +359,7 @@ def test_asyncio_eager_runs_the_task_inside_spawn_on_a_newer_interpreter(tmp_pat
                "    async def main():\n"
                "        ref = rt.spawn(child); seen.append('after spawn'); await rt.join(ref)\n"
                "    rt.run(main); print(rt.name, seen)\n")
-    root = Path(interpreters.__file__).resolve().parent.parent
+    root = Path(interpreters.__file__).resolve().parents[2]
     out = subprocess.run([newer, "-c", program], capture_output=True, text=True, cwd=root, timeout=60)
     assert out.returncode == 0, out.stderr
     assert out.stdout.splitlines() == ["asyncio-eager ['child', 'after spawn']", "asyncio ['after spawn', 'child']"]
@@ -367,8 +367,8 @@ def test_asyncio_eager_runs_the_task_inside_spawn_on_a_newer_interpreter(tmp_pat
 
 # ------------------------------------------------------------------ the command line
 def test_bench_takes_python_repeatedly_and_hands_over(monkeypatch, tmp_path):
-    from harness import runner
-    from harness.__main__ import build_parser, main
+    from harness.execution import runner
+    from harness.cli.main import build_parser, main
 
     assert build_parser().parse_args(["bench", "--quick"]).python is None
     handed = []
@@ -386,7 +386,7 @@ def test_a_library_that_fails_to_import_here_makes_its_runtime_unavailable(monke
     import importlib
 
     from harness import runtimes
-    from harness.runtime import Unavailable
+    from harness.runtimes.interface import Unavailable
 
     real = importlib.import_module
 

@@ -18,11 +18,12 @@ import threading
 
 import pytest
 
-from harness import echoload, runtimes
-from harness.runtime import UNSUPPORTED, EchoTally, Unavailable, Unsupported
-from harness.scenario import BEHAVIOUR, all_scenarios
+from harness.workloads import echoload
+from harness import runtimes
+from harness.runtimes.interface import UNSUPPORTED, EchoTally, Unavailable, Unsupported
+from harness.scenarios.registry import BEHAVIOUR, all_scenarios
 from harness.scenarios.io import CONNECTIONS, tcp_pair
-from harness.worker import run_cell, run_once
+from harness.execution.worker import run_cell, run_once
 
 IO_BEHAVIOURS = sorted(n for n, s in all_scenarios().items() if s.group == "io" and s.kind == BEHAVIOUR)
 

@@ -3,7 +3,7 @@ its floor, the plot, and the echo targets (a rate: subject / reference, higher i
 
 import json
 
-from harness import results
+from harness.results import records as results
 from harness.report import targets
 from harness.report.model import echo_table, harness_rows, load_run
 from harness.report.render import render

@@ -1,6 +1,6 @@
 """Pre-flight: the machine's state read from /proc and /sys, and the advice it gives."""
 
-from harness import preflight
+from harness.execution import preflight
 
 
 def fake_machine(tmp_path, load, governor=None):

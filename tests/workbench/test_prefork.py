@@ -8,9 +8,10 @@ import time
 
 import pytest
 
-from harness import prefork, results, runner
-from harness.runner import run_in_subprocess, run_matrix
-from harness.scenario import get
+from harness.execution import prefork, runner
+from harness.results import records as results
+from harness.execution.runner import run_in_subprocess, run_matrix
+from harness.scenarios.registry import get
 
 pytestmark = pytest.mark.skipif(not prefork.enabled(), reason="prefork serves cells on Linux only")
 

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from harness import results
+from harness.results import records as results
 from harness.report.compare import compare, to_markdown
 from harness.report.model import behaviour_rows, benchmark_rows, harness_rows, load_run
 from harness.report.render import render

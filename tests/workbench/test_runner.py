@@ -6,11 +6,11 @@ import threading
 
 import pytest
 
-from harness import results
-from harness.profile import ENV_VAR as PROFILE_VAR
-from harness.runner import run_matrix
-from harness.scenario import get
-from harness.worker import run_cell
+from harness.results import records as results
+from harness.execution.profile import ENV_VAR as PROFILE_VAR
+from harness.execution.runner import run_matrix
+from harness.scenarios.registry import get
+from harness.execution.worker import run_cell
 
 
 def test_a_hanging_and_a_crashing_cell_do_not_stop_the_run(faulty, tmp_path):
@@ -72,7 +72,7 @@ def test_worker_counts_each_distinct_outcome(faulty):
 
 def test_an_observed_cell_runs_at_least_twenty_times_and_a_judged_one_its_own_count(faulty):
     from harness import runtimes
-    from harness.worker import OBSERVED_REPEAT, repeats
+    from harness.execution.worker import OBSERVED_REPEAT, repeats
 
     observed = run_cell("heap", "coroutines.test_flaky")     # declares repeat=4; observed: raised
     assert observed["repeat"] == OBSERVED_REPEAT == 20
@@ -179,7 +179,7 @@ def test_a_repeat_count_below_one_is_refused_not_recorded_as_a_pass(faulty):
 
 
 def test_a_cell_keeps_only_a_bounded_tail_of_its_output(tmp_path):
-    from harness.runner import OUTPUT_TAIL_BYTES, output_tail
+    from harness.execution.runner import OUTPUT_TAIL_BYTES, output_tail
 
     log = tmp_path / "output.log"
     log.write_bytes(b"".join(b"line %d " % i + b"x" * 200 + b"\n" for i in range(100_000)) + b"last\n")

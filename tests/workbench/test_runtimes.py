@@ -1,4 +1,4 @@
-"""Every runtime keeps the contract of ``harness.runtime``, checked through the neutral interface only.
+"""Every runtime keeps the contract of ``harness.runtimes.interface``, checked through the neutral interface only.
 
 The tests cover our loops, asyncio/uvloop and the peer adapters, all in the same way.
 An operation a runtime reports as unsupported (``rt.how(op) == "unsupported"``) must
@@ -17,8 +17,8 @@ import types
 import pytest
 
 from harness import runtimes
-from harness.runtime import EMULATED, NATIVE, UNSUPPORTED, Cancelled, Unavailable, Unsupported
-from harness.runtime import OPERATIONS as OPERATION_ORDER
+from harness.runtimes.interface import EMULATED, NATIVE, UNSUPPORTED, Cancelled, Unavailable, Unsupported
+from harness.runtimes.interface import OPERATIONS as OPERATION_ORDER
 from impls import VirtualClock
 
 LONG = 5.0        # a sleep that is always cancelled long before it ends

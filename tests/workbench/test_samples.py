@@ -1,8 +1,8 @@
-"""Numbers with confidence (harness/samples.py) and how the report reads them."""
+"""Numbers with confidence (harness/stats/samples.py) and how the report reads them."""
 
 import pytest
 
-from harness import samples
+from harness.stats import samples
 from harness.report.model import Cell, Measure, Row, _finish_row
 
 
@@ -51,7 +51,7 @@ def test_a_slow_runtime_with_a_narrow_interval_is_never_the_best():
 
 
 def test_a_sampled_cell_pools_its_processes_numbers_as_medians_and_joins_raw_samples():
-    from harness.results import pool_processes
+    from harness.results.records import pool_processes
 
     def rec(p99, samples, status="observed"):
         return {"runtime": "heap", "scenario": "latency.sleep_lateness", "status": status, "duration_s": 1.0,
@@ -68,7 +68,7 @@ def test_a_sampled_cell_pools_its_processes_numbers_as_medians_and_joins_raw_sam
 
 
 def test_share_divides_the_samples_among_the_processes(monkeypatch):
-    from harness import profile
+    from harness.execution import profile
 
     assert profile.share(500) == 500
     monkeypatch.setenv(profile.SHARE_VAR, "5")
@@ -89,7 +89,7 @@ def test_a_sampled_row_gets_its_interval_from_the_processes():
 
 
 def test_the_echo_rate_has_an_interval_from_slices_of_its_run():
-    from harness.echoload import slice_rates
+    from harness.workloads.echoload import slice_rates
 
     rates = slice_rates([0.05, 0.15, 0.16, 0.95], 1.0, slices=10)
     assert rates[0] == 10.0 and rates[1] == 20.0 and rates[9] == 10.0 and sum(rates) == 40.0
@@ -113,7 +113,7 @@ def test_a_lateness_percentile_pools_every_process_raw_samples():
 
 def test_the_vectorised_percentile_interval_agrees_with_the_plain_bootstrap():
     import random
-    from harness.stats import percentile
+    from harness.stats.descriptive import percentile
 
     rng = random.Random(7)
     groups = [[rng.expovariate(1 / 100) for _ in range(80)] for _ in range(4)] + [[rng.expovariate(1 / 100)

@@ -21,11 +21,11 @@ import json
 import pytest
 
 from harness import runtimes
-from harness.runtime import UNSUPPORTED, Unavailable, Unsupported
-from harness.scenario import BEHAVIOUR, LATENCY, all_scenarios
-from harness.worker import run_once
+from harness.runtimes.interface import UNSUPPORTED, Unavailable, Unsupported
+from harness.scenarios.registry import BEHAVIOUR, LATENCY, all_scenarios
+from harness.execution.worker import run_once
 
-#: Every operation a scenario may declare in ``needs`` (see harness/runtime.py).
+#: Every operation a scenario may declare in ``needs`` (see harness/runtimes/interface.py).
 KNOWN_OPS = frozenset({
     "call_soon", "call_at", "call_later", "spawn", "join", "cancel", "sleep", "event", "lock",
     "queue", "timeout", "group_errors", "gather_errors", "run_forever", "stop", "call_soon_threadsafe",

@@ -2,7 +2,7 @@
 
 import pytest
 
-from harness.selection import SelectionError, keyword_filter, match_names, select_scenarios
+from harness.cli.selection import SelectionError, keyword_filter, match_names, select_scenarios
 
 NAMES = ["timers.slides", "timers.order", "timers.slides_cancel", "callbacks.fifo", "latency.sleep_lateness"]
 

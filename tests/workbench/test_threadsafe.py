@@ -20,9 +20,9 @@ import threading
 import pytest
 
 from harness import runtimes
-from harness.runtime import EMULATED, NATIVE, UNSUPPORTED, Unavailable, Unsupported
+from harness.runtimes.interface import EMULATED, NATIVE, UNSUPPORTED, Unavailable, Unsupported
 from harness.scenarios import threadsafe as scenario_module
-from harness.worker import run_cell
+from harness.execution.worker import run_cell
 
 POSTS = 20
 WAIT = 5.0

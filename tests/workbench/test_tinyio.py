@@ -14,9 +14,9 @@ import pytest
 import tinyio
 
 from harness import runtimes
-from harness.runtime import EMULATED, NATIVE, UNSUPPORTED, Unsupported
+from harness.runtimes.interface import EMULATED, NATIVE, UNSUPPORTED, Unsupported
 from harness.runtimes.tinyio_rt import TinyioRuntime
-from harness.worker import run_cell
+from harness.execution.worker import run_cell
 
 LONG = 5.0          # a sleep that the run always ends long before
 

@@ -4,8 +4,8 @@ loopbench's contract for our loops); elsewhere observed, and a difference labell
 import pytest
 
 from harness import runtimes
-from harness.runtime import Unavailable
-from harness.worker import run_cell
+from harness.runtimes.interface import Unavailable
+from harness.execution.worker import run_cell
 
 
 def cell(runtime, scenario, repeat=2):

@@ -1,17 +1,19 @@
-"""The workloads (``harness.workloads``): defined once, run on every runtime, checked.
+"""The workloads (``harness.workloads.programs``): defined once, run on every runtime, checked.
 
 Each workload runs one round on every runtime at the quick profile's size, and the
 round's own check (it did every operation) must hold. Nothing here is timed: the
-micro-suite (``harness.microbench``) times the same objects under ``make bench``.
+micro-suite (``harness.workloads.microbench``) times the same objects under ``make bench``.
 """
 
 from __future__ import annotations
 
 import pytest
 
-from harness import profile, runtimes, scenario
-from harness.runtime import Unavailable
-from harness.workloads import WORKLOADS, Workload, emulated_ops, unsupported_ops
+from harness.execution import profile
+from harness import runtimes
+from harness.scenarios import registry as scenario
+from harness.runtimes.interface import Unavailable
+from harness.workloads.programs import WORKLOADS, Workload, emulated_ops, unsupported_ops
 
 
 @pytest.fixture(autouse=True)
@@ -76,7 +78,7 @@ def _sleeping(per_op: float):
 
 
 def test_a_plan_fits_the_process_budget_between_the_least_and_the_most_rounds(monkeypatch):
-    from harness.workloads import MIN_ROUNDS, PROCESS_BUDGET, Size
+    from harness.workloads.programs import MIN_ROUNDS, PROCESS_BUDGET, Size
 
     monkeypatch.setenv(profile.ENV_VAR, "default")
     rt = runtimes.create("heap")
@@ -88,7 +90,7 @@ def test_a_plan_fits_the_process_budget_between_the_least_and_the_most_rounds(mo
 
 
 def test_a_round_predicted_over_the_budget_is_not_run(monkeypatch):
-    from harness.workloads import ROUND_BUDGET, Size
+    from harness.workloads.programs import ROUND_BUDGET, Size
 
     monkeypatch.setenv(profile.ENV_VAR, "quick")
     runs = []
@@ -109,7 +111,7 @@ def test_a_round_predicted_over_the_budget_is_not_run(monkeypatch):
 
 
 def test_plans_are_made_once_and_read_by_every_later_process(tmp_path, monkeypatch):
-    from harness.workloads import Plans
+    from harness.workloads.programs import Plans
 
     path = str(tmp_path / "plans.json")
     wl, rt = WORKLOADS["tasks.switch"], runtimes.create("heap")

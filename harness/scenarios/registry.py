@@ -1,7 +1,7 @@
 """Scenarios: small, named, documented programs run on every runtime.
 
 A **behaviour** scenario is ``async def scenario(rt, trace)``: it uses only the
-neutral runtime interface (``harness.runtime``) and appends events to ``trace``, an
+neutral runtime interface (``harness.runtimes.interface``) and appends events to ``trace``, an
 ordered list of JSON-friendly values (strings, numbers, lists). It either states the
 ``expected`` trace (every runtime should produce it: status pass/fail) or is
 observational (``expected=None``: status observed, and the report groups runtimes
@@ -46,7 +46,7 @@ class Scenario:
     fn: Callable[..., Any]
     kind: str = BEHAVIOUR
     expected: list | None = None    #: the trace every runtime should produce, or None
-    needs: tuple[str, ...] = ()     #: runtime operations used (see harness.runtime)
+    needs: tuple[str, ...] = ()     #: runtime operations used (see harness.runtimes.interface)
     repeat: int | None = None       #: None: the run's --repeat (default 5)
     quick: bool = False             #: part of the quick set (tests, QUICK=1 bench)
     mode: str = "run"               #: "run": inside rt.run; "forever": inside rt.run_forever
@@ -65,7 +65,7 @@ class Scenario:
     #: The outcome depends on the real clock (deadlines a few ms apart): the cell runs alone,
     #: never beside another, and the report marks it load-sensitive.
     timing_sensitive: bool = False
-    #: Latency: measured in several processes (``harness.samples.PROCESSES`` of the profile),
+    #: Latency: measured in several processes (``harness.stats.samples.PROCESSES`` of the profile),
     #: each taking its share of the samples (``profile.share``); the record keeps every
     #: process's metrics, and the report shows their median with a 95% interval.
     sampled: bool = False
@@ -129,7 +129,7 @@ def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...]
     count, CPU time per operation), so the runner may run it beside other cells, as it
     runs behaviour cells.
     ``in_bench=False``: ``make bench`` skips it because its micro-suite
-    (``harness.microbench``) measures the same workload, with more rounds, in the same
+    (``harness.workloads.microbench``) measures the same workload, with more rounds, in the same
     run; ``loopbench run`` still has it.
     ``sampled=True``: run in several processes, each sizing itself with ``profile.share``
     (see ``Scenario.sampled``). ``fresh_process=True``: never forked from the warm server
@@ -156,7 +156,7 @@ def _doc(fn) -> str:
 
 def all_scenarios() -> dict[str, Scenario]:
     """Every registered scenario, by name (imports the scenario modules on first use)."""
-    from . import scenarios  # noqa: F401  (registers them)
+    from .. import scenarios  # noqa: F401  (registers them)
     return dict(_scenarios)
 
 

@@ -22,11 +22,11 @@ import re
 import statistics
 from collections.abc import Callable, Sequence
 
-from .stats import percentile
+from .descriptive import percentile
 
 #: Worker processes of the micro-suite, per profile (pyperf's default is 20; the
 #: bench must fit its budget). The rounds in each are planned per workload and runtime
-#: (``harness.workloads.Workload.plan``).
+#: (``harness.workloads.programs.Workload.plan``).
 PROCESSES = {"quick": 2, "default": 5, "rigorous": 10}
 #: A value whose interval is wider than this, either side, is marked and never "best".
 WIDE = 0.05

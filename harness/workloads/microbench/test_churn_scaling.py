@@ -40,8 +40,9 @@ import random
 import pytest
 
 import impls
-from harness import profile, runtimes
-from harness.profile import pick
+from harness.execution import profile
+from harness import runtimes
+from harness.execution.profile import pick
 from impls.clock import VirtualClock
 
 #: Timers armed before measuring, per group: 1k to 1M, a decade apart (quick: to 100k).

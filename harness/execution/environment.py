@@ -1,5 +1,5 @@
 """The environment block recorded with every result: machine, Python, library versions, git
-revision, and the run profile (``harness.profile``) the numbers were measured in.
+revision, and the run profile (``harness.execution.profile``) the numbers were measured in.
 
 The git revision is the one of the checkout this package was imported from, when it
 was imported from a git checkout that tracks it; an installed package has none.

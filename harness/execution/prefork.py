@@ -4,8 +4,8 @@ A fresh interpreter per cell pays for its imports every time (the harness, trio,
 curio, anyio, uvloop, rloop...: about a quarter of a second), and a default run has
 hundreds of cells: more time than most cells take to run. The prefork server pays
 them once. It imports what a cell may need, starts no thread and runs no loop; then,
-for each cell, it forks a child that runs ``harness.worker.main`` exactly as
-``python -m harness.worker`` would. The isolation is the same as a fresh process:
+for each cell, it forks a child that runs ``harness.execution.worker.main`` exactly as
+``python -m harness.execution.worker`` would. The isolation is the same as a fresh process:
 
 * the child calls ``setsid()``: it is its own process group, which the runner kills
   whole at the time limit (the server only reaps it and reports how it ended);
@@ -63,8 +63,10 @@ def _preload() -> None:
     are not imported here: each cell loads them after the fork."""
     import importlib
 
-    from . import runtimes, scenario, worker  # noqa: F401
-    from .runtimes import CONTROLS, PEERS
+    from .. import runtimes  # noqa: F401
+    from ..scenarios import registry as scenario
+    from . import worker
+    from ..runtimes import CONTROLS, PEERS
 
     scenario.select()
     for spec in (*PEERS.values(), *CONTROLS.values()):
@@ -72,7 +74,7 @@ def _preload() -> None:
             importlib.import_module(f"{runtimes.__name__}.{spec.split(':')[0]}")
         except Exception:
             pass
-    for module in ("harness.runtimes.ours", "harness.runtimes.emulation", "harness.microbench"):
+    for module in ("harness.runtimes.ours", "harness.runtimes.emulation", "harness.workloads.microbench"):
         try:
             importlib.import_module(module)
         except Exception:
@@ -130,7 +132,7 @@ def _child(argv: list[str], log: str) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.prefork")
+    parser = argparse.ArgumentParser(prog="python -m harness.execution.prefork")
     parser.add_argument("--parent-pipe", type=int, default=None,
                         help="read end of a pipe from the runner, handed to every cell")
     try:
@@ -151,7 +153,7 @@ class Server:
         watch_read, self._watch_write = os.pipe()
         try:
             with open(log_path, "ab") as log:
-                self.proc = start([python, "-m", "harness.prefork", "--parent-pipe", str(watch_read)],
+                self.proc = start([python, "-m", "harness.execution.prefork", "--parent-pipe", str(watch_read)],
                                   stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log,
                                   pass_fds=(watch_read,))
         except BaseException:

@@ -5,7 +5,7 @@ What no Python event loop can beat: its ready queue is (at best) a
 measured in the same run as the runtimes, on the same machine at the same moment, so
 a loop's per-callback overhead can be read as a multiple of it:
 ``(loop's median / K) / (floor's median / K)`` against the "call_soon chain" group,
-which has the same K (``harness.workloads.CALL_SOON_CHAIN``).
+which has the same K (``harness.workloads.programs.CALL_SOON_CHAIN``).
 
 One round: a deque prefilled (untimed, in pedantic's ``setup``) with K references
 to one no-op function, then, timed::
@@ -36,9 +36,9 @@ from __future__ import annotations
 import platform
 from collections import deque
 
-from harness import profile
-from harness.profile import pick
-from harness.workloads import CALL_SOON_CHAIN
+from harness.execution import profile
+from harness.execution.profile import pick
+from harness.workloads.programs import CALL_SOON_CHAIN
 
 K = CALL_SOON_CHAIN.n
 

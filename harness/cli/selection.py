@@ -134,7 +134,7 @@ def select_scenarios(patterns: Sequence[str] | None = None, keyword: str | None 
     ``SelectionError`` if a pattern picks nothing or if nothing is left at all.
     """
     if available is None:
-        from .scenario import all_scenarios
+        from ..scenarios.registry import all_scenarios
         available = all_scenarios()
     names = list(available)
     if patterns is not None:

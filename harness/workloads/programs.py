@@ -1,14 +1,14 @@
 """Workloads: each measured program defined once, with its sizes and its unit.
 
 A workload is a small program that performs a known number of operations on a
-runtime, through the neutral interface (``harness/runtime.py``), and returns that
+runtime, through the neutral interface (``harness/runtimes/interface.py``), and returns that
 number, so a runtime that silently drops work cannot post a fast time. One round is
 one complete ``rt.run(main)`` on a fresh loop: creation and teardown included,
 amortised over the operations.
 
 One definition, three users:
 
-* ``make bench``'s micro-suite (``harness/microbench``, driven by pytest-benchmark)
+* ``make bench``'s micro-suite (``harness/workloads/microbench``, driven by pytest-benchmark)
   times every workload on every runtime: the report's throughput rows;
 * ``loopbench run`` has one latency scenario per workload (``workload.NAME``) that
   times a few rounds in the cell's own process;
@@ -32,9 +32,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 
-from . import profile
-from .profile import PROFILES
-from .runtime import Runtime
+from ..execution import profile
+from ..execution.profile import PROFILES
+from ..runtimes.interface import Runtime
 
 
 @dataclass(frozen=True)
@@ -371,7 +371,7 @@ workload("tasks.round_robin", title="sleep(0) round-robin", unit="switches",
 
 
 #: The micro-suite's 1M timers on the virtual clock, beside a bare heapq floor (our loops
-#: only: no peer takes a virtual clock). Its program is in ``harness/microbench/test_million.py``.
+#: only: no peer takes a virtual clock). Its program is in ``harness/workloads/microbench/test_million.py``.
 VIRTUAL_CLOCK_TIMERS = "timers.virtual_clock"
 
 CALL_SOON_CHAIN = WORKLOADS["callbacks.call_soon_chain"]

@@ -1,6 +1,6 @@
 """Run one cell, (runtime, scenario), and produce its result record.
 
-``python -m harness.worker RUNTIME SCENARIO --repeat N --out FILE --parent-pipe FD``
+``python -m harness.execution.worker RUNTIME SCENARIO --repeat N --out FILE --parent-pipe FD``
 is what the runner starts in a fresh subprocess for every cell, so a scenario that
 hangs, leaks threads or crashes the interpreter harms only its own cell. ``run_cell``
 is also callable in-process (tests).
@@ -11,7 +11,7 @@ of a pipe whose write end only the runner holds, and when that pipe closes (the
 runner exited, however it died) it kills its own group. On Linux the kernel also
 sends it SIGTERM when its parent dies (``PR_SET_PDEATHSIG``), which does the same.
 
-The statuses are ``harness.results.Status``; the runner sets ``timeout`` and the
+The statuses are ``harness.results.records.Status``; the runner sets ``timeout`` and the
 ``error`` of a process that died, the worker every other.
 """
 
@@ -28,11 +28,11 @@ import time
 import traceback
 from typing import Any
 
-from . import runtimes
+from .. import runtimes
 from .profile import SHARE_VAR
-from .results import Record, Status, canonical, new_record
-from .runtime import EMULATED, UNSUPPORTED, Unavailable, Unsupported
-from .scenario import BEHAVIOUR, Scenario, get
+from ..results.records import Record, Status, canonical, new_record
+from ..runtimes.interface import EMULATED, UNSUPPORTED, Unavailable, Unsupported
+from ..scenarios.registry import BEHAVIOUR, Scenario, get
 
 DEFAULT_REPEAT = 5
 #: A cell whose outcome is observed (nobody promised its trace, so it can only be
@@ -68,7 +68,7 @@ def unsupported_record(runtime_name: str, scn: Scenario) -> Record | None:
 
 
 def run_cell(runtime_name: str, scenario_name: str, repeat: int | None = None) -> Record:
-    """Run ``scenario_name`` on ``runtime_name``; return its record (``harness.results``)."""
+    """Run ``scenario_name`` on ``runtime_name``; return its record (``harness.results.records``)."""
     check_repeat(repeat)
     scn = get(scenario_name)
     started = time.perf_counter()
@@ -207,7 +207,7 @@ def _kill_own_group() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.worker")
+    parser = argparse.ArgumentParser(prog="python -m harness.execution.worker")
     parser.add_argument("runtime")
     parser.add_argument("scenario")
     parser.add_argument("--repeat", type=int, default=None, help="runs (>= 1; default: the scenario's own)")
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None) -> int:
         os.environ[SHARE_VAR] = str(args.share)
     if args.parent_pipe is not None:
         die_with_parent(args.parent_pipe)
-    from .plugins import load_plugins
+    from ..runtimes.plugins import load_plugins
     load_plugins()
     record = run_cell(args.runtime, args.scenario, args.repeat)
     partial = args.out + ".partial"

@@ -188,7 +188,7 @@ def project_source() -> Source:
         recorded = importlib.metadata.distribution("loopbench").read_text("direct_url.json")
     except importlib.metadata.PackageNotFoundError:
         recorded = None
-    return source_from(Path(__file__).resolve().parent.parent, recorded)
+    return source_from(Path(__file__).resolve().parents[2], recorded)
 
 
 def source_from(checkout: Path, direct_url: str | None) -> Source:
@@ -357,7 +357,7 @@ def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool,
     cmd = [python, "-m", "harness", "bench", "--out", str(out_dir.resolve())] + (["--quick"] if quick else [])
     env = _clean_env()
     if interpreter.is_running:          # this interpreter imports loopbench from where it runs now
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parent.parent),
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
                                                           os.environ.get("PYTHONPATH")]))
     env.update(COLUMNS=str(console.width), PYTHONUNBUFFERED="1")     # its progress as it happens
     timeout = BENCH_TIMEOUT["quick" if quick else "default"]
@@ -437,8 +437,8 @@ def _load() -> float | None:
 def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: Console) -> int:
     """``loopbench bench --python ...``: every interpreter's bench, then one report; 1 if any failed."""
     from . import profile
-    from .bench import point_latest
-    from .report.interpreters import render_across, write_manifest
+    from ..cli.bench import point_latest
+    from ..report.interpreters import render_across, write_manifest
     from .runner import utc_stamp
 
     profile_name = "quick" if quick else "default"

@@ -32,7 +32,7 @@ Record fields (``schema`` = 1):
 ``stderr_tail``    the last lines the cell printed (a cell that died or timed out), bounded
 ``timeout_s``      the time limit a timed-out cell exceeded
 ``duration_s``     wall time of the cell
-``env``            the environment block (``harness.environment``), whose ``profile``
+``env``            the environment block (``harness.execution.environment``), whose ``profile``
                    says which run profile measured it
 =================  ===========================================================
 

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 #: The slice: module -> None (every test) or the names selected in it (a regex).
 SLICE: dict[str, str | None] = {
@@ -143,7 +143,7 @@ def cpython_tests_command(args, console) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.json"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        cmd = [args.python, "-m", "harness.cpython_tests", "--child", args.impl,
+        cmd = [args.python, "-m", "harness.judges.cpython_tests", "--child", args.impl,
                "--json", str(out), "--modules", ",".join(modules)]
         if args.impl != "asyncio":
             cmd += ["--loop-class", loop_class(args.impl)]

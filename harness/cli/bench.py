@@ -1,16 +1,16 @@
 """``make bench``: measure every runtime, then write the report.
 
 1. the harness matrix: every behaviour and latency scenario on every runtime, each
-   cell in its own subprocess (``harness.runner``), into ``results.jsonl``; except
+   cell in its own subprocess (``harness.execution.runner``), into ``results.jsonl``; except
    the ``workload.*`` scenarios, whose workloads step 2 measures.
    The quick profile (``--quick``) is a smoke run that must finish within a minute:
    its latency cells share the machine like the behaviour cells;
-2. the micro-suite (``harness.microbench``: pytest-benchmark over ``harness.workloads``),
+2. the micro-suite (``harness.workloads.microbench``: pytest-benchmark over ``harness.workloads.programs``),
    into ``benchmark.json``;
 3. the report (``harness.report``): report.md, report.html, PNG plots;
 4. ``reports/latest`` pointed at the new directory.
 
-With ``--python`` (``pythons``), ``harness.interpreters`` runs all of this once per
+With ``--python`` (``pythons``), ``harness.execution.interpreters`` runs all of this once per
 interpreter, each in its own venv, and writes one report across them.
 
 A step that fails is reported and the next still runs: a broken benchmark suite
@@ -30,10 +30,11 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from . import preflight, samples
-from .profile import ENV_VAR as PROFILE_VAR
-from .workloads import PLANS_VAR
-from .runner import utc_stamp
+from ..execution import preflight
+from ..stats import samples
+from ..execution.profile import ENV_VAR as PROFILE_VAR
+from ..workloads.programs import PLANS_VAR
+from ..execution.runner import utc_stamp
 
 BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
 
@@ -47,7 +48,7 @@ def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
     """The micro-suite in ``samples.PROCESSES[profile]`` fresh processes, merged into benchmark.json.
 
     Each process warms up and times every workload on every runtime, for the rounds the
-    first process planned (``harness.workloads.Plans``: a fast runtime gets more rounds, a
+    first process planned (``harness.workloads.programs.Plans``: a fast runtime gets more rounds, a
     slow one fewer, the same in every process); ``samples.merge`` pools them, with a 95%
     interval.
     The timer stores with up to 1M timers (the virtual-clock rows and the churn against
@@ -109,11 +110,11 @@ def _take(path: Path) -> list[dict]:
 def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, *,
                  python_flags: tuple[str, ...] = (), select: str | None = None, plans: Path | None = None,
                  label: str = "") -> bool:
-    """Run ``harness.microbench`` (all of it, or the tests ``-k select``) into ``out_dir/json_name``."""
+    """Run ``harness.workloads.microbench`` (all of it, or the tests ``-k select``) into ``out_dir/json_name``."""
     # Only pytest-benchmark is loaded (not every installed plugin: hypothesis alone costs
     # a second per process, and a run starts eleven), and no project's configuration (a
     # run directory inside a checkout would pick up its pyproject.toml).
-    cmd = [sys.executable, *python_flags, "-m", "pytest", "--pyargs", "harness.microbench",
+    cmd = [sys.executable, *python_flags, "-m", "pytest", "--pyargs", "harness.workloads.microbench",
            "-c", os.devnull, "-o", "addopts=",
            "-p", "no:cacheprovider", "-p", "pytest_benchmark.plugin", "--rootdir", str(out_dir),
            "-q", "--benchmark-json", str(out_dir / json_name), "--benchmark-columns=median,iqr,rounds",
@@ -156,14 +157,14 @@ def point_latest(out_dir: Path) -> None:
 def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False,
           pythons: list[str] | None = None) -> int:
     if pythons:
-        from .interpreters import bench_interpreters
+        from ..execution.interpreters import bench_interpreters
 
         return bench_interpreters(pythons, quick, out, console)
-    from . import runtimes as runtime_registry
+    from .. import runtimes as runtime_registry
     from .progress import progress_callbacks, summarize
-    from .report.render import render
-    from .runner import run_matrix
-    from .scenario import select
+    from ..report.render import render
+    from ..execution.runner import run_matrix
+    from ..scenarios.registry import select
 
     profile = "quick" if quick else "rigorous" if rigorous else "default"
     os.environ[PROFILE_VAR] = profile
@@ -188,7 +189,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     console.print("[bold]2/3[/] pytest-benchmark micro-benchmarks")
     bench_ok = run_benchmarks(out_dir, profile, console)
     if (out_dir / "benchmark.json").exists():
-        from .export import FILENAME, write_pyperf
+        from ..results.export import FILENAME, write_pyperf
         try:
             write_pyperf(out_dir / "benchmark.json", out_dir / FILENAME)
         except Exception as exc:          # the export must not cost the run its report

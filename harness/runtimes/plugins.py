@@ -2,7 +2,7 @@
 
 ``LOOPBENCH_PLUGINS=pkg.module,other`` names modules to import. A plugin registers
 what it adds when imported: an implementation with ``impls.register(...)``, a
-scenario with ``@harness.scenario.scenario(...)``. Because cells run in fresh
+scenario with ``@harness.scenarios.registry.scenario(...)``. Because cells run in fresh
 subprocesses, registering something only in the parent process would not reach
 them; this variable is inherited, so it does.
 """

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import pytest
 
-from harness import profile
-from harness.runtime import Unsupported
-from harness.workloads import WORKLOADS, emulated_ops, unsupported_ops
+from harness.execution import profile
+from harness.runtimes.interface import Unsupported
+from harness.workloads.programs import WORKLOADS, emulated_ops, unsupported_ops
 
 MEASURED = [wl for wl in WORKLOADS.values() if wl.runs_in(profile.current())]
 #: A process measures every workload on every runtime in this many passes, its rounds

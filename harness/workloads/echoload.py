@@ -7,7 +7,7 @@ one, and prints one JSON object: requests, seconds, requests per second with a 9
 interval, and the latency percentiles (µs). The interval comes from the run itself:
 its time is cut into ``SLICES`` equal slices, each slice's rate is a sample, and the
 mean rate is bootstrapped over them (it says how steady the rate was during the run,
-not how another run would differ). It runs in its own process (``python -m harness.echoload``),
+not how another run would differ). It runs in its own process (``python -m harness.workloads.echoload``),
 so the loop under test never shares an interpreter with its load, and, as vmbench's
 client does, drives each connection from a process of its own (blocking calls), so
 the clients do not queue for one GIL.
@@ -33,8 +33,8 @@ import sys
 import threading
 import time
 
-from .samples import bootstrap_ci
-from .stats import distribution
+from ..stats.samples import bootstrap_ci
+from ..stats.descriptive import distribution
 
 #: The one host the load generator talks to.
 LOOPBACK = "127.0.0.1"
@@ -153,7 +153,7 @@ def serve_blocking(listener: socket.socket, connections: int) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m harness.echoload", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m harness.workloads.echoload", description=__doc__.split("\n\n")[0])
     parser.add_argument("--host", default=LOOPBACK, help="a loopback address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--size", type=int, default=1024, help="message size in bytes")

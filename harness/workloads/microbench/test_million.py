@@ -79,9 +79,10 @@ import time
 import pytest
 
 import impls
-from harness import profile, runtimes
-from harness.profile import pick
-from harness.workloads import VIRTUAL_CLOCK_TIMERS
+from harness.execution import profile
+from harness import runtimes
+from harness.execution.profile import pick
+from harness.workloads.programs import VIRTUAL_CLOCK_TIMERS
 from impls.clock import VirtualClock
 
 N = pick(default=100_000, quick=50_000, rigorous=1_000_000)

@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .results import STATUSES, Status, latest_by_cell, load
+from ..results.records import STATUSES, Status, latest_by_cell, load
 
 STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.OBSERVED: "cyan", Status.UNSUPPORTED: "dim",
                 Status.ERROR: "bold red", Status.TIMEOUT: "bold magenta"}
@@ -55,7 +55,7 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
     """What the run measured, as a terminal table: each measure's ratio to asyncio (higher
     is better for every column), ± the interval, the best in bold; then the promises not
     kept and the scenarios where runtimes differ. The full picture is the report."""
-    from .report.model import REFERENCE, behaviour_rows, benchmark_rows, harness_rows, load_run
+    from ..report.model import REFERENCE, behaviour_rows, benchmark_rows, harness_rows, load_run
 
     data = load_run(path.parent)
     names = [rt for rt in (runtimes or data.runtimes) if rt in data.runtimes]

@@ -7,7 +7,7 @@ round's clock, nor pytest's heap scanned on anyone's. Every runtime gets exactly
 same workload and the same number of rounds.
 
 What the JSON holds, per benchmark, in ``extra_info``: ``workload`` (its name in
-``harness.workloads``), ``runtime``, ``family`` ("loopbench", "peer" or "floor"),
+``harness.workloads.programs``), ``runtime``, ``family`` ("loopbench", "peer" or "floor"),
 ``version``, ``ops_per_round`` and ``unit`` (rate = ``ops_per_round / median``),
 ``operations`` (per operation the workload uses: native, emulated or unsupported),
 ``emulated`` (the timed operations the harness builds for this runtime; the report
@@ -25,8 +25,8 @@ import gc
 import pytest
 
 from harness import runtimes
-from harness.runtime import Runtime, Unavailable
-from harness.workloads import Plans
+from harness.runtimes.interface import Runtime, Unavailable
+from harness.workloads.programs import Plans
 
 #: Every runtime the harness knows, ours first; the parameter ids are these names.
 RUNTIMES = runtimes.names()

@@ -13,7 +13,7 @@ only its last ``OUTPUT_TAIL_BYTES`` are read back. The directory goes with the c
 however the cell ends.
 
 On Linux a cell's process is forked from a warm server that has already imported
-the harness and the libraries (``harness.prefork``): the same isolation as a fresh
+the harness and the libraries (``harness.execution.prefork``): the same isolation as a fresh
 interpreter, without paying a quarter of a second of imports for every cell.
 
 Interrupting a run (KeyboardInterrupt, or SIGTERM turned into one by the command
@@ -40,10 +40,12 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from datetime import datetime, timezone
 from pathlib import Path
 
-from . import prefork, profile, results, samples
+from . import prefork, profile
+from ..results import records as results
+from ..stats import samples
 from .environment import environment, write_environment
-from .results import RESULTS_FILE, Record, RunDirError, Status, new_record
-from .scenario import BEHAVIOUR, Scenario
+from ..results.records import RESULTS_FILE, Record, RunDirError, Status, new_record
+from ..scenarios.registry import BEHAVIOUR, Scenario
 from .worker import unsupported_record
 
 DEFAULT_TIMEOUT = {"behaviour": 60.0, "latency": 300.0}
@@ -122,7 +124,7 @@ def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, time
     """Run one cell in a process of its own; always returns a record, whatever happens to it.
 
     Inside ``run_matrix`` (on Linux) the process is forked from a warm server
-    (``harness.prefork``); otherwise, or if the server fails, or if the scenario measures
+    (``harness.execution.prefork``); otherwise, or if the server fails, or if the scenario measures
     its process's own memory (``Scenario.fresh_process``), it is a fresh interpreter.
     """
     record = new_record(runtime, scenario)
@@ -164,8 +166,8 @@ _servers: "prefork.Servers | None" = None
 
 
 def _run_fresh(python: str, argv: list[str], log_path: Path, timeout: float) -> int | None:
-    """``python -m harness.worker ARGV`` in a new session; its return code, None on timeout."""
-    cmd = [python, "-m", "harness.worker", *argv]
+    """``python -m harness.execution.worker ARGV`` in a new session; its return code, None on timeout."""
+    cmd = [python, "-m", "harness.execution.worker", *argv]
     # The cell watches the read end: it closes when this process ends, however it ends.
     watch_read, watch_write = os.pipe()
     try:
@@ -226,7 +228,7 @@ def output_tail(path: Path, max_bytes: int = OUTPUT_TAIL_BYTES, lines: int = OUT
 def _worth_running(runtime: str, scn: Scenario) -> bool:
     """A control runtime (``Runtime.control``) exists to show what the harness's own
     constructions cost: it runs only the scenarios that time one of them."""
-    from .runtimes import CONTROLS, create
+    from ..runtimes import CONTROLS, create
 
     if runtime not in CONTROLS:
         return True
