@@ -34,7 +34,7 @@ from ..execution import preflight
 from ..stats import samples
 from ..execution.profile import ENV_VAR as PROFILE_VAR
 from ..workloads.programs import PLANS_VAR
-from ..execution.runner import utc_stamp
+from ..results.rundir import point_latest, utc_stamp
 
 BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
 
@@ -145,13 +145,6 @@ def _record_preflight(out_dir: Path, machine: "preflight.Reading") -> None:
         env = {}
     env["preflight"] = machine.as_dict()
     path.write_text(json.dumps(env, indent=2))
-
-
-def point_latest(out_dir: Path) -> None:
-    latest = out_dir.parent / "latest"
-    if latest.is_symlink() or latest.exists():
-        latest.unlink()
-    latest.symlink_to(out_dir.name, target_is_directory=True)
 
 
 def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False,

@@ -47,7 +47,8 @@ from .. import runtimes as runtime_registry
 from ..runtimes.plugins import PluginError, load_plugins
 from .progress import progress_callbacks, summarize
 from ..results.records import PROBLEMS, RunDirError, check_run_dir, latest_by_cell, load
-from ..execution.runner import JOBS, run_matrix, utc_stamp
+from ..execution.runner import JOBS, run_matrix
+from ..results.rundir import point_latest, utc_stamp
 from ..runtimes.interface import Unavailable
 from .selection import SelectionError, match_names, select_scenarios
 
@@ -129,7 +130,6 @@ def cmd_run(args, console: Console) -> int:
 
 def _render_run(out_dir: Path, console: Console) -> None:
     """A finished run gets its report, and ``reports/latest`` points at it when it is there."""
-    from .bench import point_latest
     from ..report.render import render
 
     written = render(out_dir)

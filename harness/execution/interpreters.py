@@ -437,9 +437,8 @@ def _load() -> float | None:
 def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: Console) -> int:
     """``loopbench bench --python ...``: every interpreter's bench, then one report; 1 if any failed."""
     from . import profile
-    from ..cli.bench import point_latest
     from ..report.interpreters import render_across, write_manifest
-    from .runner import utc_stamp
+    from ..results.rundir import point_latest, utc_stamp
 
     profile_name = "quick" if quick else "default"
     os.environ[profile.ENV_VAR] = profile_name          # the workloads' sizes in the report's titles

@@ -37,7 +37,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from datetime import datetime, timezone
 from pathlib import Path
 
 from . import prefork, profile
@@ -45,6 +44,7 @@ from ..results import records as results
 from ..stats import samples
 from .environment import environment, write_environment
 from ..results.records import RESULTS_FILE, Record, RunDirError, Status, new_record
+from ..results.rundir import utc_stamp
 from ..scenarios.registry import BEHAVIOUR, Scenario
 from .worker import unsupported_record
 
@@ -55,10 +55,6 @@ JOBS = 2 * (os.cpu_count() or 1)
 #: How much of a cell's output a record keeps: its last lines, at most this many bytes.
 OUTPUT_TAIL_BYTES = 8192
 OUTPUT_TAIL_LINES = 30
-
-
-def utc_stamp() -> str:
-    return datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
 
 
 class Cancelled(Exception):

@@ -481,8 +481,6 @@ class EchoCell:
     @property
     def rps_text(self) -> str:
         """``12,345 ±6%``: the rate and its interval's half-width, when it has one."""
-        from .render import fmt
-
         halfwidth = relative_halfwidth(self.rps, self.rps_ci) if self.rps_ci else None
         return fmt(self.rps) + (f" ±{halfwidth:.0%}" if halfwidth is not None else "")
 
