@@ -31,6 +31,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from ..execution import preflight
+from ..runtimes import described
 from ..stats import samples
 from ..execution.profile import ENV_VAR as PROFILE_VAR
 from ..workloads.programs import PLANS_VAR
@@ -39,9 +40,10 @@ from ..results.rundir import point_latest, utc_stamp
 BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
 
 #: Runtimes measured a second time under ``python -O``, as "NAME -O", because their
-#: library's cost changes with it: curio asserts ``task not in ready`` (a linear scan of
-#: its ready queue) every time it schedules a task, and ``-O`` removes the assert.
-OPTIMIZED = ("curio",)
+#: library's cost changes with it (a peer says so among its ``variants``): curio asserts
+#: ``task not in ready`` (a linear scan of its ready queue) every time it schedules a
+#: task, and ``-O`` removes the assert.
+OPTIMIZED = tuple(name for name, d in described().items() if f"{name} -O" in d.variants)
 
 
 def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:

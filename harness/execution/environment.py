@@ -18,8 +18,18 @@ from pathlib import Path
 
 from . import profile
 
-LIBRARIES = ("loopbench", "uvloop", "rloop", "trio", "curio", "anyio", "tinyio", "pytest-benchmark", "pyperf",
-             "hypothesis")
+#: The tools whose versions are recorded beside the peers' (the peers' come from their descriptions).
+TOOLS = ("loopbench", "pytest-benchmark", "pyperf", "hypothesis")
+
+
+def libraries() -> tuple[str, ...]:
+    """Every distribution whose version a run records: loopbench, each peer's library, the tools."""
+    from ..runtimes import described
+
+    peers = dict.fromkeys(d.distribution for d in described().values() if d.distribution)
+    return (TOOLS[0], *peers, *TOOLS[1:])
+
+
 PACKAGE_DIR = Path(__file__).resolve().parent
 
 
@@ -81,6 +91,6 @@ def _machine() -> dict:
         "cpu_count": os.cpu_count(),
         "loadavg": list(load) if load else None,
         "switch_interval_s": sys.getswitchinterval(),
-        "libraries": {dist: _version(dist) for dist in LIBRARIES},
+        "libraries": {dist: _version(dist) for dist in libraries()},
         "git_revision": _git_revision(),
     }

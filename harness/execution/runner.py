@@ -39,7 +39,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
-from . import prefork, profile
+from . import manifest, prefork, profile
 from ..results import records as results
 from ..stats import samples
 from .environment import environment, write_environment
@@ -221,6 +221,10 @@ def output_tail(path: Path, max_bytes: int = OUTPUT_TAIL_BYTES, lines: int = OUT
     return "\n".join(kept[-lines:])
 
 
+#: Why a control runtime's cell was not run (recorded in the run's manifest).
+CONTROL_SKIP = "a control runs only the scenarios that time one of the harness's own constructions"
+
+
 def _worth_running(runtime: str, scn: Scenario) -> bool:
     """A control runtime (``Runtime.control``) exists to show what the harness's own
     constructions cost: it runs only the scenarios that time one of them."""
@@ -278,7 +282,11 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
         done = set()
     write_environment(out_dir / "environment.json", env)
     run_id = utc_stamp()
-    cells = [(rt, s) for rt, s in plan(runtimes, scenarios) if (rt, s.name) not in done and _worth_running(rt, s)]
+    cells, skipped = [], []
+    for rt, s in plan(runtimes, scenarios):
+        if (rt, s.name) not in done:
+            (cells if _worth_running(rt, s) else skipped).append((rt, s))
+    manifest.record(out_dir, list(runtimes), list(scenarios), [(rt, s.name, CONTROL_SKIP) for rt, s in skipped])
     total, finished = len(cells), 0
 
     def one(cell):

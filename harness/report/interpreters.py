@@ -43,11 +43,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..execution import profile
+from ..execution.environment import TOOLS
 from .model import HARNESS_MEASURES, Measure, RunData, benchmark_rows, fmt, harness_rows, is_floor, load_run
 
 MANIFEST = "interpreters.json"
 #: The libraries whose versions the interpreters' table shows (from each run's environment.json).
-PEER_DISTRIBUTIONS = ("uvloop", "trio", "curio", "anyio")
 SIGNIFICANT = "✱"
 
 
@@ -244,7 +244,7 @@ def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: l
         missing = missing.replace("|", "\\|")
         libraries = run.environment.get("libraries") or {}
         peers = ", ".join(f"{name} {version}" for name, version in libraries.items()
-                          if version and name in PEER_DISTRIBUTIONS) or "–"
+                          if version and name not in TOOLS) or "–"
         load = " → ".join(f"{x:.1f}" for x in _loads(e, run)) or "–"
         load += f" on {run.environment['cpu_count']} CPUs" if run.environment.get("cpu_count") and load != "–" else ""
         lines.append(f"| {label[e['tag']]} | `{e['spec']}` | {peers} | {load} | {missing} | {links} |")
@@ -361,11 +361,9 @@ def _profile(name: str):
 
 
 def _render_across(run_dir: Path, manifest: dict, test: Test) -> dict[str, Path]:
-    from ..runtimes import CONTROLS
-
     runs = {e["tag"]: load_run(run_dir / e["tag"]) for e in manifest["interpreters"]
             if any((run_dir / e["tag"] / name).exists() for name in ("results.jsonl", "benchmark.json"))}
-    rows = compare_interpreters(runs, test, leave_out=set(CONTROLS))
+    rows = compare_interpreters(runs, test, leave_out=set().union(*(run.controls for run in runs.values())))
     markdown = to_markdown(run_dir, manifest, runs, rows)
     md_path, html_path = run_dir / "report.md", run_dir / "report.html"
     md_path.write_text(markdown)

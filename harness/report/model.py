@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from ..results.records import latest_by_cell, load
+from ..results.rundir import read_manifest
 from ..stats.samples import WIDE, bootstrap_median_ci, bootstrap_percentile_ci, relative_halfwidth
 from ..stats.descriptive import percentile
 from ..workloads.programs import WORKLOADS, Workload
@@ -344,16 +345,11 @@ def _letter(index: int) -> str:
     return name
 
 
-def _timing_sensitive(name: str) -> bool:
-    try:
-        from ..scenarios.registry import all_scenarios
-        found = all_scenarios().get(name)
-    except Exception:                      # a saved run read without the scenario library
-        return False
-    return bool(found and found.timing_sensitive)
-
-
-def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> list[BehaviourRow]:
+def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str],
+                   scenarios: dict[str, dict] | None = None) -> list[BehaviourRow]:
+    """One row per behaviour scenario; ``scenarios``: the run's manifest entries (``run.json``),
+    which say which outcomes depend on the real clock."""
+    scenarios_info = scenarios or {}
     scenarios: dict[str, list[dict]] = {}
     for (rt, scn), record in cells.items():
         if record.get("kind") == "behaviour":
@@ -397,7 +393,8 @@ def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> l
         if expected is not None and not who[json.dumps(expected)]:
             outcomes.insert(0, Outcome("A", expected, []))
         rows.append(BehaviourRow(scn, first.get("doc", ""), first.get("explain", ""), expected, row_cells,
-                                 sorted(outcomes, key=lambda o: o.letter), _timing_sensitive(scn)))
+                                 sorted(outcomes, key=lambda o: o.letter),
+                                 bool((scenarios_info.get(scn) or {}).get("timing_sensitive"))))
     return rows
 
 
@@ -538,6 +535,15 @@ def echo_table(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> EchoT
                      connections)
 
 
+#: Families of runtimes a run directory written before manifests did not record (by name).
+OLD_FAMILIES = {"asyncio": "asyncio", "asyncio-eager": "asyncio", "uvloop": "asyncio", "rloop": "asyncio",
+                "asyncio-emulated": "asyncio", "trio": "structured", "curio": "structured",
+                "curio -O": "structured", "anyio-asyncio": "structured", "anyio-trio": "structured",
+                "tinyio": "structured"}
+OLD_CONTROLS = frozenset({"asyncio-emulated"})
+FAMILY_ORDER = ("ours", "asyncio", "structured")
+
+
 @dataclass
 class RunData:
     directory: Path
@@ -546,6 +552,29 @@ class RunData:
     runtimes: list[str]
     environment: dict
     benchmark: dict | None
+    manifest: dict = field(default_factory=dict)
+
+    @property
+    def described(self) -> dict[str, dict]:
+        """Each runtime as the run described it (``run.json``): family, control, about."""
+        return {e["name"]: e for e in self.manifest.get("runtimes") or [] if isinstance(e, dict) and "name" in e}
+
+    @property
+    def controls(self) -> set[str]:
+        if self.manifest.get("runtimes"):
+            return {name for name, e in self.described.items() if e.get("control")} & set(self.runtimes)
+        return set(OLD_CONTROLS) & set(self.runtimes)
+
+    def family(self, runtime: str) -> str:
+        """``"ours"``, ``"asyncio"`` or ``"structured"``: which table a runtime's column goes in."""
+        entry = self.described.get(runtime)
+        if entry and entry.get("family") in FAMILY_ORDER:
+            return entry["family"]
+        # A run written before manifests: every peer it could hold is named here; the rest are our loops.
+        return OLD_FAMILIES.get(runtime, OLD_FAMILIES.get(runtime.split(" ")[0], "ours"))
+
+    def about(self, runtime: str) -> list[str]:
+        return list((self.described.get(runtime) or {}).get("about") or [])
 
 
 def load_run(directory: Path) -> RunData:
@@ -556,7 +585,6 @@ def load_run(directory: Path) -> RunData:
     for r in records:
         if r["runtime"] not in runtimes:
             runtimes.append(r["runtime"])
-    runtimes = _in_registry_order(runtimes, cells)
     env_path = directory / "environment.json"
     environment = json.loads(env_path.read_text()) if env_path.exists() else (records[0].get("env", {}) if records else {})
     bench_path = directory / "benchmark.json"
@@ -566,19 +594,18 @@ def load_run(directory: Path) -> RunData:
             rt = benchmark_runtime(bench)
             if rt and rt not in runtimes and not is_floor(bench):
                 runtimes.append(rt)
-    return RunData(directory, records, cells, runtimes, environment, benchmark)
+    data = RunData(directory, records, cells, runtimes, environment, benchmark, read_manifest(directory))
+    data.runtimes = _in_run_order(data)
+    return data
 
 
-def _in_registry_order(runtimes: list[str], cells: dict) -> list[str]:
-    """Ours first, then peers; each in registry order where known (cells finish in any order)."""
-    try:
-        from ..runtimes import names as registry_names
-        order = {name: i for i, name in enumerate(registry_names())}
-    except Exception:                      # a saved run read without the registry: keep first-seen order
-        order = {}
-    ours = {rt for (rt, _), c in cells.items() if c.get("family") == "loopbench"}
-    seen = {rt: i for i, rt in enumerate(runtimes)}
-    return sorted(runtimes, key=lambda rt: (rt not in ours, order.get(rt, len(order) + seen[rt])))
+def _in_run_order(data: RunData) -> list[str]:
+    """By family (ours, the asyncio family, the rest), then in the order the run's manifest
+    lists them (cells finish in any order); a run without one keeps first-seen order."""
+    order = {name: i for i, name in enumerate(data.described)}
+    seen = {rt: i for i, rt in enumerate(data.runtimes)}
+    return sorted(data.runtimes, key=lambda rt: (FAMILY_ORDER.index(data.family(rt)),
+                                                  order.get(rt, len(order) + seen[rt])))
 
 
 def status_counts(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> dict[str, dict[str, int]]:

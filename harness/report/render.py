@@ -58,10 +58,8 @@ def _trace_text(trace: list, limit: int = 160) -> str:
 
 
 def build_context(run_dir: Path) -> dict:
-    from ..runtimes import CONTROLS
-
     data = load_run(run_dir)
-    controls = set(CONTROLS) & set(data.runtimes)
+    controls = data.controls
     runtimes = [rt for rt in data.runtimes if rt not in controls]   # controls: only in "built by the harness"
     ours = {rt for (rt, _), r in data.cells.items() if r.get("family") == "loopbench"}
     # A micro-benchmark group with no asyncio row has no ratio to show (the virtual-clock
@@ -76,7 +74,7 @@ def build_context(run_dir: Path) -> dict:
                 "raw_ref": fmt(r.cells[REFERENCE].value) if REFERENCE in r.cells else "–",
                 "cells": {rt: _summary_cell(r, rt) for rt in runtimes}} for r in rows]
     noisy = [r.measure.title for r in rows if r.noisy]
-    behaviour = behaviour_rows(data.cells, runtimes)
+    behaviour = behaviour_rows(data.cells, runtimes, data.manifest.get("scenarios"))
     early = early_firings(data.cells, runtimes)
     problems = [r for r in data.cells.values() if r["status"] in ("error", "timeout")]
     return {
@@ -87,7 +85,7 @@ def build_context(run_dir: Path) -> dict:
         "early": early, "io": echo_table(data.cells, runtimes),
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built),
                                          ((data.environment or {}).get("preflight") or {}).get("steadiness")),
-        "cards": takeaways.cards(runtimes, rows, behaviour, early),
+        "cards": takeaways.cards(runtimes, rows, behaviour, early, {rt: data.about(rt) for rt in runtimes}),
         "generators": (takeaways.generator_rows(rows), takeaways.GENERATOR_DIFFERENCES)
                       if all(rt in runtimes for rt in takeaways.GENERATOR_LOOPS) else None,
         "counts": status_counts(data.cells, runtimes), "statuses": STATUS_ORDER,

@@ -20,38 +20,6 @@ from .model import REFERENCE, BehaviourRow, EarlyRow, Row, fmt
 SUMMARY, BEHAVIOUR, DIFFERENCES, EARLY, BUILT = "summary", "behaviour", "differences", "early-firings", "built"
 MAX_TAKEAWAYS = 10
 
-#: What each peer is known for, from its own documentation and the research notes
-#: (docs/research/NOTES.md): shown on its card beside what this run measured.
-KNOWN = {
-    "asyncio": ["The reference: every other runtime's ratio is against it, from the same run.",
-                "gather() lets siblings run on after a failure; TaskGroup cancels them (coroutines.* scenarios)."],
-    "uvloop": ["asyncio's API on libuv, in C.",
-               "Its clock counts whole milliseconds: timers can fire up to ~1 ms early by the wall clock."],
-    "trio": ["Structured concurrency: nurseries, level-triggered cancellation (a task that swallows "
-             "Cancelled gets it again at its next checkpoint).",
-             "Randomises the order of each scheduling batch: wake orders differ from run to run.",
-             "No plain timer callbacks: call_at here is built by the harness."],
-    "curio": ["A small kernel of traps; sleeps are relative, so tasks sharing a deadline drift apart.",
-              "Spawning asserts `task not in ready`, a linear scan: see `curio -O` for the cost without it."],
-    "anyio-asyncio": ["anyio's structured API on asyncio: every primitive is a checkpoint; "
-                      "cancellation is level-triggered, as in trio."],
-    "anyio-trio": ["anyio's structured API on trio: trio's scheduling randomness shows through."],
-    "asyncio-eager": ["asyncio's loop with eager_task_factory (Python 3.12+): a new task runs inside "
-                      "create_task until it first suspends."],
-    "curio -O": ["curio's task workloads under python -O: the assert that scans the ready queue at "
-                 "every reschedule is gone."],
-    "rloop": ["An asyncio event loop written in Rust, run with no adapter code."],
-    "heap+asyncio": ["loopbench's heap loop hosting asyncio's own Future and C Task (impls.asyncio_loop)."],
-    "list": ["The slides' loop: timers in a plain list, scanned every iteration (O(n) per tick)."],
-    "heap": ["asyncio's design in pure Python: a ready deque, a timer heap with lazy cancellation."],
-    "thread": ["Waiting done by a timer thread: every hand-off pays a queue and the GIL."],
-    "trampoline": ["Tasks as stacks of generators (Beazley's pyos8): also runs plain generators."],
-    "tinyio": ["A small loop of plain generators: a coroutine yields what it waits for (a coroutine, "
-               "a list of them, a sleep); no callbacks, no timers for them, no cancelling one task."],
-    "wheel": ["A hierarchical timing wheel added through the public extension path."],
-}
-
-
 def _plain(text: str) -> str:
     """Text from a record, made inert in Markdown and HTML alike (no tags, no code spans)."""
     return str(text).replace("<", "‹").replace(">", "›").replace("`", "'").replace("*", "∗")
@@ -131,20 +99,24 @@ def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyR
     return kept[:MAX_TAKEAWAYS]
 
 
-def cards(runtimes: list[str], rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyRow]) -> list[Card]:
+def cards(runtimes: list[str], rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyRow],
+          about: dict[str, list[str]] | None = None) -> list[Card]:
+    """A card per runtime that ran: what it is known for (``about``: from the run's own
+    description of its runtimes), what this run found it good at, what to watch for."""
+    about = about or {}
     out = []
     for rt in runtimes:
         if not any(row.cells.get(rt) is not None and row.cells[rt].status != "missing" for row in rows) and \
                 not any((b.cells.get(rt) or {}).get("status") not in (None, "missing", "unsupported") for b in behaviour):
             continue                      # nothing ran here (an interpreter too old for it, say)
-        card = Card(rt, known=list(KNOWN.get(rt, KNOWN.get(rt.split(" ")[0], []))))
+        card = Card(rt, known=list(about.get(rt) or []))
         for row in rows:
             cell = row.cells.get(rt)
             if cell is None or cell.status != "ok" or cell.ratio is None or rt == REFERENCE:
                 continue
             better = cell.ratio if row.measure.better == "higher" else 1 / cell.ratio if cell.ratio else 0
             if cell.best:
-                card.good_at.append(f"best on {row.measure.title} ({cell.ratio:.2f}× asyncio)")
+                card.good_at.append(f"best on {row.measure.title} ({better:.2f}× better than asyncio)")
             elif better >= 1.25 and not cell.wide:
                 card.good_at.append(f"{row.measure.title}: {better:.2f}× better than asyncio")
         for b in behaviour:

@@ -10,25 +10,81 @@ emulations cost on a loop whose real operations are known.
 
 from __future__ import annotations
 
+import ast
+import functools
+import importlib.util
 import platform
+import pkgutil
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import impls
 
 from .interface import Runtime, Unavailable
 
-#: Peer runtimes: name -> "module:Class" inside harness.runtimes.
-PEERS = {
-    "asyncio": "asyncio_rt:AsyncioRuntime",
-    "asyncio-eager": "asyncio_rt:AsyncioEagerRuntime",
-    "uvloop": "asyncio_rt:UvloopRuntime",
-    "trio": "trio_rt:TrioRuntime",
-    "curio": "curio_rt:CurioRuntime",
-    "anyio-asyncio": "anyio_rt:AnyioAsyncioRuntime",
-    "anyio-trio": "anyio_rt:AnyioTrioRuntime",
-    "tinyio": "tinyio_rt:TinyioRuntime",
-    "rloop": "asyncio_rt:RloopRuntime",
-}
+#: The families a report groups runtimes by (one table each): our loops, the asyncio family,
+#: and structured concurrency with the generator loops. A peer names its own.
+FAMILIES = {"ours": "our loops", "asyncio": "the asyncio family",
+            "structured": "structured concurrency and generators"}
+
+
+@dataclass(frozen=True)
+class Description:
+    """A peer as its adapter module describes it (the module's ``PEERS`` literal)."""
+    name: str
+    adapter: str                      #: "module:Class" inside harness.runtimes
+    family: str                       #: a key of ``FAMILIES``
+    distribution: str | None          #: whose version is recorded (None: the standard library)
+    about: tuple[str, ...] = ()       #: what it is known for, from its own documentation (the report's card)
+    control: bool = False             #: not a library under comparison (``Runtime.control``)
+    native_calls: dict = field(default_factory=dict, compare=False)   #: op -> the library call it must go through
+    variants: dict = field(default_factory=dict, compare=False)       #: "NAME -O" -> about: measured again another way
+
+
+def _literal_peers(path: str) -> dict:
+    """The ``PEERS = {...}`` literal at the top level of a module's source, or {}."""
+    tree = ast.parse(Path(path).read_text(encoding="utf-8"), filename=path)
+    for node in tree.body:
+        if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                and isinstance(node.targets[0], ast.Name) and node.targets[0].id == "PEERS"):
+            return ast.literal_eval(node.value)
+    return {}
+
+
+@functools.lru_cache(maxsize=None)
+def described() -> dict[str, Description]:
+    """Every peer and control described by a module of this package, by name: the asyncio
+    family first (asyncio, the reference, leading), then the others; modules in name order.
+
+    Read from source, not imported: importing every library costs a quarter of a second
+    per process, and one that fails to import (curio on 3.12+) must cost only its runtimes.
+    """
+    found: list[Description] = []
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+        spec = importlib.util.find_spec(f"{__name__}.{info.name}")
+        if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+            continue
+        for name, entry in _literal_peers(spec.origin).items():
+            if entry.get("family") not in FAMILIES:
+                raise ValueError(f"{info.name}.py describes {name!r} with family {entry.get('family')!r}, "
+                                 f"not one of {', '.join(FAMILIES)}")
+            found.append(Description(name, f"{info.name}:{entry['adapter']}", entry["family"],
+                                     entry.get("distribution"), tuple(entry.get("about") or ()),
+                                     bool(entry.get("control")), dict(entry.get("native_calls") or {}),
+                                     dict(entry.get("variants") or {})))
+    order = list(FAMILIES)
+    found.sort(key=lambda d: (d.control, order.index(d.family), d.name != REFERENCE))
+    return {d.name: d for d in found}
+
+
+REFERENCE = "asyncio"
+
+#: Peer runtimes under comparison: name -> "module:Class" inside harness.runtimes.
+PEERS = {name: d.adapter for name, d in described().items() if not d.control}
+#: Controls: not libraries under comparison, but the harness's own emulations run on a
+#: loop with the real operations (``Runtime.control``), so their cost shows apart.
+CONTROLS = {name: d.adapter for name, d in described().items() if d.control}
 
 #: More asyncio event loops to run as runtimes, with no adapter code: "NAME=module:factory"
 #: entries separated by ";" (``loopbench run --asyncio-loop`` sets it, so every cell's
@@ -40,13 +96,6 @@ ASYNCIO_LOOPS_GROUP = "loopbench.asyncio_loops"
 #: matrix; ``create("NAME+asyncio")`` makes one for any registered loop.
 HOSTED = ("heap",)
 HOSTED_SUFFIX = "+asyncio"
-
-#: Controls: not libraries under comparison, but the harness's own emulations run on a
-#: loop with the real operations (``Runtime.control``), so their cost shows apart.
-CONTROLS = {
-    "asyncio-emulated": "asyncio_emulated:AsyncioEmulatedRuntime",
-}
-
 
 def _peer_factory(spec: str) -> Callable[[], Runtime]:
     def make() -> Runtime:

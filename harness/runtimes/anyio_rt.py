@@ -39,6 +39,29 @@ NO_THREADSAFE = ("anyio has no fire-and-forget call from another thread: from_th
                  "BlockingPortal.start_task_soon block the caller until the event loop thread answers")
 
 
+#: The runtimes this module adapts, described once: ``harness.runtimes`` reads this literal
+#: without importing the module (a library missing here costs only its own runtimes), and
+#: everything else (the registry, the environment's library versions, the report's cards and
+#: its families, the tests of native paths) derives from it. See docs/extending.md.
+PEERS = {
+    "anyio-asyncio": {
+        "adapter": "AnyioAsyncioRuntime", "family": "structured", "distribution": "anyio",
+        "about": ["anyio's structured API on asyncio: every primitive is a checkpoint; "
+                  "cancellation is level-triggered, as in trio."],
+        "native_calls": {"task_group": "anyio.create_task_group", "sleep_until": "anyio.sleep_until",
+                         "open_stream": "anyio.abc.SocketStream.from_socket",
+                         "serve_echo": "anyio.abc.SocketListener.from_socket"},
+    },
+    "anyio-trio": {
+        "adapter": "AnyioTrioRuntime", "family": "structured", "distribution": "anyio",
+        "about": ["anyio's structured API on trio: trio's scheduling randomness shows through."],
+        "native_calls": {"task_group": "anyio.create_task_group", "sleep_until": "anyio.sleep_until",
+                         "open_stream": "anyio.abc.SocketStream.from_socket",
+                         "serve_echo": "anyio.abc.SocketListener.from_socket"},
+    },
+}
+
+
 class _AnyioRuntime(StructuredRuntime):
     api = "anyio"
     distribution = "anyio"

@@ -24,6 +24,20 @@ SERVICE = "the harness's callback service on asyncio: one task per run, a FIFO, 
 NOT_EMULATED_IO = "a control for the callback emulation only: its I/O is asyncio's own, measured on asyncio"
 
 
+#: The runtimes this module adapts, described once: ``harness.runtimes`` reads this literal
+#: without importing the module (a library missing here costs only its own runtimes), and
+#: everything else (the registry, the environment's library versions, the report's cards and
+#: its families, the tests of native paths) derives from it. See docs/extending.md.
+PEERS = {
+    "asyncio-emulated": {
+        "adapter": "AsyncioEmulatedRuntime", "family": "asyncio", "distribution": None, "control": True,
+        "about": ["The control: the harness's own constructions run on asyncio, whose real operations are known."],
+        "native_calls": {"task_group": "asyncio.TaskGroup",
+                         "sleep_until": "asyncio.base_events.BaseEventLoop.call_at"},
+    },
+}
+
+
 class AsyncioEmulatedRuntime(AsyncioRuntime):
     name = "asyncio-emulated"
     control = True

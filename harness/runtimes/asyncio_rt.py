@@ -25,6 +25,39 @@ from .interface import ECHO_READ, NATIVE, UNSUPPORTED, EchoTally, Unavailable, g
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 
+#: The runtimes this module adapts, described once: ``harness.runtimes`` reads this literal
+#: without importing the module (a library missing here costs only its own runtimes), and
+#: everything else (the registry, the environment's library versions, the report's cards and
+#: its families, the tests of native paths) derives from it. See docs/extending.md.
+PEERS = {
+    "asyncio": {
+        "adapter": "AsyncioRuntime", "family": "asyncio", "distribution": None,
+        "about": ["The reference: every other runtime's ratio is against it, from the same run.",
+                  "gather() lets siblings run on after a failure; TaskGroup cancels them (coroutines.* scenarios)."],
+        "native_calls": {"task_group": "asyncio.TaskGroup", "sleep_until": "asyncio.base_events.BaseEventLoop.call_at",
+                         "open_stream": "asyncio.open_connection", "serve_echo": "asyncio.start_server",
+                         "serve_echo_protocol": "asyncio.base_events.BaseEventLoop.create_server"},
+    },
+    "asyncio-eager": {
+        "adapter": "AsyncioEagerRuntime", "family": "asyncio", "distribution": None,
+        "about": ["asyncio's loop with eager_task_factory (Python 3.12+): a new task runs inside "
+                  "create_task until it first suspends."],
+    },
+    "uvloop": {
+        "adapter": "UvloopRuntime", "family": "asyncio", "distribution": "uvloop",
+        "about": ["asyncio's API on libuv, in C.",
+                  "Its clock counts whole milliseconds: timers can fire up to ~1 ms early by the wall clock."],
+        "native_calls": {"open_stream": "asyncio.open_connection", "serve_echo": "asyncio.start_server",
+                         "serve_echo_protocol": "uvloop.Loop.create_server"},
+    },
+    "rloop": {
+        "adapter": "RloopRuntime", "family": "asyncio", "distribution": "rloop",
+        "about": ["An asyncio event loop written in Rust, run with no adapter code."],
+        "native_calls": {"open_stream": "asyncio.open_connection", "serve_echo": "asyncio.start_server"},
+    },
+}
+
+
 class AsyncioRuntime(LoopApiRuntime):
     name = "asyncio"
     api = "asyncio"

@@ -46,6 +46,24 @@ from .emulation import CallbackService
 SERVICE = "the harness's callback service: one daemon task per run, a FIFO, a timer heap, a curio.Event"
 
 
+#: The runtimes this module adapts, described once: ``harness.runtimes`` reads this literal
+#: without importing the module (a library missing here costs only its own runtimes), and
+#: everything else (the registry, the environment's library versions, the report's cards and
+#: its families, the tests of native paths) derives from it. See docs/extending.md.
+PEERS = {
+    "curio": {
+        "adapter": "CurioRuntime", "family": "structured", "distribution": "curio",
+        "about": ["A small kernel of traps; sleeps are relative, so tasks sharing a deadline drift apart.",
+                  "Spawning asserts `task not in ready`, a linear scan: see `curio -O` for the cost without it."],
+        "native_calls": {"task_group": "curio.TaskGroup", "sleep_until": "curio.sleep",
+                         "open_stream": "curio.io.Socket", "serve_echo": "curio.network.run_server"},
+        # The micro-suite also times curio's task workloads under ``python -O``.
+        "variants": {"curio -O": ["curio's task workloads under python -O: the assert that scans the ready "
+                                  "queue at every reschedule is gone."]},
+    },
+}
+
+
 class CurioRuntime(Runtime):
     name = "curio"
     api = "curio"

@@ -38,6 +38,35 @@ from .interface import ECHO_READ, EMULATED, NATIVE, UNSUPPORTED, EchoTally, Unsu
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
 FROM_FUTURES = "built from the loop's futures, as asyncio builds its own"
+
+#: What each built-in loop is known for (the report's card); a loop registered from elsewhere
+#: is described by the first paragraph of its class's docstring (``about``).
+ABOUT = {
+    "list": "The slides' loop: timers in a plain list, scanned every iteration (O(n) per tick).",
+    "heap": "asyncio's design in pure Python: a ready deque, a timer heap with lazy cancellation.",
+    "thread": "Waiting done by a timer thread: every hand-off pays a queue and the GIL.",
+    "trampoline": "Tasks as stacks of generators (Beazley's pyos8): also runs plain generators.",
+    "wheel": "A hierarchical timing wheel added through the public extension path.",
+}
+HOSTED_ABOUT = "loopbench's {impl} loop hosting asyncio's own Future and C Task (impls.asyncio_loop)."
+
+
+def about(name: str) -> str:
+    """One line on one of our loops (``"heap"``) or a hosted one (``"heap+asyncio"``)."""
+    import inspect
+
+    if name.endswith("+asyncio"):
+        return HOSTED_ABOUT.format(impl=name[: -len("+asyncio")])
+    if name in ABOUT:
+        return ABOUT[name]
+    try:
+        loop = impls.create(name)
+    except Exception:                # a loop that cannot be built here says so in its cells
+        return ""
+    try:
+        return inspect.cleandoc(type(loop).__doc__ or "").split("\n\n")[0].replace("\n", " ")
+    finally:
+        loop.close()
 NO_IO = "the loop does not declare 'io': it cannot wait on a socket"
 
 

@@ -111,6 +111,19 @@ def _yield(request):
     return (yield request)
 
 
+#: The runtimes this module adapts, described once: ``harness.runtimes`` reads this literal
+#: without importing the module (a library missing here costs only its own runtimes), and
+#: everything else (the registry, the environment's library versions, the report's cards and
+#: its families, the tests of native paths) derives from it. See docs/extending.md.
+PEERS = {
+    "tinyio": {
+        "adapter": "TinyioRuntime", "family": "structured", "distribution": "tinyio",
+        "about": ["A small loop of plain generators: a coroutine yields what it waits for (a coroutine, "
+                  "a list of them, a sleep); no callbacks, no timers for them, no cancelling one task."],
+    },
+}
+
+
 class _RunOver(Exception):
     """Raised by the root when ``main`` has returned: tinyio then cancels every other coroutine."""
 

@@ -31,6 +31,23 @@ from .structured import StructuredRuntime
 RUN_SYNC_SOON = "TrioToken.run_sync_soon (thread-safe entry queue: a lock and a wakeup-socket write per call)"
 
 
+#: The runtimes this module adapts, described once: ``harness.runtimes`` reads this literal
+#: without importing the module (a library missing here costs only its own runtimes), and
+#: everything else (the registry, the environment's library versions, the report's cards and
+#: its families, the tests of native paths) derives from it. See docs/extending.md.
+PEERS = {
+    "trio": {
+        "adapter": "TrioRuntime", "family": "structured", "distribution": "trio",
+        "about": ["Structured concurrency: nurseries, level-triggered cancellation (a task that swallows "
+                  "Cancelled gets it again at its next checkpoint).",
+                  "Randomises the order of each scheduling batch: wake orders differ from run to run.",
+                  "No plain timer callbacks: call_at here is built by the harness."],
+        "native_calls": {"task_group": "trio.open_nursery", "sleep_until": "trio.sleep_until",
+                         "open_stream": "trio.SocketStream", "serve_echo": "trio.serve_listeners"},
+    },
+}
+
+
 class TrioRuntime(StructuredRuntime):
     name = "trio"
     api = "trio"

@@ -220,7 +220,7 @@ WINDOW = 0.001
 TICKS = pick(default=2_000, quick=300)
 
 
-@latency("scaling.timers", needs=("call_at", "event"), measures=("call_at",), quick=True, parallel=True,
+@latency("scaling.timers", clock="process CPU time", needs=("call_at", "event"), measures=("call_at",), quick=True, parallel=True,
          explain="N timers at random deadlines, armed then fired: O(log n) per timer for a heap; "
                  "the list loop sorts what falls due in each scan.")
 def scaling_timers(rt, metrics):
@@ -231,7 +231,7 @@ def scaling_timers(rt, metrics):
     _scaling(rt, metrics, SIZES, measure)
 
 
-@latency("scaling.tick_with_timers", needs=("call_at", "call_soon", "event"),
+@latency("scaling.tick_with_timers", clock="process CPU time", needs=("call_at", "call_soon", "event"),
          measures=("call_at", "call_soon"), quick=True, parallel=True,
          explain="The cost of one loop iteration while N timers are armed (an hour away). A heap "
                  "only peeks at its top: O(1). The slides' list loop scans every timer: O(n).")
@@ -273,7 +273,7 @@ def _nothing():
     pass
 
 
-@latency("scaling.sleeping_tasks", needs=("spawn", "join", "sleep"), quick=True, parallel=True,
+@latency("scaling.sleeping_tasks", clock="process CPU time", needs=("spawn", "join", "sleep"), quick=True, parallel=True,
          explain="N tasks, each sleeping a random short time: timers plus task switches at scale.")
 def scaling_sleeping_tasks(rt, metrics):
     """N tasks each sleeping a random short delay, then joined: CPU time per task against N."""
@@ -293,7 +293,7 @@ def scaling_sleeping_tasks(rt, metrics):
     _scaling(rt, metrics, SIZES, measure)
 
 
-@latency("scaling.spawn", needs=("spawn", "join"), quick=True, parallel=True,
+@latency("scaling.spawn", clock="process CPU time", needs=("spawn", "join"), quick=True, parallel=True,
          explain="N trivial tasks spawned then joined: should be O(1) per task on every loop.")
 def scaling_spawn(rt, metrics):
     """Spawn N trivial tasks and join them: CPU time per task against N."""
@@ -320,7 +320,7 @@ MEMORY_SIZES = pick(default=[2_000], quick=[1_000], rigorous=[10_000, 50_000])
 MEMORY_STEP_BUDGET_S = 6.0
 
 
-@latency("memory.sleeping_task", needs=("task_group", "sleep"), quick=True, parallel=True, sampled=True,
+@latency("memory.sleeping_task", clock="none: memory (tracemalloc, RSS)", needs=("task_group", "sleep"), quick=True, parallel=True, sampled=True,
          fresh_process=True,
          explain="Memory held by one task blocked in sleep, with 2,000 tasks asleep at once "
                  "(quick profile: 1,000; rigorous: 10k, then 50k if it fits the step budget), the "

@@ -73,6 +73,9 @@ class Scenario:
     #: fork of the runner's warm server, whose heap every fork would share and start from
     #: (the processes of a sampled cell would all read the same, and not be samples).
     fresh_process: bool = False
+    #: Latency: the clock its numbers are read on, said in the report ("" : the wall clock,
+    #: perf_counter; "process CPU time" for work that never waits).
+    clock: str = ""
     doc: str = field(default="", compare=False)
 
     @property
@@ -122,7 +125,8 @@ def observation(name: str, **kwargs) -> Callable:
 
 def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...] | None = None,
             quick: bool = False, explain: str = "", parallel: bool = False,
-            in_bench: bool = True, sampled: bool = False, fresh_process: bool = False) -> Callable:
+            in_bench: bool = True, sampled: bool = False, fresh_process: bool = False,
+            clock: str = "") -> Callable:
     """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself).
 
     ``parallel=True``: the scenario's result does not depend on the wall clock (a memory
@@ -133,13 +137,14 @@ def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...]
     run; ``loopbench run`` still has it.
     ``sampled=True``: run in several processes, each sizing itself with ``profile.share``
     (see ``Scenario.sampled``). ``fresh_process=True``: never forked from the warm server
-    (see ``Scenario.fresh_process``).
+    (see ``Scenario.fresh_process``). ``clock``: the clock its numbers are read on, when not
+    the wall clock (see ``Scenario.clock``).
     """
     def register(fn):
         _add(Scenario(name=name, fn=fn, kind=LATENCY, needs=tuple(needs), repeat=1, quick=quick,
                       explain=explain, measures=tuple(measures) if measures is not None else None,
                       parallel=parallel, in_bench=in_bench, sampled=sampled, fresh_process=fresh_process,
-                      doc=_doc(fn)))
+                      clock=clock, doc=_doc(fn)))
         return fn
     return register
 

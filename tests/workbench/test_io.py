@@ -91,20 +91,12 @@ def test_echo_protocols_only_on_asyncio_loops(rt, quick):
 
 
 # ------------------------------------------------------------------ native paths, by spy
-#: Per peer: the library call its open_stream and serve_echo must go through.
-NATIVE_IO = {
-    "asyncio": {"open_stream": "asyncio.open_connection", "serve_echo": "asyncio.start_server",
-                "serve_echo_protocol": "asyncio.base_events.BaseEventLoop.create_server"},
-    "uvloop": {"open_stream": "asyncio.open_connection", "serve_echo": "asyncio.start_server",
-               "serve_echo_protocol": "uvloop.Loop.create_server"},
-    "rloop": {"open_stream": "asyncio.open_connection", "serve_echo": "asyncio.start_server"},
-    "trio": {"open_stream": "trio.SocketStream", "serve_echo": "trio.serve_listeners"},
-    "anyio-asyncio": {"open_stream": "anyio.abc.SocketStream.from_socket",
-                      "serve_echo": "anyio.abc.SocketListener.from_socket"},
-    "anyio-trio": {"open_stream": "anyio.abc.SocketStream.from_socket",
-                   "serve_echo": "anyio.abc.SocketListener.from_socket"},
-    "curio": {"open_stream": "curio.io.Socket", "serve_echo": "curio.network.run_server"},
-}
+#: Per peer: the library call its open_stream and serve_echo must go through, as the peer's
+#: own description says (``native_calls`` in its adapter module).
+NATIVE_IO = {name: {op: call for op, call in d.native_calls.items()
+                    if op in ("open_stream", "serve_echo", "serve_echo_protocol")}
+             for name, d in runtimes.described().items() if not d.control}
+NATIVE_IO = {name: calls for name, calls in NATIVE_IO.items() if calls}
 #: How long the one-connection exchange waits for the server to see the client's end.
 RELEASE_AFTER_S = 5.0
 #: Our loops: the loop's own coroutines each operation must await.

@@ -74,16 +74,10 @@ def test_sleep_until_never_wakes_before_its_deadline_by_the_runtime_clock(rt):
     assert all(late >= -0.0011 for late in rt.run(main))
 
 
-#: Per peer: the library function its task_group / sleep_until must call.
-NATIVE_PATHS = {
-    "asyncio": {"task_group": "asyncio.TaskGroup", "sleep_until": "asyncio.base_events.BaseEventLoop.call_at"},
-    "asyncio-emulated": {"task_group": "asyncio.TaskGroup",
-                         "sleep_until": "asyncio.base_events.BaseEventLoop.call_at"},
-    "trio": {"task_group": "trio.open_nursery", "sleep_until": "trio.sleep_until"},
-    "anyio-asyncio": {"task_group": "anyio.create_task_group", "sleep_until": "anyio.sleep_until"},
-    "anyio-trio": {"task_group": "anyio.create_task_group", "sleep_until": "anyio.sleep_until"},
-    "curio": {"task_group": "curio.TaskGroup", "sleep_until": "curio.sleep"},
-}
+#: Per peer (and control): the library function its task_group / sleep_until must call, as
+#: its own description says (``native_calls`` in its adapter module).
+NATIVE_PATHS = {name: d.native_calls for name, d in runtimes.described().items()
+                if {"task_group", "sleep_until"} <= set(d.native_calls)}
 
 
 @pytest.mark.parametrize("peer", sorted(NATIVE_PATHS))

@@ -1,0 +1,120 @@
+"""The extension points: a peer described once in its own module, and a run directory that
+describes itself, so the report reads nothing else."""
+
+from __future__ import annotations
+
+import importlib
+import json
+
+import pytest
+
+from harness import runtimes
+from harness.execution import manifest
+from harness.execution.environment import libraries
+from harness.report.model import load_run
+from harness.report.render import render
+from harness.results import records as results
+from harness.results.rundir import read_manifest
+from harness.runtimes.interface import Unavailable
+from harness.scenarios.registry import all_scenarios
+
+
+@pytest.mark.parametrize("name", sorted(runtimes.described()))
+def test_each_peer_description_matches_its_adapter(name):
+    d = runtimes.described()[name]
+    assert d.family in runtimes.FAMILIES and d.about, name
+    module_name, cls_name = d.adapter.split(":")
+    try:
+        module = importlib.import_module(f"harness.runtimes.{module_name}")
+    except Exception as exc:          # a library that cannot be imported here
+        pytest.skip(f"{module_name} cannot be imported here: {exc}")
+    cls = getattr(module, cls_name)
+    assert cls.control is d.control, name
+    if d.distribution is not None:
+        assert d.distribution in libraries(), "every peer's library version is recorded"
+    try:
+        rt = runtimes.create(name)
+    except Unavailable as exc:
+        pytest.skip(f"{name} unavailable here: {exc}")
+    assert rt.name == name and rt.distribution == d.distribution
+
+
+def test_a_peer_is_one_new_module(tmp_path, monkeypatch):
+    """A module with a PEERS literal joins the registry, its family, its library's version."""
+    (tmp_path / "toy_rt.py").write_text(
+        '"""A toy peer."""\n'
+        "from harness.runtimes.asyncio_rt import AsyncioRuntime\n\n"
+        'PEERS = {"toy": {"adapter": "ToyRuntime", "family": "asyncio", "distribution": "toylib",\n'
+        '                 "about": ["asyncio, under another name."]}}\n\n\n'
+        "class ToyRuntime(AsyncioRuntime):\n"
+        '    name = "toy"\n')
+    monkeypatch.setattr(runtimes, "__path__", [*runtimes.__path__, str(tmp_path)])
+    runtimes.described.cache_clear()
+    try:
+        found = runtimes.described()
+        assert found["toy"].adapter == "toy_rt:ToyRuntime" and found["toy"].family == "asyncio"
+        assert "toylib" in libraries()
+        assert [e for e in manifest.runtime_entries(["toy"]) if e["name"] == "toy"][0]["about"]
+    finally:
+        runtimes.described.cache_clear()
+
+
+def test_a_description_with_an_unknown_family_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "odd_rt.py").write_text('PEERS = {"odd": {"adapter": "Odd", "family": "misc"}}\n')
+    monkeypatch.setattr(runtimes, "__path__", [*runtimes.__path__, str(tmp_path)])
+    runtimes.described.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="odd_rt.py describes 'odd' with family 'misc'"):
+            runtimes.described()
+    finally:
+        runtimes.described.cache_clear()
+
+
+def test_the_runner_writes_a_manifest_the_report_reads(tmp_path):
+    scenarios = [s for name, s in all_scenarios().items() if name in ("deadlines.equal", "scaling.spawn")]
+    manifest.record(tmp_path, ["heap", "asyncio", "curio", "asyncio-emulated"], scenarios,
+                    [("asyncio-emulated", "deadlines.equal", "a control runs only ...")])
+    found = read_manifest(tmp_path)
+    by_name = {e["name"]: e for e in found["runtimes"]}
+    assert by_name["heap"]["family"] == "ours" and by_name["asyncio-emulated"]["control"] is True
+    assert by_name["curio -O"]["variant_of"] == "curio"
+    assert found["scenarios"]["scaling.spawn"]["clock"] == "process CPU time"
+    assert found["scenarios"]["deadlines.equal"]["timing_sensitive"] is all_scenarios()["deadlines.equal"].timing_sensitive
+    assert found["skipped"][0]["runtime"] == "asyncio-emulated"
+    # a resumed run extends the manifest, it does not forget what it had
+    manifest.record(tmp_path, ["trio"], [], [])
+    assert {"heap", "trio"} <= {e["name"] for e in read_manifest(tmp_path)["runtimes"]}
+
+
+def _rec(runtime, scenario, status="observed", **extra):
+    return {"schema": 1, "run_id": "t", "runtime": runtime, "family": "peer", "scenario": scenario,
+            "group": scenario.split(".")[0], "kind": "behaviour", "status": status, "doc": "a doc",
+            "explain": "why", "expected": None, "outcomes": [{"trace": [runtime], "count": 5}],
+            "deterministic": True, **extra}
+
+
+def test_the_report_takes_controls_families_and_flags_from_the_run_directory(tmp_path):
+    """Names no registry knows: only the manifest can say which is a control, which is timing-sensitive."""
+    for r in (_rec("zeta", "odd.one"), _rec("asyncio", "odd.one"), _rec("ctl", "odd.one")):
+        results.append(tmp_path / "results.jsonl", r)
+    (tmp_path / "run.json").write_text(json.dumps({
+        "schema": 1,
+        "runtimes": [{"name": "asyncio", "family": "asyncio", "about": ["the reference"]},
+                     {"name": "zeta", "family": "ours", "about": ["a loop from elsewhere"]},
+                     {"name": "ctl", "family": "asyncio", "control": True, "about": []}],
+        "scenarios": {"odd.one": {"kind": "behaviour", "timing_sensitive": True}}}))
+    data = load_run(tmp_path)
+    assert data.runtimes == ["zeta", "asyncio", "ctl"] and data.controls == {"ctl"}
+    md = render(tmp_path)["md"].read_text()
+    assert "a loop from elsewhere" in md
+    assert "`odd.one` ⏱" in md
+    assert "| ctl" not in md and " ctl |" not in md
+
+
+def test_a_run_directory_without_a_manifest_still_reads(tmp_path):
+    for r in (_rec("heap", "odd.one", family="loopbench"), _rec("asyncio", "odd.one"),
+              _rec("asyncio-emulated", "odd.one")):
+        results.append(tmp_path / "results.jsonl", r)
+    data = load_run(tmp_path)
+    assert data.runtimes[0] == "heap" and data.controls == {"asyncio-emulated"}
+    assert render(tmp_path)["md"].exists()
