@@ -384,7 +384,7 @@ def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str],
             total = sum(n for _, n in parts)
             text = " ".join(f"{l} {n}/{total}" for l, n in parts)           # every cell says its n/N
             differs = bool(record.get("differs_from_contract"))
-            row_cells[rt] = {"status": "observed ≠ contract" if differs else status, "letters": text,
+            row_cells[rt] = {"status": "observed ≠ contract" if differs else status, "letters": text, "parts": parts,
                              "deterministic": record.get("deterministic", True), "differs": differs,
                              "judged_by": record.get("judged_by", ""),
                              "emulated": record.get("support") == "emulated",
@@ -619,3 +619,13 @@ def fmt(value: float | None, digits: int = 3) -> str:
     if abs(value) >= 1000:
         return f"{value:,.0f}"
     return f"{value:.{digits}g}"
+
+
+def times_better(measure: Measure, cell: Cell) -> float | None:
+    """How many times better than asyncio a cell is, whichever way its measure points:
+    asyncio's value over the cell's for a time (lower is better), the cell's over asyncio's
+    for a rate. Higher is better, always: the one direction the report, the terminal and the
+    cards use."""
+    if cell.ratio is None or cell.ratio <= 0:
+        return None
+    return cell.ratio if measure.better == "higher" else 1 / cell.ratio

@@ -1,60 +1,33 @@
 """Render a run directory into report.md, report.html (self-contained) and PNG plots.
 
+``build_context`` gathers the run's facts once (``model``'s rows, the takeaways, the
+cards); each section of ``sections.SECTIONS`` turns them into blocks, and
+``document`` renders the same blocks to Markdown and to HTML, escaping every piece of
+text for the format it lands in.
+
 Everything written goes into the run directory: a plot's file name comes from a
 scenario name in results.jsonl, so it is reduced to a plain file name there, and a
-name that would still leave the directory gets no plot (a warning says so). Text
-from records (error messages, docs) is escaped for the format it lands in: HTML by
-the template engine, Markdown by ``md_text``.
+name that would still leave the directory gets no plot (a warning says so).
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import json
 import re
 import warnings
 from datetime import datetime, timezone
 from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
-
-from . import plots, takeaways, targets
+from . import document, plots, sections, takeaways, targets
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
                     built_rows, early_firings, echo_table, fmt, harness_rows, lateness_samples, load_run, scaling_curves,
                     status_counts)
+from .sections.scaling import SCALING_UNITS
 
-SCALING_UNITS = {"scaling.tick_with_timers": "per loop iteration", "scaling.timers": "per timer",
-                 "scaling.sleeping_tasks": "per task", "scaling.spawn": "per task"}
-
-
-def _summary_cell(row: Row, rt: str) -> dict:
-    cell = row.cells[rt]
-    if cell.status == "missing":
-        return {"text": "–", "title": "not measured in this run", "best": False}
-    if cell.status == "emulated":
-        return {"text": "built by harness", "title": f"emulated: {cell.note}; not compared", "best": False}
-    if cell.status != "ok" or cell.value is None:
-        return {"text": cell.status if cell.status != "ok" else "–", "title": cell.note, "best": False}
-    ratio = f"{cell.ratio:.2f}" if cell.ratio is not None else "n/a"
-    if cell.halfwidth is not None:
-        spread = f" ±{cell.halfwidth * 100:.0f}%" + (" ⚠" if cell.wide else "")
-        interval = f" (95% CI {fmt(cell.ci[0])} – {fmt(cell.ci[1])})"
-    else:
-        spread = f" ±{cell.spread * 50:.0f}%" if cell.spread is not None else ""
-        interval = ""
-    return {"text": f"{ratio}{spread}", "title": f"{fmt(cell.value)} {row.measure.unit}{interval}",
-            "best": cell.best, "raw": f"{fmt(cell.value)}"}
-
-
-def _trace_full(trace: list) -> str:
-    return json.dumps(trace, ensure_ascii=False)
-
-
-def _trace_text(trace: list, limit: int = 160) -> str:
-    text = json.dumps(trace, ensure_ascii=False)
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+#: The families' table titles (as the run's runtimes were grouped: ``RunData.family``).
+FAMILY_TITLES = {"ours": "our loops", "asyncio": "the asyncio family",
+                 "structured": "structured concurrency and generators"}
 
 
 def build_context(run_dir: Path) -> dict:
@@ -69,10 +42,7 @@ def build_context(run_dir: Path) -> dict:
         if r.cells.get(REFERENCE) is not None and r.cells[REFERENCE].status == "ok"]
     built = built_rows(all_rows, controls)
     rows = [_without(r, controls) for r in all_rows]
-    summary = [{"title": r.measure.title, "unit": r.measure.unit, "better": r.measure.better,
-                "source": r.source, "noisy": r.noisy,
-                "raw_ref": fmt(r.cells[REFERENCE].value) if REFERENCE in r.cells else "–",
-                "cells": {rt: _summary_cell(r, rt) for rt in runtimes}} for r in rows]
+    summary = [{"title": r.measure.title} for r in rows]
     noisy = [r.measure.title for r in rows if r.noisy]
     behaviour = behaviour_rows(data.cells, runtimes, data.manifest.get("scenarios"))
     early = early_firings(data.cells, runtimes)
@@ -80,22 +50,18 @@ def build_context(run_dir: Path) -> dict:
     return {
         "data": data, "runtimes": runtimes, "ours": ours, "rows": rows, "summary": summary, "noisy": noisy,
         "noisy_threshold": f"{NOISY_SPREAD:.0%}", "noise_cause": _noise_cause(data.environment or {}),
-        "behaviour": behaviour,
-        "differences": [b for b in behaviour if not b.agree], "built": built,
+        "behaviour": behaviour, "differences": [b for b in behaviour if not b.agree], "built": built,
         "early": early, "io": echo_table(data.cells, runtimes),
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built),
                                          ((data.environment or {}).get("preflight") or {}).get("steadiness")),
         "cards": takeaways.cards(runtimes, rows, behaviour, early, {rt: data.about(rt) for rt in runtimes}),
-        "generators": (takeaways.generator_rows(rows), takeaways.GENERATOR_DIFFERENCES)
-                      if all(rt in runtimes for rt in takeaways.GENERATOR_LOOPS) else None,
         "counts": status_counts(data.cells, runtimes), "statuses": STATUS_ORDER,
-        "scaling": scaling_curves(data.cells, runtimes), "scaling_units": SCALING_UNITS,
-        "targets": [targets.describe(v) for v in targets.evaluate(data.benchmark, data.cells)],
+        "scaling": scaling_curves(data.cells, runtimes),
         "floor": targets.floor_multiples(data.benchmark),
         "crossover": targets.churn_crossover(data.benchmark),
         "environment": data.environment, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "run_name": Path(run_dir).resolve().name, "reference": REFERENCE,
-        "trace_text": _trace_text, "trace_full": _trace_full, "fmt": fmt, "problems": problems,
+        "run_name": Path(run_dir).resolve().name, "reference": REFERENCE, "problems": problems,
+        "family_titles": FAMILY_TITLES,
     }
 
 
@@ -145,14 +111,6 @@ def make_plots(ctx: dict, out_dir: Path) -> list[dict]:
     return out
 
 
-def _md_inline(text: str) -> Markup:
-    """The little markdown takeaways use (**bold**, `code`), as escaped HTML."""
-    out = html.escape(str(text))
-    out = re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", out)
-    out = re.sub(r"`(.+?)`", r"<code>\1</code>", out)
-    return Markup(out)
-
-
 def _noise_cause(environment: dict) -> str:
     """What the pre-flight saw that explains a noisy run, as the start of a sentence."""
     preflight = environment.get("preflight") or {}
@@ -165,26 +123,49 @@ def _noise_cause(environment: dict) -> str:
     return ""
 
 
-def _environment():
-    env = Environment(loader=PackageLoader("harness.report", "templates"),
-                      autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),
-                      trim_blocks=True, lstrip_blocks=True)
-    env.filters["md_escape"] = lambda s: str(s).replace("|", "\\|").replace("\n", " ")
-    env.filters["md_text"] = md_text
-    env.filters["md_no_html"] = lambda s: html.escape(str(s), quote=False)
-    env.filters["md_code"] = lambda s: str(s).replace("`", "'").replace("\n", " ")
-    env.filters["html_escape"] = lambda s: html.escape(str(s))
-    env.filters["md_inline"] = _md_inline
-    return env
+PAGE_CSS = """
+  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1300px; padding: 0 1em; color: #222; }
+  h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
+  .meta { color: #666; } .note { color: #555; font-size: 13px; margin: .2em 0; }
+  table { border-collapse: collapse; margin: .8em 0; font-size: 12.5px; }
+  th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: center; white-space: nowrap; background: #fff; }
+  th { background: #f4f4f4; position: sticky; top: 0; }
+  tr > :first-child { position: sticky; left: 0; z-index: 1; text-align: left; }
+  th:first-child { z-index: 2; }
+  td.best { font-weight: bold; background: #eaf6ea; }
+  .ours { color: #1f5fa8; }
+  .pass { background: #e6f4e6; } .fail { background: #fbe3e3; } .observed { background: #e7f1fa; }
+  .unsupported, .missing { color: #999; background: #fafafa; } .error { background: #f8c9c9; font-weight: bold; }
+  .timeout { background: #f1d6f5; font-weight: bold; } .nd { font-style: italic; } .differs { background: #f3ecfa; }
+  .warn { background: #fff6da; border-left: 4px solid #e6b800; padding: .6em 1em; margin: 1em 0; }
+  code { background: #f3f3f3; padding: 0 3px; border-radius: 3px; }
+  img { max-width: 100%; border: 1px solid #eee; }
+  td.prose { white-space: normal; text-align: left; max-width: 60em; }
+  .scroll { overflow-x: auto; max-width: 100%; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: .8em; }
+  .card { border: 1px solid #ddd; border-radius: 6px; padding: .5em .8em; font-size: 13px; }
+  .card h3 { margin: .1em 0 .3em; font-size: 1.05em; } .card ul { margin: .2em 0; padding-left: 1.2em; }
+  details summary { cursor: pointer; color: #1f5fa8; }
+"""
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|#!])")
+def page(title: str, body: str) -> str:
+    """A self-contained HTML page around a rendered body (the report, and the one across interpreters)."""
+    return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
+            f"<style>{PAGE_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")
 
 
-def md_text(value) -> str:
-    """``value`` as inert Markdown prose on one line: no HTML, no emphasis, links or code."""
-    text = html.escape(str(value), quote=False).replace("\r", " ").replace("\n", " ")
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+def head(ctx: dict, built: list) -> list:
+    """The title, the run's one-line description, and the contents."""
+    env = ctx["environment"] or {}
+    return [document.Heading(1, f"loopbench report — {ctx['run_name']}"),
+            document.Para([f"Generated {ctx['generated']} · Python {env.get('python') or '?'} on "
+                           f"{env.get('cpu') or '?'} ({env.get('cpu_count') or '?'} CPUs) · profile ",
+                           document.Code(env.get("profile") or "default"), " · git ",
+                           document.Code(env.get("git_revision") or "?")], cls="meta"),
+            document.Para([document.Prose("**Contents:** ")] + [
+                part for i, s in enumerate(built)
+                for part in ([" · "] if i else []) + [document.Prose(f"[{s.title}](#{s.anchor})")]])]
 
 
 def render(run_dir: Path) -> dict[str, Path]:
@@ -198,14 +179,14 @@ def render(run_dir: Path) -> dict[str, Path]:
         return render_across(run_dir)
     ctx = build_context(run_dir)
     ctx["plots"] = make_plots(ctx, run_dir)
-    env = _environment()
+    built = sections.build(ctx)
+    blocks = head(ctx, built) + built
     md_path = run_dir / "report.md"
-    md_path.write_text(env.get_template("report.md.j2").render(**ctx))
-    for plot in ctx["plots"]:
-        png = (run_dir / plot["file"]).read_bytes()
-        plot["data_uri"] = "data:image/png;base64," + base64.b64encode(png).decode()
+    md_path.write_text(document.render_markdown(blocks))
+    images = {p["file"]: "data:image/png;base64," + base64.b64encode((run_dir / p["file"]).read_bytes()).decode()
+              for p in ctx["plots"]}
     html_path = run_dir / "report.html"
-    html_path.write_text(env.get_template("report.html.j2").render(**ctx))
+    html_path.write_text(page(f"loopbench report — {ctx['run_name']}", document.render_html(blocks, images)))
     return {"md": md_path, "html": html_path, **{p["file"]: run_dir / p["file"] for p in ctx["plots"]}}
 
 
