@@ -127,11 +127,12 @@ class Section:
 
 
 # ------------------------------------------------------------------ Markdown
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#!])")
+_MD_SPECIAL = re.compile(r"([\\`*\[\]|])")
 
 
 def md_plain(text: object) -> str:
-    """``text`` as inert Markdown on one line: no HTML, no emphasis, links, code, table breaks."""
+    """``text`` as inert Markdown on one line: no HTML, no emphasis, links, code, table breaks.
+    (An underscore stays: inside a word, as in ``call_soon``, it never makes emphasis.)"""
     flat = " ".join(str(text).splitlines()) if "\n" in str(text) or "\r" in str(text) else str(text)
     return _MD_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
 

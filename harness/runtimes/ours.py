@@ -52,21 +52,20 @@ HOSTED_ABOUT = "loopbench's {impl} loop hosting asyncio's own Future and C Task 
 
 
 def about(name: str) -> str:
-    """One line on one of our loops (``"heap"``) or a hosted one (``"heap+asyncio"``)."""
+    """One line on one of our loops (``"heap"``) or a hosted one (``"heap+asyncio"``). A loop
+    registered from elsewhere is read from its factory's docstring, never built here: it is
+    user code, run only inside its cells' processes."""
     import inspect
+
+    from impls import registry
 
     if name.endswith("+asyncio"):
         return HOSTED_ABOUT.format(impl=name[: -len("+asyncio")])
     if name in ABOUT:
         return ABOUT[name]
-    try:
-        loop = impls.create(name)
-    except Exception:                # a loop that cannot be built here says so in its cells
-        return ""
-    try:
-        return inspect.cleandoc(type(loop).__doc__ or "").split("\n\n")[0].replace("\n", " ")
-    finally:
-        loop.close()
+    registry.names()                       # loads the entry points
+    factory = registry._factories.get(name)
+    return inspect.cleandoc(getattr(factory, "__doc__", None) or "").split("\n\n")[0].replace("\n", " ")
 NO_IO = "the loop does not declare 'io': it cannot wait on a socket"
 
 

@@ -90,7 +90,7 @@ def test_the_report_has_an_io_section_and_plot(tmp_path):
     assert "unsupported: tinyio has no serve_echo" in md
     assert "io.echo.png" in paths and paths["io.echo.png"].stat().st_size > 0
     html = (run / "report.html").read_text()
-    assert '<h2 id="io">I/O: TCP echo</h2>' in html and "I/O: TCP echo, requests per second" in html
+    assert '<section id="io">\n<h2>I/O: TCP echo</h2>' in html and "I/O: TCP echo, requests per second" in html
 
 
 def test_a_run_without_io_has_no_io_section(tmp_path):

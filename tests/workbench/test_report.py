@@ -116,7 +116,7 @@ def test_render_writes_markdown_html_and_plots_with_every_status(run_dir):
                  "why coroutines.order differs", "Test CPU", "0.35.0", "stopped before N=10000"):
         assert text in md, text
     assert "**2.00" in md                                   # heap's call_soon ratio, best, bold
-    assert "built by harness" in md                         # curio's emulated call_soon, not a number
+    assert "| built |" in md                                # curio's emulated call_soon, not a number
     assert "did not complete" in md and "adapter bug" in md
     for png in ("latency.sleep_lateness.png", "scaling.timers.png", "throughput.png"):
         assert (run_dir / png).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -171,7 +171,7 @@ def test_the_report_answers_first_with_what_to_know(run_dir):
     assert "## The runtimes" in md and "**trio**" in md.split("## The runtimes", 1)[1]
     html = (run_dir / "report.html").read_text()
     assert html.index('id="what-to-know"') < html.index('id="summary"')
-    assert "<details>" in html                                              # traces in full, expandable
+    assert 'id="differences"' in html and "why coroutines.order differs" in html
 
 
 def test_plot_names_from_records_stay_inside_the_run_directory(tmp_path):
@@ -221,3 +221,22 @@ def test_the_two_generator_loops_are_put_side_by_side(tmp_path):
     section = md.split("## The two generator loops: trampoline and tinyio", 1)[1].split("\n## ", 1)[0]
     assert "| call_soon chain (N=20,000): callbacks/s | 2.00× | 0.50× |" in section
     assert "| cancellation |" in section and "whole loop" in section
+
+
+def test_differences_show_each_outcome_once_and_fold_the_rest(tmp_path):
+    """A randomising scheduler's many orders: the first few in line, the rest folded in one
+    line naming who gave them; a long trace folded; a cell says how many outcomes in how many runs."""
+    many = [{"trace": [i, "x"], "count": 1} for i in range(7)]
+    long_trace = ["a-long-event-name"] * 20
+    run = write_run(tmp_path / "run", [
+        rec("heap", "coroutines.order", "observed", "loopbench", expected=None, deterministic=True,
+            outcomes=[{"trace": long_trace, "count": 7}]),
+        rec("trio", "coroutines.order", "observed", expected=None, deterministic=False, outcomes=many)])
+    written = render(run)
+    md, html = written["md"].read_text(), written["html"].read_text()
+    assert "observed 7 outcomes in 7 runs" in md and "observed A 7/7" in md
+    section = md.split('<a id="differences"></a>', 1)[1]
+    assert "<details><summary>4 more outcomes, from trio</summary>" in section
+    assert "<details><summary>the long traces in full</summary>" in section
+    assert section.count('"a-long-event-name"') == 4 + 20                # cut in line, whole when unfolded
+    assert "<details><summary>4 more outcomes, from trio</summary>" in html
