@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..results.records import RunDirError, run_profile
+from .document import Cell, Code, Heading, Para, Prose, Table, render_markdown
 from .model import behaviour_rows, benchmark_rows, harness_rows, load_run
 
 ALPHA = 0.05
@@ -191,27 +192,30 @@ def _machine_speed(environment: dict) -> float | None:
 
 
 def to_markdown(c: Comparison) -> str:
-    lines = [f"# loopbench compare: `{c.a.name}` (A) → `{c.b.name}` (B)", "",
-             f"Profile `{c.profile}`. Ratio = B / A of the medians. Workloads: every round of every worker "
-             f"process of both runs; latency and memory: the value of every process; two-sided "
-             f"Mann-Whitney U, significant when p < {ALPHA}. A measure with one value per run: flagged "
-             f"beyond the larger spread, at least {MIN_CHANGE:.0%}.", ""]
+    """The comparison as Markdown; names and environment strings escaped (``document``)."""
+    blocks: list = [Heading(1, ["loopbench compare: ", Code(c.a.name), " (A) → ", Code(c.b.name), " (B)"]),
+                    Para(["Profile ", Code(str(c.profile)),
+                          f". Ratio = B / A of the medians. Workloads: every round of every worker process of both "
+                          f"runs; latency and memory: the value of every process; two-sided Mann-Whitney U, "
+                          f"significant when p < {ALPHA}. A measure with one value per run: flagged beyond the "
+                          f"larger spread, at least {MIN_CHANGE:.0%}."])]
     overlap, total = c.agreement
     if total:
-        lines += [f"The two runs agree within their 95% intervals on {overlap} of {total} summary cells "
-                  f"({overlap / total:.0%}).", ""]
+        blocks.append(Para(f"The two runs agree within their 95% intervals on {overlap} of {total} summary cells "
+                           f"({overlap / total:.0%})."))
     if c.environment:
-        lines += ["**The two runs come from different environments:**", "", "| | A | B |", "|---|---|---|"]
-        lines += [f"| {what} | {x} | {y} |" for what, x, y in c.environment] + [""]
-    lines += ["| measure | runtime | A | B | B / A | test | verdict |", "|---|---|---|---|---|---|---|"]
-    for ch in sorted(c.changes, key=lambda ch: (not ch.significant, ch.measure, ch.runtime)):
-        verdict = f"**{ch.verdict}**" if ch.significant else ch.verdict
-        lines.append(f"| {ch.measure} | {ch.runtime} | {ch.a:.4g} | {ch.b:.4g} {ch.unit} | {ch.ratio:.2f} | "
-                     f"{ch.test} | {verdict} |")
+        blocks += [Para(Prose("**The two runs come from different environments:**")),
+                   Table(["", "A", "B"], [[Cell(what, "name"), Cell(str(x)), Cell(str(y))]
+                                          for what, x, y in c.environment])]
+    blocks.append(Table(["measure", "runtime", "A", "B", "B / A", "test", "verdict"], [
+        [Cell(ch.measure, "name"), Cell(ch.runtime), Cell(f"{ch.a:.4g}"), Cell(f"{ch.b:.4g} {ch.unit}"),
+         Cell(f"{ch.ratio:.2f}"), Cell(ch.test), Cell(ch.verdict, bold=ch.significant)]
+        for ch in sorted(c.changes, key=lambda ch: (not ch.significant, ch.measure, ch.runtime))]))
     if c.status_changes:
-        lines += ["", "## Behaviour status changes", "", "| scenario | runtime | A | B |", "|---|---|---|---|"]
-        lines += [f"| `{s}` | {rt} | {old} | {new} |" for s, rt, old, new in c.status_changes]
-    return "\n".join(lines) + "\n"
+        blocks += [Heading(2, "Behaviour status changes"),
+                   Table(["scenario", "runtime", "A", "B"], [[Cell(Code(s), "name"), Cell(rt), Cell(old), Cell(new)]
+                                                            for s, rt, old, new in c.status_changes])]
+    return render_markdown(blocks)
 
 
 def to_json(c: Comparison) -> str:
