@@ -240,3 +240,25 @@ def test_differences_show_each_outcome_once_and_fold_the_rest(tmp_path):
     assert "<details><summary>the long traces in full</summary>" in section
     assert section.count('"a-long-event-name"') == 4 + 20                # cut in line, whole when unfolded
     assert "<details><summary>4 more outcomes, from trio</summary>" in html
+
+
+def _numbers(text: str) -> list[str]:
+    return sorted(re.findall(r"\d+(?:[.,]\d+)*", text))
+
+
+def test_markdown_and_html_carry_the_same_numbers_section_by_section(run_dir):
+    """Both files are rendered from the same blocks: every section shows the same numbers."""
+    import html as html_lib
+
+    written = render(run_dir)
+    md, page = written["md"].read_text(), written["html"].read_text()
+    anchors = re.findall(r'<section id="([\w-]+)">', page)
+    assert {"what-to-know", "summary", "behaviour", "environment"} <= set(anchors)
+    for anchor in anchors:
+        md_part = md.split(f'<a id="{anchor}"></a>', 1)[1].split('\n<a id="', 1)[0]
+        html_part = page.split(f'<section id="{anchor}">', 1)[1].split("</section>", 1)[0]
+        html_text = html_lib.unescape(re.sub(r"<[^>]+>", " ", html_part))
+        md_text = re.sub(r"!\[[^\]]*\]\([^)]*\)", " ", md_part)             # an image: the HTML embeds it
+        md_text = re.sub(r"(?m)^\d+\. ", "", md_text)                       # an ordered list's own numbers
+        assert _numbers(md_text) == _numbers(html_text), anchor
+        assert _numbers(md_text) or anchor in ("plots", "differences"), f"{anchor} shows no number at all"
