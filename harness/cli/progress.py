@@ -51,6 +51,40 @@ SHORT = {"workload:callbacks.call_soon_chain": "chain", "workload:timers.fired_s
          "deadline_p99": "until p99", "call_at_p99": "call_at p99", "memory": "mem", "memory_rss": "rss"}
 
 
+#: The terminal width every table fits in, whatever the terminal: no number is ever cut.
+WIDTH = 100
+
+
+def _cell_text(row, cell) -> tuple[str, str]:
+    """(plain text, rich markup) of one cell: × better than asyncio ± its interval."""
+    from ..report.model import times_better
+
+    if cell is None or cell.status != "ok" or cell.ratio is None:
+        return ("built", "[dim]built[/]") if cell is not None and cell.status == "emulated" else ("–", "[dim]–[/]")
+    factor = times_better(row.measure, cell)
+    spread = cell.halfwidth if cell.halfwidth is not None else (cell.spread / 2 if cell.spread else None)
+    text = f"{factor:.2f}" + (f"±{spread:.0%}" if spread is not None else "")
+    return text, (f"[bold green]{text}[/]" if cell.best else f"[yellow]{text}[/]" if cell.wide else text)
+
+
+def _fitting(rows: list, names: list[str], texts: dict) -> list[list]:
+    """The measures in consecutive groups whose table fits ``WIDTH`` columns: a column takes
+    its widest text, two of padding and a border; the runtime column comes in every table."""
+    def width(header: str, cells: list[str]) -> int:
+        return max([len(header), *map(len, cells)]) + 3
+
+    base = width("runtime", names) + 1
+    chunks, current, used = [], [], base
+    for row in rows:
+        w = width(SHORT.get(row.measure.key, row.measure.key), [texts[row.measure.key, n][0] for n in names])
+        if current and used + w > WIDTH:
+            chunks.append(current)
+            current, used = [], base
+        current.append(row)
+        used += w
+    return chunks + ([current] if current else [])
+
+
 def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -> None:
     """What the run measured, as a terminal table: each measure's ratio to asyncio (higher
     is better for every column), ± the interval, the best in bold; then the promises not
@@ -58,27 +92,20 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
     from ..report.model import REFERENCE, behaviour_rows, benchmark_rows, harness_rows, load_run
 
     data = load_run(path.parent)
-    names = [rt for rt in (runtimes or data.runtimes) if rt in data.runtimes]
+    names = [rt for rt in (runtimes or data.runtimes) if rt in data.runtimes and rt not in data.controls]
     rows = [r for r in harness_rows(data.cells, names) + benchmark_rows(data.benchmark, names)
             if any(c.status == "ok" for c in r.cells.values())]
     if rows:
-        table = Table(title=escape(f"{path.parent}: each runtime against asyncio (higher is better)"))
-        table.add_column("runtime", no_wrap=True)
-        for row in rows:
-            table.add_column(SHORT.get(row.measure.key, row.measure.key), justify="right")
-        for name in names:
-            cells = []
-            for row in rows:
-                cell = row.cells.get(name)
-                if cell is None or cell.status != "ok" or cell.ratio is None:
-                    cells.append("[dim]built[/]" if cell is not None and cell.status == "emulated" else "[dim]–[/]")
-                    continue
-                speed = cell.ratio if row.measure.better == "higher" else 1 / cell.ratio
-                spread = cell.halfwidth if cell.halfwidth is not None else (cell.spread / 2 if cell.spread else None)
-                text = f"{speed:.2f}" + (f"±{spread:.0%}" if spread is not None else "")
-                cells.append(f"[bold green]{text}[/]" if cell.best else f"[yellow]{text}[/]" if cell.wide else text)
-            table.add_row(escape(name), *cells)
-        console.print(table)
+        texts = {(r.measure.key, name): _cell_text(r, r.cells.get(name)) for r in rows for name in names}
+        for part, chunk in enumerate(_fitting(rows, names, texts), 1):
+            title = f"{path.parent}: × better than asyncio (higher is better)"
+            table = Table(title=escape(title if part == 1 else f"… continued ({part})"))
+            table.add_column("runtime", no_wrap=True)
+            for row in chunk:
+                table.add_column(SHORT.get(row.measure.key, row.measure.key), justify="right", no_wrap=True)
+            for name in names:
+                table.add_row(escape(name), *(texts[row.measure.key, name][1] for row in chunk))
+            console.print(table)
         ref = ", ".join(f"{SHORT.get(r.measure.key, r.measure.key)} {r.cells[REFERENCE].value:.4g} {r.measure.unit}"
                         for r in rows if REFERENCE in r.cells and r.cells[REFERENCE].value)
         console.print(escape(f"asyncio = 1.00 ({ref}); bold: best (its interval clear of the rest); "

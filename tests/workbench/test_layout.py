@@ -118,3 +118,31 @@ def test_a_run_directory_without_a_manifest_still_reads(tmp_path):
     data = load_run(tmp_path)
     assert data.runtimes[0] == "heap" and data.controls == {"asyncio-emulated"}
     assert render(tmp_path)["md"].exists()
+
+
+def test_the_terminal_tables_fit_100_columns_without_cutting_a_number(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from harness.cli.progress import summarize
+    from harness.workloads.programs import WORKLOADS
+
+    names = ["list", "heap", "thread", "trampoline", "wheel", "heap+asyncio", "asyncio", "uvloop", "rloop",
+             "trio", "curio", "anyio-asyncio", "anyio-trio", "tinyio", "a-rather-long-loop-name"]
+    for i, rt in enumerate(names):
+        results.append(tmp_path / "results.jsonl",
+                       {**_rec(rt, "latency.switch_event"), "kind": "latency",
+                        "metrics": {"handoff_us": {"median": 1.0 + i / 7, "spread": 0.123}}})
+    benches = [{"name": f"test[{wl}-{rt}]", "stats": {"median": 0.001 * (1 + i / 3), "iqr": 0.00013},
+                "extra_info": {"runtime": rt, "workload": wl, "ops_per_round": 1000}}
+               for wl in WORKLOADS for i, rt in enumerate(names)]
+    (tmp_path / "benchmark.json").write_text(json.dumps({"benchmarks": benches}))
+    out = io.StringIO()
+    summarize(tmp_path / "results.jsonl", Console(file=out, width=100, color_system=None))
+    text = out.getvalue()
+    assert max(map(len, text.splitlines())) <= 100
+    assert "…" not in text.replace("… continued", "")
+    heap = next(line for line in text.splitlines() if line.startswith("│ heap "))
+    assert "│ 1.63±6% │" in heap               # asyncio's hand-off time over heap's (1.86 / 1.14), not the reverse
+    assert text.count("× better than asyncio") == 1 and "continued (2)" in text
