@@ -47,7 +47,14 @@ class Strong:
     content: object
 
 
-Inline = Union[str, Prose, Code, Strong, list]       # a list: its parts, one after the other
+@dataclass(frozen=True)
+class Link:
+    """A link to a file beside the report (another run's report) or an anchor in it."""
+    text: str
+    href: str
+
+
+Inline = Union[str, Prose, Code, Strong, Link, list]       # a list: its parts, one after the other
 
 
 @dataclass
@@ -155,6 +162,8 @@ def md_inline(content: Inline) -> str:
         return _md_code(content.text)
     if isinstance(content, Strong):
         return f"**{md_inline(content.content)}**"
+    if isinstance(content, Link):
+        return f"[{md_plain(content.text)}]({content.href.replace(' ', '%20').replace(')', '%29')})"
     return md_plain(content)
 
 
@@ -218,6 +227,8 @@ def html_inline(content: Inline) -> str:
         return f"<code>{html.escape(content.text)}</code>" if content.text else ""
     if isinstance(content, Strong):
         return f"<b>{html_inline(content.content)}</b>"
+    if isinstance(content, Link):
+        return f'<a href="{html.escape(content.href)}">{html.escape(content.text)}</a>'
     return html.escape(str(content))
 
 
@@ -260,3 +271,36 @@ def _html_cell(cell: Cell) -> str:
     cls = f' class="{html.escape(classes)}"' if classes else ""
     title = f' title="{html.escape(cell.title)}"' if cell.title else ""
     return f"<td{cls}{title}>{html_inline(cell.content)}</td>"
+
+
+# ------------------------------------------------------------------ the page
+PAGE_CSS = """
+  body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1300px; padding: 0 1em; color: #222; }
+  h1 { font-size: 1.6em; margin-bottom: .2em; } h2 { margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }
+  .meta { color: #666; } .note { color: #555; font-size: 13px; margin: .2em 0; }
+  table { border-collapse: collapse; margin: .8em 0; font-size: 12.5px; }
+  th, td { border: 1px solid #ddd; padding: 3px 7px; text-align: center; white-space: nowrap; background: #fff; }
+  th { background: #f4f4f4; position: sticky; top: 0; }
+  tr > :first-child { position: sticky; left: 0; z-index: 1; text-align: left; }
+  th:first-child { z-index: 2; }
+  td.best { font-weight: bold; background: #eaf6ea; }
+  .ours { color: #1f5fa8; }
+  .pass { background: #e6f4e6; } .fail { background: #fbe3e3; } .observed { background: #e7f1fa; }
+  .unsupported, .missing { color: #999; background: #fafafa; } .error { background: #f8c9c9; font-weight: bold; }
+  .timeout { background: #f1d6f5; font-weight: bold; } .nd { font-style: italic; } .differs { background: #f3ecfa; }
+  .warn { background: #fff6da; border-left: 4px solid #e6b800; padding: .6em 1em; margin: 1em 0; }
+  code { background: #f3f3f3; padding: 0 3px; border-radius: 3px; }
+  img { max-width: 100%; border: 1px solid #eee; }
+  td.prose { white-space: normal; text-align: left; max-width: 60em; }
+  .scroll { overflow-x: auto; max-width: 100%; }
+  .cards { display: grid; grid-template-columns: repeat(auto-fill, minmax(330px, 1fr)); gap: .8em; }
+  .card { border: 1px solid #ddd; border-radius: 6px; padding: .5em .8em; font-size: 13px; }
+  .card h3 { margin: .1em 0 .3em; font-size: 1.05em; } .card ul { margin: .2em 0; padding-left: 1.2em; }
+  details summary { cursor: pointer; color: #1f5fa8; }
+"""
+
+
+def page(title: str, body: str) -> str:
+    """A self-contained HTML page around a rendered body (the report, and the one across interpreters)."""
+    return (f'<!doctype html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{html.escape(title)}</title>\n'
+            f"<style>{PAGE_CSS}</style>\n</head>\n<body>\n{body}\n</body>\n</html>\n")

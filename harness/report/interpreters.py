@@ -44,6 +44,7 @@ from pathlib import Path
 
 from ..execution import profile
 from ..execution.environment import TOOLS
+from .document import Cell, Code, Heading, Link, Para, Prose, Strong, Table, page, render_html, render_markdown
 from .model import HARNESS_MEASURES, Measure, RunData, benchmark_rows, fmt, harness_rows, is_floor, load_run
 
 MANIFEST = "interpreters.json"
@@ -187,94 +188,108 @@ def _side_text(side: Side) -> str:
     return f"{text}, built by harness" if side.status == "emulated" else text
 
 
-def _cell(row: AcrossRow, tag: str) -> str:
+def _cell(row: AcrossRow, tag: str) -> Cell:
     text = _side_text(row.sides[tag])
     versus = row.versus.get(tag)
-    if versus is not None:
-        judged = f"{versus.ratio:.2f}× {versus.verdict} {SIGNIFICANT}" if versus.significant else f"{versus.ratio:.2f}×"
-        text += f" · **{judged}**" if versus.significant else f" · {judged}"
-    return text.replace("|", "\\|")
+    if versus is None:
+        return Cell(text)
+    if versus.significant:
+        return Cell([text, " · ", Strong(f"{versus.ratio:.2f}× {versus.verdict} {SIGNIFICANT}")])
+    return Cell(f"{text} · {versus.ratio:.2f}×")
 
 
-def _summary_section(report_md: Path) -> list[str]:
-    """The "Summary" section of an interpreter's own report, its heading two levels down."""
-    if not report_md.exists():
-        return []
-    lines = report_md.read_text().splitlines()
-    start = next((i for i, line in enumerate(lines) if line.startswith("## Summary")), None)
-    if start is None:
-        return []
-    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
-    return ["#" * 2 + lines[start]] + lines[start + 1:end]
+def _own_summary(run_dir: Path, level: int) -> list:
+    """An interpreter's own summary (each runtime against asyncio), built as its report builds
+    it, its headings ``level`` deeper."""
+    from .facts import build_context
+    from .sections import summary
+
+    ctx = build_context(run_dir)
+    found = summary.section(ctx)
+    blocks = []
+    for block in found.blocks[1:]:                 # its own title is the interpreter's heading here
+        if isinstance(block, Heading):
+            block = Heading(min(block.level + level, 6), block.content)
+        blocks.append(block)
+    return blocks
 
 
-def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: list[AcrossRow]) -> str:
+def report_blocks(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: list[AcrossRow]) -> list:
+    """The report across interpreters, as the same blocks the single-run report is made of."""
     entries = manifest["interpreters"]
     label = {e["tag"]: e.get("label") or e["tag"] for e in entries}
     measured = [e for e in entries if e["tag"] in runs]
     baseline = measured[0]["tag"] if measured else None
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    lines = [f"# loopbench across interpreters — {Path(run_dir).resolve().name}", "",
-             f"Generated {generated} · profile `{manifest.get('profile', 'default')}` · "
-             f"{len(measured)} of {len(entries)} interpreters measured"
-             + (f" · baseline {label[baseline]}" if baseline else ""), "",
-             "Each interpreter ran the same profile in its own venv (`loopbench bench --python`), one "
-             "after the other; its full report is linked below.", ""]
+    blocks: list = [
+        Heading(1, f"loopbench across interpreters — {Path(run_dir).resolve().name}"),
+        Para([f"Generated {generated} · profile ", Code(str(manifest.get("profile", "default"))),
+              f" · {len(measured)} of {len(entries)} interpreters measured"
+              + (f" · baseline {label[baseline]}" if baseline else "")], cls="meta"),
+        Para(Prose("Each interpreter ran the same profile in its own venv (`loopbench bench --python`), one "
+                   "after the other; its full report is linked below."))]
     busy = busy_runs(entries, runs)
     if busy:
-        lines += [f"> **Busy machine:** the 1-minute load average exceeded the CPU count during {', '.join(busy)}. "
-                  "The interpreters ran one after the other, so a difference between them can be the load's, "
-                  "and the marks below only weigh each run's own rounds: rerun on a quiet machine before reading "
-                  "the ratios across interpreters. Each interpreter's own summary (against asyncio in the "
-                  "same run) is less affected.", ""]
-    lines += ["## Interpreters", "",
-             "| interpreter | asked as | peers | load (1 min, start → end) | runtimes it cannot use | its report |",
-             "|---|---|---|---|---|---|"]
+        blocks.append(Para([Prose("**Busy machine:** the 1-minute load average exceeded the CPU count during "),
+                            ", ".join(busy),
+                            ". The interpreters ran one after the other, so a difference between them can be the "
+                            "load's, and the marks below only weigh each run's own rounds: rerun on a quiet "
+                            "machine before reading the ratios across interpreters. Each interpreter's own "
+                            "summary (against asyncio in the same run) is less affected."], cls="warn"))
+    table = []
     for e in entries:
         run = runs.get(e["tag"])
         if run is None:
-            error = (e.get("error") or "no results").replace("|", "\\|")
-            lines.append(f"| {e.get('label') or '–'} | `{e['spec']}` | | | **not measured**: {error} | |")
+            table.append([Cell(e.get("label") or "–", "name"), Cell(Code(e["spec"])), Cell(""), Cell(""),
+                          Cell([Strong("not measured"), ": ", e.get("error") or "no results"]), Cell("")])
             continue
         missing = "; ".join(f"{rt}: {why}" for rt, why in unavailable(run).items()) or "none"
-        links = " · ".join(f"[{name}]({e['tag']}/{name})" for name in ("report.md", "report.html")
-                           if (run_dir / e["tag"] / name).exists()) or "–"
-        if e.get("error"):
-            missing += f"; **incomplete**: {e['error']}"
-        missing = missing.replace("|", "\\|")
+        links = [part for i, name in enumerate(n for n in ("report.md", "report.html")
+                                               if (run_dir / e["tag"] / n).exists())
+                 for part in ([" · "] if i else []) + [Link(name, f"{e['tag']}/{name}")]] or "–"
+        incomplete = [" ", Strong("incomplete"), f": {e['error']}"] if e.get("error") else []
         libraries = run.environment.get("libraries") or {}
         peers = ", ".join(f"{name} {version}" for name, version in libraries.items()
                           if version and name not in TOOLS) or "–"
         load = " → ".join(f"{x:.1f}" for x in _loads(e, run)) or "–"
         load += f" on {run.environment['cpu_count']} CPUs" if run.environment.get("cpu_count") and load != "–" else ""
-        lines.append(f"| {label[e['tag']]} | `{e['spec']}` | {peers} | {load} | {missing} | {links} |")
+        table.append([Cell(label[e["tag"]], "name"), Cell(Code(e["spec"])), Cell(peers, "prose"), Cell(load),
+                      Cell([missing, *incomplete], "prose"), Cell(links)])
+    blocks += [Heading(2, "Interpreters"),
+               Table(["interpreter", "asked as", "peers", "load (1 min, start → end)", "runtimes it cannot use",
+                      "its report"], table)]
     if len(runs) >= 2:
         tags = [e["tag"] for e in measured]
-        lines += ["", f"## Across interpreters: each runtime against {label[baseline]}", "",
-                  "Each cell: the median (the range of its rounds, min–max), in the measure's unit. "
-                  f"Then the ratio to {label[baseline]} for the same runtime (its value / the baseline's, "
-                  "so below 1 is better where lower is better, above 1 where higher is); a runtime the "
-                  f"baseline cannot run is set against the first interpreter that can, named beside it. "
-                  f"**Bold** with {SIGNIFICANT}: the two ranges of rounds do not overlap. A ratio without a "
-                  "mark is within the rounds' noise, or has no rounds to judge by (percentiles, memory). "
-                  "\"built by harness\": an operation the library lacks, built by the harness from its "
-                  "primitives; compared only with the same construction on another interpreter.", ""]
+        blocks += [Heading(2, f"Across interpreters: each runtime against {label[baseline]}"), Para(Prose(
+            "Each cell: the median (the range of its rounds, min–max), in the measure's unit. "
+            f"Then the ratio to {label[baseline]} for the same runtime (its value / the baseline's, "
+            "so below 1 is better where lower is better, above 1 where higher is); a runtime the "
+            "baseline cannot run is set against the first interpreter that can, named beside it. "
+            f"**Bold** with {SIGNIFICANT}: the two ranges of rounds do not overlap. A ratio without a "
+            "mark is within the rounds' noise, or has no rounds to judge by (percentiles, memory). "
+            "\"built by harness\": an operation the library lacks, built by the harness from its "
+            "primitives; compared only with the same construction on another interpreter."))]
         by_measure: dict[str, list[AcrossRow]] = {}
         for row in rows:
             by_measure.setdefault(row.measure.key, []).append(row)
         for measure_rows in by_measure.values():
             m = measure_rows[0].measure
             unit = "" if m.unit in m.title else f"{m.unit}, "
-            lines += [f"### {m.title} ({unit}{m.better} is better)", "",
-                      "| runtime |" + "".join(f" {label[t]} |" for t in tags), "|---|" + "---|" * len(tags)]
-            lines += [f"| {row.runtime}" + (f" (against {label[row.baseline]})" if row.baseline != baseline else "")
-                      + " |" + "".join(f" {_cell(row, t)} |" for t in tags) for row in measure_rows]
-            lines.append("")
-    lines += ["", "## Each interpreter against asyncio", ""]
+            blocks += [Heading(3, f"{m.title} ({unit}{m.better} is better)"),
+                       Table(["runtime", *(label[t] for t in tags)],
+                             [[Cell(row.runtime + (f" (against {label[row.baseline]})"
+                                                   if row.baseline != baseline else ""), "name"),
+                               *(_cell(row, t) for t in tags)] for row in measure_rows])]
+    blocks.append(Heading(2, "Each interpreter against asyncio"))
     for e in measured:
-        lines += [f"### {label[e['tag']]}", "", f"Full report: [{e['tag']}/report.md]({e['tag']}/report.md)", ""]
-        lines += _summary_section(run_dir / e["tag"] / "report.md") + [""]
-    return "\n".join(lines).rstrip() + "\n"
+        blocks += [Heading(3, label[e["tag"]]),
+                   Para(["Full report: ", Link(f"{e['tag']}/report.md", f"{e['tag']}/report.md")]),
+                   *_own_summary(run_dir / e["tag"], 1)]
+    return blocks
+
+
+def to_markdown(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows: list[AcrossRow]) -> str:
+    return render_markdown(report_blocks(run_dir, manifest, runs, rows))
 
 
 def _loads(entry: dict, run: RunData) -> list[float]:
@@ -304,39 +319,6 @@ def write_manifest(run_dir: Path, profile: str, interpreters: list[dict]) -> Pat
     return path
 
 
-HTML_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>{title}</title>
-<style>
-  body {{ font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2em auto; max-width: 1300px;
-         padding: 0 1em; color: #222; }}
-  h2 {{ margin-top: 2em; border-bottom: 1px solid #ddd; padding-bottom: .2em; }}
-  table {{ border-collapse: collapse; margin: .8em 0; font-size: 12.5px; }}
-  th, td {{ border: 1px solid #ddd; padding: 3px 7px; }} th {{ background: #f4f4f4; }}
-  code {{ background: #f3f3f3; padding: 0 3px; border-radius: 3px; }}
-  blockquote {{ background: #fff6da; border-left: 4px solid #e6b800; padding: .3em 1em; margin: 1em 0; }}
-</style>
-</head>
-<body>
-{body}
-</body>
-</html>
-"""
-
-
-def to_html(markdown: str, title: str) -> str:
-    """The report's Markdown as one HTML page; links to an interpreter's report.md go to its report.html."""
-    import html
-
-    from markdown_it import MarkdownIt
-
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(markdown)
-    body = body.replace('/report.md"', '/report.html"')
-    return HTML_PAGE.format(title=html.escape(title), body=body)
-
-
 def render_across(run_dir: Path, test: Test = ranges_disjoint) -> dict[str, Path]:
     """Write ``report.md`` and ``report.html`` into ``run_dir`` from ``interpreters.json`` and the
     runs it names; return their paths."""
@@ -364,8 +346,9 @@ def _render_across(run_dir: Path, manifest: dict, test: Test) -> dict[str, Path]
     runs = {e["tag"]: load_run(run_dir / e["tag"]) for e in manifest["interpreters"]
             if any((run_dir / e["tag"] / name).exists() for name in ("results.jsonl", "benchmark.json"))}
     rows = compare_interpreters(runs, test, leave_out=set().union(*(run.controls for run in runs.values())))
-    markdown = to_markdown(run_dir, manifest, runs, rows)
+    blocks = report_blocks(run_dir, manifest, runs, rows)
     md_path, html_path = run_dir / "report.md", run_dir / "report.html"
-    md_path.write_text(markdown)
-    html_path.write_text(to_html(markdown, f"loopbench across interpreters — {run_dir.resolve().name}"))
+    md_path.write_text(render_markdown(blocks))
+    body = render_html(blocks).replace('/report.md"', '/report.html"')    # an interpreter's report, as HTML
+    html_path.write_text(page(f"loopbench across interpreters — {run_dir.resolve().name}", body))
     return {"md": md_path, "html": html_path}

@@ -291,7 +291,8 @@ def test_one_report_names_every_interpreter_and_the_failed_one_says_why(tmp_path
     assert "| CPython 3.11.7 | `py3.11.7` | – | – | asyncio-eager: needs 3.12 |" in text      # the reason, once
     assert json.loads((run_dir / "interpreters.json").read_text())["profile"] == "quick"
     page = written["html"].read_text()
-    assert "<td>asyncio</td>" in page and "<strong>0.50× better ✱</strong>" in page
+    assert '<td class="name">asyncio</td>' in page and "<b>0.50× better ✱</b>" in page
+    assert "<h4>The asyncio family</h4>" in page     # each interpreter's own summary, from the same section
 
 
 def test_a_bench_that_fails_is_named_with_its_log(tmp_path, monkeypatch):
