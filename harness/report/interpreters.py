@@ -11,10 +11,10 @@ was asked for, and what became of each). This module writes ``<run>/report.md``:
   rounds, and its ratio to the first interpreter's (the baseline; for a runtime the
   first cannot run, the first that can), in the measure's own direction (``better``
   says which way is good);
-* each interpreter's own summary against asyncio, as its report has it.
+* each interpreter's own summary against asyncio, from the same section its report has.
 
-``report.html`` is the same Markdown as HTML (markdown-it-py), linking the
-interpreters' HTML reports.
+It is built from the same blocks as a single run's report (``document``), rendered
+to ``report.md`` and to ``report.html`` (which links the interpreters' HTML reports).
 
 A ratio is marked significant by a ``Test``: a function of two ``Sample`` objects
 that says whether they differ (``True``), do not (``False``) or cannot tell (``None``).
