@@ -97,6 +97,8 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
             if any(c.status == "ok" for c in r.cells.values())]
     if rows:
         texts = {(r.measure.key, name): _cell_text(r, r.cells.get(name)) for r in rows for name in names}
+        silent = [n for n in names if all(texts[r.measure.key, n][0] == "–" for r in rows)]
+        names = [n for n in names if n not in silent]
         for part, chunk in enumerate(_fitting(rows, names, texts), 1):
             title = f"{path.parent}: × better than asyncio (higher is better)"
             table = Table(title=escape(title if part == 1 else f"… continued ({part})"))
@@ -110,6 +112,8 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
                         for r in rows if REFERENCE in r.cells and r.cells[REFERENCE].value)
         console.print(escape(f"asyncio = 1.00 ({ref}); bold: best (its interval clear of the rest); "
                              "yellow: interval wider than ±5%; built: an operation the harness builds"), style="dim")
+        if silent:
+            console.print(escape(f"no number at all (unsupported or not measured): {', '.join(silent)}"), style="dim")
     behaviour = behaviour_rows(data.cells, names)
     failed = {b.scenario: [rt for rt, c in b.cells.items() if c["status"] == Status.FAIL] for b in behaviour}
     failed = {scn: rts for scn, rts in failed.items() if rts}
