@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .model import REFERENCE, BehaviourRow, EarlyRow, Row, fmt
+from .model import REFERENCE, BehaviourRow, EarlyRow, Row, fmt, times_better
 
 #: Anchors of the report's sections, for "evidence" links (the same ids in md and html).
 SUMMARY, BEHAVIOUR, DIFFERENCES, EARLY, BUILT = "summary", "behaviour", "differences", "early-firings", "built"
@@ -67,8 +67,8 @@ def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyR
             continue
         rt, cell = best
         interval = f" (95% CI {fmt(cell.ci[0])}–{fmt(cell.ci[1])})" if cell.ci else ""
-        out.append(Takeaway(f"Fastest on **{row.measure.title}**: **{rt}**, {cell.ratio:.2f}× asyncio's rate"
-                            f"{interval}.", SUMMARY, 3))
+        out.append(Takeaway(f"Fastest on **{row.measure.title}**: **{rt}**, "
+                            f"{times_better(row.measure, cell):.2f}× better than asyncio{interval}.", SUMMARY, 3))
     unsettled = [row for row in rows if row.source == "pytest-benchmark"
                  and not any(c.best for c in row.cells.values())]
     if unsettled:
@@ -84,7 +84,7 @@ def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyR
         if row.measure.key.startswith("memory") and any(c.best for c in row.cells.values()):
             rt, cell = next((rt, c) for rt, c in row.cells.items() if c.best)
             out.append(Takeaway(f"Least {row.measure.title}: **{rt}**, {fmt(cell.value)} {row.measure.unit} "
-                                f"({cell.ratio:.2f}× asyncio).", SUMMARY, 4))
+                                f"({times_better(row.measure, cell):.2f}× better than asyncio).", SUMMARY, 4))
     if built_count:
         out.append(Takeaway(f"{built_count} measure(s) exist on some runtimes only as operations the harness "
                             "builds (trio, curio and anyio have no plain timer callbacks): those cells are "
@@ -114,7 +114,7 @@ def cards(runtimes: list[str], rows: list[Row], behaviour: list[BehaviourRow], e
             cell = row.cells.get(rt)
             if cell is None or cell.status != "ok" or cell.ratio is None or rt == REFERENCE:
                 continue
-            better = cell.ratio if row.measure.better == "higher" else 1 / cell.ratio if cell.ratio else 0
+            better = times_better(row.measure, cell) or 0
             if cell.best:
                 card.good_at.append(f"best on {row.measure.title} ({better:.2f}× better than asyncio)")
             elif better >= 1.25 and not cell.wide:
@@ -159,6 +159,6 @@ def generator_rows(rows: list[Row]) -> list[tuple[str, str, str]]:
     for row in rows:
         cells = [row.cells.get(rt) for rt in GENERATOR_LOOPS]
         if all(c is not None and c.status == "ok" and c.ratio is not None for c in cells):
-            speed = [(c.ratio if row.measure.better == "higher" else 1 / c.ratio) for c in cells]
+            speed = [times_better(row.measure, c) for c in cells]
             out.append((row.measure.title, *(f"{v:.2f}×" for v in speed)))
     return out
