@@ -14,7 +14,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..results.records import STATUSES, Status, latest_by_cell, load
+from ..results.records import Status
 
 STATUS_STYLE = {Status.PASS: "green", Status.FAIL: "red", Status.OBSERVED: "cyan", Status.UNSUPPORTED: "dim",
                 Status.ERROR: "bold red", Status.TIMEOUT: "bold magenta"}

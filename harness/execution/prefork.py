@@ -65,7 +65,7 @@ def _preload() -> None:
 
     from .. import runtimes  # noqa: F401
     from ..scenarios import registry as scenario
-    from . import worker
+    from . import worker  # noqa: F401  (imported warm, for every fork)
     from ..runtimes import CONTROLS, PEERS
 
     scenario.select()

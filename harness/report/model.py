@@ -382,7 +382,7 @@ def behaviour_rows(cells: dict[tuple[str, str], dict], runtimes: list[str],
                 who[key].append(rt)
                 parts.append((letters[key], outcome["count"]))
             total = sum(n for _, n in parts)
-            text = " ".join(f"{l} {n}/{total}" for l, n in parts)           # every cell says its n/N
+            text = " ".join(f"{letter} {n}/{total}" for letter, n in parts)           # every cell says its n/N
             differs = bool(record.get("differs_from_contract"))
             row_cells[rt] = {"status": "observed ≠ contract" if differs else status, "letters": text, "parts": parts,
                              "deterministic": record.get("deterministic", True), "differs": differs,

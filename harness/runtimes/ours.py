@@ -30,7 +30,6 @@ from __future__ import annotations
 import collections
 import socket
 from contextlib import asynccontextmanager
-from typing import Any
 
 import impls
 

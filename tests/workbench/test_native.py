@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from harness import runtimes
-from harness.runtimes.interface import UNSUPPORTED, Unavailable, Unsupported
+from harness.runtimes.interface import UNSUPPORTED, Unsupported
 
 
 
