@@ -1,4 +1,9 @@
-"""The performance targets, checked against one run's numbers.
+"""The performance targets, checked against one run's numbers; and the distance to the floor.
+
+The targets are loopbench's own goals for its loops, not a comparison of the libraries,
+so the report does not show them (its "Distance to the floor" section uses
+``floor_multiples`` and ``churn_crossover`` below); ``evaluate`` answers for them to
+someone working on our loops, and its tests keep them honest.
 
 Each :class:`Target` names two rows of the same run (a *subject*, one of our loops,
 and a *reference*: asyncio, uvloop, trio, or a floor measured beside them) and a
@@ -19,8 +24,7 @@ Ratios are always stated so that **bigger is better for the subject**:
 A target whose ratio lies within the measured noise of its threshold is "met" or
 "not met" all the same, but says "(within noise)": the machine is shared, and the
 report does not pretend to more precision than the rounds gave. Where a target is
-not met, ``why`` is the reason found by profiling (kept next to the target, so the
-report and the code say the same thing).
+not met, ``why`` is the reason found by profiling (kept next to the target).
 """
 
 from __future__ import annotations
