@@ -44,7 +44,7 @@ from pathlib import Path
 
 from ..execution import profile
 from ..execution.environment import TOOLS
-from .document import Cell, Code, Heading, Link, Para, Prose, Strong, Table, page, render_html, render_markdown
+from .document import MAX_COLUMNS, Cell, Code, Heading, Link, Para, Prose, Strong, Table, page, render_html, render_markdown
 from .model import HARNESS_MEASURES, Measure, RunData, benchmark_rows, fmt, harness_rows, is_floor, load_run
 
 MANIFEST = "interpreters.json"
@@ -275,11 +275,13 @@ def report_blocks(run_dir: Path, manifest: dict, runs: dict[str, RunData], rows:
         for measure_rows in by_measure.values():
             m = measure_rows[0].measure
             unit = "" if m.unit in m.title else f"{m.unit}, "
-            blocks += [Heading(3, f"{m.title} ({unit}{m.better} is better)"),
-                       Table(["runtime", *(label[t] for t in tags)],
-                             [[Cell(row.runtime + (f" (against {label[row.baseline]})"
-                                                   if row.baseline != baseline else ""), "name"),
-                               *(_cell(row, t) for t in tags)] for row in measure_rows])]
+            blocks.append(Heading(3, f"{m.title} ({unit}{m.better} is better)"))
+            width = MAX_COLUMNS - 1                        # many interpreters: several tables
+            for part in (tags[i:i + width] for i in range(0, len(tags), width)):
+                blocks.append(Table(["runtime", *(label[t] for t in part)],
+                                    [[Cell(row.runtime + (f" (against {label[row.baseline]})"
+                                                          if row.baseline != baseline else ""), "name"),
+                                      *(_cell(row, t) for t in part)] for row in measure_rows]))
     blocks.append(Heading(2, "Each interpreter against asyncio"))
     for e in measured:
         blocks += [Heading(3, label[e["tag"]]),
