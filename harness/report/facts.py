@@ -22,6 +22,15 @@ FAMILY_TITLES = {"ours": "our loops", "asyncio": "the asyncio family",
 
 
 def build_context(run_dir: Path) -> dict:
+    """The facts of the run in ``run_dir``, by name, as every section reads them:
+
+    ``data`` (``model.RunData``: records, cells, environment, benchmark, manifest),
+    ``runtimes`` (in report order, controls left out), ``ours``, ``rows`` (the summary's
+    ``model.Row``), ``noisy``, ``behaviour`` (``model.BehaviourRow``), ``differences``,
+    ``built``, ``early``, ``io``, ``scaling``, ``takeaways``, ``cards``, ``floor``,
+    ``crossover``, ``environment``, ``problems``, ``family_titles``; the renderer adds
+    ``plots``. A new section reads what it needs from here, or adds one key here.
+    """
     data = load_run(run_dir)
     controls = data.controls
     runtimes = [rt for rt in data.runtimes if rt not in controls]   # controls: only in "built by the harness"
