@@ -357,16 +357,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_asyncio_loops(args) -> None:
-    """``--asyncio-loop NAME=module:factory``: handed to every cell's process through the environment."""
-    specs = getattr(args, "asyncio_loop", None) or []
-    if specs:
-        try:
-            parsed = [runtime_registry.parse_asyncio_loop(text) for text in specs]
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        current = os.environ.get(runtime_registry.ASYNCIO_LOOPS_VAR, "")
-        os.environ[runtime_registry.ASYNCIO_LOOPS_VAR] = ";".join(
-            filter(None, [current, *(f"{name}={spec}" for name, spec in parsed)]))
+    """``--asyncio-loop NAME=module:factory``: checked here, then handed to every cell's process
+    through the environment. A usage error for a malformed spec, an unsafe name, a name that is
+    already a runtime or given twice, and a module or factory that cannot be found; the variable
+    itself (set by hand) is checked the same way."""
+    try:
+        inherited = runtime_registry.asyncio_loops()
+        specs = getattr(args, "asyncio_loop", None) or []
+        if not specs:
+            return
+        parsed = [runtime_registry.parse_asyncio_loop(text) for text in specs]
+        taken = runtime_registry.builtin_names()
+        seen: set[str] = set()
+        for name, spec in parsed:
+            if name in taken:
+                raise UsageError(f"--asyncio-loop {name}={spec}: {name!r} is already a runtime "
+                                 "(it would measure the built-in); give the loop another name")
+            if name in seen:
+                raise UsageError(f"--asyncio-loop: the name {name!r} is given twice")
+            if name in inherited:
+                raise UsageError(f"--asyncio-loop: {name!r} already names an asyncio loop (from "
+                                 f"{runtime_registry.ASYNCIO_LOOPS_VAR} or an installed entry point)")
+            seen.add(name)
+            runtime_registry.check_asyncio_loop_importable(name, spec)
+    except runtime_registry.AsyncioLoopError as exc:
+        raise UsageError(str(exc)) from None
+    current = os.environ.get(runtime_registry.ASYNCIO_LOOPS_VAR, "")
+    os.environ[runtime_registry.ASYNCIO_LOOPS_VAR] = ";".join(
+        filter(None, [current, *(f"{name}={spec}" for name, spec in parsed)]))
 
 
 def _error_console() -> Console:

@@ -19,6 +19,7 @@ lower layer, ``loop.create_server`` with a ``Protocol`` that writes back in
 from __future__ import annotations
 
 import asyncio
+import functools
 from contextlib import asynccontextmanager
 
 from .interface import ECHO_READ, NATIVE, UNSUPPORTED, EchoTally, Unavailable, group_outcome, require
@@ -183,7 +184,7 @@ class AsyncioLoopRuntime(AsyncioRuntime):
             raise ValueError(f"an asyncio loop is given as module:factory, not {spec!r}")
         module = require(module_name)
         try:
-            self._factory = getattr(module, attr)
+            self._factory = functools.reduce(getattr, attr.split("."), module)
         except AttributeError:
             raise ValueError(f"{module_name} has no {attr!r} (from {spec!r})") from None
         self.distribution = _distribution_of(module_name)
