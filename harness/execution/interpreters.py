@@ -114,8 +114,11 @@ def find(spec: str) -> Interpreter:
             raise InterpreterError(f"Python interpreter {spec!r} not found on PATH")
         command = found
     try:
-        proc = subprocess.run([command, "-I", "-c", _PROBE], capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT)
+        proc = run_in_session([command, "-I", "-c", _PROBE], timeout=PROBE_TIMEOUT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    except subprocess.TimeoutExpired:
+        raise InterpreterError(f"Python interpreter {spec!r} did not answer within {PROBE_TIMEOUT} s "
+                               "(it and everything it started were killed)") from None
     except (OSError, subprocess.SubprocessError) as exc:
         raise InterpreterError(f"Python interpreter {spec!r} could not be run: {exc}") from exc
     if proc.returncode != 0:
@@ -132,6 +135,31 @@ def find(spec: str) -> Interpreter:
         raise InterpreterError(f"Python interpreter {spec!r} is Python {interpreter.version}; "
                                f"loopbench needs Python {'.'.join(map(str, MINIMUM))} or newer")
     return interpreter
+
+
+def run_in_session(cmd: list[str], *, timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """``subprocess.run`` in a session of its own: at the time limit the whole session is killed
+    (a wrapper script's children with it, not only the wrapper), then ``TimeoutExpired``."""
+    with subprocess.Popen(cmd, start_new_session=True, **kwargs) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_session(proc.pid)
+            proc.communicate()
+            raise
+        except BaseException:
+            _kill_session(proc.pid)
+            raise
+        finally:
+            _kill_session(proc.pid)             # whatever it left running in its session
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _kill_session(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 # ---------------------------------------------------------------- the source to install
@@ -318,7 +346,7 @@ def _step(interpreter: Interpreter, venv: Path, cmd: list[str], what: str) -> No
         log.write(f"$ {' '.join(cmd)}\n")
         log.flush()
         try:
-            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT,
+            proc = run_in_session(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT,
                                   env=_clean_env())
         except (OSError, subprocess.SubprocessError) as exc:
             raise InterpreterError(f"{interpreter.label} ({interpreter.spec}): could not {what}: {exc}") from exc
@@ -453,8 +481,8 @@ def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: 
          "load": list(o.load) if o.load else None}
         for o in outcomes])
     written = render_across(run_dir)
-    if out is None:
-        point_latest(run_dir)
+    if out is None or run_dir.absolute().parent == Path("reports").absolute():
+        point_latest(run_dir.absolute())
     failed = [o for o in outcomes if o.error]
     console.print(f"report: {written['md']}\n        {written['html']}")
     for o in failed:
