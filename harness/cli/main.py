@@ -188,8 +188,14 @@ def interrupted(stop: KeyboardInterrupt, out_dir: Path, how_to_resume: str | Non
 
 
 def cmd_bench(args, console: Console) -> int:
+    from ..execution.interpreters import InterpreterError, find
     from .bench import bench
 
+    for spec in args.python or []:
+        try:
+            find(spec)                              # every interpreter exists and runs, before any work
+        except InterpreterError as exc:
+            raise UsageError(f"--python: {exc}") from None
     out_dir = output_dir(args.out, create=False)
     latest = out_dir.parent / "latest"
     if latest.exists() and not latest.is_symlink():
@@ -208,10 +214,17 @@ def cmd_bench(args, console: Console) -> int:
 def cmd_new_impl(args, console: Console) -> int:
     from impls.scaffold import scaffold
 
+    directory = Path(args.dir)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--dir {args.dir}: exists and is not a directory")
+    if args.name in runtime_registry.builtin_names():
+        raise UsageError(f"{args.name!r} is already a runtime's name; choose another")
     try:
-        root = scaffold(args.name, Path(args.dir))
+        root = scaffold(args.name, directory)
     except (ValueError, FileExistsError) as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"--dir {args.dir}: cannot create the package there ({exc.strerror or exc})") from None
     console.print(escape(f"created {root}\nnext:\n  pip install -e {root}\n"
                          f"  pytest --pyargs impls.conformance --impl {args.name}\n"
                          f"  loopbench run --runtimes {args.name},heap,asyncio"))
@@ -223,7 +236,10 @@ def cmd_report(args, console: Console) -> int:
 
     run_dir = Path(args.run_dir)
     check_run_dir(run_dir)
-    written = render(run_dir)
+    try:
+        written = render(run_dir)
+    except (TypeError, ValueError) as exc:
+        raise RunDirError(_wrong_shape(run_dir, exc)) from None
     console.print(escape(f"report: {written['md']}\n        {written['html']}"))
     return 0
 
@@ -234,7 +250,10 @@ def cmd_compare(args, console: Console) -> int:
     a, b = Path(args.a), Path(args.b)
     for d in (a, b):
         check_run_dir(d)
-    comparison = compare(a, b)
+    try:
+        comparison = compare(a, b)
+    except (TypeError, ValueError) as exc:
+        raise RunDirError(_wrong_shape(f"{a} or {b}", exc)) from None
     out = b / f"compare-{a.resolve().name}.md"
     out.write_text(to_markdown(comparison))
     out.with_suffix(".json").write_text(to_json(comparison))
@@ -263,6 +282,11 @@ def cmd_compare(args, console: Console) -> int:
                 + ", ".join(f"{ch.measure} on {ch.runtime} ({ch.ratio:.2f}x)" for ch in worse[:5])))
             return 1
     return 0
+
+
+def _wrong_shape(where, exc: Exception) -> str:
+    return (f"{where}: a record holds a value of the wrong type, not as loopbench writes it "
+            f"({type(exc).__name__}: {exc})")
 
 
 def cmd_explain(args, console: Console) -> int:

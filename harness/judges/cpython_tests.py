@@ -132,14 +132,14 @@ def add_parser(sub) -> None:
 def cpython_tests_command(args, console) -> int:
     import impls
 
+    from ..cli.main import UsageError
+
     if args.impl != "asyncio" and args.impl not in impls.names():
-        console.print(f"[red]unknown implementation {args.impl!r}; choose from asyncio, {', '.join(impls.names())}[/]")
-        return 2
+        raise UsageError(f"unknown implementation {args.impl!r}; choose from asyncio, {', '.join(impls.names())}")
     modules = [m.strip() for m in args.modules.split(",")] if args.modules else list(SLICE)
     unknown = [m for m in modules if m not in SLICE]
     if unknown:
-        console.print(f"[red]not in the slice: {', '.join(unknown)}; choose from {', '.join(SLICE)}[/]")
-        return 2
+        raise UsageError(f"not in the slice: {', '.join(unknown)}; choose from {', '.join(SLICE)}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.json"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}

@@ -375,6 +375,7 @@ def test_bench_takes_python_repeatedly_and_hands_over(monkeypatch, tmp_path):
     monkeypatch.setattr(interpreters, "bench_interpreters",
                         lambda specs, quick, out, console: handed.append((specs, quick, out)) or 7)
     monkeypatch.setattr(runner, "run_matrix", lambda *a, **k: pytest.fail("measured here instead of handing over"))
+    monkeypatch.setattr(interpreters, "find", lambda spec: Interpreter(spec, spec, "3.12.0"))   # they exist
     out = tmp_path / "x"
     assert main(["bench", "--quick", "--python", "python3.12", "--python", "/opt/py/bin/python3",
                  "--out", str(out)]) == 7
@@ -458,3 +459,12 @@ def test_bench_across_interpreters_points_latest_at_the_combined_report(tmp_path
     interpreters.bench_interpreters(["python3"], True, str(run_dir), console)
     latest = tmp_path / "reports" / "latest"
     assert latest.is_symlink() and latest.resolve() == run_dir.resolve()
+
+
+def test_bench_refuses_a_missing_interpreter_before_measuring_anything(monkeypatch, tmp_path, capsys):
+    from harness.cli.main import main
+
+    monkeypatch.setattr(interpreters, "bench_interpreters", lambda *a: pytest.fail("it went on"))
+    assert main(["bench", "--quick", "--python", str(tmp_path / "nowhere" / "python3"), "--out", str(tmp_path / "x")]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
