@@ -41,6 +41,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from impls import DISTRIBUTION
+
 from ..judges import cpython_tests
 from ..execution import profile
 from .. import runtimes as runtime_registry
@@ -327,7 +329,7 @@ def _seconds(text: str) -> float:
 
 def _version() -> str:
     try:
-        return importlib.metadata.version("loopbench")
+        return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return "unknown (not installed)"
 

@@ -16,9 +16,11 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from impls import DISTRIBUTION
+
 from . import profile
 
-LIBRARIES = ("loopbench", "uvloop", "rloop", "trio", "curio", "anyio", "tinyio", "pytest-benchmark", "pyperf",
+LIBRARIES = (DISTRIBUTION, "uvloop", "rloop", "trio", "curio", "anyio", "tinyio", "pytest-benchmark", "pyperf",
              "hypothesis")
 PACKAGE_DIR = Path(__file__).resolve().parent
 

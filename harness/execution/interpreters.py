@@ -48,6 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from impls import DISTRIBUTION
 from rich.console import Console
 from rich.markup import escape
 
@@ -213,7 +214,7 @@ def project_source() -> Source:
     import importlib.metadata
 
     try:
-        recorded = importlib.metadata.distribution("loopbench").read_text("direct_url.json")
+        recorded = importlib.metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
     except importlib.metadata.PackageNotFoundError:
         recorded = None
     return source_from(Path(__file__).resolve().parents[2], recorded)
@@ -224,7 +225,7 @@ def source_from(checkout: Path, direct_url: str | None) -> Source:
     from urllib.parse import unquote, urlparse
 
     pyproject = checkout / "pyproject.toml"
-    if pyproject.is_file() and tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "loopbench":
+    if pyproject.is_file() and tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == DISTRIBUTION:
         return Source(checkout)
     if direct_url:
         parsed = urlparse(json.loads(direct_url).get("url", ""))

@@ -22,6 +22,8 @@ import asyncio
 import functools
 from contextlib import asynccontextmanager
 
+from impls import DISTRIBUTION
+
 from .interface import ECHO_READ, NATIVE, UNSUPPORTED, EchoTally, Unavailable, group_outcome, require
 from .loopapi import CreateTaskGroup, LoopApiRuntime
 
@@ -216,7 +218,7 @@ class HostedRuntime(AsyncioRuntime):
     "NAME", it shows what asyncio's C Task buys on our loop."""
 
     family = "loopbench"
-    distribution = "loopbench"
+    distribution = DISTRIBUTION
 
     def __init__(self, impl: str) -> None:
         super().__init__()

@@ -95,7 +95,7 @@ def test_a_too_old_interpreter_is_named_with_its_version():
 def test_the_source_is_the_checkout_else_what_pip_recorded(tmp_path):
     checkout = tmp_path / "checkout"
     checkout.mkdir()
-    (checkout / "pyproject.toml").write_text('[project]\nname = "loopbench"\n')
+    (checkout / "pyproject.toml").write_text('[project]\nname = "loop-workbench"\n')
     assert source_from(checkout, None) == Source(checkout)
     site = tmp_path / "site-packages"                       # installed: no pyproject.toml above the package
     site.mkdir()
