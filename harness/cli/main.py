@@ -3,7 +3,7 @@
     loopbench list                                  runtimes and scenarios
     loopbench run [--runtimes a,b] [--scenarios x,y] [-k EXPR] [--repeat N] [--out DIR]
                   [--resume] [--quick] [--timeout S] [--jobs N]
-    loopbench bench [--quick] [--out DIR] [--python PATH ...]
+    loopbench bench [--quick] [--out DIR] [--resume] [--python PATH ...]
                                                     what `make bench` runs
     loopbench new-impl NAME [--dir DIR]             scaffold a new implementation package
     loopbench report RUN_DIR                        (re)write report.md/.html and plots from saved data
@@ -193,6 +193,10 @@ def cmd_bench(args, console: Console) -> int:
     from ..execution.interpreters import InterpreterError, find
     from .bench import bench
 
+    if args.resume and not args.out:
+        raise UsageError("--resume continues a bench: say which with --out DIR")
+    if args.resume and not Path(args.out).is_dir():
+        raise UsageError(f"--resume: {args.out} is not a directory a bench wrote")
     for spec in args.python or []:
         try:
             find(spec)                              # every interpreter exists and runs, before any work
@@ -204,9 +208,10 @@ def cmd_bench(args, console: Console) -> int:
         raise UsageError(f"{latest} is not the link bench keeps to the newest run; move it away first")
     output_dir(str(out_dir))
     try:
-        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous, pythons=args.python)
+        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous, pythons=args.python,
+                     resume=args.resume)
     except KeyboardInterrupt as stop:
-        code = interrupted(stop, out_dir, None)
+        code = interrupted(stop, out_dir, resume_command(args.argv, out_dir))
         _error_console().print("a report of what was measured: "
                                + shlex.join([*_program(), "report", str(out_dir)]),
                                markup=False, highlight=False, soft_wrap=True)
@@ -358,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", allow_abbrev=False, help="what `make bench` runs: everything, then the report")
     bench.add_argument("--quick", action="store_true", help="quick scenarios at small sizes (about a minute)")
     bench.add_argument("--out", help="output directory (default ./reports/<UTC timestamp>)")
+    bench.add_argument("--resume", action="store_true",
+                       help="continue an interrupted bench in --out: keep the cells it finished, run the rest")
     bench.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                        help="also measure this asyncio event loop (repeatable)")
     bench.add_argument("--rigorous", action="store_true",

@@ -378,12 +378,16 @@ class Outcome:
         return self.run_dir.name if self.run_dir else self.interpreter.tag if self.interpreter else self.spec
 
 
-def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool, console: Console) -> None:
-    """``python -m harness bench --out out_dir`` as a subprocess, its output shown and kept in bench.log."""
+def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool, console: Console, *,
+              resume: bool = False) -> None:
+    """``python -m harness bench --out out_dir`` as a subprocess, its output shown and kept in bench.log;
+    with ``resume``, an interpreter whose bench had started continues it (``--resume``)."""
+    resume = resume and (out_dir / "results.jsonl").exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     if os.sep in python:
         python = os.path.abspath(python)      # it runs in out_dir
-    cmd = [python, "-m", "harness", "bench", "--out", str(out_dir.resolve())] + (["--quick"] if quick else [])
+    cmd = ([python, "-m", "harness", "bench", "--out", str(out_dir.resolve())] + (["--quick"] if quick else [])
+           + (["--resume"] if resume else []))
     env = _clean_env()
     if interpreter.is_running:          # this interpreter imports loopbench from where it runs now
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
@@ -396,7 +400,7 @@ def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool,
         timed_out.set()
         os.killpg(proc.pid, signal.SIGKILL)     # the bench and every cell it started
 
-    with open(out_dir / "bench.log", "w") as log:
+    with open(out_dir / "bench.log", "a" if resume else "w") as log:
         proc = subprocess.Popen(cmd, cwd=out_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=True)
         timer = threading.Timer(timeout, stop)
@@ -463,8 +467,49 @@ def _load() -> float | None:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
-def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: Console) -> int:
-    """``loopbench bench --python ...``: every interpreter's bench, then one report; 1 if any failed."""
+def plugins_here() -> dict[str, list[str]]:
+    """Distribution -> the loopbench entry points it installs here (implementations, asyncio loops),
+    loopbench's own left out: what another interpreter's venv does not have."""
+    import importlib.metadata
+
+    from ..runtimes import ASYNCIO_LOOPS_GROUP
+    from impls.registry import ENTRY_POINT_GROUP
+
+    found: dict[str, list[str]] = {}
+    for group in (ENTRY_POINT_GROUP, ASYNCIO_LOOPS_GROUP):
+        for ep in importlib.metadata.entry_points(group=group):
+            dist = ep.dist.name if ep.dist is not None else "?"
+            if dist.replace("_", "-").lower() not in (DISTRIBUTION, "loopbench"):
+                found.setdefault(dist, []).append(ep.name)
+    return found
+
+
+def warn_plugins_not_carried(specs: list[str], err: Console) -> list[str]:
+    """Say which installed plugins the other interpreters' venvs lack (they get loopbench alone)."""
+    plugins = plugins_here()
+    others = [spec for spec in specs if not _is_running_spec(spec)]
+    if not plugins or not others:
+        return []
+    named = ", ".join(f"{dist} ({', '.join(names)})" for dist, names in sorted(plugins.items()))
+    err.print(f"loopbench: warning: installed plugins are not carried over to the venvs of "
+              f"{', '.join(others)}: {named}; those interpreters measure without them "
+              "(install them into the venv under .loopbench/venvs to include them)",
+              markup=False, highlight=False, soft_wrap=True)
+    return sorted(plugins)
+
+
+def _is_running_spec(spec: str) -> bool:
+    try:
+        return find(spec).is_running
+    except InterpreterError:
+        return False
+
+
+def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: Console,
+                       resume: bool = False) -> int:
+    """``loopbench bench --python ...``: every interpreter's bench, then one report; 1 if any failed.
+    ``resume``: continue the benches of ``out`` (each interpreter's own ``--resume``)."""
+    import functools
     from . import profile
     from ..cli.bench import point_latest
     from ..report.interpreters import render_across, write_manifest
@@ -475,7 +520,8 @@ def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: 
     run_dir = Path(out) if out else Path("reports") / utc_stamp()
     run_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]loopbench bench[/] ({profile_name} profile) under {len(specs)} interpreters -> {run_dir}")
-    outcomes = bench_all(specs, quick, run_dir, console)
+    warn_plugins_not_carried(specs, Console(stderr=True))
+    outcomes = bench_all(specs, quick, run_dir, console, measure=functools.partial(run_bench, resume=resume))
     write_manifest(run_dir, profile_name, [
         {"spec": o.spec, "tag": o.tag, "label": o.interpreter.label if o.interpreter else None,
          "executable": o.interpreter.executable if o.interpreter else None, "error": o.error,

@@ -373,7 +373,7 @@ def test_bench_takes_python_repeatedly_and_hands_over(monkeypatch, tmp_path):
     assert build_parser().parse_args(["bench", "--quick"]).python is None
     handed = []
     monkeypatch.setattr(interpreters, "bench_interpreters",
-                        lambda specs, quick, out, console: handed.append((specs, quick, out)) or 7)
+                        lambda specs, quick, out, console, resume=False: handed.append((specs, quick, out)) or 7)
     monkeypatch.setattr(runner, "run_matrix", lambda *a, **k: pytest.fail("measured here instead of handing over"))
     monkeypatch.setattr(interpreters, "find", lambda spec: Interpreter(spec, spec, "3.12.0"))   # they exist
     out = tmp_path / "x"
@@ -449,7 +449,7 @@ def test_a_hanging_interpreter_wrapper_is_killed_with_everything_it_started(tmp_
 
 def test_bench_across_interpreters_points_latest_at_the_combined_report(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(interpreters, "bench_all", lambda specs, quick, run_dir, console: [])
+    monkeypatch.setattr(interpreters, "bench_all", lambda specs, quick, run_dir, console, **how: [])
     import harness.report.interpreters as across
 
     monkeypatch.setattr(across, "render_across", lambda run_dir: {"md": run_dir / "report.md",
