@@ -182,7 +182,13 @@ def check_asyncio_loop_importable(name: str, spec: str, source: str = "--asyncio
 def factories() -> dict[str, Callable[[], Runtime]]:
     """Our implementations first (registry order), then the peers, the asyncio loops named
     on the command line or by entry point, then the controls."""
-    found: dict[str, Callable[[], Runtime]] = {name: _ours_factory(name) for name in impls.names()}
+    found: dict[str, Callable[[], Runtime]] = {}
+    for name in impls.names():
+        if name in PEERS or name in CONTROLS:      # it would measure the plugin under a peer's name
+            warnings.warn(f"loopbench: implementation {name!r} is named like the runtime {name!r}; "
+                          "not run: give its entry point another name", RuntimeWarning, stacklevel=2)
+            continue
+        found[name] = _ours_factory(name)
     for impl in HOSTED:
         if impl in found:
             found[impl + HOSTED_SUFFIX] = _hosted_factory(impl)
