@@ -127,7 +127,8 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
         proc = subprocess.run(cmd, cwd=out_dir, env=env, timeout=BENCH_TIMEOUT[profile], text=True,
                               capture_output=True)
     except subprocess.TimeoutExpired:
-        console.print(f"[bold red]micro-benchmarks timed out after {BENCH_TIMEOUT[profile]} s[/]")
+        Console(stderr=True).print(f"loopbench: warning: micro-benchmarks timed out after {BENCH_TIMEOUT[profile]} s",
+                                   markup=False, highlight=False, soft_wrap=True)
         return False
     log.write_text(proc.stdout + proc.stderr)
     tail = [line for line in proc.stdout.splitlines() if " passed" in line or " failed" in line or "error" in line]

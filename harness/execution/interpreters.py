@@ -532,6 +532,8 @@ def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: 
         point_latest(run_dir.absolute())
     failed = [o for o in outcomes if o.error]
     console.print(f"report: {written['md']}\n        {written['html']}")
+    err = Console(stderr=True)
     for o in failed:
-        console.print(f"[bold red]not measured: {escape(o.spec)}[/]: {escape(o.error)}")
+        err.print(f"loopbench: warning: not measured: {o.spec}: {o.error}", markup=False, highlight=False,
+                  soft_wrap=True)
     return 1 if failed else 0
