@@ -32,8 +32,9 @@ name = "loopbench-$name"
 version = "0.1.0"
 description = "The $name event loop, for loopbench"
 requires-python = ">=3.11"
-# loopbench's distribution: "loopbench" on the package index is another project.
-dependencies = ["$distribution"]
+# loopbench's distribution ("loopbench" on the package index is another project), with
+# what its conformance kit needs (hypothesis, pytest-timeout).
+dependencies = ["$distribution[kit]"]
 
 # This line is what puts the loop in impls.names(), the conformance kit and every
 # loopbench comparison, once the package is installed (pip install -e .).

@@ -137,4 +137,6 @@ def test_the_scaffold_depends_on_loopbenchs_own_distribution_not_the_namesake(tm
     ours = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
     assert ours == impls.DISTRIBUTION != "loopbench"
     meta = tomllib.loads((scaffold("mine", tmp_path) / "pyproject.toml").read_text())["project"]
-    assert meta["dependencies"] == [impls.DISTRIBUTION]
+    assert meta["dependencies"] == [f"{impls.DISTRIBUTION}[kit]"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {"hypothesis", "pytest-timeout"} <= {req.split(">")[0] for req in extras["kit"]}
