@@ -16,6 +16,9 @@ venv: $(STAMP)
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
+	# A venv built by an older checkout has the project under its former distribution name,
+	# loopbench: two copies would register the pytest plugin twice.
+	$(PY) -m pip uninstall --quiet --yes loopbench 2>/dev/null || true
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
@@ -26,9 +29,10 @@ test: $(STAMP)
 # QUICK=1: the quick scenarios at small sizes, under a minute (CI's smoke test; its
 # latency cells share the two cores, so its numbers only show the pipeline works).
 # PYTHONS="python3.12 python3.13": the same under each of them too (one venv each, kept in
-# .loopbench/venvs), and one report that puts the interpreters side by side.
+# .loopbench/venvs), and one report that puts the interpreters side by side; reports/latest
+# points at that report. RESUME=reports/<dir>: continue an interrupted bench there.
 bench: $(STAMP)
-	$(PY) -m harness bench $(if $(QUICK),--quick) $(if $(RIGOROUS),--rigorous) $(if $(PYTHONS),--python $(PY) $(foreach p,$(PYTHONS),--python $(p)))
+	$(PY) -m harness bench $(if $(QUICK),--quick) $(if $(RIGOROUS),--rigorous) $(if $(RESUME),--out $(RESUME) --resume) $(if $(PYTHONS),--python $(PY) $(foreach p,$(PYTHONS),--python $(p)))
 
 # Regenerate a report from saved data, without measuring: make report RUN=reports/<dir>
 report: $(STAMP)

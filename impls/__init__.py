@@ -24,10 +24,15 @@ checks it is ``tests/``. Each implementation is one module, readable in one sitt
 unmodified asyncio programs run on it.
 """
 
-from .clock import Clock, MonotonicClock, VirtualClock
-from .errors import CancelledError, InvalidStateError
-from .protocol import CAPABILITIES, EventLoop, Handle, IOEventLoop, Task, TimerHandle
-from .registry import create, load_entry_points, names, register, unregister
+#: The name pip knows this project by (``pip install loop-workbench``): "loopbench" on the
+#: package index is another project. The command stays ``loopbench``, the import packages
+#: ``impls`` and ``harness``.
+DISTRIBUTION = "loop-workbench"
+
+from .clock import Clock, MonotonicClock, VirtualClock  # noqa: E402
+from .errors import CancelledError, InvalidStateError  # noqa: E402
+from .protocol import CAPABILITIES, EventLoop, Handle, IOEventLoop, Task, TimerHandle  # noqa: E402
+from .registry import create, load_entry_points, names, register, unregister  # noqa: E402
 
 def asyncio_loop(name: str, *, clock=None):
     """A new asyncio event loop backed by a new loopbench loop ``name`` (see ``impls.asyncio_host``).
@@ -41,7 +46,7 @@ def asyncio_loop(name: str, *, clock=None):
 
 
 __all__ = [
-    "asyncio_loop", "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "IOEventLoop",
+    "DISTRIBUTION", "asyncio_loop", "CAPABILITIES", "CancelledError", "Clock", "EventLoop", "Handle", "IOEventLoop",
     "InvalidStateError",
     "MonotonicClock", "Task", "TimerHandle", "VirtualClock", "create", "names", "register",
     "unregister", "load_entry_points",

@@ -18,7 +18,9 @@ Three ways in, in this order:
 3. at run time, ``impls.register(name, factory)``.
 
 A plugin that fails to load is reported with a warning naming it, and skipped: one
-broken third-party package must not take the registry down with it.
+broken third-party package must not take the registry down with it. So is one named
+like a built-in (``heap``) or like an implementation registered already: it is never
+silently ignored, and never silently replaces the loop of that name.
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ ENTRY_POINT_GROUP = "loopbench.impls"
 
 _factories: dict[str, Factory] = {}
 _entry_points_loaded = False
+#: The names ``_register_builtins`` gives: an entry point may not take them.
+BUILTINS: tuple[str, ...] = ()
 
 
 def register(name: str, factory: Factory, *, replace: bool = False) -> None:
@@ -59,13 +63,26 @@ def load_entry_points() -> list[str]:
     _entry_points_loaded = True
     loaded = []
     for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in _factories:
-            continue                              # registered already (or a built-in name)
+        source = f"{ep.value!r}" + (f" (distribution {ep.dist.name})" if ep.dist is not None else "")
+        if ep.name in BUILTINS:
+            warnings.warn(f"loopbench: implementation {ep.name!r} from {source} is named like a built-in "
+                          "loop; not loaded: give its entry point another name", RuntimeWarning, stacklevel=2)
+            continue
         try:
             factory = ep.load()
-            register(ep.name, factory)
         except Exception as exc:                   # a broken plugin must not break the registry
-            warnings.warn(f"loopbench: cannot load implementation {ep.name!r} from {ep.value!r}: "
+            warnings.warn(f"loopbench: cannot load implementation {ep.name!r} from {source}: "
+                          f"{type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=2)
+            continue
+        if ep.name in _factories:
+            if _factories[ep.name] is not factory:  # the same entry point seen again is no news
+                warnings.warn(f"loopbench: implementation {ep.name!r} from {source} is registered already; "
+                              "not replaced: give its entry point another name", RuntimeWarning, stacklevel=2)
+            continue
+        try:
+            register(ep.name, factory)
+        except Exception as exc:
+            warnings.warn(f"loopbench: cannot register implementation {ep.name!r} from {source}: "
                           f"{type(exc).__name__}: {exc}", RuntimeWarning, stacklevel=2)
             continue
         loaded.append(ep.name)
@@ -101,8 +118,10 @@ def _register_builtins() -> None:
     from .thread_loop import ThreadLoop
     from .trampoline_loop import TrampolineLoop
 
+    global BUILTINS
     for cls in (ListLoop, HeapLoop, ThreadLoop, TrampolineLoop):
         register(cls.name, cls)
+    BUILTINS = tuple(_factories)
 
 
 _register_builtins()

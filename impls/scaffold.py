@@ -15,6 +15,13 @@ import re
 from pathlib import Path
 from string import Template
 
+from . import DISTRIBUTION
+from .protocol import CONTRACT
+
+#: The clauses the scaffold names by number, taken from the contract (never typed twice).
+IO_CLAUSES = sorted(n for n, text in CONTRACT.items() if "('io')" in text)
+IO_CLOSE_CLAUSE = next(n for n, text in CONTRACT.items() if text.startswith("I/O close"))
+
 PYPROJECT = Template('''\
 [build-system]
 requires = ["setuptools>=77"]
@@ -25,7 +32,9 @@ name = "loopbench-$name"
 version = "0.1.0"
 description = "The $name event loop, for loopbench"
 requires-python = ">=3.11"
-dependencies = ["loopbench"]
+# loopbench's distribution ("loopbench" on the package index is another project), with
+# what its conformance kit needs (hypothesis, pytest-timeout).
+dependencies = ["$distribution[kit]"]
 
 # This line is what puts the loop in impls.names(), the conformance kit and every
 # loopbench comparison, once the package is installed (pip install -e .).
@@ -75,7 +84,7 @@ here a ``SelectorWatch`` over a ``selectors`` selector) and, in its wait, puts t
 callback of every ready fd on the ready queue. Readiness is level-triggered; a busy
 loop still looks (without waiting) so that it cannot starve I/O. Drop ``Readiness``,
 the selector and ``"io"`` if your loop does not do I/O: the kit then skips the I/O
-clauses (10 to 13) and says why.
+clauses ($io_clauses) and says why.
 
 The contract, clause by clause: ``impls.protocol.CONTRACT`` (and the README).
 """
@@ -105,7 +114,7 @@ class $cls(Readiness, BaseLoop):
         self._ready: deque[Handle] = deque()      # callbacks ready to run (clause 1: FIFO)
         self._timers = TimerHeap()                 # armed timers (clause 2: by (when, arming order))
         self._selector = selectors.DefaultSelector()
-        self._io = SelectorWatch(self._selector)   # watched fds (clauses 10 to 13)
+        self._io = SelectorWatch(self._selector)   # watched fds (clauses $io_clauses)
 
     def _schedule(self, handle: Handle) -> None:
         """call_soon: put a ready handle at the back of the ready queue."""
@@ -165,12 +174,12 @@ class $cls(Readiness, BaseLoop):
         """Release resources: threads, selectors, sockets (not the user's). Called once by close()."""
         self._ready.clear()
         self._timers.clear()
-        self._selector.close()                     # unwatches every fd (clause 12)
+        self._selector.close()                     # unwatches every fd (clause $io_close)
 ''')
 
 README = Template('''# loopbench-$name
 
-The `$name` event loop, for [loopbench](https://pypi.org/project/loopbench/).
+The `$name` event loop, for loopbench (the `$distribution` distribution).
 
 ```sh
 pip install -e .                                   # registers it (entry point loopbench.impls)
@@ -194,7 +203,8 @@ def scaffold(name: str, directory: Path) -> Path:
     root = Path(directory) / f"loopbench-{name}"
     if root.exists():
         raise FileExistsError(f"{root} already exists; not overwriting it")
-    values = {"name": name, "package": package, "cls": class_name(name)}
+    values = {"name": name, "package": package, "cls": class_name(name), "distribution": DISTRIBUTION,
+              "io_clauses": f"{IO_CLAUSES[0]} to {IO_CLAUSES[-1]}", "io_close": IO_CLOSE_CLAUSE}
     (root / package).mkdir(parents=True)
     (root / "pyproject.toml").write_text(PYPROJECT.substitute(values))
     (root / "README.md").write_text(README.substitute(values))

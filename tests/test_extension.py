@@ -128,3 +128,15 @@ def test_scaffold_refuses_bad_names_and_overwrites(tmp_path):
     scaffold("mine", tmp_path)
     with pytest.raises(FileExistsError):
         scaffold("mine", tmp_path)
+
+
+def test_the_scaffold_depends_on_loopbenchs_own_distribution_not_the_namesake(tmp_path):
+    """"loopbench" on the package index is another project: a scaffolded package must name ours."""
+    import impls
+
+    ours = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["name"]
+    assert ours == impls.DISTRIBUTION != "loopbench"
+    meta = tomllib.loads((scaffold("mine", tmp_path) / "pyproject.toml").read_text())["project"]
+    assert meta["dependencies"] == [f"{impls.DISTRIBUTION}[kit]"]
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {"hypothesis", "pytest-timeout"} <= {req.split(">")[0] for req in extras["kit"]}

@@ -129,7 +129,8 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
         proc = subprocess.run(cmd, cwd=out_dir, env=env, timeout=BENCH_TIMEOUT[profile], text=True,
                               capture_output=True)
     except subprocess.TimeoutExpired:
-        console.print(f"[bold red]micro-benchmarks timed out after {BENCH_TIMEOUT[profile]} s[/]")
+        Console(stderr=True).print(f"loopbench: warning: micro-benchmarks timed out after {BENCH_TIMEOUT[profile]} s",
+                                   markup=False, highlight=False, soft_wrap=True)
         return False
     log.write_text(proc.stdout + proc.stderr)
     tail = [line for line in proc.stdout.splitlines() if " passed" in line or " failed" in line or "error" in line]
@@ -150,11 +151,13 @@ def _record_preflight(out_dir: Path, machine: "preflight.Reading") -> None:
 
 
 def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False,
-          pythons: list[str] | None = None) -> int:
+          pythons: list[str] | None = None, resume: bool = False) -> int:
+    """``resume``: continue the bench in ``out`` (its finished cells kept, a finished
+    micro-suite too), as ``run --resume`` does."""
     if pythons:
         from ..execution.interpreters import bench_interpreters
 
-        return bench_interpreters(pythons, quick, out, console)
+        return bench_interpreters(pythons, quick, out, console, resume=resume)
     from .. import runtimes as runtime_registry
     from .progress import progress_callbacks, summarize
     from ..report.render import render
@@ -169,27 +172,33 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     console.print(f"[bold]loopbench bench[/] ({profile} profile) -> {out_dir}")
 
     machine = preflight.read(steady_s=preflight.STEADY_S)
+    errors = Console(stderr=True)                        # warnings go to stderr
     for warning in machine.warnings:
-        console.print(f"[yellow]pre-flight:[/] {warning}")
+        errors.print(f"loopbench: warning: pre-flight: {warning}", markup=False, highlight=False, soft_wrap=True)
 
     console.print("[bold]1/3[/] behaviour and latency scenarios on every runtime")
     with progress_callbacks(console) as (on_start, on_result):
         scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 2 measures them
-        path = run_matrix(runtime_registry.names(), scenarios, out_dir,
+        path = run_matrix(runtime_registry.names(), scenarios, out_dir, resume=resume,
                           repeat=3 if quick else None, timed_alone=not quick,
                           on_start=on_start, on_result=on_result)
     summarize(path, console)
     _record_preflight(out_dir, machine)
 
     console.print("[bold]2/3[/] pytest-benchmark micro-benchmarks")
-    bench_ok = run_benchmarks(out_dir, profile, console)
+    if resume and (out_dir / "benchmark.json").exists():
+        console.print("  kept: benchmark.json (the micro-suite finished before the bench was interrupted)")
+        bench_ok = True
+    else:
+        bench_ok = run_benchmarks(out_dir, profile, console)
     if (out_dir / "benchmark.json").exists():
         from ..results.export import FILENAME, write_pyperf
         try:
             write_pyperf(out_dir / "benchmark.json", out_dir / FILENAME)
         except Exception as exc:          # the export must not cost the run its report
             bench_ok = False
-            console.print(f"[yellow]pyperf export failed: {escape(str(exc))}[/]")
+            errors.print(f"loopbench: warning: pyperf export failed: {exc}", markup=False, highlight=False,
+                         soft_wrap=True)
 
     console.print("[bold]3/3[/] report")
     written = render(out_dir)

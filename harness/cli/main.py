@@ -3,7 +3,7 @@
     loopbench list                                  runtimes and scenarios
     loopbench run [--runtimes a,b] [--scenarios x,y] [-k EXPR] [--repeat N] [--out DIR]
                   [--resume] [--quick] [--timeout S] [--jobs N]
-    loopbench bench [--quick] [--out DIR] [--python PATH ...]
+    loopbench bench [--quick] [--out DIR] [--resume] [--python PATH ...]
                                                     what `make bench` runs
     loopbench new-impl NAME [--dir DIR]             scaffold a new implementation package
     loopbench report RUN_DIR                        (re)write report.md/.html and plots from saved data
@@ -40,6 +40,8 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+
+from impls import DISTRIBUTION
 
 from ..judges import cpython_tests
 from ..execution import profile
@@ -188,17 +190,28 @@ def interrupted(stop: KeyboardInterrupt, out_dir: Path, how_to_resume: str | Non
 
 
 def cmd_bench(args, console: Console) -> int:
+    from ..execution.interpreters import InterpreterError, find
     from .bench import bench
 
+    if args.resume and not args.out:
+        raise UsageError("--resume continues a bench: say which with --out DIR")
+    if args.resume and not Path(args.out).is_dir():
+        raise UsageError(f"--resume: {args.out} is not a directory a bench wrote")
+    for spec in args.python or []:
+        try:
+            find(spec)                              # every interpreter exists and runs, before any work
+        except InterpreterError as exc:
+            raise UsageError(f"--python: {exc}") from None
     out_dir = output_dir(args.out, create=False)
     latest = out_dir.parent / "latest"
     if latest.exists() and not latest.is_symlink():
         raise UsageError(f"{latest} is not the link bench keeps to the newest run; move it away first")
     output_dir(str(out_dir))
     try:
-        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous, pythons=args.python)
+        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous, pythons=args.python,
+                     resume=args.resume)
     except KeyboardInterrupt as stop:
-        code = interrupted(stop, out_dir, None)
+        code = interrupted(stop, out_dir, resume_command(args.argv, out_dir))
         _error_console().print("a report of what was measured: "
                                + shlex.join([*_program(), "report", str(out_dir)]),
                                markup=False, highlight=False, soft_wrap=True)
@@ -208,10 +221,17 @@ def cmd_bench(args, console: Console) -> int:
 def cmd_new_impl(args, console: Console) -> int:
     from impls.scaffold import scaffold
 
+    directory = Path(args.dir)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"--dir {args.dir}: exists and is not a directory")
+    if args.name in runtime_registry.builtin_names():
+        raise UsageError(f"{args.name!r} is already a runtime's name; choose another")
     try:
-        root = scaffold(args.name, Path(args.dir))
+        root = scaffold(args.name, directory)
     except (ValueError, FileExistsError) as exc:
         raise UsageError(str(exc)) from None
+    except OSError as exc:
+        raise UsageError(f"--dir {args.dir}: cannot create the package there ({exc.strerror or exc})") from None
     console.print(escape(f"created {root}\nnext:\n  pip install -e {root}\n"
                          f"  pytest --pyargs impls.conformance --impl {args.name}\n"
                          f"  loopbench run --runtimes {args.name},heap,asyncio"))
@@ -223,7 +243,10 @@ def cmd_report(args, console: Console) -> int:
 
     run_dir = Path(args.run_dir)
     check_run_dir(run_dir)
-    written = render(run_dir)
+    try:
+        written = render(run_dir)
+    except (TypeError, ValueError) as exc:
+        raise RunDirError(_wrong_shape(run_dir, exc)) from None
     console.print(escape(f"report: {written['md']}\n        {written['html']}"))
     return 0
 
@@ -234,7 +257,10 @@ def cmd_compare(args, console: Console) -> int:
     a, b = Path(args.a), Path(args.b)
     for d in (a, b):
         check_run_dir(d)
-    comparison = compare(a, b)
+    try:
+        comparison = compare(a, b)
+    except (TypeError, ValueError) as exc:
+        raise RunDirError(_wrong_shape(f"{a} or {b}", exc)) from None
     out = b / f"compare-{a.resolve().name}.md"
     out.write_text(to_markdown(comparison))
     out.with_suffix(".json").write_text(to_json(comparison))
@@ -263,6 +289,11 @@ def cmd_compare(args, console: Console) -> int:
                 + ", ".join(f"{ch.measure} on {ch.runtime} ({ch.ratio:.2f}x)" for ch in worse[:5])))
             return 1
     return 0
+
+
+def _wrong_shape(where, exc: Exception) -> str:
+    return (f"{where}: a record holds a value of the wrong type, not as loopbench writes it "
+            f"({type(exc).__name__}: {exc})")
 
 
 def cmd_explain(args, console: Console) -> int:
@@ -303,7 +334,7 @@ def _seconds(text: str) -> float:
 
 def _version() -> str:
     try:
-        return importlib.metadata.version("loopbench")
+        return importlib.metadata.version(DISTRIBUTION)
     except importlib.metadata.PackageNotFoundError:
         return "unknown (not installed)"
 
@@ -332,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", allow_abbrev=False, help="what `make bench` runs: everything, then the report")
     bench.add_argument("--quick", action="store_true", help="quick scenarios at small sizes (about a minute)")
     bench.add_argument("--out", help="output directory (default ./reports/<UTC timestamp>)")
+    bench.add_argument("--resume", action="store_true",
+                       help="continue an interrupted bench in --out: keep the cells it finished, run the rest")
     bench.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                        help="also measure this asyncio event loop (repeatable)")
     bench.add_argument("--rigorous", action="store_true",
@@ -357,16 +390,34 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_asyncio_loops(args) -> None:
-    """``--asyncio-loop NAME=module:factory``: handed to every cell's process through the environment."""
-    specs = getattr(args, "asyncio_loop", None) or []
-    if specs:
-        try:
-            parsed = [runtime_registry.parse_asyncio_loop(text) for text in specs]
-        except ValueError as exc:
-            raise UsageError(str(exc)) from None
-        current = os.environ.get(runtime_registry.ASYNCIO_LOOPS_VAR, "")
-        os.environ[runtime_registry.ASYNCIO_LOOPS_VAR] = ";".join(
-            filter(None, [current, *(f"{name}={spec}" for name, spec in parsed)]))
+    """``--asyncio-loop NAME=module:factory``: checked here, then handed to every cell's process
+    through the environment. A usage error for a malformed spec, an unsafe name, a name that is
+    already a runtime or given twice, and a module or factory that cannot be found; the variable
+    itself (set by hand) is checked the same way."""
+    try:
+        inherited = runtime_registry.asyncio_loops()
+        specs = getattr(args, "asyncio_loop", None) or []
+        if not specs:
+            return
+        parsed = [runtime_registry.parse_asyncio_loop(text) for text in specs]
+        taken = runtime_registry.builtin_names()
+        seen: set[str] = set()
+        for name, spec in parsed:
+            if name in taken:
+                raise UsageError(f"--asyncio-loop {name}={spec}: {name!r} is already a runtime "
+                                 "(it would measure the built-in); give the loop another name")
+            if name in seen:
+                raise UsageError(f"--asyncio-loop: the name {name!r} is given twice")
+            if name in inherited:
+                raise UsageError(f"--asyncio-loop: {name!r} already names an asyncio loop (from "
+                                 f"{runtime_registry.ASYNCIO_LOOPS_VAR} or an installed entry point)")
+            seen.add(name)
+            runtime_registry.check_asyncio_loop_importable(name, spec)
+    except runtime_registry.AsyncioLoopError as exc:
+        raise UsageError(str(exc)) from None
+    current = os.environ.get(runtime_registry.ASYNCIO_LOOPS_VAR, "")
+    os.environ[runtime_registry.ASYNCIO_LOOPS_VAR] = ";".join(
+        filter(None, [current, *(f"{name}={spec}" for name, spec in parsed)]))
 
 
 def _error_console() -> Console:

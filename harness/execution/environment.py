@@ -16,10 +16,12 @@ import sys
 from functools import lru_cache
 from pathlib import Path
 
+from impls import DISTRIBUTION
+
 from . import profile
 
 #: The tools whose versions are recorded beside the peers' (the peers' come from their descriptions).
-TOOLS = ("loopbench", "pytest-benchmark", "pyperf", "hypothesis")
+TOOLS = (DISTRIBUTION, "pytest-benchmark", "pyperf", "hypothesis")
 
 
 def libraries() -> tuple[str, ...]:

@@ -48,6 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from impls import DISTRIBUTION
 from rich.console import Console
 from rich.markup import escape
 
@@ -114,8 +115,11 @@ def find(spec: str) -> Interpreter:
             raise InterpreterError(f"Python interpreter {spec!r} not found on PATH")
         command = found
     try:
-        proc = subprocess.run([command, "-I", "-c", _PROBE], capture_output=True, text=True,
-                              timeout=PROBE_TIMEOUT)
+        proc = run_in_session([command, "-I", "-c", _PROBE], timeout=PROBE_TIMEOUT, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    except subprocess.TimeoutExpired:
+        raise InterpreterError(f"Python interpreter {spec!r} did not answer within {PROBE_TIMEOUT} s "
+                               "(it and everything it started were killed)") from None
     except (OSError, subprocess.SubprocessError) as exc:
         raise InterpreterError(f"Python interpreter {spec!r} could not be run: {exc}") from exc
     if proc.returncode != 0:
@@ -132,6 +136,31 @@ def find(spec: str) -> Interpreter:
         raise InterpreterError(f"Python interpreter {spec!r} is Python {interpreter.version}; "
                                f"loopbench needs Python {'.'.join(map(str, MINIMUM))} or newer")
     return interpreter
+
+
+def run_in_session(cmd: list[str], *, timeout: float, **kwargs) -> subprocess.CompletedProcess:
+    """``subprocess.run`` in a session of its own: at the time limit the whole session is killed
+    (a wrapper script's children with it, not only the wrapper), then ``TimeoutExpired``."""
+    with subprocess.Popen(cmd, start_new_session=True, **kwargs) as proc:
+        try:
+            out, err = proc.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _kill_session(proc.pid)
+            proc.communicate()
+            raise
+        except BaseException:
+            _kill_session(proc.pid)
+            raise
+        finally:
+            _kill_session(proc.pid)             # whatever it left running in its session
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
+
+
+def _kill_session(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 # ---------------------------------------------------------------- the source to install
@@ -185,7 +214,7 @@ def project_source() -> Source:
     import importlib.metadata
 
     try:
-        recorded = importlib.metadata.distribution("loopbench").read_text("direct_url.json")
+        recorded = importlib.metadata.distribution(DISTRIBUTION).read_text("direct_url.json")
     except importlib.metadata.PackageNotFoundError:
         recorded = None
     return source_from(Path(__file__).resolve().parents[2], recorded)
@@ -196,7 +225,7 @@ def source_from(checkout: Path, direct_url: str | None) -> Source:
     from urllib.parse import unquote, urlparse
 
     pyproject = checkout / "pyproject.toml"
-    if pyproject.is_file() and tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == "loopbench":
+    if pyproject.is_file() and tomllib.loads(pyproject.read_text()).get("project", {}).get("name") == DISTRIBUTION:
         return Source(checkout)
     if direct_url:
         parsed = urlparse(json.loads(direct_url).get("url", ""))
@@ -318,7 +347,7 @@ def _step(interpreter: Interpreter, venv: Path, cmd: list[str], what: str) -> No
         log.write(f"$ {' '.join(cmd)}\n")
         log.flush()
         try:
-            proc = subprocess.run(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT,
+            proc = run_in_session(cmd, stdout=log, stderr=subprocess.STDOUT, timeout=BUILD_TIMEOUT,
                                   env=_clean_env())
         except (OSError, subprocess.SubprocessError) as exc:
             raise InterpreterError(f"{interpreter.label} ({interpreter.spec}): could not {what}: {exc}") from exc
@@ -349,12 +378,16 @@ class Outcome:
         return self.run_dir.name if self.run_dir else self.interpreter.tag if self.interpreter else self.spec
 
 
-def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool, console: Console) -> None:
-    """``python -m harness bench --out out_dir`` as a subprocess, its output shown and kept in bench.log."""
+def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool, console: Console, *,
+              resume: bool = False) -> None:
+    """``python -m harness bench --out out_dir`` as a subprocess, its output shown and kept in bench.log;
+    with ``resume``, an interpreter whose bench had started continues it (``--resume``)."""
+    resume = resume and (out_dir / "results.jsonl").exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     if os.sep in python:
         python = os.path.abspath(python)      # it runs in out_dir
-    cmd = [python, "-m", "harness", "bench", "--out", str(out_dir.resolve())] + (["--quick"] if quick else [])
+    cmd = ([python, "-m", "harness", "bench", "--out", str(out_dir.resolve())] + (["--quick"] if quick else [])
+           + (["--resume"] if resume else []))
     env = _clean_env()
     if interpreter.is_running:          # this interpreter imports loopbench from where it runs now
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
@@ -367,7 +400,7 @@ def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool,
         timed_out.set()
         os.killpg(proc.pid, signal.SIGKILL)     # the bench and every cell it started
 
-    with open(out_dir / "bench.log", "w") as log:
+    with open(out_dir / "bench.log", "a" if resume else "w") as log:
         proc = subprocess.Popen(cmd, cwd=out_dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=True)
         timer = threading.Timer(timeout, stop)
@@ -434,8 +467,49 @@ def _load() -> float | None:
     return os.getloadavg()[0] if hasattr(os, "getloadavg") else None
 
 
-def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: Console) -> int:
-    """``loopbench bench --python ...``: every interpreter's bench, then one report; 1 if any failed."""
+def plugins_here() -> dict[str, list[str]]:
+    """Distribution -> the loopbench entry points it installs here (implementations, asyncio loops),
+    loopbench's own left out: what another interpreter's venv does not have."""
+    import importlib.metadata
+
+    from ..runtimes import ASYNCIO_LOOPS_GROUP
+    from impls.registry import ENTRY_POINT_GROUP
+
+    found: dict[str, list[str]] = {}
+    for group in (ENTRY_POINT_GROUP, ASYNCIO_LOOPS_GROUP):
+        for ep in importlib.metadata.entry_points(group=group):
+            dist = ep.dist.name if ep.dist is not None else "?"
+            if dist.replace("_", "-").lower() not in (DISTRIBUTION, "loopbench"):
+                found.setdefault(dist, []).append(ep.name)
+    return found
+
+
+def warn_plugins_not_carried(specs: list[str], err: Console) -> list[str]:
+    """Say which installed plugins the other interpreters' venvs lack (they get loopbench alone)."""
+    plugins = plugins_here()
+    others = [spec for spec in specs if not _is_running_spec(spec)]
+    if not plugins or not others:
+        return []
+    named = ", ".join(f"{dist} ({', '.join(names)})" for dist, names in sorted(plugins.items()))
+    err.print(f"loopbench: warning: installed plugins are not carried over to the venvs of "
+              f"{', '.join(others)}: {named}; those interpreters measure without them "
+              "(install them into the venv under .loopbench/venvs to include them)",
+              markup=False, highlight=False, soft_wrap=True)
+    return sorted(plugins)
+
+
+def _is_running_spec(spec: str) -> bool:
+    try:
+        return find(spec).is_running
+    except InterpreterError:
+        return False
+
+
+def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: Console,
+                       resume: bool = False) -> int:
+    """``loopbench bench --python ...``: every interpreter's bench, then one report; 1 if any failed.
+    ``resume``: continue the benches of ``out`` (each interpreter's own ``--resume``)."""
+    import functools
     from . import profile
     from ..report.interpreters import render_across, write_manifest
     from ..results.rundir import point_latest, utc_stamp
@@ -445,17 +519,20 @@ def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: 
     run_dir = Path(out) if out else Path("reports") / utc_stamp()
     run_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]loopbench bench[/] ({profile_name} profile) under {len(specs)} interpreters -> {run_dir}")
-    outcomes = bench_all(specs, quick, run_dir, console)
+    warn_plugins_not_carried(specs, Console(stderr=True))
+    outcomes = bench_all(specs, quick, run_dir, console, measure=functools.partial(run_bench, resume=resume))
     write_manifest(run_dir, profile_name, [
         {"spec": o.spec, "tag": o.tag, "label": o.interpreter.label if o.interpreter else None,
          "executable": o.interpreter.executable if o.interpreter else None, "error": o.error,
          "load": list(o.load) if o.load else None}
         for o in outcomes])
     written = render_across(run_dir)
-    if out is None:
-        point_latest(run_dir)
+    if out is None or run_dir.absolute().parent == Path("reports").absolute():
+        point_latest(run_dir.absolute())
     failed = [o for o in outcomes if o.error]
     console.print(f"report: {written['md']}\n        {written['html']}")
+    err = Console(stderr=True)
     for o in failed:
-        console.print(f"[bold red]not measured: {escape(o.spec)}[/]: {escape(o.error)}")
+        err.print(f"loopbench: warning: not measured: {o.spec}: {o.error}", markup=False, highlight=False,
+                  soft_wrap=True)
     return 1 if failed else 0

@@ -146,6 +146,23 @@ class ServerGone(Exception):
     """The server died or stopped answering: run the cell in a fresh interpreter instead."""
 
 
+class ChildEnded(Exception):
+    """The cell's process ended before its server reported it."""
+
+
+#: ``Server.run``'s answer for a cell that ended while its server stopped answering: how it
+#: ended is unknown, what it wrote (its record) is not.
+UNREPORTED = "unreported"
+
+
+def _pidfd(pid: int) -> int | None:
+    """A descriptor that becomes readable when ``pid`` ends (Linux 5.3+), or None."""
+    try:
+        return os.pidfd_open(pid)
+    except (AttributeError, OSError):
+        return None
+
+
 class Server:
     """One prefork server, used by one thread at a time."""
 
@@ -164,11 +181,16 @@ class Server:
         self._buffer = b""
         self._started = False
 
-    def run(self, argv: list[str], log: Path, timeout: float, on_pid) -> int | None:
-        """Run one cell; its return code, or None if it ran past ``timeout`` (its group killed).
+    def run(self, argv: list[str], log: Path, timeout: float, on_pid) -> int | str | None:
+        """Run one cell; its return code, None if it ran past ``timeout`` (its group killed),
+        or ``UNREPORTED`` if it ended but the server stopped answering before it said how.
 
         ``on_pid(pid)`` is called as soon as the child exists (so an interrupted run can
-        kill it). Raises ServerGone if the server does not answer."""
+        kill it). The child's end is watched directly (a pidfd), not only through the
+        server: a server that stops answering (stopped, swapped out) must not turn a cell
+        that has finished into a timeout; such a server is ended after ``ANSWER_TIMEOUT``
+        and the caller reads the record the cell wrote. Raises ServerGone if the server
+        does not start the cell."""
         try:
             self.proc.stdin.write(json.dumps({"argv": argv, "log": str(log)}).encode() + b"\n")
             self.proc.stdin.flush()
@@ -181,31 +203,50 @@ class Server:
             raise ServerGone("the server did not start the cell") from None
         self._started = True
         on_pid(pid)
+        child = _pidfd(pid)
         try:
-            return self._answer(timeout)["returncode"]
-        except TimeoutError:
-            kill_group(pid)
-        try:
-            self._answer(ANSWER_TIMEOUT)            # the server reaps it and says so
-        except (TimeoutError, ServerGone):
-            self.kill()                             # it did not: the next cell gets another
-        return None
+            try:
+                return self._answer(timeout, child=child)["returncode"]
+            except ChildEnded:
+                try:                                # ended: the server has ANSWER_TIMEOUT to say how
+                    return self._answer(ANSWER_TIMEOUT)["returncode"]
+                except (TimeoutError, ServerGone):
+                    self.kill()                     # it did not: the next cell gets another
+                    return UNREPORTED
+            except TimeoutError:
+                kill_group(pid)
+            try:
+                self._answer(ANSWER_TIMEOUT)        # the server reaps it and says so
+            except (TimeoutError, ServerGone):
+                self.kill()                         # it did not: the next cell gets another
+            return None
+        finally:
+            if child is not None:
+                os.close(child)
 
     def kill(self) -> None:
         """End a server that stopped answering; ``Servers.get`` replaces it."""
         kill_group(self.proc.pid)
         self.proc.wait()
 
-    def _answer(self, timeout: float) -> dict:
+    def _answer(self, timeout: float, child: int | None = None) -> dict:
+        """The server's next line; TimeoutError after ``timeout``, ServerGone if it is gone,
+        ``ChildEnded`` if the process of the pidfd ``child`` ends before the server says so."""
         deadline = time.monotonic() + timeout
         with selectors.DefaultSelector() as sel:
             sel.register(self.proc.stdout, selectors.EVENT_READ)
+            if child is not None:
+                sel.register(child, selectors.EVENT_READ)
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
-                if left <= 0 or not sel.select(left):
+                ready = sel.select(left) if left > 0 else []
+                if not ready:
                     if self.proc.poll() is not None:
                         raise ServerGone(f"the server exited ({self.proc.returncode})")
                     raise TimeoutError
+                if not any(key.fileobj is self.proc.stdout for key, _ in ready):
+                    sel.unregister(child)           # the child ended; the answer is due now
+                    raise ChildEnded
                 chunk = os.read(self.proc.stdout.fileno(), 65536)
                 if not chunk:
                     raise ServerGone("the server closed its output")

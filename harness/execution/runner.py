@@ -4,8 +4,9 @@ Isolation is the point: a scenario that hangs becomes ``timeout`` (its whole pro
 group is killed, whatever it started and whatever still holds its output), one that
 crashes the interpreter becomes ``error`` with the tail of what it printed, and the
 rest of the matrix still runs. Each record is appended to ``results.jsonl`` the
-moment its cell finishes; ``resume=True`` skips cells the file already has, so an
-interrupted run continues where it stopped (in the same profile only).
+moment its cell finishes; ``resume=True`` skips cells the file already has (but runs a
+cell whose last record is a timeout again), so an interrupted run continues where it
+stopped (in the same profile only).
 
 A cell's output goes to a file in its own temporary directory, never through a pipe:
 a grandchild that inherits it cannot make the runner wait past the time limit, and
@@ -149,7 +150,8 @@ def run_in_subprocess(runtime: str, scenario: Scenario, repeat: int | None, time
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             loaded = None
         if not results.is_record(loaded):
-            how = f"signal {-code}" if code < 0 else f"exit code {code}"
+            how = ("an end its prefork server did not report" if code is prefork.UNREPORTED
+                   else f"signal {-code}" if code < 0 else f"exit code {code}")
             return dict(record, status=Status.ERROR, stderr_tail=tail, duration_s=elapsed,
                           error=f"the cell's process died ({how}) without a result")
         return loaded
@@ -254,7 +256,8 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
                on_start: Callable[[str, Scenario], None] | None = None,
                cell_runner: Callable[..., Record] = run_in_subprocess,
                processes: int | None = None) -> Path:
-    """Run every cell not already in ``out_dir/results.jsonl`` (with ``resume``); return that path.
+    """Run every cell not already in ``out_dir/results.jsonl`` (with ``resume``; a cell whose
+    last record is a timeout runs again); return that path.
 
     ``resume=False`` on a directory that already holds results, and ``resume=True`` on
     one measured in another profile, raise ``RunDirError``: nothing measured is lost
@@ -275,7 +278,10 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
             raise RunDirError(f"{out_dir} was measured in the {measured} profile, not {env['profile']}: "
                               f"resume it in the {measured} profile"
                               + (" (with --quick)" if measured == "quick" else " (without --quick)"))
-        done = set(results.latest_by_cell(results.load(path)))
+        # A timeout is not kept: it may say more about the machine or the harness at the time
+        # (a loaded machine, a prefork server that stopped answering) than about the cell.
+        done = {cell for cell, record in results.latest_by_cell(results.load(path)).items()
+                if record.get("status") != Status.TIMEOUT}
     else:
         if path.exists() and path.stat().st_size:
             raise RunDirError(f"{out_dir} already holds results: resume it, or measure into another directory")

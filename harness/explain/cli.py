@@ -25,12 +25,14 @@ def add_parser(sub) -> None:
 def explain_command(args, console: Console) -> int:
     import impls
 
+    from ..cli.main import UsageError
     from . import explain
     from .terminal import show
 
     if args.impl not in impls.names():
-        console.print(f"[red]unknown implementation {args.impl!r}; choose from {', '.join(impls.names())}[/]")
-        return 2
+        raise UsageError(f"unknown implementation {args.impl!r}; choose from {', '.join(impls.names())}")
+    if args.html:
+        _check_writable_file(Path(args.html), "--html", UsageError)
     walk = explain(args.walkthrough, args.impl, trace=not args.protocol_only)
     show(walk, console, step=args.step)
     if args.html:
@@ -39,3 +41,11 @@ def explain_command(args, console: Console) -> int:
         path = write_html(walk, Path(args.html))
         console.print(f"written to {path}")
     return 0
+
+
+def _check_writable_file(path: Path, option: str, error: type[Exception]) -> None:
+    """``error`` unless ``path`` can be written as a file: not a directory, in a directory that exists."""
+    if path.is_dir():
+        raise error(f"{option} {path}: is a directory; give a file name")
+    if not path.parent.is_dir():
+        raise error(f"{option} {path}: {path.parent} is not a directory")

@@ -128,17 +128,24 @@ def add_parser(sub) -> None:
     parser.add_argument("--verbose", action="store_true", help="also list the tests left out of the slice")
 
 
+def _error(message: str) -> None:
+    """Errors go to stderr, as the command line's own do."""
+    from rich.console import Console
+
+    Console(stderr=True).print(f"loopbench: error: {message}", markup=False, highlight=False, soft_wrap=True)
+
+
 def cpython_tests_command(args, console) -> int:
     import impls
 
+    from ..cli.main import UsageError
+
     if args.impl != "asyncio" and args.impl not in impls.names():
-        console.print(f"[red]unknown implementation {args.impl!r}; choose from asyncio, {', '.join(impls.names())}[/]")
-        return 2
+        raise UsageError(f"unknown implementation {args.impl!r}; choose from asyncio, {', '.join(impls.names())}")
     modules = [m.strip() for m in args.modules.split(",")] if args.modules else list(SLICE)
     unknown = [m for m in modules if m not in SLICE]
     if unknown:
-        console.print(f"[red]not in the slice: {', '.join(unknown)}; choose from {', '.join(SLICE)}[/]")
-        return 2
+        raise UsageError(f"not in the slice: {', '.join(unknown)}; choose from {', '.join(SLICE)}")
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "results.json"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
@@ -150,13 +157,13 @@ def cpython_tests_command(args, console) -> int:
             proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True,
                                   timeout=RUN_TIMEOUT)
         except subprocess.TimeoutExpired:
-            console.print(f"[red]the slice did not finish within {RUN_TIMEOUT:.0f} s[/]")
+            _error(f"the slice did not finish within {RUN_TIMEOUT:.0f} s")
             return 1
         if proc.returncode == NO_TEST_PACKAGE:
-            console.print(f"[red]{proc.stdout.strip()}[/]")
+            _error(proc.stdout.strip())
             return 2
         if proc.returncode != 0 or not out.exists():
-            console.print(f"[red]the test run failed (exit status {proc.returncode}):[/]\n{proc.stderr[-3000:]}")
+            _error(f"the test run failed (exit status {proc.returncode}):\n{proc.stderr[-3000:]}")
             return 1
         results = json.loads(out.read_text())
     return report(results, console, verbose=args.verbose)

@@ -15,6 +15,8 @@ import functools
 import importlib.util
 import platform
 import pkgutil
+import re
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -137,33 +139,105 @@ def _asyncio_loop_factory(name: str, spec: str) -> Callable[[], Runtime]:
     return make
 
 
+class AsyncioLoopError(ValueError):
+    """An asyncio loop named in a way that cannot work: malformed, unsafe, taken, or given twice."""
+
+
+#: An asyncio loop's name: it becomes a runtime name, a file name in reports and a table cell,
+#: so letters, digits and ``_ . -`` only (no ``+``: "NAME+asyncio" names our hosted loops).
+_LOOP_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+#: A dotted Python name: the module and the factory of "module:factory".
+_DOTTED = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def parse_asyncio_loop(text: str, source: str = "--asyncio-loop") -> tuple[str, str]:
+    """``"rl=rloop:new_event_loop"`` -> ``("rl", "rloop:new_event_loop")``, or ``AsyncioLoopError``
+    (a ValueError) saying what is wrong: the form, a name outside the safe characters, or a
+    module or factory that is not a dotted Python name."""
+    name, sep, spec = text.partition("=")
+    module, colon, attr = spec.partition(":")
+    name, module, attr = name.strip(), module.strip(), attr.strip()
+    if not sep or not name or not colon or not module or not attr:
+        raise AsyncioLoopError(f"{source} takes NAME=module:factory (e.g. rl=rloop:new_event_loop), not {text!r}")
+    if not _LOOP_NAME.fullmatch(name):
+        raise AsyncioLoopError(f"{source}: the name {name!r} may hold only letters, digits, '_', '.' and '-' "
+                               "(starting with a letter or digit)")
+    for part, what in ((module, "module"), (attr, "factory")):
+        if not _DOTTED.fullmatch(part):
+            raise AsyncioLoopError(f"{source} {name}: the {what} {part!r} is not a dotted Python name")
+    return name, f"{module}:{attr}"
+
+
+def builtin_names() -> set[str]:
+    """The runtime names an asyncio loop may not take: ours, ours hosting asyncio, peers, controls."""
+    ours = impls.names()
+    return {*ours, *(impl + HOSTED_SUFFIX for impl in ours), *PEERS, *CONTROLS}
+
+
 def asyncio_loops() -> dict[str, str]:
-    """NAME -> "module:factory" for every asyncio loop named by entry point or ``ASYNCIO_LOOPS_VAR``."""
+    """NAME -> "module:factory" for every asyncio loop named by entry point or ``ASYNCIO_LOOPS_VAR``.
+
+    ``AsyncioLoopError`` for a malformed entry of the variable, a name it gives twice, or a name
+    that is already a runtime (it would silently measure the built-in). An entry point named
+    like a runtime is skipped with a warning naming it (one installed package must not break
+    every run).
+    """
     import importlib.metadata
     import os
 
-    found = {ep.name: ep.value for ep in importlib.metadata.entry_points(group=ASYNCIO_LOOPS_GROUP)}
+    taken = builtin_names()
+    found: dict[str, str] = {}
+    for ep in importlib.metadata.entry_points(group=ASYNCIO_LOOPS_GROUP):
+        if ep.name in taken:
+            warnings.warn(f"loopbench: the asyncio loop {ep.name!r} (entry point {ep.value!r} in "
+                          f"{ASYNCIO_LOOPS_GROUP}) is named like a built-in runtime; ignored", RuntimeWarning,
+                          stacklevel=2)
+            continue
+        found[ep.name] = ep.value
+    given: set[str] = set()
     for item in filter(None, (part.strip() for part in os.environ.get(ASYNCIO_LOOPS_VAR, "").split(";"))):
-        name, sep, spec = item.partition("=")
-        if not sep or not name.strip() or ":" not in spec:
-            raise ValueError(f"an asyncio loop is given as NAME=module:factory, not {item!r}")
-        found[name.strip()] = spec.strip()
+        name, spec = parse_asyncio_loop(item, ASYNCIO_LOOPS_VAR)
+        if name in taken:
+            raise AsyncioLoopError(f"{ASYNCIO_LOOPS_VAR}: {name!r} is already a runtime; give the loop another name")
+        if name in given:
+            raise AsyncioLoopError(f"{ASYNCIO_LOOPS_VAR}: {name!r} is given twice")
+        given.add(name)
+        found[name] = spec
     return found
 
 
-def parse_asyncio_loop(text: str) -> tuple[str, str]:
-    """``"rl=rloop:new_event_loop"`` -> ``("rl", "rloop:new_event_loop")``, or ValueError."""
-    name, sep, spec = text.partition("=")
-    module, colon, attr = spec.partition(":")
-    if not sep or not name.strip() or not colon or not module.strip() or not attr.strip():
-        raise ValueError(f"--asyncio-loop takes NAME=module:factory (e.g. rl=rloop:new_event_loop), not {text!r}")
-    return name.strip(), spec.strip()
+def check_asyncio_loop_importable(name: str, spec: str, source: str = "--asyncio-loop") -> None:
+    """Import ``spec``'s module and find its factory; ``AsyncioLoopError`` naming what is missing."""
+    import importlib
+
+    module_name, _, attr = spec.partition(":")
+    try:
+        target = importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        raise AsyncioLoopError(f"{source} {name}={spec}: no module named {exc.name or module_name!r} "
+                               "(is it installed in this interpreter?)") from None
+    except Exception as exc:
+        raise AsyncioLoopError(f"{source} {name}={spec}: importing {module_name} failed: "
+                               f"{type(exc).__name__}: {exc}") from None
+    for part in attr.split("."):
+        try:
+            target = getattr(target, part)
+        except AttributeError:
+            raise AsyncioLoopError(f"{source} {name}={spec}: {module_name} has no attribute {attr!r}") from None
+    if not callable(target):
+        raise AsyncioLoopError(f"{source} {name}={spec}: {module_name}.{attr} is not callable")
 
 
 def factories() -> dict[str, Callable[[], Runtime]]:
     """Our implementations first (registry order), then the peers, the asyncio loops named
     on the command line or by entry point, then the controls."""
-    found: dict[str, Callable[[], Runtime]] = {name: _ours_factory(name) for name in impls.names()}
+    found: dict[str, Callable[[], Runtime]] = {}
+    for name in impls.names():
+        if name in PEERS or name in CONTROLS:      # it would measure the plugin under a peer's name
+            warnings.warn(f"loopbench: implementation {name!r} is named like the runtime {name!r}; "
+                          "not run: give its entry point another name", RuntimeWarning, stacklevel=2)
+            continue
+        found[name] = _ours_factory(name)
     for impl in HOSTED:
         if impl in found:
             found[impl + HOSTED_SUFFIX] = _hosted_factory(impl)

@@ -19,7 +19,10 @@ lower layer, ``loop.create_server`` with a ``Protocol`` that writes back in
 from __future__ import annotations
 
 import asyncio
+import functools
 from contextlib import asynccontextmanager
+
+from impls import DISTRIBUTION
 
 from .interface import ECHO_READ, NATIVE, UNSUPPORTED, EchoTally, Unavailable, group_outcome, require
 from .loopapi import CreateTaskGroup, LoopApiRuntime
@@ -216,7 +219,7 @@ class AsyncioLoopRuntime(AsyncioRuntime):
             raise ValueError(f"an asyncio loop is given as module:factory, not {spec!r}")
         module = require(module_name)
         try:
-            self._factory = getattr(module, attr)
+            self._factory = functools.reduce(getattr, attr.split("."), module)
         except AttributeError:
             raise ValueError(f"{module_name} has no {attr!r} (from {spec!r})") from None
         self.distribution = _distribution_of(module_name)
@@ -248,7 +251,7 @@ class HostedRuntime(AsyncioRuntime):
     "NAME", it shows what asyncio's C Task buys on our loop."""
 
     family = "loopbench"
-    distribution = "loopbench"
+    distribution = DISTRIBUTION
 
     def __init__(self, impl: str) -> None:
         super().__init__()

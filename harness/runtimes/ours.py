@@ -70,7 +70,7 @@ NO_IO = "the loop does not declare 'io': it cannot wait on a socket"
 
 class OursRuntime(LoopApiRuntime):
     family = "loopbench"
-    distribution = "loopbench"
+    distribution = impls.DISTRIBUTION
     cancelled_error = impls.CancelledError
     #: The part of the support table that is the same for every loop (see ``support``).
     COMMON_SUPPORT = {"event": EMULATED, "lock": EMULATED, "queue": EMULATED,

@@ -1,16 +1,24 @@
 """pytest plugin for the conformance kit: ``--impl``, the loop fixtures, and clause reports.
 
-Loaded automatically through the ``pytest11`` entry point of the loopbench
-distribution, so ``pytest --pyargs impls.conformance --impl NAME`` works from any
-directory. Provides:
+Installed through the ``pytest11`` entry point of the loopbench distribution, so
+``pytest --pyargs impls.conformance --impl NAME`` works from any directory. It is
+opt-in, like anyio's: installing loopbench changes no other project's tests. It acts
+on a test (parametrizes its ``impl`` argument over the implementations) only when asked:
+
+* the test is one of the kit's own (a module under ``impls.conformance``);
+* the test is marked ``@pytest.mark.loopbench``, or asks for a ``loopbench_*`` fixture;
+* the session asked for it: ``-p impls.conformance.plugin`` or ``--impl NAME``.
+
+Every fixture it adds to every project is prefixed: ``loopbench_clock`` (a fresh
+``VirtualClock``), ``loopbench_loop`` (a loop of implementation ``impl`` on that clock,
+closed after the test), ``loopbench_real_loop`` (on the real clock) and
+``loopbench_errors`` (an exception handler recording each context). The kit's own
+tests use the short names (``clock``, ``loop``, ``real_loop``, ``errors``) from
+``impls.conformance.fixtures``, which its ``conftest.py`` brings into its package only.
 
 * ``--impl NAME`` (repeatable, or comma-separated): which implementations to check;
   default: every name in ``impls.names()``. An unknown name is a usage error that
   lists the known ones.
-* ``impl``: parametrized over those names (a parameter, not a fixture, so hypothesis
-  tests can use it too); ``clock`` (a fresh ``VirtualClock``); ``loop`` (a loop on
-  that clock, closed after the test); ``real_loop`` (on the real clock); ``errors``
-  (an exception handler recording each context).
 * the ``contract(clause)`` marker: when a marked test fails, its report gets a
   section naming the implementation and the clause of the contract it broke.
 """
@@ -22,6 +30,13 @@ import pytest
 import impls
 from impls.protocol import CONTRACT
 
+from . import fixtures
+
+#: The name ``-p`` loads this plugin by (also its entry point's name).
+PLUGIN = "impls.conformance.plugin"
+MARKER = "loopbench"
+PREFIX = "loopbench_"
+
 
 def pytest_addoption(parser):
     group = parser.getgroup("loopbench", "loopbench conformance kit")
@@ -31,6 +46,8 @@ def pytest_addoption(parser):
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "contract(clause): the contract clause (impls.protocol.CONTRACT) a test checks")
+    config.addinivalue_line("markers", f"{MARKER}: run this test once per loopbench implementation "
+                                       "(its `impl` argument), with the loopbench_* fixtures")
     if config.getoption("impl", None):
         selected_impls(config)        # an unknown name: one clear usage error, before collection
 
@@ -47,8 +64,22 @@ def selected_impls(config) -> list[str]:
     return chosen or known
 
 
+def asked_for(config) -> bool:
+    """The session asked for the plugin: ``-p impls.conformance.plugin`` or ``--impl``."""
+    return PLUGIN in (config.getoption("plugins", None) or []) or bool(config.getoption("impl", None))
+
+
+def acts_on(metafunc) -> bool:
+    """Whether this test is the kit's business (see the module's docstring)."""
+    module = getattr(metafunc.module, "__name__", "") or ""
+    return (module.startswith("impls.conformance.")
+            or metafunc.definition.get_closest_marker(MARKER) is not None
+            or any(name.startswith(PREFIX) for name in metafunc.fixturenames)
+            or asked_for(metafunc.config))
+
+
 def pytest_generate_tests(metafunc):
-    if "impl" in metafunc.fixturenames and not _already_parametrized(metafunc, "impl"):
+    if "impl" in metafunc.fixturenames and acts_on(metafunc) and not _already_parametrized(metafunc, "impl"):
         metafunc.parametrize("impl", selected_impls(metafunc.config))
 
 
@@ -58,32 +89,24 @@ def _already_parametrized(metafunc, name: str) -> bool:
 
 
 @pytest.fixture
-def clock() -> impls.VirtualClock:
+def loopbench_clock() -> impls.VirtualClock:
     return impls.VirtualClock()
 
 
 @pytest.fixture
-def loop(impl, clock):
-    loop = impls.create(impl, clock=clock)
-    yield loop
-    if not loop.is_running() and not loop.is_closed():
-        loop.close()
+def loopbench_loop(impl, loopbench_clock):
+    yield from fixtures.new_loop(impl, loopbench_clock)
 
 
 @pytest.fixture
-def real_loop(impl):
-    loop = impls.create(impl)
-    yield loop
-    if not loop.is_running() and not loop.is_closed():
-        loop.close()
+def loopbench_real_loop(impl):
+    yield from fixtures.new_loop(impl, None)
 
 
 @pytest.fixture
-def errors(loop):
+def loopbench_errors(loopbench_loop):
     """Install an exception handler that records each context; returns the list."""
-    seen: list[dict] = []
-    loop.set_exception_handler(lambda _loop, context: seen.append(context))
-    return seen
+    return fixtures.recorded_errors(loopbench_loop)
 
 
 @pytest.hookimpl(hookwrapper=True)

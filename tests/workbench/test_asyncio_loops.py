@@ -83,3 +83,54 @@ def test_our_loops_host_asyncios_task_as_runtimes():
 
         assert rt.run(main) == (name.split("+")[0], True)     # asyncio's own Task, on our loop
         assert rt.family == "loopbench"
+
+
+def _loopbench(*args, env=None):
+    import os
+
+    return subprocess.run([sys.executable, "-m", "harness", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **(env or {})})
+
+
+@pytest.mark.parametrize("spec", ["heap=asyncio:new_event_loop", "asyncio=asyncio:new_event_loop",
+                                  "rloop=asyncio:new_event_loop", "heap+asyncio=asyncio:new_event_loop",
+                                  "asyncio-emulated=asyncio:new_event_loop"])
+def test_an_asyncio_loop_may_not_take_a_runtimes_name(spec, tmp_path):
+    out = _loopbench("run", "--asyncio-loop", spec, "--scenarios", "timers.slides", "--out", str(tmp_path))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr
+    assert not (tmp_path / "results.jsonl").exists()          # nothing was measured
+    name = spec.split("=")[0]
+    assert f"{name!r}" in out.stderr and ("already a runtime" in out.stderr or "may hold only" in out.stderr)
+
+
+def test_the_same_asyncio_loop_name_twice_is_a_usage_error(tmp_path):
+    out = _loopbench("run", "--asyncio-loop", "mine=asyncio:new_event_loop",
+                     "--asyncio-loop", "mine=asyncio:SelectorEventLoop", "--out", str(tmp_path))
+    assert out.returncode == 2 and "given twice" in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("spec, missing", [("ghost=no_such_module_here:new", "no_such_module_here"),
+                                           ("odd=asyncio:no_such_factory", "no_such_factory")])
+def test_a_missing_module_or_factory_is_a_usage_error_naming_it(spec, missing, tmp_path):
+    out = _loopbench("run", "--asyncio-loop", spec, "--runtimes", spec.split("=")[0], "--out", str(tmp_path))
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert missing in out.stderr and "Traceback" not in out.stderr
+
+
+@pytest.mark.parametrize("spec", ["a;b=asyncio:new_event_loop", "x=asyncio;rm:new_event_loop",
+                                  "<b>=asyncio:new_event_loop", "x|y=asyncio:new_event_loop",
+                                  "x=asyncio:new_event_loop()", "x\ny=asyncio:new_event_loop"])
+def test_an_unsafe_asyncio_loop_spec_is_refused_at_the_call(spec):
+    with pytest.raises(ValueError):
+        runtimes.parse_asyncio_loop(spec)
+    out = _loopbench("run", "--asyncio-loop", spec, "--scenarios", "timers.slides")
+    assert out.returncode == 2 and "Traceback" not in out.stderr and "--asyncio-loop" in out.stderr
+
+
+@pytest.mark.parametrize("value", ["nonsense", "x=asyncio", "heap=asyncio:new_event_loop",
+                                   "a=asyncio:new_event_loop;a=asyncio:new_event_loop"])
+def test_a_malformed_environment_variable_is_a_clear_error(value):
+    out = _loopbench("list", env={runtimes.ASYNCIO_LOOPS_VAR: value})
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stderr and runtimes.ASYNCIO_LOOPS_VAR in out.stderr

@@ -95,7 +95,7 @@ def test_a_too_old_interpreter_is_named_with_its_version():
 def test_the_source_is_the_checkout_else_what_pip_recorded(tmp_path):
     checkout = tmp_path / "checkout"
     checkout.mkdir()
-    (checkout / "pyproject.toml").write_text('[project]\nname = "loopbench"\n')
+    (checkout / "pyproject.toml").write_text('[project]\nname = "loop-workbench"\n')
     assert source_from(checkout, None) == Source(checkout)
     site = tmp_path / "site-packages"                       # installed: no pyproject.toml above the package
     site.mkdir()
@@ -374,8 +374,9 @@ def test_bench_takes_python_repeatedly_and_hands_over(monkeypatch, tmp_path):
     assert build_parser().parse_args(["bench", "--quick"]).python is None
     handed = []
     monkeypatch.setattr(interpreters, "bench_interpreters",
-                        lambda specs, quick, out, console: handed.append((specs, quick, out)) or 7)
+                        lambda specs, quick, out, console, resume=False: handed.append((specs, quick, out)) or 7)
     monkeypatch.setattr(runner, "run_matrix", lambda *a, **k: pytest.fail("measured here instead of handing over"))
+    monkeypatch.setattr(interpreters, "find", lambda spec: Interpreter(spec, spec, "3.12.0"))   # they exist
     out = tmp_path / "x"
     assert main(["bench", "--quick", "--python", "python3.12", "--python", "/opt/py/bin/python3",
                  "--out", str(out)]) == 7
@@ -417,3 +418,54 @@ def test_a_run_on_a_busy_machine_is_called_out(tmp_path):
     entries[1]["load"] = [1.2, 1.9]
     write_manifest(run_dir, "quick", entries)
     assert "Busy machine" not in render_across(run_dir)["md"].read_text()
+
+
+def test_a_hanging_interpreter_wrapper_is_killed_with_everything_it_started(tmp_path, monkeypatch):
+    """A ``--python`` wrapper script that hangs: at the probe's limit its child goes too."""
+    import signal
+    import time
+
+    pid_file = tmp_path / "child.pid"
+    wrapper = tmp_path / "python-wrapper"
+    wrapper.write_text(f"#!/bin/sh\n{sys.executable} -c 'import time; time.sleep(600)' &\n"
+                       f"echo $! > {pid_file}\nwait\n")
+    wrapper.chmod(0o755)
+    monkeypatch.setattr(interpreters, "PROBE_TIMEOUT", 2)
+    with pytest.raises(InterpreterError, match="did not answer"):
+        find(str(wrapper))
+    child = int(pid_file.read_text())
+    for _ in range(100):                          # killed already; allow its parent to reap it
+        try:
+            os.kill(child, 0)
+            with open(f"/proc/{child}/stat") as fh:
+                if fh.read().split(")")[-1].split()[0] == "Z":
+                    break
+        except (ProcessLookupError, FileNotFoundError):
+            break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the wrapper's child outlived the probe")
+
+
+def test_bench_across_interpreters_points_latest_at_the_combined_report(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(interpreters, "bench_all", lambda specs, quick, run_dir, console, **how: [])
+    import harness.report.interpreters as across
+
+    monkeypatch.setattr(across, "render_across", lambda run_dir: {"md": run_dir / "report.md",
+                                                                   "html": run_dir / "report.html"})
+    run_dir = (tmp_path / "reports" / "20260101T000000Z").absolute()    # what `loopbench bench` hands over
+    console = Console(file=open(tmp_path / "console.txt", "w"))
+    interpreters.bench_interpreters(["python3"], True, str(run_dir), console)
+    latest = tmp_path / "reports" / "latest"
+    assert latest.is_symlink() and latest.resolve() == run_dir.resolve()
+
+
+def test_bench_refuses_a_missing_interpreter_before_measuring_anything(monkeypatch, tmp_path, capsys):
+    from harness.cli.main import main
+
+    monkeypatch.setattr(interpreters, "bench_interpreters", lambda *a: pytest.fail("it went on"))
+    assert main(["bench", "--quick", "--python", str(tmp_path / "nowhere" / "python3"), "--out", str(tmp_path / "x")]) == 2
+    assert "not found" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -122,3 +122,33 @@ def test_a_server_that_stops_answering_costs_no_cell(servers, monkeypatch):
     assert not _alive(stuck)                              # ended, not left stopped
     assert run_in_subprocess("list", get("callbacks.fifo"), 1, 30)["status"] == "pass"
     assert stuck not in _server_pids(servers)
+
+
+def test_a_server_that_stops_after_forking_does_not_turn_a_finished_cell_into_a_timeout(servers, monkeypatch):
+    """The server is stopped once the cell exists: the cell still ends, writes its record, and
+    that record is the result (not "timeout" at the cell's limit); the server is replaced."""
+    monkeypatch.setattr(prefork, "ANSWER_TIMEOUT", 1.0)
+    assert run_in_subprocess("heap", get("callbacks.fifo"), 1, 30)["status"] == "pass"
+    (stuck,) = _server_pids(servers)
+    real_adopt = runner._running.adopt
+
+    def adopt_then_stop_the_server(pid):
+        real_adopt(pid)
+        os.kill(stuck, signal.SIGSTOP)                    # it forked the cell, it will not report it
+
+    monkeypatch.setattr(runner._running, "adopt", adopt_then_stop_the_server)
+    record = run_in_subprocess("heap", get("callbacks.fifo"), 1, 20)
+    assert record["status"] == "pass", record.get("error")
+    assert not _alive(stuck)
+    monkeypatch.setattr(runner._running, "adopt", real_adopt)
+    assert run_in_subprocess("list", get("callbacks.fifo"), 1, 30)["status"] == "pass"
+    assert stuck not in _server_pids(servers)
+
+
+def test_resume_runs_a_timed_out_cell_again(tmp_path):
+    path = run_matrix(["heap"], [get("callbacks.fifo")], tmp_path, repeat=1, jobs=1)
+    (record,) = results.load(path)
+    path.write_text(json.dumps(dict(record, status="timeout", error="no result after 60 s")) + "\n")
+    run_matrix(["heap"], [get("callbacks.fifo")], tmp_path, repeat=1, jobs=1, resume=True)
+    latest = results.latest_by_cell(results.load(path))
+    assert latest[("heap", "callbacks.fifo")]["status"] == "pass"

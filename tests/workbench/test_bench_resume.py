@@ -1,0 +1,74 @@
+"""``loopbench bench --resume`` continues an interrupted bench; its warnings go to stderr."""
+
+from __future__ import annotations
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from harness.cli import bench as bench_module
+from harness.cli import progress
+from harness.cli.main import main
+from harness.execution import preflight, runner
+from harness.report import render as render_module
+
+
+@pytest.fixture
+def measured(monkeypatch):
+    """``bench`` with its steps recorded instead of run: what it asked for."""
+    asked = {"run_matrix": [], "micro_suite": 0}
+
+    def run_matrix(runtimes, scenarios, out_dir, **how):
+        asked["run_matrix"].append(how)
+        if how.get("interrupt"):
+            raise KeyboardInterrupt
+        (out_dir / "results.jsonl").touch()
+        return out_dir / "results.jsonl"
+
+    def run_benchmarks(out_dir, profile, console):
+        asked["micro_suite"] += 1
+        (out_dir / "benchmark.json").write_text(json.dumps({"benchmarks": []}))
+        return True
+
+    monkeypatch.setattr(runner, "run_matrix", run_matrix)
+    monkeypatch.setattr(bench_module, "run_benchmarks", run_benchmarks)
+    monkeypatch.setattr(bench_module, "_record_preflight", lambda *a: None)
+    monkeypatch.setattr(preflight, "read", lambda **k: SimpleNamespace(warnings=["the machine is busy (load 3.0)"]))
+    monkeypatch.setattr(progress, "summarize", lambda *a, **k: None)
+    monkeypatch.setattr(render_module, "render", lambda out_dir: {"md": out_dir / "report.md",
+                                                                   "html": out_dir / "report.html"})
+    import harness.results.export as export
+    monkeypatch.setattr(export, "write_pyperf", lambda *a: None)
+    return asked
+
+
+def test_bench_resume_keeps_what_was_measured(measured, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["bench", "--quick", "--out", str(out)]) == 0
+    assert measured["run_matrix"][-1]["resume"] is False and measured["micro_suite"] == 1
+    assert main(["bench", "--quick", "--out", str(out), "--resume"]) == 0
+    assert measured["run_matrix"][-1]["resume"] is True           # finished cells kept by the runner
+    assert measured["micro_suite"] == 1                            # a finished micro-suite is kept
+
+
+def test_bench_resume_needs_the_directory_to_continue(measured, tmp_path, capsys):
+    assert main(["bench", "--quick", "--resume"]) == 2
+    assert "--out" in capsys.readouterr().err
+    assert main(["bench", "--quick", "--resume", "--out", str(tmp_path / "never")]) == 2
+    assert not measured["run_matrix"]
+
+
+def test_an_interrupted_bench_says_how_to_resume(measured, monkeypatch, tmp_path, capsys):
+    real = runner.run_matrix
+    monkeypatch.setattr(runner, "run_matrix", lambda *a, **how: real(*a, **how, interrupt=True))
+    out = tmp_path / "run"
+    assert main(["bench", "--quick", "--out", str(out)]) == 130
+    err = capsys.readouterr().err
+    assert "to continue:" in err and "--resume" in err and str(out) in err
+
+
+def test_bench_warnings_go_to_stderr(measured, tmp_path, capsys):
+    assert main(["bench", "--quick", "--out", str(tmp_path / "run")]) == 0
+    said = capsys.readouterr()
+    assert "the machine is busy" in said.err and "the machine is busy" not in said.out
