@@ -14,7 +14,8 @@ Workloads: the micro-suite's (``callbacks.call_soon_chain``, ``tasks.switch``,
 ``tasks.spawn_join``, ``timers.arm_cancel_churn``), ``churn@N`` (20k arm+cancel
 pairs on a loop already holding N idle timers, as ``test_churn_scaling.py``), and
 ``echo`` (server CPU per request of ``serve_echo_protocol``, the load generator in
-its own process, as the ``io.echo_protocols`` scenario).
+its own process, as the ``io.echo_protocols`` scenario). The runtime ``heap-nullstore``
+is a bound for the timer workloads (``null_store_runtime``).
 
     PYTHONPATH=$PWD python docs/research/ab_probe.py --tree old=/tmp/perf-base --tree new=$PWD \\
         --workload callbacks.call_soon_chain --runtime old:heap new:heap new:uvloop \\
@@ -49,7 +50,10 @@ def worker() -> None:
 
     def runtime(name):
         if name not in made:
-            made[name] = runtimes.create(name)
+            if name == "heap-nullstore":
+                made[name] = null_store_runtime()
+            else:
+                made[name] = runtimes.create(name)
         return made[name]
 
     def churn(store, n, reps):
@@ -110,6 +114,21 @@ def worker() -> None:
 
 def _nothing():
     pass
+
+
+def null_store_runtime():
+    """``heap-nullstore``: a bound, not a loop. The heap loop with a timer store that costs
+    no Python call and keeps nothing (arming and a cancel's report are both the C no-op
+    ``id``): what arm+cancel costs through the contract whatever the store, the best any
+    store can do (``timers.arm_cancel_churn`` only: its timers are all cancelled)."""
+    from harness.runtimes.ours import OursRuntime
+
+    class NullStore(OursRuntime):
+        def new_loop(self):
+            loop = super().new_loop()
+            loop._arm = loop._timer_cancelled = id
+            return loop
+    return NullStore("heap")
 
 
 # ---------------------------------------------------------------- the driver
