@@ -102,8 +102,7 @@ class Handle:
         after the loop had checked ``_cancelled``? Then nothing ran, and nothing is wrong.
 
         The sign: the handle is cancelled and the error was raised by the call itself, in
-        the frame that made it (``_run``'s, or the loop iteration's that runs a plain handle
-        itself; a Python callback that raised adds its own frame). Checked here,
+        ``_run``'s frame (a Python callback that raised adds its own frame). Checked here,
         on the error path, so that running a callback costs nothing more.
         """
         return self._callback is None and exc.__traceback__ is not None and exc.__traceback__.tb_next is None

@@ -81,24 +81,12 @@ class HeapLoop(Readiness, BaseLoop):
         if timers.entries:
             timers.pop_due(self._clock.time(), ready.append if self._tracer is None else self._trace_due(ready.append))
 
-        # 3. Run what was ready when the iteration began; newcomers wait. A plain handle's
-        # _run is written out (one Python call less per callback, the chain's main cost):
-        # the same call and the same error path (``Handle._failed``); any other handle
-        # (a timer's, asyncio's, a traced loop's) runs its own _run.
+        # 3. Run what was ready when the iteration began; newcomers wait.
         popleft = ready.popleft
         for _ in range(len(ready)):
             handle = popleft()
-            if handle._cancelled:
-                continue
-            if handle.__class__ is not Handle or self._tracer is not None:
+            if not handle._cancelled:
                 handle._run()
-                continue
-            try:
-                handle._callback(*handle._args)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                handle._failed(exc)
 
     def _run_once_watching(self) -> None:
         """The iteration while fds are watched: if busy, first collect the ready ones (no wait)."""
