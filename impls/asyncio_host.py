@@ -115,19 +115,16 @@ class _Handle(asyncio.Handle):
 
     ``asyncio.Handle.__init__`` asks the loop ``get_debug()`` for each handle (a
     Python call), to keep the caller's stack in debug mode; ``call_soon`` takes this
-    path only outside debug mode, so the slots are set here without asking.
+    path only outside debug mode, and sets the slots itself without asking (no
+    ``__init__`` frame either: ``object.__new__`` and seven stores, as
+    ``BaseLoop.call_soon`` builds its handles).
     """
 
     __slots__ = ()
 
-    def __init__(self, callback: Callable, args: tuple, loop: AsyncioLoop, context: Any) -> None:
-        self._context = context if context is not None else contextvars.copy_context()
-        self._loop = loop
-        self._callback = callback
-        self._args = args
-        self._cancelled = False
-        self._repr = None
-        self._source_traceback = None
+
+_new_object = object.__new__
+_copy_context = contextvars.copy_context
 
 
 class _Never:
@@ -186,7 +183,14 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         schedule = self._schedule
         if (schedule is not None and not self._debug and self._inner._tracer is None
                 and not self._inner._closed and callable(callback)):
-            handle = _Handle(callback, args, self, context)
+            handle = _new_object(_Handle)            # every slot of asyncio.Handle is set here
+            handle._context = context if context is not None else _copy_context()
+            handle._loop = self
+            handle._callback = callback
+            handle._args = args
+            handle._cancelled = False
+            handle._repr = None
+            handle._source_traceback = None
             schedule(handle)
             return handle
         self._check_callback(callback, "call_soon")
@@ -324,7 +328,8 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         return asyncio.Future(loop=self)
 
     def create_task(self, coro: Any, *, name: str | None = None, context=None) -> asyncio.Task:
-        self._check_closed()
+        if self._inner.is_closed():              # _check_closed written out: one call per task less
+            raise RuntimeError("Event loop is closed")
         if self._task_factory is None:
             return asyncio.Task(coro, loop=self, name=name, context=context)
         if context is None:

@@ -144,7 +144,14 @@ class BaseLoop:
             when = check_time(when, "when")
         if not callable(callback):
             check_callable(callback)
-        timer = TimerHandle(when, callback, args, self, True)
+        # Hot path, as in call_soon: TimerHandle(when, callback, args, self, True) written out.
+        timer = _new_object(TimerHandle)
+        timer._callback = callback
+        timer._args = args
+        timer._loop = self
+        timer._cancelled = False
+        timer._when = when
+        timer._scheduled = True
         self._arm(timer)
         if self._tracer is not None:
             self._tracer.event(Event(ARMED, self._clock.time(), timer, when))

@@ -125,7 +125,8 @@ class TimerHandle(Handle):
 
     def __init__(self, when: float, callback: Callable[..., Any], args: tuple, loop: BaseLoop,
                  scheduled: bool = False) -> None:
-        # Hot path (one per call_at): the slots are set here, not through Handle.__init__.
+        # The slots are set here, not through Handle.__init__. BaseLoop.call_at sets them
+        # without calling this (its hot path); a slot added here must be added there.
         self._callback = callback
         self._args = args
         self._loop = loop

@@ -226,8 +226,10 @@ class TimingWheel:
             heappush(self._current, entry)
         elif idx < ROOT_SLOTS:
             i = t & 255
-            self._root[i].append(entry)
-            self._bits[0] |= 1 << i
+            slot = self._root[i]
+            if not slot:                 # a slot's bit is set while it is not empty: set it once
+                self._bits[0] |= 1 << i
+            slot.append(entry)
         elif idx < SPAN:
             if idx < _LEVEL1_SPAN:
                 level, i = 1, (t >> 8) & 63
@@ -235,8 +237,10 @@ class TimingWheel:
                 level, i = 2, (t >> 14) & 63
             else:
                 level, i = 3, (t >> 20) & 63
-            self._levels[level][i].append(entry)
-            self._bits[level] |= 1 << i
+            slot = self._levels[level][i]
+            if not slot:
+                self._bits[level] |= 1 << i
+            slot.append(entry)
             mins = self._mins[level]
             if when < mins[i]:
                 mins[i] = when
@@ -530,15 +534,17 @@ class TimingWheel:
         size = 0
         for level, slots in enumerate(self._levels):
             level_bits = 0
-            if self._bits[level]:
-                for i, slot in enumerate(slots):
-                    if slot:
-                        slots[i] = slot = [e for e in slot if not e[2]._cancelled]
-                        if slot:
-                            level_bits |= 1 << i
-                            size += len(slot)
-                        if level:
-                            self._mins[level][i] = min((e[0] for e in slot), default=inf)
+            rest = self._bits[level]
+            while rest:                          # only the non-empty slots (their bits)
+                low = rest & -rest
+                rest ^= low
+                i = low.bit_length() - 1
+                slots[i] = slot = [e for e in slots[i] if not e[2]._cancelled]
+                if slot:
+                    level_bits |= low
+                    size += len(slot)
+                if level:
+                    self._mins[level][i] = min((e[0] for e in slot), default=inf)
             self._bits[level] = level_bits
         for heap in (self._current, self._overflow):
             heap[:] = [e for e in heap if not e[2]._cancelled]
