@@ -42,6 +42,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from ..judges import cpython_tests
+from . import realworld as realworld_cli
 from ..execution import profile
 from .. import runtimes as runtime_registry
 from ..runtimes.plugins import PluginError, load_plugins
@@ -353,6 +354,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_explain_parser(sub)
     cpython_tests.add_parser(sub)
+    realworld_cli.add_parser(sub)
     return parser
 
 
@@ -398,7 +400,7 @@ def _sigterm_as_interrupt():
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
             "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain,
-            "cpython-tests": cpython_tests.cpython_tests_command}
+            "cpython-tests": cpython_tests.cpython_tests_command, "realworld": realworld_cli.realworld_command}
 
 
 def main(argv: list[str] | None = None) -> int:

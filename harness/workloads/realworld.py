@@ -16,7 +16,8 @@ profile (``"quick"`` with ``QUICK=1``); ``loopbench realworld`` (``make realworl
   3 rounds of 1 warm-up + 3 values; every server kind (and the JSON endpoint) at 1 and 50
   connections, 3 rounds of 2 s.
 
-``make bench`` and ``quick`` measure ``HEADLINE`` (asyncio, uvloop, rloop, heap+asyncio);
+``make bench`` and ``quick`` measure ``HEADLINE`` (asyncio, uvloop, rloop, heap+asyncio) and any
+``--asyncio-loop``;
 ``full`` every asyncio-API runtime (``asyncio_runtimes``).
 """
 
@@ -89,7 +90,14 @@ def run(out_dir: Path, profile: str = "default", runtimes: list[str] | None = No
     if unknown:
         raise ValueError(f"unknown part(s) {sorted(unknown)}; known: pyperformance, http")
     chosen = PROFILES[profile]
-    names = list(runtimes or chosen["runtimes"] or asyncio_runtimes())
+    if runtimes:
+        names = list(runtimes)
+    elif chosen["runtimes"]:
+        from ..runtimes import asyncio_loops
+
+        names = list(dict.fromkeys([*chosen["runtimes"], *asyncio_loops()]))   # any --asyncio-loop too
+    else:
+        names = asyncio_runtimes()
     if pyperformance_suite.BASELINE not in names:
         names.insert(0, pyperformance_suite.BASELINE)         # every ratio is to asyncio
     reasons = unsupported(names)

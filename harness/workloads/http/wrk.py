@@ -50,7 +50,7 @@ def version() -> str | None:
         return None
     proc = subprocess.run([exe, "-v"], capture_output=True, text=True, timeout=10)
     first = (proc.stdout or proc.stderr).strip().splitlines()
-    return first[0] if first else None
+    return first[0].split(" Copyright")[0].strip() if first else None
 
 
 def parse(text: str) -> dict:
