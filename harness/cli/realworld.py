@@ -50,6 +50,6 @@ def realworld_command(args, console) -> int:
         return 2
     text = markdown(load(out))
     (out / "realworld.md").write_text(text)
-    console.print(text, markup=False, highlight=False)
+    console.print(text, markup=False, highlight=False, soft_wrap=True)
     console.print(f"written: {path} and {out / 'realworld.md'}")
     return 0
