@@ -201,7 +201,8 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     console.print("[bold]2/3[/] real workloads: pyperformance's asyncio benchmarks, HTTP servers under wrk")
     try:
         from ..workloads.realworld import run as run_realworld
-        run_realworld(out_dir, "quick" if quick else "default", log=lambda s: console.print(s, markup=False, soft_wrap=True))
+        run_realworld(out_dir, "quick" if quick else "default",
+                      log=lambda line: console.print(line, markup=False, soft_wrap=True))
     except Exception as exc:          # the real workloads must not cost the run its report
         bench_ok = False
         console.print(f"[yellow]real workloads failed: {escape(str(exc))}[/]")

@@ -43,7 +43,8 @@ def realworld_command(args, console) -> int:
     parts = (args.only,) if args.only else ("pyperformance", "http")
     console.print(f"[bold]loopbench realworld[/] ({args.profile} profile) -> {out}")
     try:
-        path = realworld.run(out, args.profile, runtimes, parts, log=lambda s: console.print(s, markup=False, soft_wrap=True),
+        path = realworld.run(out, args.profile, runtimes, parts,
+                             log=lambda line: console.print(line, markup=False, soft_wrap=True),
                              rounds=args.rounds, duration_s=args.duration_s)
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
