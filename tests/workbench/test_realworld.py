@@ -256,3 +256,8 @@ def test_the_command_refuses_bad_sizes(tmp_path, capsys):
     assert not (tmp_path / "realworld.json").exists()
     with pytest.raises(ValueError, match="unknown profile"):
         realworld.run(tmp_path, "huge")
+
+
+def test_a_server_that_cannot_start_says_why():
+    with pytest.raises(RuntimeError, match="trio is not an asyncio event loop"):
+        http_suite.Server("protocol", "trio")

@@ -25,6 +25,7 @@ import queue
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -55,8 +56,10 @@ class Server:
     def __init__(self, kind: str, runtime: str) -> None:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[3]),
                                                                        os.environ.get("PYTHONPATH")])))
+        # stderr to a file: a server that logs (aiohttp, a connection reset) must never block on a full pipe.
+        self.errors = tempfile.TemporaryFile(mode="w+")
         self.proc = subprocess.Popen([sys.executable, "-m", "harness.workloads.http.servers", kind, runtime],
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.errors,
                                      text=True, env=env)
         self.lines: queue.Queue[str | None] = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -76,7 +79,8 @@ class Server:
                 raise RuntimeError(f"the server did not say {word!r} within {timeout_s:.0f} s") from None
             if line is None:
                 self.proc.wait(timeout=5)
-                err = self.proc.stderr.read().strip().splitlines()
+                self.errors.seek(0)
+                err = self.errors.read().strip().splitlines()
                 raise RuntimeError(f"the server exited (status {self.proc.returncode}): "
                                    + (err[-1] if err else "no message"))
             if line.startswith(word + " "):
@@ -98,8 +102,8 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        for stream in (self.proc.stdout, self.proc.stderr):
-            stream.close()
+        self.proc.stdout.close()
+        self.errors.close()
 
 
 def check(port: int, path: str, requests: int = CHECK_REQUESTS) -> None:
