@@ -79,12 +79,17 @@ class Server:
                 raise RuntimeError(f"the server did not say {word!r} within {timeout_s:.0f} s") from None
             if line is None:
                 self.proc.wait(timeout=5)
-                self.errors.seek(0)
-                err = self.errors.read().strip().splitlines()
                 raise RuntimeError(f"the server exited (status {self.proc.returncode}): "
-                                   + (err[-1] if err else "no message"))
+                                   + (self.last_error() or "no message"))
             if line.startswith(word + " "):
                 return line.split(None, 1)[1].strip()
+
+    def last_error(self) -> str:
+        """The last line the server wrote on stderr so far ("" if none)."""
+        self.errors.flush()
+        self.errors.seek(0)
+        lines = self.errors.read().strip().splitlines()
+        return lines[-1] if lines else ""
 
     def cpu(self) -> float:
         """The server process's CPU time so far (user + system, seconds)."""
@@ -181,7 +186,8 @@ def _serve_round(server_kind: str, runtime: str, mine: list[dict], settings: Set
                                    "p99_us": result["latency_us"]["p99"], "errors": result["errors"],
                                    "server_cpu_s": spent, "cpu_per_request_us": spent / result["requests"] * 1e6})
     except Exception as exc:
-        fail(f"{type(exc).__name__}: {exc}")
+        said = server.last_error()
+        fail(f"{type(exc).__name__}: {exc}" + (f" (the server's last error line: {said})" if said else ""))
     finally:
         server.close()
 
