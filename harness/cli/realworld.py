@@ -1,8 +1,8 @@
 """``loopbench realworld``: pyperformance's asyncio benchmarks and the HTTP servers under wrk, alone.
 
 ``loopbench realworld --out DIR [--runtimes asyncio,uvloop,...] [--profile full|default|quick]
-[--rounds N] [--duration S] [--only pyperformance|http]`` writes DIR/realworld.json and
-DIR/realworld.md (the report's "Real workloads" section) and prints the section. Default:
+[--rounds N] [--values N] [--benchmarks a,b] [--duration S] [--only pyperformance|http]``
+writes DIR/realworld.json and DIR/realworld.md (the report's "Real workloads" section) and prints the section. Default:
 the ``full`` profile on every runtime with asyncio's API (``harness.workloads.realworld``);
 ``make bench`` runs the same at its own profile as one of its steps.
 """
@@ -24,6 +24,9 @@ def add_parser(sub) -> None:
                         help="sizes and selection (default: full; make bench uses default, QUICK=1 quick)")
     parser.add_argument("--rounds", type=int, help="rounds (interleaved), replacing the profile's")
     parser.add_argument("--duration", type=int, dest="duration_s", help="seconds per wrk run, replacing the profile's")
+    parser.add_argument("--values", type=int, help="measured values per pyperformance process, replacing the profile's")
+    parser.add_argument("--benchmarks", help="comma-separated pyperformance benchmarks, replacing the profile's "
+                                             "(e.g. async_tree,asyncio_tcp)")
     parser.add_argument("--only", choices=["pyperformance", "http"], help="run one of the two parts")
     parser.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                         help="also measure this asyncio event loop (repeatable)")
@@ -34,7 +37,7 @@ def realworld_command(args, console) -> int:
     from ..report.realworld import markdown, load
     from ..workloads import realworld
 
-    for name, value in (("--rounds", args.rounds), ("--duration", args.duration_s)):
+    for name, value in (("--rounds", args.rounds), ("--duration", args.duration_s), ("--values", args.values)):
         if value is not None and value < 1:
             console.print(f"[red]{name} must be 1 or more, not {value}[/]")
             return 2
@@ -45,7 +48,9 @@ def realworld_command(args, console) -> int:
     try:
         path = realworld.run(out, args.profile, runtimes, parts,
                              log=lambda line: console.print(line, markup=False, soft_wrap=True),
-                             rounds=args.rounds, duration_s=args.duration_s)
+                             rounds=args.rounds, duration_s=args.duration_s, values=args.values,
+                             benchmarks=tuple(b.strip() for b in args.benchmarks.split(",") if b.strip())
+                             if args.benchmarks else None)
     except ValueError as exc:
         console.print(f"[red]{exc}[/]")
         return 2

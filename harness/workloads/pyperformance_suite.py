@@ -163,7 +163,7 @@ def run(runtimes: list[str], unsupported: dict[str, str], settings: Settings, lo
         try:
             bench = find(name, root)
         except KeyError as exc:
-            row["unsupported"] = str(exc)
+            row["unsupported"] = exc.args[0]
         else:
             reason = unsupported_reason(bench)
             if reason:

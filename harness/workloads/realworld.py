@@ -82,7 +82,8 @@ def run(out_dir: Path, profile: str = "default", runtimes: list[str] | None = No
         parts: tuple[str, ...] = ("pyperformance", "http"), log=print, **overrides) -> Path:
     """Measure ``parts`` at ``profile`` on ``runtimes`` (default: the profile's), write realworld.json.
 
-    ``overrides``: ``rounds`` or ``duration_s`` replacing the profile's. Returns the file's path.
+    ``overrides``: ``rounds``, ``duration_s``, ``values`` (per process) or ``benchmarks`` (names)
+    replacing the profile's. Returns the file's path.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
@@ -107,8 +108,9 @@ def run(out_dir: Path, profile: str = "default", runtimes: list[str] | None = No
     document = {"profile": profile, "runtimes": names, "unsupported": reasons}
     if "pyperformance" in parts:
         settings = chosen["pyperformance"]
-        if overrides.get("rounds"):
-            settings = pyperformance_suite.Settings(**{**settings.__dict__, "rounds": overrides["rounds"]})
+        changes = {k: overrides[k] for k in ("rounds", "values", "benchmarks") if overrides.get(k)}
+        if changes:
+            settings = pyperformance_suite.Settings(**{**settings.__dict__, **changes})
         log(f"  pyperformance: {', '.join(settings.benchmarks)} on {', '.join(names)}")
         document["pyperformance"] = pyperformance_suite.run(names, reasons, settings, log=log)
     if "http" in parts:
