@@ -261,3 +261,14 @@ def test_the_command_refuses_bad_sizes(tmp_path, capsys):
 def test_a_server_that_cannot_start_says_why():
     with pytest.raises(RuntimeError, match="trio is not an asyncio event loop"):
         http_suite.Server("protocol", "trio")
+
+
+def test_an_unknown_benchmark_is_a_row_that_says_why(tmp_path):
+    path = realworld.run(tmp_path, "quick", ["heap+asyncio"], ("pyperformance",), log=lambda s: None,
+                         benchmarks=("no_such_benchmark",))
+    doc = json.loads(path.read_text())
+    assert doc["runtimes"] == ["asyncio", "heap+asyncio"]                  # the baseline is always measured
+    (row,) = doc["pyperformance"]["benchmarks"]
+    assert row["unsupported"].startswith("pyperformance has no benchmark 'no_such_benchmark'")
+    assert {c["status"] for c in row["cells"].values()} == {"unsupported"}
+    assert "http" not in doc
