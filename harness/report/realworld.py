@@ -58,6 +58,8 @@ def pyperformance_rows(doc: dict) -> tuple[list[str], list[list[str]]]:
             cell = bench["cells"].get(rt, {})
             if cell.get("status") != "ok":
                 row.append(_why(cell))
+            elif rt == section.get("baseline"):
+                row.append(f"{cell['median_s'] * 1e3:.1f} ms (the baseline)")
             else:
                 row.append(f"{cell['median_s'] * 1e3:.1f} ms, ×{_ratio(cell.get('ratio'))}")
         rows.append(row)
@@ -74,9 +76,11 @@ def http_rows(doc: dict) -> tuple[list[str], list[list[str]]]:
             rows.append(head + [_why(cell), "", "", "", "", ""])
             continue
         errors = f" ({cell['errors']} errors)" if cell.get("errors") else ""
+        baseline = cell["runtime"] == section.get("baseline")
         rows.append(head + [f"{cell['rps']:,.0f}{errors}", f"{cell['p50_us'] / 1e3:.2f} / {cell['p99_us'] / 1e3:.2f}",
-                            f"{cell['cpu_per_request_us']:.1f}", _ratio(cell.get("rps_ratio")),
-                            _ratio(cell.get("cpu_ratio"))])
+                            f"{cell['cpu_per_request_us']:.1f}",
+                            "baseline" if baseline else _ratio(cell.get("rps_ratio")),
+                            "baseline" if baseline else _ratio(cell.get("cpu_ratio"))])
     return (["server", "connections", "runtime", "requests/s", "latency p50 / p99 (ms)", "server CPU µs/request",
              "requests/s ÷ asyncio", "CPU/request ÷ asyncio"], rows)
 

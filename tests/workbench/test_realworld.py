@@ -224,12 +224,16 @@ def _doc() -> dict:
     ratio = {"ratio": 0.8, "ci95": [0.7, 0.9], "per_round": [0.8, 0.8], "rounds": 2}
     return {
         "pyperformance": {"settings": {"rounds": 2, "values": 2, "warmups": 1}, "pyperformance": "1.14.0",
+                          "baseline": "asyncio",
                           "runtimes": ["asyncio", "uvloop", "asyncio-eager"],
                           "benchmarks": [{"name": "async_tree", "clock": "cpu", "note": "", "cells": {
                               "asyncio": {"status": "ok", "median_s": 0.5, "ratio": {**ratio, "ratio": 1.0}},
                               "uvloop": {"status": "ok", "median_s": 0.4, "ratio": ratio},
                               "asyncio-eager": {"status": "unsupported", "reason": "new in Python 3.12"}}}]},
-        "http": {"settings": {"duration_s": 1, "rounds": 2}, "wrk": "wrk 4.1.0", "cells": [
+        "http": {"settings": {"duration_s": 1, "rounds": 2}, "wrk": "wrk 4.1.0", "baseline": "asyncio", "cells": [
+            {"kind": "aiohttp", "connections": 50, "runtime": "asyncio", "status": "ok", "rps": 11000.0,
+             "p50_us": 1600.0, "p99_us": 9900.0, "cpu_per_request_us": 75.0, "errors": 0,
+             "rps_ratio": {**ratio, "ratio": 1.0}, "cpu_ratio": {**ratio, "ratio": 1.0}},
             {"kind": "aiohttp", "connections": 50, "runtime": "uvloop", "status": "ok", "rps": 12345.0,
              "p50_us": 1500.0, "p99_us": 9000.0, "cpu_per_request_us": 60.0, "errors": 0,
              "rps_ratio": {**ratio, "ratio": 1.1, "ci95": [1.0, 1.2]}, "cpu_ratio": ratio},
@@ -243,9 +247,10 @@ def test_the_report_section_shows_both_tables(tmp_path):
     section = realworld_report.section(tmp_path)
     md = section["md"]
     assert "## Real workloads" in md
-    assert "| async_tree | cpu | 500.0 ms, ×1.00 [0.70, 0.90] | 400.0 ms, ×0.80 [0.70, 0.90] | " \
+    assert "| async_tree | cpu | 500.0 ms (the baseline) | 400.0 ms, ×0.80 [0.70, 0.90] | " \
            "unsupported: new in Python 3.12 |" in md
     assert "| aiohttp | 50 | uvloop | 12,345 | 1.50 / 9.00 | 60.0 | 1.10 [1.00, 1.20] | 0.80 [0.70, 0.90] |" in md
+    assert "| aiohttp | 50 | asyncio | 11,000 | 1.60 / 9.90 | 75.0 | baseline | baseline |" in md
     assert "failed: RuntimeError: the server exited" in md
     assert "<table" in section["html"] and "failed: RuntimeError: the server exited" in section["html"]
     assert realworld_report.section(tmp_path / "none") == {"md": "", "html": ""}
