@@ -9,7 +9,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test bench report compare new-impl venv clean
+.PHONY: test bench realworld report compare new-impl venv clean
 
 venv: $(STAMP)
 
@@ -33,6 +33,12 @@ test: $(STAMP)
 # points at that report. RESUME=reports/<dir>: continue an interrupted bench there.
 bench: $(STAMP)
 	$(PY) -m harness bench $(if $(QUICK),--quick) $(if $(RIGOROUS),--rigorous) $(if $(RESUME),--out $(RESUME) --resume) $(if $(PYTHONS),--python $(PY) $(foreach p,$(PYTHONS),--python $(p)))
+
+# Real workloads alone, on every runtime with asyncio's API: pyperformance's asyncio benchmarks
+# and HTTP servers under wrk (reports/realworld-<stamp>/realworld.md). Tens of minutes;
+# RUNTIMES=asyncio,uvloop,rloop,heap+asyncio for fewer, PROFILE=default for smaller sizes.
+realworld: $(STAMP)
+	$(PY) -m harness realworld $(if $(RUNTIMES),--runtimes $(RUNTIMES)) $(if $(PROFILE),--profile $(PROFILE))
 
 # Regenerate a report from saved data, without measuring: make report RUN=reports/<dir>
 report: $(STAMP)

@@ -7,6 +7,8 @@
    its latency cells share the machine like the behaviour cells;
 2. the micro-suite (``harness.workloads.microbench``: pytest-benchmark over ``harness.workloads.programs``),
    into ``benchmark.json``;
+   then the real workloads (``harness.workloads.realworld``: pyperformance's asyncio
+   benchmarks, HTTP servers under wrk), into ``realworld.json``;
 3. the report (``harness.report``): report.md, report.html, PNG plots;
 4. ``reports/latest`` pointed at the new directory.
 
@@ -199,6 +201,15 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
             bench_ok = False
             errors.print(f"loopbench: warning: pyperf export failed: {exc}", markup=False, highlight=False,
                          soft_wrap=True)
+
+    console.print("[bold]2/3[/] real workloads: pyperformance's asyncio benchmarks, HTTP servers under wrk")
+    try:
+        from ..workloads.realworld import run as run_realworld
+        run_realworld(out_dir, "quick" if quick else "default",
+                      log=lambda line: console.print(line, markup=False, soft_wrap=True))
+    except Exception as exc:          # the real workloads must not cost the run its report
+        bench_ok = False
+        console.print(f"[yellow]real workloads failed: {escape(str(exc))}[/]")
 
     console.print("[bold]3/3[/] report")
     written = render(out_dir)

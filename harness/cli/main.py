@@ -44,9 +44,11 @@ from rich.table import Table
 from impls import DISTRIBUTION
 
 from ..judges import cpython_tests
+from . import realworld as realworld_cli
 from ..execution import profile
 from .. import runtimes as runtime_registry
 from ..runtimes.plugins import PluginError, load_plugins
+from .errors import UsageError
 from .progress import progress_callbacks, summarize
 from ..results.records import PROBLEMS, RunDirError, check_run_dir, latest_by_cell, load
 from ..execution.runner import JOBS, run_matrix
@@ -56,10 +58,6 @@ from .selection import SelectionError, match_names, select_scenarios
 
 REPORTS_DIR = "reports"
 INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}
-
-
-class UsageError(Exception):
-    """A command line that asks for something impossible (exit status 2)."""
 
 
 class Terminated(KeyboardInterrupt):
@@ -386,6 +384,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_explain_parser(sub)
     cpython_tests.add_parser(sub)
+    realworld_cli.add_parser(sub)
     return parser
 
 
@@ -449,7 +448,7 @@ def _sigterm_as_interrupt():
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
             "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain,
-            "cpython-tests": cpython_tests.cpython_tests_command}
+            "cpython-tests": cpython_tests.cpython_tests_command, "realworld": realworld_cli.realworld_command}
 
 
 def main(argv: list[str] | None = None) -> int:

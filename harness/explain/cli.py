@@ -25,7 +25,7 @@ def add_parser(sub) -> None:
 def explain_command(args, console: Console) -> int:
     import impls
 
-    from ..cli.main import UsageError
+    from ..cli.errors import UsageError
     from . import explain
     from .terminal import show
 

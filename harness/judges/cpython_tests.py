@@ -138,7 +138,7 @@ def _error(message: str) -> None:
 def cpython_tests_command(args, console) -> int:
     import impls
 
-    from ..cli.main import UsageError
+    from ..cli.errors import UsageError
 
     if args.impl != "asyncio" and args.impl not in impls.names():
         raise UsageError(f"unknown implementation {args.impl!r}; choose from asyncio, {', '.join(impls.names())}")

@@ -20,7 +20,7 @@ from ..document import MAX_COLUMNS, Section
 
 #: Section modules of this package, in page order.
 SECTIONS = ("takeaways", "summary", "plots", "behaviour", "differences", "built", "generators", "early",
-            "io", "scaling", "runtimes", "environment", "floor")
+            "io", "realworld", "scaling", "runtimes", "environment", "floor")
 
 
 def build(facts: dict, names: tuple[str, ...] = SECTIONS) -> list[Section]:
