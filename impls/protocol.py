@@ -53,9 +53,13 @@ clause 6: a blocking socket -> ``ValueError`` (as asyncio); an invalid or closed
     iteration in which its fd is readable (writable); registering again replaces the
     callback. Data through the ``sock_*`` coroutines is never lost or reordered.
 11. **I/O cancellation.** A task cancelled while it waits in ``sock_recv`` (or any
-    ``sock_*`` coroutine) leaves no registration behind.
+    ``sock_*`` coroutine) leaves no registration behind, and takes none of another
+    task's: of two tasks waiting on one socket, the second (whose registration
+    replaced the first's) still gets the data when the first is cancelled (as asyncio).
 12. **I/O removal.** A reader or writer removed while its callback is ready (due to
-    run in this iteration) does not run.
+    run in this iteration) does not run. Removing a socket closed since it was
+    registered finds its registration and returns True (as asyncio); a new socket
+    that reuses the fd number is then watched like any other.
 13. **I/O close.** Closing the loop unregisters every fd and closes none of the
     user's sockets.
 
@@ -96,8 +100,9 @@ CONTRACT = {
        "readable (writable); registering again replaces it; data through the sock_* coroutines is never lost "
        "or reordered.",
     11: "I/O cancellation ('io'): a task cancelled while waiting in sock_recv (or any sock_* coroutine) leaves "
-        "no registration behind.",
-    12: "I/O removal ('io'): a reader or writer removed while its callback is ready does not run.",
+        "no registration behind and takes none of another task's (a second waiter on the socket gets the data).",
+    12: "I/O removal ('io'): a reader or writer removed while its callback is ready does not run; removing a "
+        "socket closed since it was registered removes its registration (True), and its fd number serves again.",
     13: "I/O close ('io'): closing the loop unregisters every fd and closes none of the user's sockets.",
 }
 

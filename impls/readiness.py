@@ -46,6 +46,18 @@ This module holds what they share, so each loop writes only where fds are kept:
 ``remove_reader``/``remove_writer`` on a closed loop return False, as in asyncio:
 closing unregistered everything, and cleanup code in ``finally`` blocks may still
 run after it. Closing a loop never closes the user's sockets.
+
+**Registrations are kept by fd number**, and the mixin remembers which object each
+was made with. So removing a socket that was closed in the meantime (its
+``fileno()`` is now -1) still finds and removes its registration and returns True,
+as asyncio's selector does (``selectors`` looks the object up among its keys). A
+new socket that reuses the number is then watched like any other.
+
+**One reader (writer) per fd**, so two tasks in ``sock_recv`` on one socket share a
+registration: the second replaces the first. A waiting coroutine removes the
+registration when it is done (woken, or cancelled) only if it is still its own, as
+asyncio's ``_sock_read_done`` checks ``handle.cancelled()``: cancelling the first
+task leaves the second one's registration in place, and the second gets the data.
 """
 
 from __future__ import annotations
@@ -134,7 +146,14 @@ class Readiness:
         """Stop watching ``fd`` for writing; True if it was watched. Its callback will not run again."""
         return self._remove(fd, WRITE)
 
-    def _add(self, fileobj: Any, kind: str, callback: Callable[..., Any], args: tuple) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The object each (fd, kind) registration was made with, if not a plain int:
+        #: how a socket closed since (fileno() -1) is found again at its removal.
+        self._watched_objects: dict[tuple[int, str], Any] = {}
+
+    def _add(self, fileobj: Any, kind: str, callback: Callable[..., Any], args: tuple) -> Handle:
+        """Register; return the handle, which is cancelled once it is replaced or removed."""
         if self._closed:
             self._raise_closed()
         fd = fd_of(fileobj)
@@ -143,13 +162,24 @@ class Readiness:
         replaced = self._watch(fd, kind, handle)        # OSError here for an fd that is not open
         if replaced is not None:
             replaced.cancel()
+        if fileobj is not fd:
+            self._watched_objects[fd, kind] = fileobj
+        elif replaced is not None:
+            self._watched_objects.pop((fd, kind), None)
         if self._tracer is not None:
             self._tracer.event(Event(WATCH, self._clock.time(), handle, (fd, kind)))
+        return handle
 
     def _remove(self, fileobj: Any, kind: str) -> bool:
         if self._closed:
             return False
-        fd = fd_of(fileobj)
+        try:
+            fd = fd_of(fileobj)
+        except ValueError:
+            fd = self._registered_fd(fileobj, kind)     # closed since it was registered?
+            if fd is None:
+                raise
+        self._watched_objects.pop((fd, kind), None)
         handle = self._unwatch(fd, kind)
         if handle is None:
             return False
@@ -157,6 +187,18 @@ class Readiness:
         if self._tracer is not None:
             self._tracer.event(Event(UNWATCH, self._clock.time(), None, (fd, kind)))
         return True
+
+    def close(self) -> None:
+        super().close()                                 # unregisters every fd (the loop's _close)
+        self._watched_objects.clear()
+
+    def _registered_fd(self, fileobj: Any, kind: str) -> int | None:
+        """The fd ``fileobj`` was registered (for ``kind``) with, found by identity; None if none.
+        Only for an object that has no fd any more (a closed socket): O(watched fds)."""
+        for (fd, watched_kind), watched in self._watched_objects.items():
+            if watched is fileobj and watched_kind == kind:
+                return fd
+        return None
 
     def _trace_ready(self, watched: int, ready: list[tuple[Handle, int, str]]) -> None:
         """Report a look at ``watched`` fds, and each ``(handle, fd, kind)`` found ready."""
@@ -257,11 +299,12 @@ class Readiness:
 
     async def _wait_ready(self, fd: int, kind: str) -> None:
         future = Future(self)
-        self._add(fd, kind, self._io_done, (future, fd, kind))
+        handle = self._add(fd, kind, self._io_done, (future, fd, kind))
         try:
             await future
-        finally:                                        # cancelled: no registration left either
-            self._remove(fd, kind)
+        finally:                                        # cancelled: no registration left either,
+            if not handle.cancelled():                  # unless another waiter's replaced ours
+                self._remove(fd, kind)
 
     def _io_done(self, future: Future, fd: int, kind: str) -> None:
         # One wake-up per wait: stop watching now, or the fd, still readable until the
@@ -303,7 +346,10 @@ class SelectorWatch:
             self.selector.register(fd, EVENTS[kind])          # OSError: not an open fd
             handles = self.handles[fd] = [None, None]
         elif handles[slot] is None:                           # now both reading and writing
-            self.selector.modify(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
+            try:
+                self.selector.modify(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
+            except KeyError:                                  # the selector dropped it (see unwatch)
+                self.selector.register(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
         replaced, handles[slot] = handles[slot], handle
         return replaced
 
@@ -313,11 +359,20 @@ class SelectorWatch:
         if handles is None or handles[slot] is None:
             return None
         handle, handles[slot] = handles[slot], None
+        # A closed fd may be unwatched too (its socket closed first): epoll has dropped
+        # it already, and a failed modify makes the selector forget it; either way the
+        # pair here is what counts, and a new fd with the same number starts afresh.
         if handles[1 - slot] is None:                         # nothing left to wait for
             del self.handles[fd]
-            self.selector.unregister(fd)
+            try:
+                self.selector.unregister(fd)
+            except KeyError:
+                pass
         else:
-            self.selector.modify(fd, EVENTS[WRITE if kind == READ else READ])
+            try:
+                self.selector.modify(fd, EVENTS[WRITE if kind == READ else READ])
+            except (OSError, KeyError):
+                pass
         return handle
 
     def ready(self, fd: int, mask: int) -> list[tuple[Handle, int, str]]:

@@ -68,12 +68,13 @@ from .trace import POP, PUSH, STEP, SUSPEND, Event
 class IOWait:
     """A request a task yields to the scheduler: resume me once ``sock`` is ready (pyos8)."""
 
-    __slots__ = ("sock", "fd")
+    __slots__ = ("sock", "fd", "handle")
     kind = READ
 
     def __init__(self, sock) -> None:
         self.sock = sock
         self.fd: int | None = None             # set when the scheduler watches it
+        self.handle = None                     # the registration, while it is ours
 
     def __await__(self):                       # ``await ReadWait(sock)`` in async def code
         yield self
@@ -176,7 +177,8 @@ class TrampolineTask(Task):
         request = self._waiting_on
         if isinstance(request, IOWait) and not self.done():
             self._waiting_on = None
-            self._loop._remove(request.fd, request.kind)       # stop watching for us
+            if not request.handle.cancelled():                # still ours: another task's
+                self._loop._remove(request.fd, request.kind)  # wait on the fd may have replaced it
             self._loop.call_soon(self._step, CancelledError())
             return True
         return super().cancel()
@@ -234,7 +236,7 @@ class TrampolineLoop(HeapLoop):
     def _wait_io(self, task: TrampolineTask, request: IOWait) -> None:
         """pyos8's ``waitforread``/``waitforwrite``: park ``task`` until its fd is ready."""
         request.fd = fd_of(request.sock)
-        self._add(request.fd, request.kind, self._resume_io, (task, request))
+        request.handle = self._add(request.fd, request.kind, self._resume_io, (task, request))
 
     def _resume_io(self, task: TrampolineTask, request: IOWait) -> None:
         self._remove(request.fd, request.kind)     # one wake-up per request, as pyos8 pops it
