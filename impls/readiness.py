@@ -121,8 +121,65 @@ def check_resolved(sock: socket.socket, address: Any) -> None:
                          "resolving a name would block the loop") from None
 
 
+# ------------------------------------------------------- the sock_* algorithm
+class SocketCoroutines:
+    """The ``sock_*`` coroutines' bodies, asyncio's way: try the call, wait only if it would block.
+
+    As asyncio's selector loop (``selector_events.sock_recv`` and the others), each
+    first makes the non-blocking call; only if it would block does it wait for the
+    socket to be ready, and then it tries again. So a call that can complete at once
+    completes in the caller's step, without suspending, and a task cancelled while it
+    waits has read (or accepted) nothing: the wait is for *readiness*, and the data
+    stays in the socket for the next reader. (asyncio reads in the reader callback and
+    keeps the data in a future, which a cancel that comes just after can drop.)
+
+    Used by ``Readiness`` (the loops' own I/O) and by ``asyncio_host.AsyncioLoop``;
+    the class provides how to wait: ``_readable(sock)`` and ``_writable(sock)``,
+    awaitables done once ``sock`` is readable (writable).
+    """
+
+    async def _read_when_ready(self, sock: socket.socket, read: Callable[..., Any], *args: Any) -> Any:
+        """``read(*args)``, a call on ``sock``; while it would block, wait until ``sock`` is readable."""
+        while True:
+            try:
+                return read(*args)
+            except (BlockingIOError, InterruptedError):
+                await self._readable(sock)
+
+    async def _sock_sendall(self, sock: socket.socket, view: memoryview) -> None:
+        while view:
+            try:
+                sent = sock.send(view)
+            except (BlockingIOError, InterruptedError):
+                await self._writable(sock)
+            else:
+                view = view[sent:]
+
+    async def _sock_accept(self, sock: socket.socket) -> tuple[socket.socket, Any]:
+        conn, address = await self._read_when_ready(sock, sock.accept)
+        conn.setblocking(False)
+        return conn, address
+
+    async def _sock_connect(self, sock: socket.socket, address: Any) -> None:
+        try:
+            sock.connect(address)
+            return
+        except (BlockingIOError, InterruptedError):
+            pass                                        # in progress: writable once it is done
+        await self._writable(sock)
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            raise OSError(error, f"connect to {address!r}: {os.strerror(error)}")
+
+    def _readable(self, sock: socket.socket) -> Awaitable[None]:
+        raise NotImplementedError
+
+    def _writable(self, sock: socket.socket) -> Awaitable[None]:
+        raise NotImplementedError
+
+
 # ------------------------------------------------------------------ the mixin
-class Readiness:
+class Readiness(SocketCoroutines):
     """add_reader/add_writer/remove_*, and the ``sock_*`` coroutines, for a ``BaseLoop``.
 
     A loop mixes this in (``class MyLoop(Readiness, BaseLoop)``), declares ``"io"``,
@@ -256,39 +313,6 @@ class Readiness:
             self._raise_closed()
         check_socket(sock, what)
 
-    async def _read_when_ready(self, sock: socket.socket, read: Callable[..., Any], *args: Any) -> Any:
-        """``read(*args)``, a call on ``sock``; while it would block, wait until ``sock`` is readable."""
-        while True:
-            try:
-                return read(*args)
-            except (BlockingIOError, InterruptedError):
-                await self._readable(sock)
-
-    async def _sock_sendall(self, sock: socket.socket, view: memoryview) -> None:
-        while view:
-            try:
-                sent = sock.send(view)
-            except (BlockingIOError, InterruptedError):
-                await self._writable(sock)
-            else:
-                view = view[sent:]
-
-    async def _sock_accept(self, sock: socket.socket) -> tuple[socket.socket, Any]:
-        conn, address = await self._read_when_ready(sock, sock.accept)
-        conn.setblocking(False)
-        return conn, address
-
-    async def _sock_connect(self, sock: socket.socket, address: Any) -> None:
-        try:
-            sock.connect(address)
-            return
-        except (BlockingIOError, InterruptedError):
-            pass                                        # in progress: writable once it is done
-        await self._writable(sock)
-        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if error:
-            raise OSError(error, f"connect to {address!r}: {os.strerror(error)}")
-
     # How a coroutine waits for a socket: on a future that a one-off reader (writer)
     # completes. The trampoline loop replaces these two with pyos8's requests.
     def _readable(self, sock: socket.socket) -> Awaitable[None]:
@@ -389,4 +413,4 @@ class SelectorWatch:
         return found
 
 
-__all__ = ["READ", "WRITE", "Readiness", "SelectorWatch", "check_resolved", "check_socket", "fd_of"]
+__all__ = ["READ", "WRITE", "Readiness", "SelectorWatch", "SocketCoroutines", "check_resolved", "check_socket", "fd_of"]
