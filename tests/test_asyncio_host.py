@@ -869,3 +869,37 @@ def test_remove_reader_of_a_socket_closed_since_returns_true_and_frees_its_fd(im
             return removed, data
 
     assert run_on_each(impl, scenario) == {"asyncio": (True, b"fresh"), impl: (True, b"fresh")}
+
+
+def test_a_buffered_protocol_is_read_into_its_own_buffer(impl):
+    """asyncio.BufferedProtocol on our transport, on every loop, as on asyncio's: the
+    data arrives through get_buffer()/buffer_updated(), then EOF, then connection_lost."""
+    class Buffered(asyncio.BufferedProtocol):
+        def __init__(self):
+            self.buffer, self.received, self.events = bytearray(5), bytearray(), []
+            self.lost = asyncio.get_running_loop().create_future()
+
+        def get_buffer(self, sizehint):
+            return self.buffer
+
+        def buffer_updated(self, nbytes):
+            self.received += self.buffer[:nbytes]
+
+        def eof_received(self):
+            self.events.append("eof")
+
+        def connection_lost(self, exc):
+            self.lost.set_result(exc)
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        left, right = socket.socketpair()
+        with right:
+            _, protocol = await loop.connect_accepted_socket(Buffered, left)
+            right.sendall(b"asyncpg reads this way")
+            right.shutdown(socket.SHUT_WR)
+            lost = await asyncio.wait_for(protocol.lost, 5)
+        return bytes(protocol.received), protocol.events, lost
+
+    expected = (b"asyncpg reads this way", ["eof"], None)
+    assert run_on_each(impl, scenario) == {"asyncio": expected, impl: expected}
