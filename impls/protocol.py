@@ -24,7 +24,9 @@ The contract, clause by clause (each clause has its tests):
 6. **Bad input** gets a clear error at the call and leaves the loop healthy: a NaN
    (or infinite) delay or deadline -> ``ValueError``; a non-callable -> ``TypeError``;
    ``create_task`` of a non-coroutine -> ``TypeError``, of a coroutine another task
-   is running -> ``RuntimeError``; any use of a closed loop -> ``RuntimeError``;
+   is running -> ``RuntimeError`` (one given to two tasks before either started:
+   both calls accepted, the first task runs it, the second ends with
+   ``RuntimeError`` at its first step, neither is left pending; as asyncio); any use of a closed loop -> ``RuntimeError``;
    ``run_forever`` while running -> ``RuntimeError``; ``create(name, clock=...)`` of
    something that is not a clock -> ``TypeError``; a future's ``set_exception`` of
    something that is not an exception (or of ``StopIteration``) -> ``TypeError``. A
@@ -86,7 +88,8 @@ CONTRACT = {
        "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError; "
        "a task's result comes only from its coroutine (set_result/set_exception -> RuntimeError).",
     6: "Bad input: NaN/infinite delay -> ValueError; non-callable -> TypeError; create_task of a "
-       "non-coroutine -> TypeError, of a coroutine another task runs -> RuntimeError; use of a closed loop "
+       "non-coroutine -> TypeError, of a coroutine another task runs -> RuntimeError (given to two tasks before "
+       "either started: the first runs it, the second ends with RuntimeError); use of a closed loop "
        "-> RuntimeError; run_forever while running -> RuntimeError; a clock that is not a clock -> "
        "TypeError; a future's set_exception of a non-exception -> TypeError; the loop stays healthy.",
     7: "The iteration model (impls/base.py): random scheduling programs fire in exactly the reference "

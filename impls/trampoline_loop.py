@@ -61,7 +61,7 @@ from typing import Any
 from .errors import CancelledError
 from .heap_loop import HeapLoop
 from .readiness import READ, WRITE, fd_of
-from .tasks import Future, Task, is_coroutine, is_generator, not_fresh
+from .tasks import START, Future, Task, is_coroutine, is_generator, not_fresh
 from .trace import POP, PUSH, STEP, SUSPEND, Event
 
 
@@ -111,6 +111,10 @@ class TrampolineTask(Task):
     def _step(self, exc: BaseException | None = None, value: Any = None) -> None:
         if self.done():
             return
+        if exc is START:                           # the first step: is the coroutine still ours?
+            if self._refused_at_start():
+                return
+            exc = None
         tracer = self._loop._tracer
         if tracer is not None: tracer.event(Event(STEP, self._loop.time(), self, exc))
         if self._must_cancel:
