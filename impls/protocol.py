@@ -16,7 +16,9 @@ The contract, clause by clause (each clause has its tests):
 3. **Cancellation.** A cancelled handle never runs. Arming and cancelling any number
    of timers leaves the loop's memory bounded.
 4. **Errors in callbacks** go to the exception handler (default: logged with the
-   traceback); the loop keeps running the other callbacks.
+   traceback); the loop keeps running the other callbacks. A callback whose name
+   cannot be looked up (its ``__repr__``/``__qualname__`` raises) is reported the
+   same way: naming it never fails (asyncio's handle repr would crash ``run_forever``).
 5. **Tasks.** ``run_until_complete`` returns the coroutine's result or raises its
    exception. Cancelling a task raises ``CancelledError`` at its current await, its
    ``finally`` blocks run, and awaiting it raises ``CancelledError``. A task's result
@@ -83,7 +85,7 @@ CONTRACT = {
     3: "Cancellation: a cancelled handle never runs; arming and cancelling any number of timers leaves "
        "memory bounded.",
     4: "Errors in callbacks go to the exception handler (default: logged with traceback); the loop keeps "
-       "running the other callbacks.",
+       "running the other callbacks, also when the callback's name cannot be looked up (its repr raises).",
     5: "Tasks: run_until_complete returns the result or raises the exception; cancelling a task raises "
        "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError; "
        "a task's result comes only from its coroutine (set_result/set_exception -> RuntimeError).",

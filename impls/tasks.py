@@ -329,7 +329,7 @@ class Task(Future):
 
     def __repr__(self) -> str:
         coro = self._coro
-        name = getattr(coro, "__qualname__", None) or callback_name(coro)
+        name = callback_name(coro)
         return f"<Task {self._state.lower()} {name}>"
 
 
