@@ -23,6 +23,8 @@ The contract, clause by clause (each clause has its tests):
    exception. Cancelling a task raises ``CancelledError`` at its current await, its
    ``finally`` blocks run, and awaiting it raises ``CancelledError``. A task's result
    comes only from its coroutine: ``set_result``/``set_exception`` -> ``RuntimeError``.
+   A failed task's exception is freed with the task, never kept in a reference cycle
+   for the cyclic GC (its traceback holds no frame of the loop's that holds the task).
 6. **Bad input** gets a clear error at the call and leaves the loop healthy: a NaN
    (or infinite) delay or deadline -> ``ValueError``; a non-callable -> ``TypeError``;
    ``create_task`` of a non-coroutine -> ``TypeError``, of a coroutine another task
@@ -88,7 +90,8 @@ CONTRACT = {
        "running the other callbacks, also when the callback's name cannot be looked up (its repr raises).",
     5: "Tasks: run_until_complete returns the result or raises the exception; cancelling a task raises "
        "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError; "
-       "a task's result comes only from its coroutine (set_result/set_exception -> RuntimeError).",
+       "a task's result comes only from its coroutine (set_result/set_exception -> RuntimeError); a failed task's "
+       "exception is freed with the task, not kept in a reference cycle for the cyclic GC.",
     6: "Bad input: NaN/infinite delay -> ValueError; non-callable -> TypeError; create_task of a "
        "non-coroutine -> TypeError, of a coroutine another task runs -> RuntimeError (given to two tasks before "
        "either started: the first runs it, the second ends with RuntimeError); use of a closed loop "

@@ -168,7 +168,13 @@ class Future:
 
     def __await__(self) -> Generator[Future, None, Any]:
         if self._state == _PENDING:
-            yield self                     # the task running us waits on us
+            try:
+                yield self                 # the task running us waits on us
+            except BaseException:
+                # Our exception, thrown in by the task's _wakeup, would hold this frame
+                # in its traceback, and the frame us: a cycle only the cyclic GC frees.
+                self = None
+                raise
         return self.result()
 
     __iter__ = __await__                   # so generator code can ``yield from`` a future
@@ -254,7 +260,7 @@ class Task(Future):
             super().set_exception(error)
             raise
         except BaseException as error:
-            super().set_exception(error)
+            super().set_exception(without_our_frame(error))
         else:
             loop = self._loop
             if yielded is None and loop._tracer is None:
@@ -317,15 +323,17 @@ class Task(Future):
             loop.call_soon(self._step, RuntimeError(f"Task got bad yield: {reason}"))
 
     def _wakeup(self, future: Future) -> None:
-        if future._state is _FINISHED and future._exception is None:
-            self._step()                   # the common case: no exception to fetch
-            return
-        try:
-            future.result()
-        except BaseException as exc:
-            self._step(exc)
+        # The outcome is read, not raised (as asyncio's C task does): raising it here
+        # would add this frame, and result()'s, to the error's traceback: cycles through
+        # ``self`` and ``future`` that only the cyclic GC frees.
+        if future._state is _FINISHED:
+            exc = future._exception
+            if exc is None:
+                self._step()               # the common case: no exception to fetch
+            else:
+                self._step(exc)
         else:
-            self._step()
+            self._step(CancelledError())
 
     def __repr__(self) -> str:
         coro = self._coro
@@ -365,6 +373,22 @@ async def sleep_for(loop: BaseLoop, delay: float, result: Any = None) -> Any:
 def _set_result_unless_done(future: Future, result: Any) -> None:
     if not future.done():
         future.set_result(result)
+
+
+def without_our_frame(error: BaseException) -> BaseException:
+    """``error``, caught in a task's step, minus the step's own frame in its traceback.
+
+    The task keeps the error; a traceback entry for the step's frame would keep that
+    frame, which holds the task (``self``) and, through ``f_back``, the handle and the
+    loop's iteration that ran it: a cycle back to the error, freed only by the cyclic
+    GC, with everything the failed coroutine's frames hold. asyncio's C task has no
+    frame to leave there; its Python task clears ``self`` for the same reason. What is
+    left starts at the coroutine, as asyncio's tracebacks do.
+    """
+    traceback = error.__traceback__
+    if traceback is not None:
+        error.__traceback__ = traceback.tb_next
+    return error
 
 
 def is_coroutine(obj: Any) -> bool:

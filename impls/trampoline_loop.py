@@ -61,7 +61,7 @@ from typing import Any
 from .errors import CancelledError
 from .heap_loop import HeapLoop
 from .readiness import READ, WRITE, fd_of
-from .tasks import START, Future, Task, is_coroutine, is_generator, not_fresh
+from .tasks import START, Future, Task, is_coroutine, is_generator, not_fresh, without_our_frame
 from .trace import POP, PUSH, STEP, SUSPEND, Event
 
 
@@ -139,6 +139,7 @@ class TrampolineTask(Task):
             except BaseException as error:         # top raised: its caller gets the exception
                 stack.pop()
                 if tracer is not None: tracer.event(Event(POP, self._loop.time(), self, top))
+                without_our_frame(error)           # no cycle through this frame (tasks.py)
                 if not stack:
                     return self._finish(None, error)
                 value, exc = None, error
@@ -204,12 +205,13 @@ class TrampolineTask(Task):
     def _wakeup(self, future: Future) -> None:
         # A generator that did ``x = yield future`` gets the result sent in. (An ``async
         # def`` coroutine ignores the sent value: ``Future.__await__`` returns the result.)
-        try:
-            value = future.result()
-        except BaseException as exc:
-            self._step(exc)
+        # The outcome is read, not raised: see Task._wakeup.
+        if future.cancelled():
+            self._step(CancelledError())
+        elif future._exception is not None:
+            self._step(future._exception)
         else:
-            self._step(None, value)
+            self._step(None, future._result)
 
     def _finish(self, result: Any, error: BaseException | None) -> None:
         if isinstance(error, CancelledError) or (error is None and self._must_cancel):
