@@ -407,9 +407,14 @@ async def create_connection(loop: Any, protocol_factory: Callable, host: str | N
             sock.close()
             raise
         return await _connected(loop, sock, protocol_factory)
-    if len(errors) == 1:
-        raise errors[0]
-    raise OSError(f"Multiple exceptions: {', '.join(map(str, errors))}")
+    try:
+        if len(errors) == 1:
+            raise errors[0]
+        raise OSError(f"Multiple exceptions: {', '.join(map(str, errors))}")
+    finally:
+        # The error's traceback holds this frame, whose list holds the error: a cycle
+        # only the cyclic GC frees. asyncio clears its list the same way (CPython gh-124859).
+        errors = None
 
 
 async def connect_accepted_socket(loop: Any, protocol_factory: Callable, sock: socket.socket,

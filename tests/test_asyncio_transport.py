@@ -270,3 +270,24 @@ def test_a_buffered_protocol_whose_get_buffer_fails_loses_the_connection_with_th
 
     reported, error = run(main())
     assert error is RuntimeError and len(reported) == 1 and "get_buffer" in reported[0]
+
+
+def test_a_refused_create_connection_leaves_its_error_in_no_reference_cycle():
+    """asyncio's create_connection lets go of its list of errors before the error leaves
+    it (CPython gh-124859; anyio's test_happy_eyeballs_refcycles checks it): nothing
+    but the catcher refers to the error, so no reference cycle keeps it."""
+    import gc
+
+    async def main():
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]             # bound, not listening: refused
+            try:
+                await asyncio.get_running_loop().create_connection(asyncio.Protocol, "127.0.0.1", port)
+            except ConnectionRefusedError as error:
+                return error
+        return None
+
+    error = run(main())
+    assert isinstance(error, ConnectionRefusedError)
+    assert gc.get_referrers(error) == []
