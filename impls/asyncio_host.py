@@ -15,12 +15,15 @@ What is whose:
 * **ours (the inner loop)**: the ready queue, the timers, the order callbacks run
   in, the idle wait, the clock (a ``VirtualClock`` makes ``await asyncio.sleep(3600)``
   return at once), waking up for other threads (capability ``"threadsafe"``), and,
-  with capability ``"io"``, ``add_reader``/``add_writer`` and the ``sock_*`` methods;
+  with capability ``"io"``, ``add_reader``/``add_writer``/``remove_*``;
 * **ours (this module)**: the asyncio loop's lifecycle (``run_forever``,
   ``run_until_complete``, ``stop``, ``close``), the task factory, the exception
-  handler, debug mode, the default executor, the async-generator hooks, and the
-  socket transport (``asyncio_transport.py``) behind ``create_connection`` and
-  ``create_server``;
+  handler, debug mode, the default executor, the async-generator hooks, the
+  ``sock_*`` coroutines (asyncio's algorithm, ``readiness.SocketCoroutines``, on the
+  inner loop's ``add_reader``/``add_writer``: a call that can complete at once does,
+  in the caller's step; ``sock_connect`` resolves a host name through
+  ``getaddrinfo`` in the executor), and the socket transport
+  (``asyncio_transport.py``) behind ``create_connection`` and ``create_server``;
 * **asyncio's**: ``Future``, ``Task``, ``Handle``/``TimerHandle`` (each callback is
   an asyncio handle, run by its own ``_run()``: the callback runs in its
   ``contextvars.Context``, and an exception goes to this loop's exception handler),
@@ -75,6 +78,7 @@ from typing import Any, Callable
 
 from . import asyncio_transport
 from .base import BaseLoop, check_time
+from .readiness import READ, WRITE, SocketCoroutines, check_resolved, check_socket, fd_of
 from .registry import create
 
 logger = logging.getLogger("asyncio")     # asyncio's logger: errors appear where asyncio users look
@@ -85,9 +89,12 @@ POLL_INTERVAL = 0.001
 #: Frames of a coroutine's origin kept in debug mode (asyncio's DEBUG_STACK_DEPTH).
 DEBUG_STACK_DEPTH = 10
 
-#: The I/O methods delegated to an inner loop with the "io" capability.
+#: The I/O methods that need an inner loop with the "io" capability.
 IO_METHODS = ("add_reader", "remove_reader", "add_writer", "remove_writer",
               "sock_recv", "sock_recv_into", "sock_sendall", "sock_accept", "sock_connect")
+#: The inner loop's methods for watching and unwatching, by kind.
+ADD = {READ: "add_reader", WRITE: "add_writer"}
+REMOVE = {READ: "remove_reader", WRITE: "remove_writer"}
 
 
 class Handle(asyncio.Handle):
@@ -137,7 +144,7 @@ class _Never:
 NEVER = _Never()
 
 
-class AsyncioLoop(asyncio.AbstractEventLoop):
+class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
     """An asyncio event loop whose callbacks, timers and waiting are a loopbench loop's."""
 
     def __init__(self, inner: Any) -> None:
@@ -154,6 +161,9 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         self._asyncgens_shutdown_called = False
         self._from_threads: set = set()          # jobs whose results come back from other threads
         self._polling = False
+        # (fd number, kind) -> (the object registered, its asyncio handle): the handle is
+        # cancelled when the registration is replaced or removed (as in asyncio's selector).
+        self._io_handles: dict[tuple[int, str], tuple[Any, asyncio.Handle]] = {}
         inner.set_exception_handler(lambda _, context: self.call_exception_handler(context))
         # The inner loop's hooks for taking asyncio's handles as they are (see "One handle
         # per callback" above); None where the inner loop has no such hook.
@@ -295,6 +305,7 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         if self.is_closed():
             return
         self._inner.close()
+        self._io_handles.clear()
         self._executor_shutdown_called = True
         executor, self._default_executor = self._default_executor, None
         if executor is not None:
@@ -495,37 +506,112 @@ class AsyncioLoop(asyncio.AbstractEventLoop):
         return getattr(self._inner, method)
 
     def add_reader(self, fd: Any, callback: Callable, *args: Any) -> None:
-        self._add_io("add_reader", fd, callback, args)
+        self._add_io(READ, fd, callback, args)
 
     def remove_reader(self, fd: Any) -> bool:
-        return self._io("remove_reader")(fd)
+        return self._remove_io(READ, fd)
 
     def add_writer(self, fd: Any, callback: Callable, *args: Any) -> None:
-        self._add_io("add_writer", fd, callback, args)
+        self._add_io(WRITE, fd, callback, args)
 
     def remove_writer(self, fd: Any) -> bool:
-        return self._io("remove_writer")(fd)
+        return self._remove_io(WRITE, fd)
 
-    def _add_io(self, method: str, fd: Any, callback: Callable, args: tuple) -> None:
-        """``add_reader``/``add_writer``: the inner loop's, running an asyncio handle of the callback."""
-        add = self._io(method)
-        self._check_callback(callback, method)
-        add(fd, self._run_handle, asyncio.Handle(callback, args, self))
+    def _add_io(self, kind: str, fd: Any, callback: Callable, args: tuple) -> asyncio.Handle:
+        """The inner loop's ``add_reader``/``add_writer``, running an asyncio handle of the callback.
 
+        Returns the handle; it is cancelled once the registration is replaced or removed,
+        which is how a ``sock_*`` wait tells whether the registration is still its own."""
+        add = self._io(ADD[kind])
+        self._check_callback(callback, ADD[kind])
+        handle = asyncio.Handle(callback, args, self)
+        add(fd, self._run_handle, handle)
+        number = fd_of(fd)                       # valid: the inner loop took it
+        replaced = self._io_handles.get((number, kind))
+        if replaced is not None:
+            replaced[1].cancel()
+        self._io_handles[number, kind] = (fd, handle)
+        return handle
+
+    def _remove_io(self, kind: str, fd: Any) -> bool:
+        removed = self._io(REMOVE[kind])(fd)     # a socket closed since is found by the inner loop
+        try:
+            number = fd_of(fd)
+        except ValueError:                       # closed since: find it by identity, as the inner loop did
+            number = next((n for (n, k), (obj, _) in self._io_handles.items() if obj is fd and k == kind), None)
+        entry = self._io_handles.pop((number, kind), None)
+        if entry is not None:
+            entry[1].cancel()
+        return removed
+
+    # The sock_* coroutines: asyncio's algorithm (readiness.SocketCoroutines): try the
+    # call; only if it would block, wait on a one-off reader (writer), then try again.
     async def sock_recv(self, sock: socket.socket, n: int) -> bytes:
-        return await self.await_inner(self._io("sock_recv")(sock, n))
+        self._check_sock(sock, "sock_recv")
+        return await self._read_when_ready(sock, sock.recv, n)
 
     async def sock_recv_into(self, sock: socket.socket, buf: Any) -> int:
-        return await self.await_inner(self._io("sock_recv_into")(sock, buf))
+        self._check_sock(sock, "sock_recv_into")
+        return await self._read_when_ready(sock, sock.recv_into, buf)
 
     async def sock_sendall(self, sock: socket.socket, data: Any) -> None:
-        return await self.await_inner(self._io("sock_sendall")(sock, data))
+        self._check_sock(sock, "sock_sendall")
+        view = memoryview(data)
+        if view.ndim != 1 or view.format != "B":
+            view = view.cast("B")
+        return await self._sock_sendall(sock, view)
 
     async def sock_accept(self, sock: socket.socket) -> tuple:
-        return await self.await_inner(self._io("sock_accept")(sock))
+        self._check_sock(sock, "sock_accept")
+        return await self._sock_accept(sock)
 
     async def sock_connect(self, sock: socket.socket, address: Any) -> None:
-        return await self.await_inner(self._io("sock_connect")(sock, address))
+        self._check_sock(sock, "sock_connect")
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            address = await self._resolved(sock, address)
+        return await self._sock_connect(sock, address)
+
+    async def _resolved(self, sock: socket.socket, address: Any) -> Any:
+        """asyncio's ``_ensure_resolved``: an IP address as it is; a host name through
+        ``getaddrinfo`` in the executor (a lookup would block the loop), first answer."""
+        try:
+            check_resolved(sock, address)        # TypeError for what is no (host, port) at all
+            return address
+        except ValueError:
+            pass
+        infos = await self.getaddrinfo(*address[:2], family=sock.family, type=sock.type, proto=sock.proto)
+        if not infos:
+            raise OSError(f"getaddrinfo({address[0]!r}) returned no address")
+        return infos[0][4]
+
+    def _check_sock(self, sock: Any, what: str) -> None:
+        self._require_io(what)
+        self._check_closed()
+        check_socket(sock, what)
+
+    def _readable(self, sock: socket.socket) -> Any:
+        return self._wait_io(sock.fileno(), READ)
+
+    def _writable(self, sock: socket.socket) -> Any:
+        return self._wait_io(sock.fileno(), WRITE)
+
+    async def _wait_io(self, fd: int, kind: str) -> None:
+        """Wait until ``fd`` is ready: one wake-up, then the registration is gone. Cancelled:
+        remove it, unless another waiter's registration replaced it (asyncio's
+        ``_sock_read_done`` checks ``handle.cancelled()`` the same way)."""
+        future = self.create_future()
+        handle = self._add_io(kind, fd, self._io_ready, (future, fd, kind))
+        try:
+            await future
+        finally:
+            if not handle.cancelled():
+                self._remove_io(kind, fd)
+            future = None                        # as asyncio: no cycle through a failed frame
+
+    def _io_ready(self, future: asyncio.Future, fd: int, kind: str) -> None:
+        self._remove_io(kind, fd)                # level-triggered: unwatch before the task reads
+        if not future.done():
+            future.set_result(None)
 
     async def await_inner(self, awaitable: Any) -> Any:
         """Await the inner loop's own awaitable (its ``sock_recv``, ``sleep``...) from asyncio code.

@@ -13,7 +13,11 @@ What a transport does, in three callbacks:
 
 * **reading**: while reading is on, the socket's reader callback receives what is
   there and passes it to ``protocol.data_received``; an empty read is the peer's
-  EOF (``protocol.eof_received``; unless it returns True, the transport closes);
+  EOF (``protocol.eof_received``; unless it returns True, the transport closes).
+  An ``asyncio.BufferedProtocol`` (asyncpg's kind) is read into its own buffer, as
+  asyncio's selector transport does: ``recv_into(protocol.get_buffer(-1))``, then
+  ``protocol.buffer_updated(nbytes)``; a failing ``get_buffer``/``buffer_updated``
+  (or an empty buffer) is a fatal error, reported, and the connection is lost;
 * **writing**: ``write`` sends at once if nothing is queued; what the socket does
   not take is buffered and sent by the writer callback when the socket is writable.
   Above the high-water mark the protocol is told ``pause_writing``, below the low
@@ -48,6 +52,7 @@ class SocketTransport(asyncio.Transport):
         if sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)     # as asyncio does
         self._loop, self._sock, self._fd, self._protocol = loop, sock, sock.fileno(), protocol
+        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)   # read into its buffer
         self._server = server
         self._buffer = bytearray()
         self._reading = True                      # reading wanted (paused: False)
@@ -69,6 +74,9 @@ class SocketTransport(asyncio.Transport):
             self._loop.add_reader(self._fd, self._read_ready)
 
     def _read_ready(self) -> None:
+        if self._buffered:
+            self._read_into_buffer()
+            return
         try:
             data = self._sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
@@ -79,6 +87,37 @@ class SocketTransport(asyncio.Transport):
         if data:
             self._protocol.data_received(data)
             return
+        self._eof_from_peer()
+
+    def _read_into_buffer(self) -> None:
+        """A ``BufferedProtocol``: asyncio's ``_read_ready__get_buffer``, step for step."""
+        try:
+            buffer = self._protocol.get_buffer(-1)
+            if not len(buffer):
+                raise RuntimeError("get_buffer() returned an empty buffer")
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
+            return
+        try:
+            nbytes = self._sock.recv_into(buffer)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._fatal_error(exc, "Fatal read error on socket transport")
+            return
+        if not nbytes:
+            self._eof_from_peer()
+            return
+        try:
+            self._protocol.buffer_updated(nbytes)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
+
+    def _eof_from_peer(self) -> None:
         self.pause_reading()                      # EOF: the peer will send nothing more
         if not self._protocol.eof_received():
             self.close()
@@ -225,6 +264,7 @@ class SocketTransport(asyncio.Transport):
 
     def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
         self._protocol = protocol
+        self._buffered = isinstance(protocol, asyncio.BufferedProtocol)
 
     def __repr__(self) -> str:
         state = "closing" if self._closing else "open"
@@ -367,9 +407,14 @@ async def create_connection(loop: Any, protocol_factory: Callable, host: str | N
             sock.close()
             raise
         return await _connected(loop, sock, protocol_factory)
-    if len(errors) == 1:
-        raise errors[0]
-    raise OSError(f"Multiple exceptions: {', '.join(map(str, errors))}")
+    try:
+        if len(errors) == 1:
+            raise errors[0]
+        raise OSError(f"Multiple exceptions: {', '.join(map(str, errors))}")
+    finally:
+        # The error's traceback holds this frame, whose list holds the error: a cycle
+        # only the cyclic GC frees. asyncio clears its list the same way (CPython gh-124859).
+        errors = None
 
 
 async def connect_accepted_socket(loop: Any, protocol_factory: Callable, sock: socket.socket,

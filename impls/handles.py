@@ -29,9 +29,18 @@ if TYPE_CHECKING:
 
 
 def callback_name(callback: Any) -> str:
-    """A short, readable name for a callback, for reprs and error messages."""
-    name = getattr(callback, "__qualname__", None) or getattr(callback, "__name__", None)
-    return name if name else reprlib.repr(callback)
+    """A short, readable name for a callback, for reprs and error messages.
+
+    Never raises: it is called while the loop reports an error (and for a tracer), so
+    a callable whose ``__qualname__``, ``__name__`` or ``__repr__`` raises is named by
+    its type and address instead. (asyncio's handle repr lets such an error escape,
+    out of ``run_forever``; contract clause 4 says a bad callback is reported, not fatal.)
+    """
+    try:
+        name = getattr(callback, "__qualname__", None) or getattr(callback, "__name__", None)
+        return name if isinstance(name, str) and name else reprlib.repr(callback)
+    except Exception:
+        return f"<{type(callback).__name__} object at {id(callback):#x}>"
 
 
 class Handle:

@@ -16,15 +16,21 @@ The contract, clause by clause (each clause has its tests):
 3. **Cancellation.** A cancelled handle never runs. Arming and cancelling any number
    of timers leaves the loop's memory bounded.
 4. **Errors in callbacks** go to the exception handler (default: logged with the
-   traceback); the loop keeps running the other callbacks.
+   traceback); the loop keeps running the other callbacks. A callback whose name
+   cannot be looked up (its ``__repr__``/``__qualname__`` raises) is reported the
+   same way: naming it never fails (asyncio's handle repr would crash ``run_forever``).
 5. **Tasks.** ``run_until_complete`` returns the coroutine's result or raises its
    exception. Cancelling a task raises ``CancelledError`` at its current await, its
    ``finally`` blocks run, and awaiting it raises ``CancelledError``. A task's result
    comes only from its coroutine: ``set_result``/``set_exception`` -> ``RuntimeError``.
+   A failed task's exception is freed with the task, never kept in a reference cycle
+   for the cyclic GC (its traceback holds no frame of the loop's that holds the task).
 6. **Bad input** gets a clear error at the call and leaves the loop healthy: a NaN
    (or infinite) delay or deadline -> ``ValueError``; a non-callable -> ``TypeError``;
    ``create_task`` of a non-coroutine -> ``TypeError``, of a coroutine another task
-   is running -> ``RuntimeError``; any use of a closed loop -> ``RuntimeError``;
+   is running -> ``RuntimeError`` (one given to two tasks before either started:
+   both calls accepted, the first task runs it, the second ends with
+   ``RuntimeError`` at its first step, neither is left pending; as asyncio); any use of a closed loop -> ``RuntimeError``;
    ``run_forever`` while running -> ``RuntimeError``; ``create(name, clock=...)`` of
    something that is not a clock -> ``TypeError``; a future's ``set_exception`` of
    something that is not an exception (or of ``StopIteration``) -> ``TypeError``. A
@@ -53,9 +59,13 @@ clause 6: a blocking socket -> ``ValueError`` (as asyncio); an invalid or closed
     iteration in which its fd is readable (writable); registering again replaces the
     callback. Data through the ``sock_*`` coroutines is never lost or reordered.
 11. **I/O cancellation.** A task cancelled while it waits in ``sock_recv`` (or any
-    ``sock_*`` coroutine) leaves no registration behind.
+    ``sock_*`` coroutine) leaves no registration behind, and takes none of another
+    task's: of two tasks waiting on one socket, the second (whose registration
+    replaced the first's) still gets the data when the first is cancelled (as asyncio).
 12. **I/O removal.** A reader or writer removed while its callback is ready (due to
-    run in this iteration) does not run.
+    run in this iteration) does not run. Removing a socket closed since it was
+    registered finds its registration and returns True (as asyncio); a new socket
+    that reuses the fd number is then watched like any other.
 13. **I/O close.** Closing the loop unregisters every fd and closes none of the
     user's sockets.
 
@@ -77,12 +87,14 @@ CONTRACT = {
     3: "Cancellation: a cancelled handle never runs; arming and cancelling any number of timers leaves "
        "memory bounded.",
     4: "Errors in callbacks go to the exception handler (default: logged with traceback); the loop keeps "
-       "running the other callbacks.",
+       "running the other callbacks, also when the callback's name cannot be looked up (its repr raises).",
     5: "Tasks: run_until_complete returns the result or raises the exception; cancelling a task raises "
        "CancelledError at its current await, runs its finally blocks, and awaiting it raises CancelledError; "
-       "a task's result comes only from its coroutine (set_result/set_exception -> RuntimeError).",
+       "a task's result comes only from its coroutine (set_result/set_exception -> RuntimeError); a failed task's "
+       "exception is freed with the task, not kept in a reference cycle for the cyclic GC.",
     6: "Bad input: NaN/infinite delay -> ValueError; non-callable -> TypeError; create_task of a "
-       "non-coroutine -> TypeError, of a coroutine another task runs -> RuntimeError; use of a closed loop "
+       "non-coroutine -> TypeError, of a coroutine another task runs -> RuntimeError (given to two tasks before "
+       "either started: the first runs it, the second ends with RuntimeError); use of a closed loop "
        "-> RuntimeError; run_forever while running -> RuntimeError; a clock that is not a clock -> "
        "TypeError; a future's set_exception of a non-exception -> TypeError; the loop stays healthy.",
     7: "The iteration model (impls/base.py): random scheduling programs fire in exactly the reference "
@@ -96,8 +108,9 @@ CONTRACT = {
        "readable (writable); registering again replaces it; data through the sock_* coroutines is never lost "
        "or reordered.",
     11: "I/O cancellation ('io'): a task cancelled while waiting in sock_recv (or any sock_* coroutine) leaves "
-        "no registration behind.",
-    12: "I/O removal ('io'): a reader or writer removed while its callback is ready does not run.",
+        "no registration behind and takes none of another task's (a second waiter on the socket gets the data).",
+    12: "I/O removal ('io'): a reader or writer removed while its callback is ready does not run; removing a "
+        "socket closed since it was registered removes its registration (True), and its fd number serves again.",
     13: "I/O close ('io'): closing the loop unregisters every fd and closes none of the user's sockets.",
 }
 

@@ -46,6 +46,18 @@ This module holds what they share, so each loop writes only where fds are kept:
 ``remove_reader``/``remove_writer`` on a closed loop return False, as in asyncio:
 closing unregistered everything, and cleanup code in ``finally`` blocks may still
 run after it. Closing a loop never closes the user's sockets.
+
+**Registrations are kept by fd number**, and the mixin remembers which object each
+was made with. So removing a socket that was closed in the meantime (its
+``fileno()`` is now -1) still finds and removes its registration and returns True,
+as asyncio's selector does (``selectors`` looks the object up among its keys). A
+new socket that reuses the number is then watched like any other.
+
+**One reader (writer) per fd**, so two tasks in ``sock_recv`` on one socket share a
+registration: the second replaces the first. A waiting coroutine removes the
+registration when it is done (woken, or cancelled) only if it is still its own, as
+asyncio's ``_sock_read_done`` checks ``handle.cancelled()``: cancelling the first
+task leaves the second one's registration in place, and the second gets the data.
 """
 
 from __future__ import annotations
@@ -109,8 +121,65 @@ def check_resolved(sock: socket.socket, address: Any) -> None:
                          "resolving a name would block the loop") from None
 
 
+# ------------------------------------------------------- the sock_* algorithm
+class SocketCoroutines:
+    """The ``sock_*`` coroutines' bodies, asyncio's way: try the call, wait only if it would block.
+
+    As asyncio's selector loop (``selector_events.sock_recv`` and the others), each
+    first makes the non-blocking call; only if it would block does it wait for the
+    socket to be ready, and then it tries again. So a call that can complete at once
+    completes in the caller's step, without suspending, and a task cancelled while it
+    waits has read (or accepted) nothing: the wait is for *readiness*, and the data
+    stays in the socket for the next reader. (asyncio reads in the reader callback and
+    keeps the data in a future, which a cancel that comes just after can drop.)
+
+    Used by ``Readiness`` (the loops' own I/O) and by ``asyncio_host.AsyncioLoop``;
+    the class provides how to wait: ``_readable(sock)`` and ``_writable(sock)``,
+    awaitables done once ``sock`` is readable (writable).
+    """
+
+    async def _read_when_ready(self, sock: socket.socket, read: Callable[..., Any], *args: Any) -> Any:
+        """``read(*args)``, a call on ``sock``; while it would block, wait until ``sock`` is readable."""
+        while True:
+            try:
+                return read(*args)
+            except (BlockingIOError, InterruptedError):
+                await self._readable(sock)
+
+    async def _sock_sendall(self, sock: socket.socket, view: memoryview) -> None:
+        while view:
+            try:
+                sent = sock.send(view)
+            except (BlockingIOError, InterruptedError):
+                await self._writable(sock)
+            else:
+                view = view[sent:]
+
+    async def _sock_accept(self, sock: socket.socket) -> tuple[socket.socket, Any]:
+        conn, address = await self._read_when_ready(sock, sock.accept)
+        conn.setblocking(False)
+        return conn, address
+
+    async def _sock_connect(self, sock: socket.socket, address: Any) -> None:
+        try:
+            sock.connect(address)
+            return
+        except (BlockingIOError, InterruptedError):
+            pass                                        # in progress: writable once it is done
+        await self._writable(sock)
+        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
+        if error:
+            raise OSError(error, f"connect to {address!r}: {os.strerror(error)}")
+
+    def _readable(self, sock: socket.socket) -> Awaitable[None]:
+        raise NotImplementedError
+
+    def _writable(self, sock: socket.socket) -> Awaitable[None]:
+        raise NotImplementedError
+
+
 # ------------------------------------------------------------------ the mixin
-class Readiness:
+class Readiness(SocketCoroutines):
     """add_reader/add_writer/remove_*, and the ``sock_*`` coroutines, for a ``BaseLoop``.
 
     A loop mixes this in (``class MyLoop(Readiness, BaseLoop)``), declares ``"io"``,
@@ -134,7 +203,14 @@ class Readiness:
         """Stop watching ``fd`` for writing; True if it was watched. Its callback will not run again."""
         return self._remove(fd, WRITE)
 
-    def _add(self, fileobj: Any, kind: str, callback: Callable[..., Any], args: tuple) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The object each (fd, kind) registration was made with, if not a plain int:
+        #: how a socket closed since (fileno() -1) is found again at its removal.
+        self._watched_objects: dict[tuple[int, str], Any] = {}
+
+    def _add(self, fileobj: Any, kind: str, callback: Callable[..., Any], args: tuple) -> Handle:
+        """Register; return the handle, which is cancelled once it is replaced or removed."""
         if self._closed:
             self._raise_closed()
         fd = fd_of(fileobj)
@@ -143,13 +219,24 @@ class Readiness:
         replaced = self._watch(fd, kind, handle)        # OSError here for an fd that is not open
         if replaced is not None:
             replaced.cancel()
+        if fileobj is not fd:
+            self._watched_objects[fd, kind] = fileobj
+        elif replaced is not None:
+            self._watched_objects.pop((fd, kind), None)
         if self._tracer is not None:
             self._tracer.event(Event(WATCH, self._clock.time(), handle, (fd, kind)))
+        return handle
 
     def _remove(self, fileobj: Any, kind: str) -> bool:
         if self._closed:
             return False
-        fd = fd_of(fileobj)
+        try:
+            fd = fd_of(fileobj)
+        except ValueError:
+            fd = self._registered_fd(fileobj, kind)     # closed since it was registered?
+            if fd is None:
+                raise
+        self._watched_objects.pop((fd, kind), None)
         handle = self._unwatch(fd, kind)
         if handle is None:
             return False
@@ -157,6 +244,18 @@ class Readiness:
         if self._tracer is not None:
             self._tracer.event(Event(UNWATCH, self._clock.time(), None, (fd, kind)))
         return True
+
+    def close(self) -> None:
+        super().close()                                 # unregisters every fd (the loop's _close)
+        self._watched_objects.clear()
+
+    def _registered_fd(self, fileobj: Any, kind: str) -> int | None:
+        """The fd ``fileobj`` was registered (for ``kind``) with, found by identity; None if none.
+        Only for an object that has no fd any more (a closed socket): O(watched fds)."""
+        for (fd, watched_kind), watched in self._watched_objects.items():
+            if watched is fileobj and watched_kind == kind:
+                return fd
+        return None
 
     def _trace_ready(self, watched: int, ready: list[tuple[Handle, int, str]]) -> None:
         """Report a look at ``watched`` fds, and each ``(handle, fd, kind)`` found ready."""
@@ -214,39 +313,6 @@ class Readiness:
             self._raise_closed()
         check_socket(sock, what)
 
-    async def _read_when_ready(self, sock: socket.socket, read: Callable[..., Any], *args: Any) -> Any:
-        """``read(*args)``, a call on ``sock``; while it would block, wait until ``sock`` is readable."""
-        while True:
-            try:
-                return read(*args)
-            except (BlockingIOError, InterruptedError):
-                await self._readable(sock)
-
-    async def _sock_sendall(self, sock: socket.socket, view: memoryview) -> None:
-        while view:
-            try:
-                sent = sock.send(view)
-            except (BlockingIOError, InterruptedError):
-                await self._writable(sock)
-            else:
-                view = view[sent:]
-
-    async def _sock_accept(self, sock: socket.socket) -> tuple[socket.socket, Any]:
-        conn, address = await self._read_when_ready(sock, sock.accept)
-        conn.setblocking(False)
-        return conn, address
-
-    async def _sock_connect(self, sock: socket.socket, address: Any) -> None:
-        try:
-            sock.connect(address)
-            return
-        except (BlockingIOError, InterruptedError):
-            pass                                        # in progress: writable once it is done
-        await self._writable(sock)
-        error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
-        if error:
-            raise OSError(error, f"connect to {address!r}: {os.strerror(error)}")
-
     # How a coroutine waits for a socket: on a future that a one-off reader (writer)
     # completes. The trampoline loop replaces these two with pyos8's requests.
     def _readable(self, sock: socket.socket) -> Awaitable[None]:
@@ -257,11 +323,12 @@ class Readiness:
 
     async def _wait_ready(self, fd: int, kind: str) -> None:
         future = Future(self)
-        self._add(fd, kind, self._io_done, (future, fd, kind))
+        handle = self._add(fd, kind, self._io_done, (future, fd, kind))
         try:
             await future
-        finally:                                        # cancelled: no registration left either
-            self._remove(fd, kind)
+        finally:                                        # cancelled: no registration left either,
+            if not handle.cancelled():                  # unless another waiter's replaced ours
+                self._remove(fd, kind)
 
     def _io_done(self, future: Future, fd: int, kind: str) -> None:
         # One wake-up per wait: stop watching now, or the fd, still readable until the
@@ -303,7 +370,10 @@ class SelectorWatch:
             self.selector.register(fd, EVENTS[kind])          # OSError: not an open fd
             handles = self.handles[fd] = [None, None]
         elif handles[slot] is None:                           # now both reading and writing
-            self.selector.modify(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
+            try:
+                self.selector.modify(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
+            except KeyError:                                  # the selector dropped it (see unwatch)
+                self.selector.register(fd, selectors.EVENT_READ | selectors.EVENT_WRITE)
         replaced, handles[slot] = handles[slot], handle
         return replaced
 
@@ -313,11 +383,20 @@ class SelectorWatch:
         if handles is None or handles[slot] is None:
             return None
         handle, handles[slot] = handles[slot], None
+        # A closed fd may be unwatched too (its socket closed first): epoll has dropped
+        # it already, and a failed modify makes the selector forget it; either way the
+        # pair here is what counts, and a new fd with the same number starts afresh.
         if handles[1 - slot] is None:                         # nothing left to wait for
             del self.handles[fd]
-            self.selector.unregister(fd)
+            try:
+                self.selector.unregister(fd)
+            except KeyError:
+                pass
         else:
-            self.selector.modify(fd, EVENTS[WRITE if kind == READ else READ])
+            try:
+                self.selector.modify(fd, EVENTS[WRITE if kind == READ else READ])
+            except (OSError, KeyError):
+                pass
         return handle
 
     def ready(self, fd: int, mask: int) -> list[tuple[Handle, int, str]]:
@@ -334,4 +413,4 @@ class SelectorWatch:
         return found
 
 
-__all__ = ["READ", "WRITE", "Readiness", "SelectorWatch", "check_resolved", "check_socket", "fd_of"]
+__all__ = ["READ", "WRITE", "Readiness", "SelectorWatch", "SocketCoroutines", "check_resolved", "check_socket", "fd_of"]

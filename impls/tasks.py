@@ -13,6 +13,12 @@ When the future completes, ``_wakeup`` runs (through ``call_soon``) and steps ag
 A bare ``yield`` (what ``await loop.sleep(0)`` does) means "let the others run":
 the task reschedules itself with ``call_soon``.
 
+A task's first step (``_step(START)``) checks that its coroutine is still its own:
+one given to two tasks before either started is accepted by both ``create_task``
+calls (it had not started), is run by the first, and is found suspended by the
+second, which then ends with ``RuntimeError`` without touching it. asyncio's second
+task ends with a ``RuntimeError`` too; neither task is left pending.
+
 Cancellation (contract clause 5) follows asyncio: ``Task.cancel()`` cancels the
 future the task is waiting on, so the task wakes up with ``CancelledError`` thrown
 in at its current ``await``; ``finally`` blocks run, and unless the coroutine
@@ -26,6 +32,7 @@ trampoline loop drives generators with a task of its own (``trampoline_loop.py``
 from __future__ import annotations
 
 import types
+from types import CoroutineType, GeneratorType
 from typing import TYPE_CHECKING, Any, Callable, Generator
 
 from .errors import CancelledError, InvalidStateError
@@ -37,6 +44,18 @@ if TYPE_CHECKING:
 
 _PENDING, _CANCELLED, _FINISHED = "PENDING", "CANCELLED", "FINISHED"
 _new_object = object.__new__
+
+
+class _Start:
+    """What a task's first step is called with (``_step(START)``): check the coroutine is ours."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "START"
+
+
+START = _Start()
 
 
 class Future:
@@ -149,7 +168,13 @@ class Future:
 
     def __await__(self) -> Generator[Future, None, Any]:
         if self._state == _PENDING:
-            yield self                     # the task running us waits on us
+            try:
+                yield self                 # the task running us waits on us
+            except BaseException:
+                # Our exception, thrown in by the task's _wakeup, would hold this frame
+                # in its traceback, and the frame us: a cycle only the cyclic GC frees.
+                self = None
+                raise
         return self.result()
 
     __iter__ = __await__                   # so generator code can ``yield from`` a future
@@ -175,7 +200,7 @@ class Task(Future):
         self._coro = coro
         self._waiting_on: Future | None = None
         self._must_cancel = False
-        handle = Handle(self._step, (), loop)
+        handle = Handle(self._step, (START,), loop)
         loop._schedule(handle)
         if loop._tracer is not None:
             loop._tracer.event(Event(SCHEDULED, loop.time(), handle))
@@ -208,6 +233,10 @@ class Task(Future):
     def _step(self, exc: BaseException | None = None) -> None:
         if self._state is not _PENDING:    # e.g. a stale wakeup after completion
             return
+        if exc is START:                   # the first step (one compare a step, O(1))
+            if self._refused_at_start():
+                return
+            exc = None
         if self._loop._tracer is not None:
             self._loop._tracer.event(Event(STEP, self._loop.time(), self, exc))
         if self._must_cancel:
@@ -231,7 +260,7 @@ class Task(Future):
             super().set_exception(error)
             raise
         except BaseException as error:
-            super().set_exception(error)
+            super().set_exception(without_our_frame(error))
         else:
             loop = self._loop
             if yielded is None and loop._tracer is None:
@@ -246,6 +275,29 @@ class Task(Future):
                 loop._schedule(handle)
             else:
                 self._wait_for(yielded)
+
+    def _refused_at_start(self) -> bool:
+        """At the first step: is the coroutine already running in another task (given to
+        it first)? Then this task ends, with ``RuntimeError`` (cancelled, if that was
+        asked), and the coroutine is left alone: stepping it would steal the other
+        task's step and leave that one pending forever."""
+        coro = self._coro
+        if coro.__class__ is CoroutineType:
+            taken = coro.cr_suspended or coro.cr_running
+        elif coro.__class__ is GeneratorType:
+            taken = coro.gi_suspended or coro.gi_running
+        else:
+            taken = False
+        if not taken:
+            return False
+        if self._must_cancel:
+            self._must_cancel = False
+            Future.cancel(self)
+        else:
+            Future.set_exception(self, RuntimeError(
+                f"task {self!r} cannot start: its coroutine is already being run by another task "
+                "(a coroutine was given to create_task twice)"))
+        return True
 
     def _take_cancel(self, exc: BaseException | None) -> CancelledError:
         """The step ``cancel()`` asked for has come: what to throw in (``exc``, if it is a
@@ -271,19 +323,21 @@ class Task(Future):
             loop.call_soon(self._step, RuntimeError(f"Task got bad yield: {reason}"))
 
     def _wakeup(self, future: Future) -> None:
-        if future._state is _FINISHED and future._exception is None:
-            self._step()                   # the common case: no exception to fetch
-            return
-        try:
-            future.result()
-        except BaseException as exc:
-            self._step(exc)
+        # The outcome is read, not raised (as asyncio's C task does): raising it here
+        # would add this frame, and result()'s, to the error's traceback: cycles through
+        # ``self`` and ``future`` that only the cyclic GC frees.
+        if future._state is _FINISHED:
+            exc = future._exception
+            if exc is None:
+                self._step()               # the common case: no exception to fetch
+            else:
+                self._step(exc)
         else:
-            self._step()
+            self._step(CancelledError())
 
     def __repr__(self) -> str:
         coro = self._coro
-        name = getattr(coro, "__qualname__", None) or callback_name(coro)
+        name = callback_name(coro)
         return f"<Task {self._state.lower()} {name}>"
 
 
@@ -319,6 +373,22 @@ async def sleep_for(loop: BaseLoop, delay: float, result: Any = None) -> Any:
 def _set_result_unless_done(future: Future, result: Any) -> None:
     if not future.done():
         future.set_result(result)
+
+
+def without_our_frame(error: BaseException) -> BaseException:
+    """``error``, caught in a task's step, minus the step's own frame in its traceback.
+
+    The task keeps the error; a traceback entry for the step's frame would keep that
+    frame, which holds the task (``self``) and, through ``f_back``, the handle and the
+    loop's iteration that ran it: a cycle back to the error, freed only by the cyclic
+    GC, with everything the failed coroutine's frames hold. asyncio's C task has no
+    frame to leave there; its Python task clears ``self`` for the same reason. What is
+    left starts at the coroutine, as asyncio's tracebacks do.
+    """
+    traceback = error.__traceback__
+    if traceback is not None:
+        error.__traceback__ = traceback.tb_next
+    return error
 
 
 def is_coroutine(obj: Any) -> bool:

@@ -13,10 +13,15 @@ Two threads split the work of the heap loop:
   deque: no lock on the fast path.
 
 One timer thread, however many timers: no thread per timer. It lives while the
-loop runs: ``run_forever`` starts it and joins it before returning, so no thread
-outlives a run, and a loop dropped without ``close()`` leaves no thread behind. If
-it dies (a clock that raises, say), it tells the loop thread through the inbox, and
-``run_forever`` raises ``RuntimeError`` instead of waiting forever for its timers.
+loop runs: ``run_forever`` starts it and, before returning, tells it to stop (its
+own stop flag, under the condition), and it ends by itself; ``close()`` joins it.
+``run_forever`` joins nothing: a join would block the loop's thread (anyio flags
+blocking calls there; asyncio's ``run_forever`` joins nothing either). A loop
+dropped without ``close()`` leaves no thread behind, and a run right after the last
+starts a fresh thread at once while the old one finishes (it has stopped for good:
+it looks at its flag before anything else). If it dies (a clock that raises, say),
+it tells the loop thread through the inbox, and ``run_forever`` raises
+``RuntimeError`` instead of waiting forever for its timers.
 
 What it teaches: a thread is a fine way to *wait* (the OS wakes it at the deadline)
 and a poor way to *run* (every hand-over costs a lock, a queue and a GIL switch; the
@@ -119,8 +124,9 @@ class ThreadLoop(Readiness, BaseLoop):
         self._cond = threading.Condition(threading.Lock())
         self._timers = TimerHeap()
         self._flush_requested = False
-        self._timer_thread_exit = False
         self._timer_thread: threading.Thread | None = None
+        self._timer_thread_stop = threading.Event()         # the current timer thread's stop flag
+        self._stopped_timer_threads: list[threading.Thread] = []   # told to stop; close() joins them
         # I/O: the selector thread and what it shares with the loop thread (see _start_io).
         self._io: SelectorWatch | None = None
         self._io_thread: threading.Thread | None = None
@@ -132,7 +138,7 @@ class ThreadLoop(Readiness, BaseLoop):
     def _arm(self, timer: TimerHandle) -> None:
         with self._cond:
             if self._timers.push(timer):          # new earliest deadline: re-time the sleep
-                self._cond.notify()
+                self._cond.notify_all()           # (all: a stopped thread may still be waiting)
 
     def _timer_cancelled(self, timer: TimerHandle) -> None:
         with self._cond:
@@ -144,18 +150,20 @@ class ThreadLoop(Readiness, BaseLoop):
 
     def _before_run(self) -> None:
         if self._timer_thread is None:
-            self._timer_thread_exit = False
+            self._timer_thread_stop = stop = threading.Event()
             self._timer_thread = threading.Thread(
-                target=self._timer_thread_main, name=f"loopbench-timers-{id(self):x}", daemon=True)
+                target=self._timer_thread_main, args=(stop,), name=f"loopbench-timers-{id(self):x}", daemon=True)
             self._timer_thread.start()
 
     def _after_run(self) -> None:
-        """The run is over: end the timer thread (timers stay armed for the next run)."""
+        """The run is over: tell the timer thread to stop (timers stay armed for the next
+        run). No join here, on the loop's thread: the thread ends by itself, close() joins it."""
         with self._cond:
-            self._timer_thread_exit = True
-            self._cond.notify()
+            self._timer_thread_stop.set()
+            self._cond.notify_all()
         if self._timer_thread is not None:
-            self._timer_thread.join()
+            alive = [t for t in self._stopped_timer_threads if t.is_alive()]
+            self._stopped_timer_threads = alive + [self._timer_thread]
             self._timer_thread = None
 
     def _run_once(self) -> None:
@@ -193,7 +201,7 @@ class ThreadLoop(Readiness, BaseLoop):
             flushing = deadline is not None and deadline <= self._clock.time()
             if flushing:
                 self._flush_requested = True
-                self._cond.notify()
+                self._cond.notify_all()
         inbox = self._inbox
         while True:
             if flushing:
@@ -224,16 +232,16 @@ class ThreadLoop(Readiness, BaseLoop):
             self._ready.append(item)
 
     # --------------------------------------------------------- timer thread
-    def _timer_thread_main(self) -> None:
+    def _timer_thread_main(self, stop: threading.Event) -> None:
         try:
-            self._deliver_timers()
+            self._deliver_timers(stop)
         except BaseException as error:           # tell the loop thread, which would wait forever
             self._inbox.put(TimerThreadDied(error))
 
-    def _deliver_timers(self) -> None:
+    def _deliver_timers(self, stop: threading.Event) -> None:
         cond, clock = self._cond, self._clock
         with cond:
-            while not self._timer_thread_exit:
+            while not stop.is_set():
                 deadline = self._timers.deadline()
                 if deadline is not None and deadline <= clock.time():
                     due: list[TimerHandle] = []
@@ -301,6 +309,9 @@ class ThreadLoop(Readiness, BaseLoop):
 
     def _close(self) -> None:
         self._close_io()
-        self._after_run()                         # no thread outside a run; made sure of
+        self._after_run()                         # no thread after close; made sure of
+        for thread in self._stopped_timer_threads:
+            thread.join()
+        self._stopped_timer_threads = []
         self._ready.clear()
         self._timers.clear()

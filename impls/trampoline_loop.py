@@ -61,19 +61,20 @@ from typing import Any
 from .errors import CancelledError
 from .heap_loop import HeapLoop
 from .readiness import READ, WRITE, fd_of
-from .tasks import Future, Task, is_coroutine, is_generator, not_fresh
+from .tasks import START, Future, Task, is_coroutine, is_generator, not_fresh, without_our_frame
 from .trace import POP, PUSH, STEP, SUSPEND, Event
 
 
 class IOWait:
     """A request a task yields to the scheduler: resume me once ``sock`` is ready (pyos8)."""
 
-    __slots__ = ("sock", "fd")
+    __slots__ = ("sock", "fd", "handle")
     kind = READ
 
     def __init__(self, sock) -> None:
         self.sock = sock
         self.fd: int | None = None             # set when the scheduler watches it
+        self.handle = None                     # the registration, while it is ours
 
     def __await__(self):                       # ``await ReadWait(sock)`` in async def code
         yield self
@@ -110,6 +111,10 @@ class TrampolineTask(Task):
     def _step(self, exc: BaseException | None = None, value: Any = None) -> None:
         if self.done():
             return
+        if exc is START:                           # the first step: is the coroutine still ours?
+            if self._refused_at_start():
+                return
+            exc = None
         tracer = self._loop._tracer
         if tracer is not None: tracer.event(Event(STEP, self._loop.time(), self, exc))
         if self._must_cancel:
@@ -134,6 +139,7 @@ class TrampolineTask(Task):
             except BaseException as error:         # top raised: its caller gets the exception
                 stack.pop()
                 if tracer is not None: tracer.event(Event(POP, self._loop.time(), self, top))
+                without_our_frame(error)           # no cycle through this frame (tasks.py)
                 if not stack:
                     return self._finish(None, error)
                 value, exc = None, error
@@ -176,7 +182,8 @@ class TrampolineTask(Task):
         request = self._waiting_on
         if isinstance(request, IOWait) and not self.done():
             self._waiting_on = None
-            self._loop._remove(request.fd, request.kind)       # stop watching for us
+            if not request.handle.cancelled():                # still ours: another task's
+                self._loop._remove(request.fd, request.kind)  # wait on the fd may have replaced it
             self._loop.call_soon(self._step, CancelledError())
             return True
         return super().cancel()
@@ -198,12 +205,13 @@ class TrampolineTask(Task):
     def _wakeup(self, future: Future) -> None:
         # A generator that did ``x = yield future`` gets the result sent in. (An ``async
         # def`` coroutine ignores the sent value: ``Future.__await__`` returns the result.)
-        try:
-            value = future.result()
-        except BaseException as exc:
-            self._step(exc)
+        # The outcome is read, not raised: see Task._wakeup.
+        if future.cancelled():
+            self._step(CancelledError())
+        elif future._exception is not None:
+            self._step(future._exception)
         else:
-            self._step(None, value)
+            self._step(None, future._result)
 
     def _finish(self, result: Any, error: BaseException | None) -> None:
         if isinstance(error, CancelledError) or (error is None and self._must_cancel):
@@ -234,7 +242,7 @@ class TrampolineLoop(HeapLoop):
     def _wait_io(self, task: TrampolineTask, request: IOWait) -> None:
         """pyos8's ``waitforread``/``waitforwrite``: park ``task`` until its fd is ready."""
         request.fd = fd_of(request.sock)
-        self._add(request.fd, request.kind, self._resume_io, (task, request))
+        request.handle = self._add(request.fd, request.kind, self._resume_io, (task, request))
 
     def _resume_io(self, task: TrampolineTask, request: IOWait) -> None:
         self._remove(request.fd, request.kind)     # one wake-up per request, as pyos8 pops it

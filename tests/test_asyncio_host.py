@@ -725,3 +725,181 @@ def test_readiness_callbacks_and_sock_methods(impl):
                 return got, removed, bytes(received) == b"ping" * 100_000, bytes(buffer[:count])
 
         assert runner.run(asyncio.wait_for(main(), 10)) == (b"ready", (True, False), True, b"pong")
+
+
+# ------------------------------------------- sock_* the way asyncio's selector loop does them
+def io_loop_factories(impl, clock):
+    """asyncio's own loop (the reference), then ours on ``impl`` on ``clock``."""
+    probe = impls.create(impl)
+    probe.close()
+    if "io" not in probe.capabilities:
+        pytest.skip(f"the {impl} loop has no 'io' capability")
+    return {"asyncio": asyncio.new_event_loop,
+            impl: functools.partial(impls.asyncio_loop, impl, clock=clock)}
+
+
+def run_on_each(impl, scenario):
+    """``scenario()`` on asyncio's loop and on ours: {loop name: what it returned}.
+
+    On the real clock, as the other socket tests: a scenario bounds its waits with
+    ``wait_for`` (a failure ends, it does not hang), and a virtual clock would jump to
+    that deadline while the thread loop's selector thread (or an executor thread) is
+    about to report. No duration is asserted."""
+    outcomes = {}
+    for name, factory in io_loop_factories(impl, impls.MonotonicClock()).items():
+        with asyncio.Runner(loop_factory=factory) as runner:
+            outcomes[name] = runner.run(scenario())
+    return outcomes
+
+
+def nonblocking_pair():
+    a, b = socket.socketpair()
+    a.setblocking(False)
+    b.setblocking(False)
+    return a, b
+
+
+def test_sock_recv_with_data_waiting_completes_without_suspending_so_a_cancel_loses_nothing(impl):
+    """asyncio's sock_recv tries recv() before it registers (selector_events.sock_recv):
+    with a byte waiting, the task is done after its first step, and a cancel that
+    comes after that finds it done. The byte is delivered, never dropped."""
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        a, b = nonblocking_pair()
+        with a, b:
+            b.send(b"x")
+            task = asyncio.create_task(loop.sock_recv(a, 1))
+            await asyncio.sleep(0)                     # the task ran its first step
+            task.cancel()
+            try:
+                return "result", await task
+            except asyncio.CancelledError:
+                try:                                   # cancelled: the byte must still be there
+                    return "cancelled, then", await asyncio.wait_for(loop.sock_recv(a, 1), 5)
+                except TimeoutError:
+                    return "lost", None
+
+    outcomes = run_on_each(impl, scenario)
+    assert outcomes["asyncio"] == ("result", b"x")
+    assert outcomes[impl] == ("result", b"x")
+
+
+@pytest.mark.parametrize("method", ["sock_sendall", "sock_accept", "sock_recv_into"])
+def test_every_sock_call_that_can_complete_at_once_does_so_in_its_first_step(impl, method):
+    """asyncio's sock_sendall/sock_accept/sock_recv_into also try first: a task doing
+    one that can complete at once is done after its first step."""
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        a, b = nonblocking_pair()
+        listener, client = socket.socket(), socket.socket()
+        with a, b, listener, client:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            listener.setblocking(False)
+            client.connect(listener.getsockname())     # queued in the backlog: accept() succeeds
+            b.send(b"data")
+            call = {"sock_sendall": lambda: loop.sock_sendall(a, b"small"),
+                    "sock_accept": lambda: loop.sock_accept(listener),
+                    "sock_recv_into": lambda: loop.sock_recv_into(a, bytearray(10))}[method]
+            task = asyncio.create_task(call())
+            await asyncio.sleep(0)
+            done = task.done()
+            result = await task
+            if method == "sock_accept":
+                result[0].close()
+            return done
+
+    assert run_on_each(impl, scenario) == {"asyncio": True, impl: True}
+
+
+def test_when_one_of_two_tasks_in_sock_recv_is_cancelled_the_other_gets_the_data(impl):
+    """The second sock_recv on a socket replaces the first's reader; cancelling the
+    first must not remove it (asyncio's _sock_read_done removes the reader only if
+    its own handle is not cancelled), so the second task gets the data."""
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        a, b = nonblocking_pair()
+        with a, b:
+            first = asyncio.create_task(loop.sock_recv(a, 100))
+            second = asyncio.create_task(loop.sock_recv(a, 100))
+            await asyncio.sleep(0)
+            first.cancel()
+            await asyncio.sleep(0)
+            b.send(b"for the second")
+            try:
+                return await asyncio.wait_for(second, 5)
+            except TimeoutError:
+                return "the second task was never woken"
+
+    assert run_on_each(impl, scenario) == {"asyncio": b"for the second", impl: b"for the second"}
+
+
+def test_sock_connect_resolves_a_host_name(impl):
+    """asyncio's sock_connect resolves names (base_events._ensure_resolved, through
+    getaddrinfo in the executor) instead of refusing them."""
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        listener, client = socket.socket(), socket.socket()
+        with listener, client:
+            listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            client.setblocking(False)
+            await asyncio.wait_for(loop.sock_connect(client, ("localhost", listener.getsockname()[1])), 5)
+            return client.getpeername() == listener.getsockname()
+
+    assert run_on_each(impl, scenario) == {"asyncio": True, impl: True}
+
+
+def test_remove_reader_of_a_socket_closed_since_returns_true_and_frees_its_fd(impl):
+    """asyncio's selector finds a closed socket's registration by identity: True."""
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        a, b = nonblocking_pair()
+        loop.add_reader(a, print)
+        a.close()
+        b.close()
+        removed = loop.remove_reader(a)
+        c, d = nonblocking_pair()                     # reuses the numbers
+        with c, d:
+            got = loop.create_future()
+            loop.add_reader(c, lambda: got.done() or got.set_result(c.recv(10)))
+            d.send(b"fresh")
+            data = await asyncio.wait_for(got, 5)
+            loop.remove_reader(c)
+            return removed, data
+
+    assert run_on_each(impl, scenario) == {"asyncio": (True, b"fresh"), impl: (True, b"fresh")}
+
+
+def test_a_buffered_protocol_is_read_into_its_own_buffer(impl):
+    """asyncio.BufferedProtocol on our transport, on every loop, as on asyncio's: the
+    data arrives through get_buffer()/buffer_updated(), then EOF, then connection_lost."""
+    class Buffered(asyncio.BufferedProtocol):
+        def __init__(self):
+            self.buffer, self.received, self.events = bytearray(5), bytearray(), []
+            self.lost = asyncio.get_running_loop().create_future()
+
+        def get_buffer(self, sizehint):
+            return self.buffer
+
+        def buffer_updated(self, nbytes):
+            self.received += self.buffer[:nbytes]
+
+        def eof_received(self):
+            self.events.append("eof")
+
+        def connection_lost(self, exc):
+            self.lost.set_result(exc)
+
+    async def scenario():
+        loop = asyncio.get_running_loop()
+        left, right = socket.socketpair()
+        with right:
+            _, protocol = await loop.connect_accepted_socket(Buffered, left)
+            right.sendall(b"asyncpg reads this way")
+            right.shutdown(socket.SHUT_WR)
+            lost = await asyncio.wait_for(protocol.lost, 5)
+        return bytes(protocol.received), protocol.events, lost
+
+    expected = (b"asyncpg reads this way", ["eof"], None)
+    assert run_on_each(impl, scenario) == {"asyncio": expected, impl: expected}

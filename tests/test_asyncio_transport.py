@@ -199,3 +199,95 @@ def test_refused_connection_and_options_we_lack():
         return "ok"
 
     assert run(main()) == "ok"
+
+
+class BufferedRecorder(asyncio.BufferedProtocol):
+    """A buffered protocol (asyncpg's kind): the transport reads into its buffer."""
+
+    def __init__(self) -> None:
+        self.buffer = bytearray(7)                     # small: many reads for one message
+        self.received = bytearray()
+        self.events: list = []
+        self.lost = asyncio.get_running_loop().create_future()
+
+    def connection_made(self, transport):
+        self.events.append("made")
+
+    def get_buffer(self, sizehint):
+        return self.buffer
+
+    def buffer_updated(self, nbytes):
+        self.received += self.buffer[:nbytes]
+
+    def eof_received(self):
+        self.events.append("eof")
+
+    def connection_lost(self, exc):
+        self.events.append(("lost", exc))
+        self.lost.set_result(None)
+
+
+def buffered_protocol_scenario():
+    async def main():
+        left, right = socket.socketpair()
+        with right:
+            transport, protocol = await asyncio.get_running_loop().connect_accepted_socket(BufferedRecorder, left)
+            right.sendall(b"read into the protocol's own buffer")
+            right.shutdown(socket.SHUT_WR)
+            await protocol.lost
+        return protocol.events, bytes(protocol.received)
+
+    return main()
+
+
+def test_a_buffered_protocol_gets_its_data_through_get_buffer_and_buffer_updated():
+    """asyncio.BufferedProtocol, as asyncio's selector transport serves it
+    (_SelectorSocketTransport._read_ready__get_buffer): recv_into the buffer from
+    get_buffer(), then buffer_updated(nbytes); data_received is never called."""
+    with asyncio.Runner() as runner:                  # asyncio's own transport: the reference
+        reference = runner.run(asyncio.wait_for(buffered_protocol_scenario(), 10))
+    assert reference == (["made", "eof", ("lost", None)], b"read into the protocol's own buffer")
+    assert run(buffered_protocol_scenario()) == reference
+
+
+def test_a_buffered_protocol_whose_get_buffer_fails_loses_the_connection_with_the_error():
+    """asyncio reports a failing get_buffer() (or an empty buffer) as a fatal error: the
+    exception handler hears of it, and connection_lost gets the exception."""
+    class Failing(BufferedRecorder):
+        def get_buffer(self, sizehint):
+            return bytearray()                         # empty: asyncio's RuntimeError
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        reported = []
+        loop.set_exception_handler(lambda _, context: reported.append(context["message"]))
+        left, right = socket.socketpair()
+        with right:
+            transport, protocol = await loop.connect_accepted_socket(Failing, left)
+            right.sendall(b"data")
+            await protocol.lost
+        return reported, type(protocol.events[-1][1])
+
+    reported, error = run(main())
+    assert error is RuntimeError and len(reported) == 1 and "get_buffer" in reported[0]
+
+
+def test_a_refused_create_connection_leaves_its_error_in_no_reference_cycle():
+    """asyncio's create_connection lets go of its list of errors before the error leaves
+    it (CPython gh-124859; anyio's test_happy_eyeballs_refcycles checks it): nothing
+    but the catcher refers to the error, so no reference cycle keeps it."""
+    import gc
+
+    async def main():
+        with socket.socket() as unused:
+            unused.bind(("127.0.0.1", 0))
+            port = unused.getsockname()[1]             # bound, not listening: refused
+            try:
+                await asyncio.get_running_loop().create_connection(asyncio.Protocol, "127.0.0.1", port)
+            except ConnectionRefusedError as error:
+                return error
+        return None
+
+    error = run(main())
+    assert isinstance(error, ConnectionRefusedError)
+    assert gc.get_referrers(error) == []

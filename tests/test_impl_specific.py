@@ -201,7 +201,7 @@ def test_heap_loop_closes_its_selector_and_wake_sockets():
 
 
 # ---------------------------------------------------------------- thread
-def test_thread_loop_runs_one_timer_thread_while_it_runs_and_joins_it_after():
+def test_thread_loop_runs_one_timer_thread_while_it_runs_and_close_joins_it():
     before = set(threading.enumerate())
     loop = impls.create("thread")
     assert set(threading.enumerate()) == before          # nothing started by creation
@@ -213,10 +213,36 @@ def test_thread_loop_runs_one_timer_thread_while_it_runs_and_joins_it_after():
     assert len(seen[0]) == 1
     (timer_thread,) = seen[0]
     assert timer_thread.name.startswith("loopbench-timers")
-    assert not timer_thread.is_alive()                   # joined when run_forever returned
-    assert set(threading.enumerate()) == before
     loop.close()
+    assert not timer_thread.is_alive()                   # told to stop by the run's end, joined by close
     assert set(threading.enumerate()) == before
+
+
+def test_thread_loop_run_forever_joins_no_thread(monkeypatch):
+    """A join inside run_forever blocks the event loop's thread (anyio's blocking-call
+    check flags it; asyncio's run_forever joins nothing): the run's end only tells the
+    timer thread to stop, close() joins it. The next run starts a fresh one at once."""
+    joined_in_run: list[str] = []
+    in_run: list[bool] = []
+    join = threading.Thread.join
+
+    def recording_join(thread, timeout=None):
+        if in_run:
+            joined_in_run.append(thread.name)
+        return join(thread, timeout)
+
+    monkeypatch.setattr(threading.Thread, "join", recording_join)
+    loop = impls.create("thread")
+    try:
+        for run in range(3):                             # stopped and started again: no join either
+            loop.call_later(0.001, loop.stop)
+            in_run.append(True)
+            loop.run_forever()
+            in_run.clear()
+        assert joined_in_run == []
+    finally:
+        loop.close()
+    assert not [t for t in threading.enumerate() if t.name == f"loopbench-timers-{id(loop):x}"]
 
 
 def test_thread_loop_leaks_no_threads_across_many_loops():
@@ -226,6 +252,11 @@ def test_thread_loop_leaks_no_threads_across_many_loops():
         loop.run_until_complete(loop.sleep(1))
         loop.close()
     assert threading.active_count() == before
+
+
+def selector_threads(before: set) -> set:
+    """Threads started since ``before``, but the timer thread (ending by itself after a run)."""
+    return {t for t in set(threading.enumerate()) - before if not t.name.startswith("loopbench-timers")}
 
 
 def test_thread_loop_starts_a_selector_thread_on_the_first_watched_fd_and_close_joins_it():
@@ -239,10 +270,9 @@ def test_thread_loop_starts_a_selector_thread_on_the_first_watched_fd_and_close_
             return await loop.sock_recv(a, 100)
 
         loop.run_until_complete(loop.sleep(1))
-        assert set(threading.enumerate()) - before == set()    # no I/O yet: no selector thread (and the
-                                                                # timer thread lives only during a run)
+        assert selector_threads(before) == set()         # no I/O yet: no selector thread
         assert loop.run_until_complete(main()) == b"hello"
-        started = set(threading.enumerate()) - before
+        started = selector_threads(before)
         assert sorted(t.name.split("-")[1] for t in started) == ["selector"]
         loop.close()
         assert not any(t.is_alive() for t in started)

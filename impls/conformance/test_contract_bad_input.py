@@ -121,6 +121,45 @@ def test_create_task_of_a_coroutine_another_task_runs_is_a_runtime_error(loop):
     assert_healthy(loop)
 
 
+@pytest.mark.timeout(30)                     # the bug it guards against left a task pending forever
+def test_a_coroutine_given_to_a_second_task_before_the_first_started_runs_only_in_the_first(loop):
+    """Both calls are accepted (the coroutine has not started; asyncio 3.11 accepts
+    both too). The first task runs it to its end; the second, at its first step,
+    finds it suspended in the first and ends with ``RuntimeError`` without touching
+    it (asyncio's second task also ends with a ``RuntimeError``, "cannot reuse
+    already awaited coroutine"). Neither is left pending. The same for a plain
+    generator on a loop that runs them."""
+    async def child():
+        await loop.sleep(1)
+        await loop.sleep(1)
+        return "child"
+
+    def child_generator():
+        yield loop.sleep(1)
+        yield loop.sleep(1)
+        return "child"
+
+    kinds = [child] + ([child_generator] if "generators" in loop.capabilities else [])
+    for make in kinds:
+        coro = make()
+        first = loop.create_task(coro)
+        second = loop.create_task(coro)
+
+        async def main():
+            result = await first
+            try:
+                await second
+            except RuntimeError as error:
+                return result, str(error)
+            return result, "the second task did not fail"
+
+        result, error = loop.run_until_complete(main())
+        assert result == "child", make.__name__
+        assert "another task" in error, make.__name__
+        assert first.done() and second.done()
+    assert_healthy(loop)
+
+
 def test_a_finished_coroutine_cannot_run_again(loop):
     """Refused at the call, or its task fails at once with Python's own ``RuntimeError``
     ("cannot reuse already awaited coroutine"); it never completes as if it had run."""

@@ -117,3 +117,52 @@ def test_keyboard_interrupt_or_system_exit_escapes_and_the_rest_of_the_batch_run
     loop.call_at(6, loop.stop)
     loop.run_forever()
     assert ran == ["before", "interrupt", "after", "due timer", "next run", "later timer"]
+
+
+class Nameless:
+    """A callable whose every name lookup raises: its ``__repr__``, and ``__qualname__``
+    and ``__name__`` (reached through ``__getattr__``, which raises, not AttributeError)."""
+
+    def __init__(self, fails: bool) -> None:
+        self.fails = fails
+        self.calls = 0
+
+    def __call__(self) -> None:
+        self.calls += 1
+        if self.fails:
+            raise Boom("in a nameless callback")
+
+    def __getattr__(self, name):
+        raise RuntimeError(f"looking up {name} fails")
+
+    def __repr__(self) -> str:
+        raise RuntimeError("repr fails")
+
+
+@pytest.mark.parametrize("traced", [False, True], ids=["untraced", "traced"])
+def test_a_callback_whose_name_cannot_be_looked_up_is_reported_not_fatal(loop, errors, traced):
+    """The loop names a callback in the error it reports (and to a tracer). A name
+    lookup that raises must not escape run_forever (asyncio's handle repr would: it
+    crashes there): the error still reaches the handler, the other callbacks run."""
+    if traced:
+        if not hasattr(loop, "set_tracer"):
+            pytest.skip(f"the {loop.name} loop has no tracer hook")
+        events = []
+
+        class Recorder:
+            def event(self, event):
+                events.append(repr(event))            # a tracer that formats what it is told
+
+        loop.set_tracer(Recorder())
+    failing, fine = Nameless(fails=True), Nameless(fails=False)
+    ran = []
+    loop.call_soon(failing)
+    loop.call_soon(fine)
+    loop.call_later(1, fine)
+    loop.call_soon(ran.append, "after")
+    loop.call_later(2, loop.stop)
+    loop.run_forever()
+    assert ran == ["after"]
+    assert failing.calls == 1 and fine.calls == 2
+    assert [type(context["exception"]) for context in errors] == [Boom]
+    assert isinstance(errors[0]["message"], str)

@@ -420,6 +420,32 @@ def test_a_task_cancelled_in_sock_recv_runs_its_finally_and_the_loop_keeps_servi
     assert loop.run_until_complete(other()) == b"still serving"
 
 
+
+@pytest.mark.contract(11)
+def test_when_one_of_two_tasks_waiting_on_a_socket_is_cancelled_the_other_still_gets_the_data(io_loop, sockets):
+    """Two readers of one socket: the second registration replaces the first (one
+    reader per fd, as asyncio's). Cancelling the first task must not remove the
+    second task's registration: asyncio's sock_recv removes the reader only if its
+    own handle is still the registered one (selector_events._sock_read_done)."""
+    loop = io_loop
+    a, b = sockets()
+
+    async def main():
+        first = loop.create_task(loop.sock_recv(a, 100))
+        second = loop.create_task(loop.sock_recv(a, 100))
+        await loop.sleep(0)
+        await loop.sleep(0)                           # both wait in sock_recv
+        first.cancel()
+        await loop.sleep(0)
+        await loop.sleep(0)
+        assert first.cancelled() and not second.done()
+        b.send(b"for the second")
+        return await second
+
+    assert loop.run_until_complete(main()) == b"for the second"
+    assert loop.remove_reader(a) is False             # and nothing is left behind
+
+
 # ----------------------------------------------------------------- clause 12
 @pytest.mark.contract(12)
 def test_a_writer_removed_by_the_reader_of_the_same_ready_fd_does_not_run(io_loop, sockets):
@@ -483,6 +509,47 @@ def test_a_reader_replaced_while_its_callback_is_ready_runs_only_as_the_new_one(
     loop.run_forever()
     assert ran[0] in (0, 1)                           # one old callback ran, the other never did
     assert sorted(ran[1:]) == [("new", 0), ("new", 1)]
+
+
+
+@pytest.mark.contract(12)
+@pytest.mark.parametrize("kind", ["reader", "writer"])
+def test_removing_a_closed_socket_unregisters_it_and_its_fd_number_serves_again(io_loop, kind):
+    """Close first, remove after (cleanup code does this): as asyncio's selector loop,
+    which finds the registration of an object whose fileno() is now -1, removal
+    returns True and forgets it. The loop keeps running, and a new socket that
+    reuses the fd number is watched like any other."""
+    loop = io_loop
+    add, remove = getattr(loop, f"add_{kind}"), getattr(loop, f"remove_{kind}")
+    a, b = socket.socketpair()
+    fd = a.fileno()
+    add(a, print)
+    a.close()
+    b.close()
+    assert remove(a) is True
+    with pytest.raises(ValueError):                   # forgotten: a closed socket is no fd (asyncio too)
+        remove(a)
+    c, d = socket.socketpair()                        # the lowest free numbers: fd again
+    try:
+        for s in (c, d):
+            s.setblocking(False)
+        reused = c if c.fileno() == fd else d
+        peer = d if reused is c else c
+        assert reused.fileno() == fd
+        peer.send(b"to the new socket")
+        seen = []
+
+        def ready():
+            seen.append(kind)
+            remove(reused)
+            loop.stop()
+
+        add(reused, ready)
+        loop.run_forever()
+        assert seen == [kind]
+    finally:
+        c.close()
+        d.close()
 
 
 # ----------------------------------------------------------------- clause 13

@@ -304,3 +304,50 @@ def test_a_task_result_comes_only_from_its_coroutine(loop):
     assert not task.done()
     assert loop.run_until_complete(task) == "own result"
     assert unwound == ["finally"]
+
+
+class Held:
+    """Something a failing coroutine's frame holds: freed only if that frame is."""
+
+
+@pytest.mark.parametrize("how", ["exception() read", "awaited and caught"])
+def test_a_failed_tasks_exception_is_freed_without_the_cyclic_gc(loop, how):
+    """The traceback of a task's exception holds the failed coroutine's frames. If it
+    also held a frame that holds the task (or a handle to it), the task, its exception
+    and every object those frames hold would wait for the cyclic GC. asyncio frees
+    them at once (its C task leaves no frame; its Python code clears ``self``/``exc``);
+    so must every loop: with the GC off, a weak reference to an object held by the
+    failed frame is dead once nobody holds the task."""
+    import gc
+    import weakref
+
+    held: list[weakref.ref] = []
+
+    async def failing():
+        thing = Held()
+        held.append(weakref.ref(thing))
+        await loop.sleep(0)
+        raise Boom("held in a traceback")
+
+    async def main():
+        task = loop.create_task(failing())
+        if how == "exception() read":
+            while not task.done():
+                await loop.sleep(0)
+            outcome = type(task.exception())
+        else:
+            try:
+                await task
+            except Boom as error:
+                outcome = type(error)
+        del task
+        return outcome
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        assert loop.run_until_complete(main()) is Boom
+        assert held[0]() is None, "the failed coroutine's frame is kept alive by a reference cycle"
+    finally:
+        if enabled:
+            gc.enable()
