@@ -196,7 +196,8 @@ def cmd_bench(args, console: Console) -> int:
         raise UsageError(f"{latest} is not the link bench keeps to the newest run; move it away first")
     output_dir(str(out_dir))
     try:
-        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous, pythons=args.python)
+        return bench(args.quick, str(out_dir), console, rigorous=args.rigorous, pythons=args.python,
+                     precision=args.precision / 100, budget_s=args.budget)
     except KeyboardInterrupt as stop:
         code = interrupted(stop, out_dir, None)
         _error_console().print("a report of what was measured: "
@@ -336,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also measure this asyncio event loop (repeatable)")
     bench.add_argument("--rigorous", action="store_true",
                        help="default sizes, micro-suite in 10 processes x 3 rounds (about twice as long)")
+    bench.add_argument("--precision", type=_percent, default=5.0, metavar="PCT",
+                       help="add paired rounds until every throughput ratio to asyncio has a 95%% "
+                            "half-width within PCT percent (default 5), or the budget ends")
+    bench.add_argument("--budget", type=_seconds, default=None, metavar="SECONDS",
+                       help="seconds the micro-suite may spend on rounds beyond the least "
+                            "(default: 150; quick: 0; rigorous: 900)")
     bench.add_argument("--python", action="append", metavar="PATH",
                        help="measure under this interpreter too, in its own venv (repeatable; "
                             "default: only the interpreter running loopbench); one report across them")

@@ -25,10 +25,13 @@ from typing import Any
 from ..results.records import latest_by_cell, load
 from ..stats.samples import WIDE, bootstrap_median_ci, bootstrap_percentile_ci, relative_halfwidth
 from ..stats.descriptive import percentile
-from ..workloads.programs import WORKLOADS, Workload
+from ..stats.paired import paired_ratio, paired_ratios
+from ..workloads.programs import CLOCKS, WORKLOADS, Workload
 
 REFERENCE = "asyncio"
 NOISY_SPREAD = 0.10
+#: Wall time over CPU time above which a cell says the machine took the time.
+MACHINE_TOOK = 1.3
 STATUS_ORDER = ("pass", "fail", "observed", "unsupported", "error", "timeout")
 
 
@@ -92,6 +95,13 @@ class Cell:
     note: str = ""
     ci: tuple[float, float] | None = None   # 95% interval of the value, from several processes
     samples: list[float] | None = None      # a sampled harness cell: the value in each process
+    #: A micro-suite cell: the ratio's own 95% interval, paired round by round with the
+    #: reference (``harness.stats.paired``); None where it could not be paired.
+    ratio_ci: tuple[float, float] | None = None
+    rounds: dict[str, float] | None = None  # a micro-suite cell: seconds per round, by round
+    clock: str = ""                          # "cpu" | "wall": the clock of the value
+    #: Wall time over CPU time of the cell's rounds: well above 1, the machine took the time.
+    wall_per_cpu: float | None = None
 
     @property
     def halfwidth(self) -> float | None:
@@ -103,6 +113,19 @@ class Cell:
         """An interval wider than ±5%: marked, and never the best."""
         return self.halfwidth is not None and self.halfwidth > WIDE
 
+    @property
+    def ratio_halfwidth(self) -> float | None:
+        """The paired ratio's interval half-width as a fraction of it, when there is one."""
+        if self.ratio_ci is None or not self.ratio:
+            return None
+        return max(self.ratio / self.ratio_ci[0] - 1, self.ratio_ci[1] / self.ratio - 1)
+
+    @property
+    def machine_took_time(self) -> bool:
+        """A CPU-clock cell whose wall time was much longer than its CPU time: the process
+        waited for a core (the CPU-time value is still the runtime's own)."""
+        return self.wall_per_cpu is not None and self.wall_per_cpu > MACHINE_TOOK
+
 
 @dataclass
 class Row:
@@ -113,6 +136,12 @@ class Row:
     @property
     def noisy(self) -> bool:
         return any((c.spread is not None and c.spread > NOISY_SPREAD) or c.wide for c in self.cells.values())
+
+    @property
+    def precision(self) -> float | None:
+        """The widest paired-ratio half-width in the row (0.05: every ratio within ±5%)."""
+        widths = [c.ratio_halfwidth for c in self.cells.values() if c.status == "ok" and c.ratio_halfwidth is not None]
+        return max(widths) if widths else None
 
 
 def at(metrics: Any, path: tuple[str, ...]) -> Any:
@@ -257,9 +286,11 @@ def is_floor(bench: dict) -> bool:
 
 
 def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
-    """One row per workload of the micro-suite: operations per second (median round),
-    spread = IQR / median. A runtime whose timed operation the harness builds is shown
-    as "emulated", never as a number."""
+    """One row per workload of the micro-suite: operations per second (median round) on the
+    workload's clock, with a 95% interval; the ratio to asyncio paired round by round
+    (``harness.stats.paired``) with its own interval. A runtime whose timed operation the
+    harness builds is shown as "emulated", never as a number; a cell the micro-suite skipped
+    keeps its place with the reason (``unsupported`` or ``skipped``)."""
     if not benchmark:
         return []
     rows: dict[str, Row] = {}
@@ -276,11 +307,43 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
             continue
         ci = stats.get("ci95")
         cell = Cell(value=ops / median, spread=None if ci else (iqr / median) if iqr is not None else None,
-                    ci=(ops / ci[1], ops / ci[0]) if ci and ci[0] > 0 else None)
+                    ci=(ops / ci[1], ops / ci[0]) if ci and ci[0] > 0 else None,
+                    rounds=extra.get("round_medians"), clock=extra.get("clock", ""),
+                    wall_per_cpu=extra.get("wall_per_cpu"))
         if extra.get("emulated"):
             cell.status, cell.note = "emulated", ", ".join(extra["emulated"])
         row.cells[rt] = cell
-    return [_finish_row(rows[name], runtimes) for name in WORKLOADS if name in rows]
+    for skip in benchmark.get("skipped") or []:
+        row = rows.get(skip.get("workload", ""))
+        wl = WORKLOADS.get(skip.get("workload", ""))
+        if wl is None or not skip.get("runtime"):
+            continue
+        if row is None:
+            row = rows[wl.name] = Row(workload_measure(wl), source="pytest-benchmark")
+        reason = skip.get("reason") or ""
+        status = "unsupported" if reason.startswith(("unsupported", "not a library")) else \
+            "unavailable" if reason.startswith("unavailable") else "skipped"
+        row.cells.setdefault(skip["runtime"], Cell(status=status, note=reason))
+    paired = paired_ratios(benchmark, REFERENCE)
+    out = []
+    for name in WORKLOADS:
+        if name not in rows:
+            continue
+        row = _finish_row(rows[name], runtimes)
+        for rt, cell in row.cells.items():
+            ratio = paired.get((name, rt))
+            if ratio is not None and cell.status == "ok":
+                cell.ratio = ratio.ratio
+                cell.ratio_ci = (ratio.low, ratio.high) if ratio.low is not None else None
+        out.append(row)
+    return out
+
+
+def paired_between(a: Cell, b: Cell):
+    """``a``'s rate over ``b``'s, paired round by round (``harness.stats.paired``), or None."""
+    if not a.rounds or not b.rounds:
+        return None
+    return paired_ratio(a.rounds, b.rounds)
 
 
 @dataclass

@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from . import plots, takeaways, targets
+from ..stats.samples import WIDE
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
                     built_rows, early_firings, echo_table, fmt, harness_rows, lateness_samples, load_run, scaling_curves,
                     status_counts)
@@ -38,7 +39,13 @@ def _summary_cell(row: Row, rt: str) -> dict:
     if cell.status != "ok" or cell.value is None:
         return {"text": cell.status if cell.status != "ok" else "–", "title": cell.note, "best": False}
     ratio = f"{cell.ratio:.2f}" if cell.ratio is not None else "n/a"
-    if cell.halfwidth is not None:
+    if cell.ratio_halfwidth is not None:            # paired round by round: the ratio's own interval
+        spread = f" ±{cell.ratio_halfwidth * 100:.0f}%" + (" ⚠" if cell.ratio_halfwidth > WIDE else "")
+        interval = (f" (95% CI {fmt(cell.ci[0])} – {fmt(cell.ci[1])}; ratio {fmt(cell.ratio_ci[0])} – "
+                    f"{fmt(cell.ratio_ci[1])}, {cell.clock} time"
+                    + (f", wall/CPU {cell.wall_per_cpu:.2f}: the machine took the time" if cell.machine_took_time else "")
+                    + ")") if cell.ci else ""
+    elif cell.halfwidth is not None:
         spread = f" ±{cell.halfwidth * 100:.0f}%" + (" ⚠" if cell.wide else "")
         interval = f" (95% CI {fmt(cell.ci[0])} – {fmt(cell.ci[1])})"
     else:
@@ -46,6 +53,18 @@ def _summary_cell(row: Row, rt: str) -> dict:
         interval = ""
     return {"text": f"{ratio}{spread}", "title": f"{fmt(cell.value)} {row.measure.unit}{interval}",
             "best": cell.best, "raw": f"{fmt(cell.value)}"}
+
+
+def _precision_note(row: Row) -> str:
+    """A micro-suite row's clock, and the precision its paired ratios reached (their widest
+    95% half-width)."""
+    clocks = {c.clock for c in row.cells.values() if c.clock}
+    if not clocks:
+        return ""
+    clock = "CPU time" if clocks == {"cpu"} else "wall time" if clocks == {"wall"} else "mixed clocks"
+    if row.precision is None:
+        return f" [{clock}]"
+    return f" [{clock}; ratios within ±{row.precision * 100:.1f}%]"
 
 
 def _trace_full(trace: list) -> str:
@@ -71,7 +90,7 @@ def build_context(run_dir: Path) -> dict:
         if r.cells.get(REFERENCE) is not None and r.cells[REFERENCE].status == "ok"]
     built = built_rows(all_rows, controls)
     rows = [_without(r, controls) for r in all_rows]
-    summary = [{"title": r.measure.title, "unit": r.measure.unit, "better": r.measure.better,
+    summary = [{"title": r.measure.title + _precision_note(r), "unit": r.measure.unit, "better": r.measure.better,
                 "source": r.source, "noisy": r.noisy,
                 "raw_ref": fmt(r.cells[REFERENCE].value) if REFERENCE in r.cells else "–",
                 "cells": {rt: _summary_cell(r, rt) for rt in runtimes}} for r in rows]

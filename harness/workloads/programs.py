@@ -149,6 +149,16 @@ class Plan:
 #: A JSON file of plans shared by the processes of one run (``Plans``); unset, each
 #: process plans for itself.
 PLANS_VAR = "LOOPBENCH_PLANS"
+#: The round of the run a micro-suite process is (0, 1, ...): the seed of its order.
+ROUND_VAR = "LOOPBENCH_ROUND"
+#: A file the micro-suite appends its skipped cells to (one JSON line each, with the reason).
+SKIPS_VAR = "LOOPBENCH_SKIPS"
+
+
+def this_round() -> int:
+    """The run's round this process is (``LOOPBENCH_ROUND``; 0 outside a run)."""
+    value = os.environ.get(ROUND_VAR, "")
+    return int(value) if value.isdigit() else 0
 
 
 class Plans:

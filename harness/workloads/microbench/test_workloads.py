@@ -9,11 +9,13 @@ fast time.
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from harness.execution import profile
 from harness.runtimes.interface import Unsupported
-from harness.workloads.programs import WORKLOADS, emulated_ops, unsupported_ops
+from harness.workloads.programs import WORKLOADS, emulated_ops, this_round, unsupported_ops
 
 MEASURED = [wl for wl in WORKLOADS.values() if wl.runs_in(profile.current())]
 #: A process measures every workload on every runtime in this many passes, its rounds
@@ -44,9 +46,20 @@ def test_workload(benchmark, workload, rt, collect_frozen, plans, pass_):
     emulated = emulated_ops(workload, rt)
     if emulated:
         info["emulated"] = emulated
+    cpu, wall = [], []
+
+    def one_round(rt):
+        """A round on both clocks (pytest-benchmark's timer is one of them)."""
+        wall_0, cpu_0 = time.perf_counter(), time.process_time()
+        workload.run_round(rt)
+        cpu.append(time.process_time() - cpu_0)
+        wall.append(time.perf_counter() - wall_0)
+
+    warmup = workload.warmup if pass_ == 0 else 0
     try:
-        benchmark.pedantic(workload.run_round, args=(rt,), setup=collect_frozen,
-                           rounds=max(1, round(plan.rounds / PASSES)),
-                           warmup_rounds=workload.warmup if pass_ == 0 else 0, iterations=1)
+        benchmark.pedantic(one_round, args=(rt,), setup=collect_frozen,
+                           rounds=max(1, round(plan.rounds / PASSES)), warmup_rounds=warmup, iterations=1)
     except Unsupported as exc:   # an adapter refusing at run time: the same honest outcome
         pytest.skip(f"unsupported: {rt.name}: {exc}")
+    info.update(clock=workload.clock, cpu_s=cpu[warmup:], wall_s=wall[warmup:], round=this_round(),
+                gc="collected and frozen before each round; enabled during it")

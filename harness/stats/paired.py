@@ -1,0 +1,99 @@
+"""Paired ratios: each runtime against the reference, round by round, with a 95% interval.
+
+A run of the micro-suite is a series of **rounds**; each round is one fresh worker
+process that measures every runtime, in a shuffled order, close together in time
+(``harness.workloads.microbench``). Whatever the machine was doing during a round (a
+neighbour's build, a slower moment of a shared VM) it did to every runtime of that
+round, so the ratio *within* a round cancels most of it. That is the paired design of
+randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017) and of duet
+benchmarking (Bulej et al., ICPE 2020).
+
+For one runtime and one workload: per round r, ``x_r = log(reference median / runtime
+median)`` (seconds per round, so > 0 means faster than the reference); the ratio shown
+is ``exp(mean x)`` (the geometric mean of the per-round ratios) and its 95% interval
+``exp(mean x ± t(0.975, n-1) · sd(x) / sqrt(n))``: Student's t on the log scale, from
+scipy. Ratios are multiplicative, and their logs are close to normal across rounds once
+each round's value is a median of several timed rounds; the t interval is exact for
+normal data and honest (wide) with few rounds, where a bootstrap of 5 values is not.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from dataclasses import dataclass
+
+LEVEL = 0.95
+
+
+@dataclass(frozen=True)
+class PairedRatio:
+    """A runtime's rate over the reference's, from ``rounds`` paired rounds."""
+    ratio: float
+    low: float | None                 #: the 95% interval; None with fewer than two rounds
+    high: float | None
+    rounds: int
+
+    @property
+    def halfwidth(self) -> float | None:
+        """The interval's larger distance from the ratio, as a fraction of it (0.05: ±5%)."""
+        if self.low is None or self.high is None:
+            return None
+        return max(self.ratio / self.low - 1, self.high / self.ratio - 1)
+
+    @property
+    def separated(self) -> bool:
+        """The interval excludes 1: better or worse than the reference, not a tie."""
+        return self.low is not None and (self.low > 1 or self.high < 1)
+
+    def as_dict(self) -> dict:
+        return {"ratio": self.ratio, "ci95": [self.low, self.high] if self.low is not None else None,
+                "rounds": self.rounds, "halfwidth": self.halfwidth}
+
+
+def paired_ratio(times: dict[str, float], reference: dict[str, float], level: float = LEVEL) -> PairedRatio | None:
+    """The rate ratio of ``times`` to ``reference`` (both: round -> seconds per round), over
+    the rounds both have; None if they share none."""
+    common = [r for r in times if r in reference and times[r] > 0 and reference[r] > 0]
+    if not common:
+        return None
+    logs = [math.log(reference[r] / times[r]) for r in common]
+    mean = statistics.fmean(logs)
+    if len(logs) < 2:
+        return PairedRatio(math.exp(mean), None, None, len(logs))
+    from scipy.stats import t
+
+    half = t.ppf(0.5 + level / 2, len(logs) - 1) * statistics.stdev(logs) / math.sqrt(len(logs))
+    return PairedRatio(math.exp(mean), math.exp(mean - half), math.exp(mean + half), len(logs))
+
+
+def paired_ratios(document: dict | None, reference: str = "asyncio") -> dict[tuple[str, str], PairedRatio]:
+    """(workload, runtime) -> its paired ratio to ``reference``, for every micro-suite entry
+    with per-round medians (``extra_info["round_medians"]``, from ``samples.merge``) whose
+    workload the reference also measured. Harness-built (emulated) rows are left out."""
+    by_cell: dict[tuple[str, str], dict] = {}
+    for entry in (document or {}).get("benchmarks", []):
+        extra = entry.get("extra_info") or {}
+        if extra.get("family") == "floor" or not extra.get("workload") or not extra.get("runtime"):
+            continue
+        if extra.get("round_medians"):
+            by_cell[(extra["workload"], extra["runtime"])] = extra
+    out = {}
+    for (workload, runtime), extra in by_cell.items():
+        ref = by_cell.get((workload, reference))
+        if runtime == reference or ref is None or extra.get("emulated"):
+            continue
+        ratio = paired_ratio(extra["round_medians"], ref["round_medians"])
+        if ratio is not None:
+            out[(workload, runtime)] = ratio
+    return out
+
+
+def widest(ratios: dict[tuple[str, str], PairedRatio]) -> float | None:
+    """The largest half-width among ``ratios`` (inf if one has no interval yet); None if empty."""
+    if not ratios:
+        return None
+    return max(math.inf if r.halfwidth is None else r.halfwidth for r in ratios.values())
+
+
+__all__ = ["LEVEL", "PairedRatio", "paired_ratio", "paired_ratios", "widest"]
