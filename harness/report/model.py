@@ -540,14 +540,17 @@ class EchoCell:
     of_floor: float | None        # rps / the floor's rps measured just before, in the same cell
     floor_rps: float | None
     rps_ci: tuple[float, float] | None = None   # 95% interval of rps, over slices of the run
+    cpu_us: float | None = None   # the server process's CPU time per request (µs): steady on shared cores
 
     @property
     def rps_text(self) -> str:
-        """``12,345 ±6%``: the rate and its interval's half-width, when it has one."""
+        """``12,345 ±6% · 41 µs CPU/req``: the rate and its interval's half-width, when it has
+        one, and the server's CPU time per request, when recorded."""
         from .render import fmt
 
         halfwidth = relative_halfwidth(self.rps, self.rps_ci) if self.rps_ci else None
-        return fmt(self.rps) + (f" ±{halfwidth:.0%}" if halfwidth is not None else "")
+        return (fmt(self.rps) + (f" ±{halfwidth:.0%}" if halfwidth is not None else "")
+                + (f" · {fmt(self.cpu_us)} µs CPU/req" if self.cpu_us is not None else ""))
 
 
 @dataclass
@@ -595,7 +598,8 @@ def echo_table(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> EchoT
                 ci = entry.get("rps_ci95")
                 row.cells[size] = EchoCell(entry.get("rps", 0.0), latency.get("p50"), latency.get("p99"),
                                            entry.get("requests", 0), entry.get("of_floor"), floor.get("rps"),
-                                           tuple(ci) if isinstance(ci, list) and len(ci) == 2 else None)
+                                           tuple(ci) if isinstance(ci, list) and len(ci) == 2 else None,
+                                           entry.get("server_cpu_us_per_request"))
             rows.append(row)
     if not rows:
         return None
