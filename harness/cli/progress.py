@@ -47,8 +47,8 @@ SHORT = {"workload:callbacks.call_soon_chain": "chain", "workload:timers.fired_s
          "workload:timers.fired_medium": "fire 10k", "workload:timers.fired_large": "fire 100k",
          "workload:timers.arm_cancel_churn": "churn", "workload:tasks.switch": "switch",
          "workload:tasks.spawn_join": "spawn", "workload:tasks.round_robin": "rr",
-         "switch_event": "event", "sleep_p50": "sleep p50", "sleep_p99": "sleep p99",
-         "deadline_p99": "until p99", "call_at_p99": "call_at p99", "memory": "mem", "memory_rss": "rss"}
+         "switch_event": "event", "sleep_p50": "sleep p50", "sleep_p90": "sleep p90",
+         "deadline_p90": "until p90", "call_at_p90": "call_at p90", "memory": "mem", "memory_rss": "rss"}
 
 
 def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -> None:
@@ -59,8 +59,9 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
 
     data = load_run(path.parent)
     names = [rt for rt in (runtimes or data.runtimes) if rt in data.runtimes]
+    # Ratios only: lateness is latency (µs, in the report), never a ratio of two tails.
     rows = [r for r in harness_rows(data.cells, names) + benchmark_rows(data.benchmark, names)
-            if any(c.status == "ok" for c in r.cells.values())]
+            if any(c.status == "ok" and c.ratio is not None for c in r.cells.values())]
     if rows:
         table = Table(title=escape(f"{path.parent}: each runtime against asyncio (higher is better)"))
         table.add_column("runtime", no_wrap=True)
@@ -74,7 +75,8 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
                     cells.append("[dim]built[/]" if cell is not None and cell.status == "emulated" else "[dim]–[/]")
                     continue
                 speed = cell.ratio if row.measure.better == "higher" else 1 / cell.ratio
-                spread = cell.halfwidth if cell.halfwidth is not None else (cell.spread / 2 if cell.spread else None)
+                spread = cell.ratio_halfwidth if cell.ratio_halfwidth is not None else \
+                    cell.halfwidth if cell.halfwidth is not None else (cell.spread / 2 if cell.spread else None)
                 text = f"{speed:.2f}" + (f"±{spread:.0%}" if spread is not None else "")
                 cells.append(f"[bold green]{text}[/]" if cell.best else f"[yellow]{text}[/]" if cell.wide else text)
             table.add_row(escape(name), *cells)

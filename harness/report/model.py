@@ -49,8 +49,24 @@ class Measure:
     percentile: float | None = None      # ... this one, of all the processes' samples pooled
 
 
+#: A percentile q is shown only from at least ``TAIL_SAMPLES / (1 - q)`` samples (p90: 100,
+#: p99: 1,000), so that at least this many samples lie beyond it: the summary's lateness
+#: rows are p50 and p90, which the default profile's 300 samples a cell can carry.
+TAIL_SAMPLES = 10
+
+
+def samples_needed(q: float) -> int:
+    """The fewest samples the ``q``-th percentile (0..100) is shown from."""
+    return math.ceil(TAIL_SAMPLES / max(1e-9, 1 - q / 100) - 1e-6)
+
+
+def enough_samples(q: float, n: int) -> bool:
+    """Are ``n`` samples enough to show the ``q``-th percentile (0..100)?"""
+    return n >= samples_needed(q)
+
+
 def _lateness(key: str, call: str, scenario: str, percentile: str) -> Measure:
-    """A percentile (``"p50"``, ``"p99"``) of how late ``call`` woke, in µs, from the
+    """A percentile (``"p50"``, ``"p90"``) of how late ``call`` woke, in µs, from the
     ``perf_counter_us`` distribution of a lateness scenario."""
     return Measure(key, f"{call} lateness, {percentile}", "lower", "µs", scenario, ("perf_counter_us", percentile),
                    samples_path=("samples_perf_us",), percentile=float(percentile[1:]))
@@ -62,9 +78,9 @@ HARNESS_MEASURES = (
     Measure("switch_event", "hand-off between two tasks via events", "lower", "µs",
             "latency.switch_event", ("handoff_us",)),
     _lateness("sleep_p50", "sleep(1 ms)", "latency.sleep_lateness", "p50"),
-    _lateness("sleep_p99", "sleep(1 ms)", "latency.sleep_lateness", "p99"),
-    _lateness("deadline_p99", "sleep_until(+1 ms)", "deadlines.lateness", "p99"),
-    _lateness("call_at_p99", "call_at(+1 ms)", "latency.call_at_lateness", "p99"),
+    _lateness("sleep_p90", "sleep(1 ms)", "latency.sleep_lateness", "p90"),
+    _lateness("deadline_p90", "sleep_until(+1 ms)", "deadlines.lateness", "p90"),
+    _lateness("call_at_p90", "call_at(+1 ms)", "latency.call_at_lateness", "p90"),
     Measure("memory", "memory per sleeping task (tracemalloc)", "lower", "bytes",
             "memory.sleeping_task", ("bytes_per_task",)),
     Measure("memory_rss", "memory per sleeping task (RSS growth)", "lower", "bytes",
@@ -188,6 +204,20 @@ def pooled_percentile(record: dict, measure: Measure) -> tuple[float, tuple[floa
     return value, bootstrap_percentile_ci(groups, q)
 
 
+def is_lateness(measure: Measure) -> bool:
+    """A lateness percentile (µs): shown as latency with its interval, never as a ratio
+    (a ratio of two noisy tails reads as ±1000%)."""
+    return measure.percentile is not None and measure.unit == "µs"
+
+
+def pooled_samples(record: dict, measure: Measure) -> int:
+    """How many raw samples a percentile cell pools (0 where it has none)."""
+    if not measure.samples_path:
+        return 0
+    nodes = [at(m, measure.samples_path) for m in record.get("metrics_by_process") or [record.get("metrics") or {}]]
+    return sum(len(node) for node in nodes if isinstance(node, list))
+
+
 def own_interval(record: dict, measure: Measure) -> tuple[float, float] | None:
     """The interval a cell measured in one process recorded itself (``Measure.ci_path``)."""
     node = at(record.get("metrics", {}), measure.ci_path) if measure.ci_path else None
@@ -204,7 +234,7 @@ def process_spread(values: list[float]) -> float | None:
 
 def _finish_row(row: Row, runtimes: list[str]) -> Row:
     ref = row.cells.get(REFERENCE)
-    ref_value = ref.value if ref and ref.status == "ok" else None
+    ref_value = ref.value if ref and ref.status == "ok" and not is_lateness(row.measure) else None
     usable = {rt: c for rt, c in row.cells.items() if c.status == "ok" and c.value is not None}
     for cell in usable.values():
         if ref_value:
@@ -250,6 +280,13 @@ def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> lis
             if value is None:
                 continue
             values = process_values(record, measure.path)
+            if measure.percentile is not None and measure.samples_path:
+                n = pooled_samples(record, measure)
+                if n and not enough_samples(measure.percentile, n):
+                    row.cells[rt] = Cell(status="few samples", note=(
+                        f"p{measure.percentile:g} needs at least {samples_needed(measure.percentile):,} "
+                        f"samples; this cell has {n:,}"))
+                    continue
             pooled = pooled_percentile(record, measure)
             if pooled is not None:                     # a percentile of every process's samples
                 value, ci = pooled

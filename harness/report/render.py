@@ -22,6 +22,7 @@ from markupsafe import Markup
 
 from . import plots, takeaways, targets
 from ..stats.samples import WIDE
+from .model import is_lateness
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
                     built_rows, early_firings, echo_table, fmt, harness_rows, lateness_samples, load_run, scaling_curves,
                     status_counts)
@@ -38,6 +39,10 @@ def _summary_cell(row: Row, rt: str) -> dict:
         return {"text": "built by harness", "title": f"emulated: {cell.note}; not compared", "best": False}
     if cell.status != "ok" or cell.value is None:
         return {"text": cell.status if cell.status != "ok" else "–", "title": cell.note, "best": False}
+    if is_lateness(row.measure):                      # latency as latency: µs and its interval
+        interval = f" [{fmt(cell.ci[0])}–{fmt(cell.ci[1])}]" if cell.ci else ""
+        return {"text": f"{fmt(cell.value)} µs{interval}", "title": f"95% interval{interval or ' n/a'}",
+                "best": cell.best, "raw": f"{fmt(cell.value)}"}
     ratio = f"{cell.ratio:.2f}" if cell.ratio is not None else "n/a"
     if cell.ratio_halfwidth is not None:            # paired round by round: the ratio's own interval
         spread = f" ±{cell.ratio_halfwidth * 100:.0f}%" + (" ⚠" if cell.ratio_halfwidth > WIDE else "")
