@@ -21,6 +21,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from . import plots, takeaways, targets
+from .choose import choose
 from ..stats.samples import WIDE
 from .model import is_lateness
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
@@ -109,6 +110,7 @@ def build_context(run_dir: Path) -> dict:
         "behaviour": behaviour,
         "differences": [b for b in behaviour if not b.agree], "built": built,
         "early": early, "io": echo_table(data.cells, runtimes),
+        "choices": [c.display() for c in choose(data)],
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built),
                                          ((data.environment or {}).get("preflight") or {}).get("steadiness")),
         "cards": takeaways.cards(runtimes, rows, behaviour, early),

@@ -160,10 +160,10 @@ def test_early_firings_are_tabled_per_runtime_by_both_clocks(tmp_path):
     assert "| `deadlines.lateness` | heap | 80 | 0/3 |" in md
 
 
-def test_the_report_answers_first_with_what_to_know(run_dir):
+def test_the_report_answers_first_with_what_to_choose_then_what_to_know(run_dir):
     md = render(run_dir)["md"].read_text()
     sections = [line for line in md.splitlines() if line.startswith("## ")]
-    assert sections[0] == "## What to know"
+    assert sections[:2] == ["## What to choose", "## What to know"]
     what = md.split("## What to know", 1)[1].split("\n## ", 1)[0]
     assert "Fastest on **call_soon chain" in what and "**heap**" in what     # its clear winner
     assert "(evidence](#summary)" in what.replace("[evidence]", "(evidence]")
