@@ -236,6 +236,11 @@ def cmd_compare(args, console: Console) -> int:
     for d in (a, b):
         check_run_dir(d)
     comparison = compare(a, b)
+    for empty in comparison.empty:
+        _error_console().print(escape(f"loopbench: {empty} is empty: its results.jsonl has no records and it has "
+                                      "no micro-suite results; there is nothing to compare"))
+    if comparison.empty and args.fail_on is not None:
+        return 1
     out = b / f"compare-{a.resolve().name}.md"
     out.write_text(to_markdown(comparison))
     out.with_suffix(".json").write_text(to_json(comparison))
@@ -255,6 +260,12 @@ def cmd_compare(args, console: Console) -> int:
     if total:
         console.print(f"the runs agree within their 95% intervals on {overlap} of {total} summary cells "
                       f"({overlap / total:.0%})")
+    agree, both = comparison.verdicts
+    if both:
+        console.print(f"better/same/worse than asyncio: the runs agree on {agree} of {both} verdicts ({agree / both:.0%})")
+    flagged = sum(1 for ch in comparison.changes if ch.significant)
+    console.print(escape(f"{flagged} of {len(comparison.changes)} cells changed significantly; machine load: "
+                         f"A {comparison.load[0]}; B {comparison.load[1]}"))
     console.print(escape(f"written to {out} and {out.with_suffix('.json')}"))
     if args.fail_on is not None:
         worse = comparison.regressions(args.fail_on)
