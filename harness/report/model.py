@@ -126,7 +126,10 @@ class Cell:
 
     @property
     def wide(self) -> bool:
-        """An interval wider than ±5%: marked, and never the best."""
+        """An interval wider than ±5%: marked, and never the best. A ratio paired round by
+        round is judged by its own interval, not by its value's."""
+        if self.ratio_ci is not None:
+            return self.ratio_halfwidth is not None and self.ratio_halfwidth > WIDE
         return self.halfwidth is not None and self.halfwidth > WIDE
 
     @property
@@ -245,11 +248,41 @@ def _finish_row(row: Row, runtimes: list[str]) -> Row:
         lower = row.measure.better == "lower"
         best = (min if lower else max)(usable.values(), key=lambda c: c.value)
         rivals = [c for c in usable.values() if c is not best]
-        if not best.wide and not any(_overlaps(best, c) for c in rivals):
+        if not best.wide and not any(_overlaps(best, c) or not _clear_gap(best, c, lower) for c in rivals):
             best.best = True
     for rt in runtimes:
         row.cells.setdefault(rt, Cell(status="missing"))
     return row
+
+
+#: The smallest gap to every rival for a "best" (fastest, least memory): a 1% gap is a tie.
+SEPARATION = 0.05
+
+
+def _clear_gap(best: Cell, rival: Cell, lower: bool) -> bool:
+    """``best`` is ahead of ``rival`` by at least ``SEPARATION``."""
+    if lower:
+        return best.value * (1 + SEPARATION) <= rival.value
+    return best.value >= rival.value * (1 + SEPARATION)
+
+
+def _paired_best(row: Row) -> None:
+    """A micro-suite row's best, decided round by round: the fastest cell is the best only if
+    its rate over every other runtime's, paired by round, has a 95% interval above 1 and is
+    at least ``SEPARATION`` ahead."""
+    usable = [c for c in row.cells.values() if c.status == "ok" and c.value is not None and c.rounds]
+    if len(usable) < 2:
+        return
+    for cell in row.cells.values():
+        cell.best = False
+    best = max(usable, key=lambda c: c.value)
+    for rival in usable:
+        if rival is best:
+            continue
+        ratio = paired_between(best, rival)
+        if ratio is None or ratio.low is None or ratio.low <= 1 or ratio.ratio < 1 + SEPARATION:
+            return
+    best.best = True
 
 
 def _overlaps(a: Cell, b: Cell) -> bool:
@@ -372,6 +405,7 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
             if ratio is not None and cell.status == "ok":
                 cell.ratio = ratio.ratio
                 cell.ratio_ci = (ratio.low, ratio.high) if ratio.low is not None else None
+        _paired_best(row)
         out.append(row)
     return out
 

@@ -72,3 +72,24 @@ def test_a_row_shows_paired_ratios_and_keeps_a_skipped_cell_with_its_reason():
     assert row.cells["curio"].status == "skipped" and "too slow" in row.cells["curio"].note
     assert row.cells["tinyio"].status == "unsupported"
     assert row.precision == pytest.approx(0.0, abs=1e-9)
+
+
+def test_a_best_needs_a_five_percent_gap_not_only_clear_intervals():
+    from harness.report.model import REFERENCE, Cell, Row, _finish_row, HARNESS_MEASURES
+
+    memory = next(m for m in HARNESS_MEASURES if m.key == "memory")
+    close = Row(memory, {REFERENCE: Cell(value=1000.0, ci=(999.0, 1001.0)), "rloop": Cell(value=990.0, ci=(989.0, 991.0))})
+    assert not any(c.best for c in _finish_row(close, [REFERENCE, "rloop"]).cells.values())   # 1%: a tie
+    apart = Row(memory, {REFERENCE: Cell(value=1000.0, ci=(999.0, 1001.0)), "rloop": Cell(value=700.0, ci=(699.0, 701.0))})
+    assert _finish_row(apart, [REFERENCE, "rloop"]).cells["rloop"].best
+
+
+def test_a_workload_best_is_decided_round_by_round():
+    documents = [_process(r, {"asyncio": [2.0 * s], "heap": [1.0 * s], "rloop": [1.02 * s]},
+                          {"asyncio": [2.0], "heap": [1.0], "rloop": [1.0]}) for r, s in enumerate((1.0, 1.5, 0.8))]
+    (row,) = benchmark_rows(samples.merge(documents), ["asyncio", "heap", "rloop"])
+    assert not any(c.best for c in row.cells.values())          # heap 2% ahead of rloop: a tie
+    documents = [_process(r, {"asyncio": [2.0 * s], "heap": [1.0 * s]}, {"asyncio": [2.0], "heap": [1.0]})
+                 for r, s in enumerate((1.0, 1.5, 0.8))]
+    (row,) = benchmark_rows(samples.merge(documents), ["asyncio", "heap"])
+    assert row.cells["heap"].best
