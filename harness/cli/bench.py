@@ -45,9 +45,9 @@ PRECISION = 0.05
 #: Seconds the micro-suite's rounds may take, after the least (``--budget``): rounds are
 #: added until every ratio reaches ``PRECISION`` or this ends. The quick profile is a
 #: smoke run: its least rounds only.
-BUDGET_S = {"quick": 0.0, "default": 150.0, "rigorous": 900.0}
+BUDGET_S = {"quick": 0.0, "default": 90.0, "rigorous": 900.0}
 #: The most rounds a run takes, however imprecise (pyperf's default is 20 processes).
-MOST_ROUNDS = {"quick": 2, "default": 30, "rigorous": 60}
+MOST_ROUNDS = {"quick": 2, "default": 20, "rigorous": 40}
 #: The micro-suite's timer: the worker's CPU time (all its threads). The workloads that
 #: wait on real deadlines are compared on the wall time each round also records.
 TIMER = "time.process_time"
@@ -223,6 +223,21 @@ def _record_preflight(out_dir: Path, machine: "preflight.Reading") -> None:
     path.write_text(json.dumps(env, indent=2))
 
 
+def _precision_reached(out_dir: Path) -> str:
+    """One line on the micro-suite's rounds: how many, the widest ratio interval, why they stopped."""
+    try:
+        precision = json.loads((out_dir / "benchmark.json").read_text()).get("precision") or {}
+    except (OSError, json.JSONDecodeError):
+        return ""
+    if not precision:
+        return ""
+    widest = precision.get("widest")
+    return (f"  micro-suite: {precision.get('rounds')} paired rounds in {precision.get('seconds', 0):.0f} s, "
+            f"widest 95% interval of a ratio to {REFERENCE} "
+            f"{'n/a' if widest is None else f'±{widest:.1%}'} (target ±{(precision.get('target') or 0):.0%}; "
+            f"stopped: {precision.get('stopped')})")
+
+
 def point_latest(out_dir: Path) -> None:
     latest = out_dir.parent / "latest"
     if latest.is_symlink() or latest.exists():
@@ -272,6 +287,9 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
             bench_ok = False
             console.print(f"[yellow]pyperf export failed: {escape(str(exc))}[/]")
 
+    reached = _precision_reached(out_dir)
+    if reached:
+        console.print(escape(reached))
     console.print("[bold]3/3[/] report")
     written = render(out_dir)
     if out is None or out_dir.parent == Path("reports").absolute():

@@ -111,6 +111,7 @@ def build_context(run_dir: Path) -> dict:
         "differences": [b for b in behaviour if not b.agree], "built": built,
         "early": early, "io": echo_table(data.cells, runtimes),
         "choices": [c.display() for c in choose(data)],
+        "precision": (data.benchmark or {}).get("precision") or {},
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built),
                                          ((data.environment or {}).get("preflight") or {}).get("steadiness")),
         "cards": takeaways.cards(runtimes, rows, behaviour, early),
