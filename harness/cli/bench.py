@@ -96,6 +96,7 @@ def run_benchmarks(out_dir: Path, profile: str, console: Console, *, precision: 
             if info.get("runtime") == name:
                 # Its rounds ran in processes of their own, without asyncio: not paired.
                 info.pop("round_medians", None)
+                info.pop("relative_medians", None)
                 info.update(runtime=f"{name} -O", python_flags=["-O"])
                 entry["name"] = entry.get("name", "").replace(f"[{name}-", f"[{name} -O-")
                 merged["benchmarks"].append(entry)

@@ -148,7 +148,9 @@ def _values(benchmark: dict | None) -> dict[tuple[str, str], tuple[list[float], 
             continue
         key = (extra["workload"], extra["runtime"])
         mine, ref = rounds_by_cell.get(key), rounds_by_cell.get((key[0], REFERENCE))
-        if key in paired and mine and ref:
+        if key in paired and extra.get("relative_medians"):       # duets: per round, time over asyncio's
+            out[key] = ([1 / v for v in extra["relative_medians"].values() if v > 0], ops, f"× {REFERENCE}", True)
+        elif key in paired and mine and ref:
             common = [r for r in mine if r in ref and mine[r] > 0]
             out[key] = ([ref[r] / mine[r] for r in common], ops, f"× {REFERENCE}", True)
         elif mine:

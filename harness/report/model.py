@@ -25,7 +25,7 @@ from typing import Any
 from ..results.records import latest_by_cell, load
 from ..stats.samples import WIDE, bootstrap_median_ci, bootstrap_percentile_ci, relative_halfwidth
 from ..stats.descriptive import percentile
-from ..stats.paired import paired_ratio, paired_ratios
+from ..stats.paired import paired_ratio, paired_ratios, relative_times
 from ..workloads.programs import CLOCKS, WORKLOADS, Workload
 
 REFERENCE = "asyncio"
@@ -364,6 +364,10 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
     if not benchmark:
         return []
     rows: dict[str, Row] = {}
+    # Workloads measured in duets with the reference: their cells' per-round times are
+    # relative to the reference's (comparable across runtimes round by round).
+    duets = {(b.get("extra_info") or {}).get("workload") for b in benchmark.get("benchmarks", [])
+             if (b.get("extra_info") or {}).get("relative_medians")}
     for bench in benchmark.get("benchmarks", []):
         extra = bench.get("extra_info") or {}
         wl = WORKLOADS.get(extra.get("workload", ""))
@@ -378,7 +382,8 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
         ci = stats.get("ci95")
         cell = Cell(value=ops / median, spread=None if ci else (iqr / median) if iqr is not None else None,
                     ci=(ops / ci[1], ops / ci[0]) if ci and ci[0] > 0 else None,
-                    rounds=extra.get("round_medians"), clock=extra.get("clock", ""),
+                    rounds=relative_times(extra, REFERENCE) if wl.name in duets else extra.get("round_medians"),
+                    clock=extra.get("clock", ""),
                     wall_per_cpu=extra.get("wall_per_cpu"))
         if extra.get("emulated"):
             cell.status, cell.note = "emulated", ", ".join(extra["emulated"])

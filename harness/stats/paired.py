@@ -8,6 +8,12 @@ round, so the ratio *within* a round cancels most of it. That is the paired desi
 randomized multiple interleaved trials (Abedi & Brecht, ICPE 2017) and of duet
 benchmarking (Bulej et al., ICPE 2020).
 
+**Duets.** Within a round, each timed round of a runtime is run right after one of the
+reference (``harness.workloads.microbench.test_workloads``): the round's value is then
+the median over its duets of ``runtime time / reference time`` (``relative_medians``),
+which cancels what the machine did at that moment too. Where duets were recorded they
+are used; else the round medians of the two runtimes are paired.
+
 For one runtime and one workload: per round r, ``x_r = log(reference median / runtime
 median)`` (seconds per round, so > 0 means faster than the reference); the ratio shown
 is ``exp(mean x)`` (the geometric mean of the per-round ratios) and its 95% interval
@@ -76,17 +82,32 @@ def paired_ratios(document: dict | None, reference: str = "asyncio") -> dict[tup
         extra = entry.get("extra_info") or {}
         if extra.get("family") == "floor" or not extra.get("workload") or not extra.get("runtime"):
             continue
-        if extra.get("round_medians"):
+        if extra.get("round_medians") or extra.get("relative_medians"):
             by_cell[(extra["workload"], extra["runtime"])] = extra
     out = {}
     for (workload, runtime), extra in by_cell.items():
         ref = by_cell.get((workload, reference))
-        if runtime == reference or ref is None or extra.get("emulated"):
+        if runtime == reference or extra.get("emulated"):
             continue
-        ratio = paired_ratio(extra["round_medians"], ref["round_medians"])
+        if extra.get("relative_medians"):                 # duets: time relative to the reference's
+            ratio = paired_ratio(extra["relative_medians"], {r: 1.0 for r in extra["relative_medians"]})
+        elif ref is not None and ref.get("round_medians") and extra.get("round_medians"):
+            ratio = paired_ratio(extra["round_medians"], ref["round_medians"])
+        else:
+            ratio = None
         if ratio is not None:
             out[(workload, runtime)] = ratio
     return out
+
+
+def relative_times(extra: dict, reference: str = "asyncio") -> dict[str, float] | None:
+    """A cell's per-round times in units comparable across runtimes of one workload: relative
+    to the reference's (duets; the reference itself is 1.0), else its round medians."""
+    if extra.get("relative_medians"):
+        return dict(extra["relative_medians"])
+    if extra.get("runtime") == reference and extra.get("round_medians"):
+        return {r: 1.0 for r in extra["round_medians"]}
+    return None
 
 
 def widest(ratios: dict[tuple[str, str], PairedRatio]) -> float | None:

@@ -13,8 +13,9 @@ in pytest-benchmark's own format (so its tools, ``pytest-benchmark compare`` amo
 still read it), each entry's ``stats`` recomputed over the pooled rounds of the
 workload's own clock (``extra_info["clock"]``: ``cpu_s`` or ``wall_s``), plus
 ``stats["ci95"]`` (seconds per round), ``extra_info["process_medians"]``,
-``extra_info["round_medians"]`` (each process's median by its round: what
-``harness.stats.paired`` pairs) and ``extra_info["wall_per_cpu"]`` (wall time over CPU
+``extra_info["round_medians"]`` (each process's median by its round),
+``extra_info["relative_medians"]`` (per round, the median of the runtime's time over the
+reference's in its duets: what ``harness.stats.paired`` uses first) and ``extra_info["wall_per_cpu"]`` (wall time over CPU
 time of all its rounds: well above 1 where the machine gave the process less than its core).
 """
 
@@ -136,6 +137,17 @@ def _outliers(data: list[float], q1: float, q3: float) -> dict:
             "stddev_outliers": beyond_sd, "outliers": f"{beyond_sd};{beyond_iqr}"}
 
 
+def duet_relatives(entry: dict) -> list[float]:
+    """An entry's duets (``test_workloads``): each timed round's time over the reference's
+    round just before it, on the workload's clock; empty without duets."""
+    extra = entry.get("extra_info") or {}
+    clock = extra.get("clock")
+    mine, ref = extra.get(f"{clock}_s") or [], extra.get(f"ref_{clock}_s") or []
+    if not clock or not ref or len(ref) != len(mine):
+        return []
+    return [m / r for m, r in zip(mine, ref) if r > 0 and m > 0]
+
+
 def clock_rounds(entry: dict) -> list[float]:
     """An entry's timed rounds on its workload's clock (``extra_info["clock"]``): the
     ``cpu_s`` or ``wall_s`` the test recorded, else pytest-benchmark's own ``data``."""
@@ -162,6 +174,7 @@ def merge(documents: Sequence[dict]) -> dict:
     entries: dict[str, dict] = {}
     rounds: dict[str, list[list[float]]] = {}
     round_ids: dict[str, list[str]] = {}
+    relatives: dict[str, dict[str, float]] = {}     # key -> round -> median of the duets' time / reference's
     clocks: dict[str, list[float]] = {}            # key -> [wall seconds, cpu seconds]
     for index, document in enumerate(documents):
         mine: dict[str, list[float]] = {}
@@ -177,6 +190,9 @@ def merge(documents: Sequence[dict]) -> dict:
             if data:
                 mine.setdefault(key, []).extend(data)
                 ids[key] = str(extra.get("round", index))
+            duets = duet_relatives(entry)
+            if duets:
+                relatives.setdefault(key, {})[str(extra.get("round", index))] = statistics.median(duets)
             if extra.get("wall_s") and extra.get("cpu_s"):
                 total = clocks.setdefault(key, [0.0, 0.0])
                 total[0] += sum(extra["wall_s"])
@@ -188,12 +204,15 @@ def merge(documents: Sequence[dict]) -> dict:
     for key in order:
         entry = dict(entries[key])
         extra = dict(entry.get("extra_info") or {})
-        extra.pop("cpu_s", None), extra.pop("wall_s", None), extra.pop("round", None)
+        for recorded in ("cpu_s", "wall_s", "ref_cpu_s", "ref_wall_s", "round"):
+            extra.pop(recorded, None)
         if rounds[key]:
             entry["stats"] = pooled_stats(rounds[key])
             extra["processes"] = len(rounds[key])
             extra["process_medians"] = [statistics.median(g) for g in rounds[key]]
             extra["round_medians"] = {rid: statistics.median(g) for rid, g in zip(round_ids[key], rounds[key])}
+            if key in relatives:
+                extra["relative_medians"] = relatives[key]
             if key in clocks and clocks[key][1] > 0:
                 extra["wall_per_cpu"] = clocks[key][0] / clocks[key][1]
         entry["extra_info"] = extra

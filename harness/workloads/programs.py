@@ -60,7 +60,7 @@ class Workload:
     timed: tuple[str, ...] | None = None   #: the operations being measured (default: ``uses``)
     ops_per_n: int = 1               #: operations per unit of N (two players: 2 switches per turn)
     #: The most timed rounds one process takes; fewer for a slow runtime (``plan``).
-    rounds: Size = Size(default=10, quick=3)
+    rounds: Size = Size(default=6, quick=3, rigorous=10)
     warmup: int = 1                  #: untimed rounds first (0 where one round warms itself up)
     doc: str = ""
     #: The profiles whose micro-suite measures it (``loopbench run`` has every workload).
@@ -207,7 +207,7 @@ ROUND_BUDGET = Size(default=2.0, quick=1.0, rigorous=10.0)
 #: About how long one process spends timing one workload on one runtime: a fast runtime
 #: gets more rounds (up to ``Workload.rounds``), a slow one ``MIN_ROUNDS``, so every row
 #: has several values per process and the run fits its time.
-PROCESS_BUDGET = Size(default=0.04, quick=0.03, rigorous=0.5)
+PROCESS_BUDGET = Size(default=0.025, quick=0.03, rigorous=0.5)
 MIN_ROUNDS = 2
 
 #: Every workload, by name, in the order reports show them.
@@ -216,7 +216,7 @@ WORKLOADS: dict[str, Workload] = {}
 
 def workload(name: str, *, title: str, unit: str, size: Size, uses: tuple[str, ...],
              timed: tuple[str, ...] | None = None, ops_per_n: int = 1,
-             rounds: Size = Size(default=10, quick=3), warmup: int = 1,
+             rounds: Size = Size(default=6, quick=3, rigorous=10), warmup: int = 1,
              profiles: tuple[str, ...] = PROFILES, clock: str = "cpu") -> Callable:
     """Register ``build(rt, n) -> main`` as a workload; its docstring is the workload's."""
     if clock not in CLOCKS:
