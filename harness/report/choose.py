@@ -34,6 +34,8 @@ from .model import (REFERENCE, BehaviourRow, Cell, Row, RunData, behaviour_rows,
 
 #: The smallest gap called a separation (with an interval that clears it too).
 SEPARATION = 0.05
+#: loopbench's reference implementation, always shown beside the best teaching loop.
+HOUSE_LOOP = "heap"
 #: Behaviour statuses that are a caveat: a promise not kept, or no answer.
 BROKEN = ("fail", "timeout", "error")
 
@@ -103,7 +105,7 @@ class Choice:
                 "ahead": ahead or "–",
                 "separated": ("yes" if self.separated else "no") if self.runner_up else "–",
                 "versus": self.versus_reference or "–",
-                "teaching": (self.teaching + (" · separated from asyncio" if self.teaching_separated else "")) or "–",
+                "teaching": self.teaching or "–",
                 "caveats": "; ".join(self.caveats[:MAX_CAVEATS])
                            + (f" (+{len(self.caveats) - MAX_CAVEATS} more)" if len(self.caveats) > MAX_CAVEATS else "")
                            or "none seen in this run",
@@ -237,8 +239,12 @@ def _throughput_choice(kind: Kind, rows: dict[str, Row], families: dict[str, str
             choice.separated = _separated(choice.advantage, choice.interval)
     if ours:
         text, clear = _versus_reference(row, ours[0])
-        choice.teaching = f"{ours[0]} (teaching loop): {text}" if text else f"{ours[0]} (teaching loop)"
+        choice.teaching = (f"{ours[0]} (teaching loop): {text}" if text else f"{ours[0]} (teaching loop)") + \
+            (", separated from asyncio" if clear else "")
         choice.teaching_separated = clear
+        if ours[0] != HOUSE_LOOP and HOUSE_LOOP in ours:       # and the house loop, where another won
+            text, clear = _versus_reference(row, HOUSE_LOOP)
+            choice.teaching += f" · {HOUSE_LOOP}: {text}" + (", separated" if clear else "")
     choice.caveats = _caveats(kind, behaviour, [rt for rt in (choice.best, choice.runner_up, REFERENCE) if rt])
     return choice
 
