@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                        help="also measure this asyncio event loop (repeatable)")
     bench.add_argument("--rigorous", action="store_true",
-                       help="default sizes, micro-suite in 10 processes x 3 rounds (about twice as long)")
+                       help="default sizes, at least 10 paired rounds of the micro-suite, longer rounds (about three times as long)")
     bench.add_argument("--precision", type=_percent, default=5.0, metavar="PCT",
                        help="add paired rounds until every throughput ratio to asyncio has a 95%% "
                             "half-width within PCT percent (default 5), or the budget ends")
