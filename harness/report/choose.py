@@ -146,7 +146,16 @@ def _interval(lo: float, hi: float) -> str:
 
 
 def _goodness(row: Row, cell: Cell) -> float:
-    """Larger is better, whatever the measure's direction."""
+    """Larger is better, whatever the measure's direction. A throughput row measured in
+    duets ranks by the paired ratio to asyncio (asyncio itself: 1.0), which the machine's
+    moments do not move; otherwise by the value."""
+    paired = any(c.ratio_ci is not None for c in row.cells.values())
+    if paired and row.measure.better == "higher":
+        if cell.ratio_ci is not None:
+            return cell.ratio
+        ref = row.cells.get(REFERENCE)
+        if cell is ref:
+            return 1.0
     return cell.value if row.measure.better == "higher" else -cell.value
 
 
