@@ -57,6 +57,9 @@ def test_an_installed_package_is_discovered_through_its_entry_point(installed):
     assert "'throwaway'" in out.stdout and "'heap'" in out.stdout
 
 
+# The whole kit, in a subprocess: minutes on a busy 2-core machine. The session's 120 s
+# guard is for hangs; this test's own is longer, so its outcome does not depend on the load.
+@pytest.mark.timeout(900)
 def test_the_scaffolded_loop_passes_the_conformance_kit(installed):
     site, cwd = installed
     out = run(["-m", "pytest", "--pyargs", "impls.conformance", "--impl", "throwaway", "-q",

@@ -6,9 +6,10 @@
    The quick profile (``--quick``) is a smoke run that must finish within a minute:
    its latency cells share the machine like the behaviour cells;
 2. the micro-suite (``harness.workloads.microbench``: pytest-benchmark over ``harness.workloads.programs``),
-   into ``benchmark.json``;
-   then the real workloads (``harness.workloads.realworld``: pyperformance's asyncio
-   benchmarks, HTTP servers under wrk), into ``realworld.json``;
+    into ``benchmark.json``, in paired rounds until every ratio to asyncio is as precise as
+    asked (``--precision``) or the time budget ends (``--budget``);
+    then the real workloads (``harness.workloads.realworld``: pyperformance's asyncio
+    benchmarks, HTTP servers under wrk), into ``realworld.json``;
 3. the report (``harness.report``): report.md, report.html, PNG plots;
 4. ``reports/latest`` pointed at the new directory.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -34,12 +36,24 @@ from rich.markup import escape
 
 from ..execution import preflight
 from ..runtimes import described
-from ..stats import samples
+from ..stats import paired, samples
 from ..execution.profile import ENV_VAR as PROFILE_VAR
-from ..workloads.programs import PLANS_VAR
+from ..workloads.programs import PLANS_VAR, REFERENCE, ROUND_VAR, SKIPS_VAR
 from ..results.rundir import point_latest, utc_stamp
 
 BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
+
+#: The 95% half-width every throughput ratio to asyncio should reach (``--precision``).
+PRECISION = 0.05
+#: Seconds the micro-suite's rounds may take, after the least (``--budget``): rounds are
+#: added until every ratio reaches ``PRECISION`` or this ends. The quick profile is a
+#: smoke run: its least rounds only.
+BUDGET_S = {"quick": 0.0, "default": 90.0, "rigorous": 900.0}
+#: The most rounds a run takes, however imprecise (pyperf's default is 20 processes).
+MOST_ROUNDS = {"quick": 2, "default": 20, "rigorous": 40}
+#: The micro-suite's timer: the worker's CPU time (all its threads). The workloads that
+#: wait on real deadlines are compared on the wall time each round also records.
+TIMER = "time.process_time"
 
 #: Runtimes measured a second time under ``python -O``, as "NAME -O", because their
 #: library's cost changes with it (a peer says so among its ``variants``): curio asserts
@@ -48,55 +62,116 @@ BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
 OPTIMIZED = tuple(name for name, d in described().items() if f"{name} -O" in d.variants)
 
 
-def run_benchmarks(out_dir: Path, profile: str, console: Console) -> bool:
-    """The micro-suite in ``samples.PROCESSES[profile]`` fresh processes, merged into benchmark.json.
+def run_benchmarks(out_dir: Path, profile: str, console: Console, *, precision: float = PRECISION,
+                   budget_s: float | None = None) -> bool:
+    """The micro-suite in paired rounds, merged into benchmark.json.
 
-    Each process warms up and times every workload on every runtime, for the rounds the
-    first process planned (``harness.workloads.programs.Plans``: a fast runtime gets more rounds, a
-    slow one fewer, the same in every process); ``samples.merge`` pools them, with a 95%
-    interval.
+    A round is one fresh process that warms up and times every workload on every runtime,
+    in an order shuffled by the round, for the rounds the first process planned
+    (``harness.workloads.programs.Plans``: a fast runtime gets more timed rounds, a slow one
+    fewer, the same in every process). At least ``samples.PROCESSES[profile]`` rounds; then
+    more, one at a time, until every ratio to asyncio has a 95% half-width within
+    ``precision`` (``harness.stats.paired``) or ``budget_s`` seconds are spent (another
+    round would overrun them) or ``MOST_ROUNDS``. ``samples.merge`` pools them; the
+    document's ``precision`` says what was asked, reached, and why the rounds stopped.
     The timer stores with up to 1M timers (the virtual-clock rows and the churn against
     armed timers: our loops and floors) run once, in a process of their own before the
     others: a process that has just held a million timers is not like the others (a
     larger, fragmented heap), and must not be the one that times the workloads first.
     Then the ``OPTIMIZED`` runtimes' task workloads again under ``python -O``.
+    Skipped cells (unsupported, too slow) are kept with their reasons in ``skipped``.
     """
     out_dir = Path(out_dir).absolute()            # the suite runs with out_dir as its working directory
+    skips = out_dir / "benchmark-skipped.jsonl"
+    skips.unlink(missing_ok=True)
     stores = "virtual_clock or churn_with_armed"
     ok = _micro_suite(out_dir, "benchmark-stores.json", profile, console, select=stores, label="timer stores")
     documents = _take(out_dir / "benchmark-stores.json")
-    done, merged = _in_processes(out_dir, profile, console, select=f"not ({stores})")
+    budget_s = BUDGET_S[profile] if budget_s is None else budget_s
+    done, merged, reached = _in_rounds(out_dir, profile, console, select=f"not ({stores})",
+                                       precision=precision, budget_s=budget_s)
     ok = done and ok
     merged["benchmarks"] = samples.merge(documents).get("benchmarks", []) + merged.get("benchmarks", [])
     for name in OPTIMIZED:
-        done, extra = _in_processes(out_dir, profile, console, python_flags=("-O",), select=f"{name} and tasks")
+        done, extra, _ = _in_rounds(out_dir, profile, console, python_flags=("-O",), select=f"{name} and tasks")
         ok = done and ok
         for entry in extra.get("benchmarks", []):
             info = entry.setdefault("extra_info", {})
             if info.get("runtime") == name:
+                # Its rounds ran in processes of their own, without asyncio: not paired.
+                info.pop("round_medians", None)
+                info.pop("relative_medians", None)
                 info.update(runtime=f"{name} -O", python_flags=["-O"])
                 entry["name"] = entry.get("name", "").replace(f"[{name}-", f"[{name} -O-")
                 merged["benchmarks"].append(entry)
+    merged["precision"] = reached
+    merged["skipped"] = _skipped(skips)
     (out_dir / "benchmark.json").write_text(json.dumps(merged, indent=2))
     shutil.rmtree(out_dir / ".benchmarks", ignore_errors=True)     # pytest-benchmark's own store, unused
     return ok
 
 
-def _in_processes(out_dir: Path, profile: str, console: Console, *, python_flags: tuple[str, ...] = (),
-                  select: str | None = None) -> tuple[bool, dict]:
-    """Run the micro-suite (or the tests ``-k select``) in fresh processes; their merged document."""
-    processes = samples.PROCESSES[profile]
+def _skipped(path: Path) -> list[dict]:
+    """The micro-suite's skipped cells, one per (workload, runtime), with the reason."""
+    seen: dict[tuple[str, str], dict] = {}
+    if path.exists():
+        for line in path.read_text().splitlines():
+            try:
+                skip = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            seen.setdefault((skip.get("workload"), skip.get("runtime")), skip)
+        path.unlink()
+    return list(seen.values())
+
+
+def _in_rounds(out_dir: Path, profile: str, console: Console, *, python_flags: tuple[str, ...] = (),
+               select: str | None = None, precision: float | None = None,
+               budget_s: float = 0.0) -> tuple[bool, dict, dict]:
+    """Run the micro-suite (or the tests ``-k select``) in rounds of fresh processes: the
+    least, then (with ``precision``) more until every paired ratio is that precise or the
+    budget ends. Returns (all ok, the merged document, what precision was reached)."""
+    least, most = samples.PROCESSES[profile], max(samples.PROCESSES[profile], MOST_ROUNDS[profile])
     plans = out_dir / f"plans{'-O' if python_flags else ''}.json"
-    ok, documents = True, []
+    ok, documents, took = True, [], []
+    started = time.perf_counter()
+    stopped, widest = "the least rounds", None
     try:
-        for i in range(processes):
+        for i in range(most):
             name = f"benchmark-{'O-' if python_flags else ''}p{i + 1}.json"
-            ok = _micro_suite(out_dir, name, profile, console, python_flags=python_flags,
-                              select=select, plans=plans, label=f"{i + 1}/{processes}") and ok
+            begun = time.perf_counter()
+            ok = _micro_suite(out_dir, name, profile, console, python_flags=python_flags, select=select,
+                              plans=plans, label=f"round {i + 1}", round_=i) and ok
+            took.append(time.perf_counter() - begun)
             documents.extend(_take(out_dir / name))
+            if i + 1 < least:
+                continue
+            if precision is None:
+                stopped = "the least rounds"
+                break
+            widest = paired.widest(paired.paired_ratios(samples.merge(documents), REFERENCE))
+            if widest is not None and widest <= precision:
+                stopped = "precision reached"
+                break
+            spent, next_round = time.perf_counter() - started, statistics.median(took[1:] or took)
+            if spent - sum(took[:least]) + next_round > budget_s:
+                stopped = "time budget spent"
+                break
+            console.print(f"  widest 95% interval of a ratio to {REFERENCE}: "
+                          f"{'none yet' if widest is None else f'±{widest:.1%}'}; target ±{precision:.0%}: one more round")
+        else:
+            stopped = "the most rounds"
     finally:
         plans.unlink(missing_ok=True)
-    return ok, samples.merge(documents)
+    merged = samples.merge(documents)
+    ratios = paired.paired_ratios(merged, REFERENCE)
+    widest = paired.widest(ratios)
+    reached = {"target": precision, "budget_s": budget_s, "rounds": len(documents), "stopped": stopped,
+               "widest": None if widest is None or widest == float("inf") else widest,
+               "seconds": time.perf_counter() - started, "timer": TIMER,
+               "gc": "collected and frozen before each timed round; enabled during it",
+               "interval": "paired by round, Student's t on the log of the per-round ratios (95%)"}
+    return ok, merged, reached
 
 
 def _take(path: Path) -> list[dict]:
@@ -113,7 +188,7 @@ def _take(path: Path) -> list[dict]:
 
 def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, *,
                  python_flags: tuple[str, ...] = (), select: str | None = None, plans: Path | None = None,
-                 label: str = "") -> bool:
+                 label: str = "", round_: int = 0) -> bool:
     """Run ``harness.workloads.microbench`` (all of it, or the tests ``-k select``) into ``out_dir/json_name``."""
     # Only pytest-benchmark is loaded (not every installed plugin: hypothesis alone costs
     # a second per process, and a run starts eleven), and no project's configuration (a
@@ -122,8 +197,10 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
            "-c", os.devnull, "-o", "addopts=",
            "-p", "no:cacheprovider", "-p", "pytest_benchmark.plugin", "--rootdir", str(out_dir),
            "-q", "--benchmark-json", str(out_dir / json_name), "--benchmark-columns=median,iqr,rounds",
+           f"--benchmark-timer={TIMER}",
            "--benchmark-sort=name", "--benchmark-save-data", *(["-k", select] if select else [])]
-    env = dict(os.environ, **{PROFILE_VAR: profile, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"})
+    env = dict(os.environ, **{PROFILE_VAR: profile, "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+                              ROUND_VAR: str(round_), SKIPS_VAR: str(out_dir / "benchmark-skipped.jsonl")})
     if plans is not None:
         env[PLANS_VAR] = str(plans)
     log = out_dir / (Path(json_name).stem + ".log")
@@ -152,10 +229,27 @@ def _record_preflight(out_dir: Path, machine: "preflight.Reading") -> None:
     path.write_text(json.dumps(env, indent=2))
 
 
+def _precision_reached(out_dir: Path) -> str:
+    """One line on the micro-suite's rounds: how many, the widest ratio interval, why they stopped."""
+    try:
+        precision = json.loads((out_dir / "benchmark.json").read_text()).get("precision") or {}
+    except (OSError, json.JSONDecodeError):
+        return ""
+    if not precision:
+        return ""
+    widest = precision.get("widest")
+    return (f"  micro-suite: {precision.get('rounds')} paired rounds in {precision.get('seconds', 0):.0f} s, "
+            f"widest 95% interval of a ratio to {REFERENCE} "
+            f"{'n/a' if widest is None else f'±{widest:.1%}'} (target ±{(precision.get('target') or 0):.0%}; "
+            f"stopped: {precision.get('stopped')})")
+
+
 def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False,
-          pythons: list[str] | None = None, resume: bool = False) -> int:
+          pythons: list[str] | None = None, resume: bool = False, precision: float = PRECISION,
+          budget_s: float | None = None) -> int:
     """``resume``: continue the bench in ``out`` (its finished cells kept, a finished
-    micro-suite too), as ``run --resume`` does."""
+    micro-suite too), as ``run --resume`` does; ``precision`` and ``budget_s``: when the
+    micro-suite's paired rounds may stop (``run_benchmarks``)."""
     if pythons:
         from ..execution.interpreters import bench_interpreters
 
@@ -192,7 +286,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
         console.print("  kept: benchmark.json (the micro-suite finished before the bench was interrupted)")
         bench_ok = True
     else:
-        bench_ok = run_benchmarks(out_dir, profile, console)
+        bench_ok = run_benchmarks(out_dir, profile, console, precision=precision, budget_s=budget_s)
     if (out_dir / "benchmark.json").exists():
         from ..results.export import FILENAME, write_pyperf
         try:
@@ -211,6 +305,9 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
         bench_ok = False
         console.print(f"[yellow]real workloads failed: {escape(str(exc))}[/]")
 
+    reached = _precision_reached(out_dir)
+    if reached:
+        console.print(escape(reached))
     console.print("[bold]3/3[/] report")
     written = render(out_dir)
     if out is None or out_dir.parent == Path("reports").absolute():

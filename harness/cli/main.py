@@ -207,7 +207,7 @@ def cmd_bench(args, console: Console) -> int:
     output_dir(str(out_dir))
     try:
         return bench(args.quick, str(out_dir), console, rigorous=args.rigorous, pythons=args.python,
-                     resume=args.resume)
+                     resume=args.resume, precision=args.precision / 100, budget_s=args.budget)
     except KeyboardInterrupt as stop:
         code = interrupted(stop, out_dir, resume_command(args.argv, out_dir))
         _error_console().print("a report of what was measured: "
@@ -259,6 +259,11 @@ def cmd_compare(args, console: Console) -> int:
         comparison = compare(a, b)
     except (TypeError, ValueError) as exc:
         raise RunDirError(_wrong_shape(f"{a} or {b}", exc)) from None
+    for empty in comparison.empty:
+        _error_console().print(escape(f"loopbench: {empty} is empty: its results.jsonl has no records and it has "
+                                      "no micro-suite results; there is nothing to compare"))
+    if comparison.empty and args.fail_on is not None:
+        return 1
     out = b / f"compare-{a.resolve().name}.md"
     out.write_text(to_markdown(comparison))
     out.with_suffix(".json").write_text(to_json(comparison))
@@ -278,6 +283,12 @@ def cmd_compare(args, console: Console) -> int:
     if total:
         console.print(f"the runs agree within their 95% intervals on {overlap} of {total} summary cells "
                       f"({overlap / total:.0%})")
+    agree, both = comparison.verdicts
+    if both:
+        console.print(f"better/same/worse than asyncio: the runs agree on {agree} of {both} verdicts ({agree / both:.0%})")
+    flagged = sum(1 for ch in comparison.changes if ch.significant)
+    console.print(escape(f"{flagged} of {len(comparison.changes)} cells changed significantly; machine load: "
+                         f"A {comparison.load[0]}; B {comparison.load[1]}"))
     console.print(escape(f"written to {out} and {out.with_suffix('.json')}"))
     if args.fail_on is not None:
         worse = comparison.regressions(args.fail_on)
@@ -366,7 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                        help="also measure this asyncio event loop (repeatable)")
     bench.add_argument("--rigorous", action="store_true",
-                       help="default sizes, micro-suite in 10 processes x 3 rounds (about twice as long)")
+                       help="default sizes, at least 10 paired rounds of the micro-suite, longer rounds (about three times as long)")
+    bench.add_argument("--precision", type=_percent, default=5.0, metavar="PCT",
+                       help="add paired rounds until every throughput ratio to asyncio has a 95%% "
+                            "half-width within PCT percent (default 5), or the budget ends")
+    bench.add_argument("--budget", type=_seconds, default=None, metavar="SECONDS",
+                       help="seconds the micro-suite may spend on rounds beyond the least "
+                            "(default: 150; quick: 0; rigorous: 900)")
     bench.add_argument("--python", action="append", metavar="PATH",
                        help="measure under this interpreter too, in its own venv (repeatable; "
                             "default: only the interpreter running loopbench); one report across them")

@@ -47,8 +47,8 @@ SHORT = {"workload:callbacks.call_soon_chain": "chain", "workload:timers.fired_s
          "workload:timers.fired_medium": "fire 10k", "workload:timers.fired_large": "fire 100k",
          "workload:timers.arm_cancel_churn": "churn", "workload:tasks.switch": "switch",
          "workload:tasks.spawn_join": "spawn", "workload:tasks.round_robin": "rr",
-         "switch_event": "event", "sleep_p50": "sleep p50", "sleep_p99": "sleep p99",
-         "deadline_p99": "until p99", "call_at_p99": "call_at p99", "memory": "mem", "memory_rss": "rss"}
+         "switch_event": "event", "sleep_p50": "sleep p50", "sleep_p90": "sleep p90",
+         "deadline_p90": "until p90", "call_at_p90": "call_at p90", "memory": "mem", "memory_rss": "rss"}
 
 
 #: The terminal width every table fits in, whatever the terminal: no number is ever cut.
@@ -62,7 +62,8 @@ def _cell_text(row, cell) -> tuple[str, str]:
     if cell is None or cell.status != "ok" or cell.ratio is None:
         return ("built", "[dim]built[/]") if cell is not None and cell.status == "emulated" else ("–", "[dim]–[/]")
     factor = times_better(row.measure, cell)
-    spread = cell.halfwidth if cell.halfwidth is not None else (cell.spread / 2 if cell.spread else None)
+    spread = cell.ratio_halfwidth if cell.ratio_halfwidth is not None else \
+        cell.halfwidth if cell.halfwidth is not None else (cell.spread / 2 if cell.spread else None)
     text = f"{factor:.2f}" + (f"±{spread:.0%}" if spread is not None else "")
     return text, (f"[bold green]{text}[/]" if cell.best else f"[yellow]{text}[/]" if cell.wide else text)
 
@@ -93,8 +94,9 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
 
     data = load_run(path.parent)
     names = [rt for rt in (runtimes or data.runtimes) if rt in data.runtimes and rt not in data.controls]
+    # Ratios only: lateness is latency (µs, in the report), never a ratio of two tails.
     rows = [r for r in harness_rows(data.cells, names) + benchmark_rows(data.benchmark, names)
-            if any(c.status == "ok" for c in r.cells.values())]
+            if any(c.status == "ok" and c.ratio is not None for c in r.cells.values())]
     if rows:
         texts = {(r.measure.key, name): _cell_text(r, r.cells.get(name)) for r in rows for name in names}
         silent = [n for n in names if all(texts[r.measure.key, n][0] == "–" for r in rows)]

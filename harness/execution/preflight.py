@@ -87,7 +87,9 @@ def steadiness(seconds: float = STEADY_S) -> dict:
     """Time the same small pure-Python loop (a few ms) for ``seconds``; its spread.
 
     ``fastest``/``slowest``: the 10th and 90th percentile of the run times over their
-    median; ``spread``: the larger distance of the two from 1."""
+    median; ``spread``: the larger distance of the two from 1; ``cpu_share``: the process
+    CPU time the probe got over its wall time (1.0: a core to itself; 0.4 on a machine
+    whose other programs left it 40% of one): the load the run was measured under."""
     import statistics
 
     def work() -> int:
@@ -97,16 +99,18 @@ def steadiness(seconds: float = STEADY_S) -> dict:
         return total
 
     times: list[float] = []
-    end = time.perf_counter() + seconds
+    wall_0, cpu_0 = time.perf_counter(), time.process_time()
+    end = wall_0 + seconds
     while time.perf_counter() < end:
         start = time.perf_counter()
         work()
         times.append(time.perf_counter() - start)
+    share = (time.process_time() - cpu_0) / max(1e-9, time.perf_counter() - wall_0)
     times.sort()
     median = statistics.median(times)
     fastest, slowest = times[len(times) // 10] / median, times[len(times) * 9 // 10] / median
     return {"runs": len(times), "median_us": median * 1e6, "fastest": fastest, "slowest": slowest,
-            "spread": max(1 - fastest, slowest - 1)}
+            "spread": max(1 - fastest, slowest - 1), "cpu_share": min(1.0, share)}
 
 
 def _load(proc: Path) -> float | None:

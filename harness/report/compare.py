@@ -1,34 +1,43 @@
 """Compare two runs, B against A: what changed, and whether the change is more than noise.
 
-For every workload of the micro-suite, each run recorded every timed round of every
-worker process (``stats["data"]`` in benchmark.json). The two sets of rates are
-compared with a two-sided **Mann-Whitney U test** (no assumption that timings are
-normal, which they are not): a change is **significant** when p < ``ALPHA``. The
-ratio B / A is of the medians; ``--fail-on PCT`` turns a significant change worse
-than PCT percent into exit status 1, for CI.
+What is compared, per workload of the micro-suite and runtime:
 
-The harness's latency and memory rows were measured in several processes (sampled
-cells): their per-process values are compared the same way. A measure with one value
-per run (a cell measured in one process) is compared by its spread instead, and says so.
+* a runtime measured in paired rounds beside asyncio (``harness.stats.paired``): its
+  **ratio to asyncio**, round by round. What the machine did to a whole round (another
+  program on the cores, a slower moment of a shared VM) it did to asyncio too, so a change
+  of load between the two runs does not read as a change of the runtime;
+* asyncio itself, and rows with no pairing: the rate of each round (each process's median).
 
-Runs that cannot be compared are refused with the reason (``RunDirError``): different
-profiles, or the same workload at different sizes. Two runs from different machines
-or interpreters are compared, but the differences of environment are listed first.
+The harness's latency and memory rows were measured in several processes (sampled cells):
+their per-process values are compared the same way. All on the log scale, with Welch's t
+interval of the change B / A (scipy). A change is **significant** only when that 95%
+interval excludes 1 *and* the change is larger than ``MIN_CHANGE`` (5%): smaller changes
+are within what two runs of identical code show. A measure with one value per run (a cell
+measured in one process) is compared by its spread instead, and says so. ``--fail-on PCT``
+turns a significant change worse than PCT percent into exit status 1, for CI.
+
+Each run's load is read from its pre-flight probe (the share of the probe's wall time it
+got on the CPU) and said beside the results. Runs that cannot be compared are refused with
+the reason (``RunDirError``): different profiles, or the same workload at different sizes.
+Two runs from different machines or interpreters are compared, but the differences of
+environment are listed first.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..results.records import RunDirError, run_profile
-from .document import Cell, Code, Heading, Para, Prose, Table, render_markdown
-from .model import behaviour_rows, benchmark_rows, harness_rows, load_run
+from ..stats.paired import paired_ratios
+from .document import Cell, Code, Heading, Para, Prose, Strong, Table, render_markdown
+from .model import REFERENCE, behaviour_rows, benchmark_rows, harness_rows, load_run
 
 ALPHA = 0.05
-MIN_CHANGE = 0.05          # the spread rule's floor, for measures with no rounds recorded
+MIN_CHANGE = 0.05          # the smallest change called significant, and the spread rule's floor
 ENVIRONMENT_KEYS = ("python", "implementation", "cpu", "cpu_count", "machine", "os")
 
 
@@ -39,9 +48,13 @@ class Change:
     a: float
     b: float
     better: str                       # "higher" | "lower"
-    p_value: float | None = None      # Mann-Whitney U, two-sided; None: no rounds to test
+    p_value: float | None = None      # Welch's t on the logs, two-sided; None: too few values to test
     noise: float = MIN_CHANGE         # the spread rule's threshold, when p_value is None
     unit: str = ""
+    interval: tuple[float, float] | None = None   # 95% interval of B / A
+    #: A value in units of time measured on its own (not a paired ratio), in two runs whose
+    #: machines were not equally loaded: its change may be the machine's, and is not a verdict.
+    machine: bool = False
 
     @property
     def ratio(self) -> float:
@@ -49,6 +62,10 @@ class Change:
 
     @property
     def significant(self) -> bool:
+        if self.machine or abs(self.ratio - 1) <= MIN_CHANGE or math.isnan(self.ratio):
+            return False
+        if self.interval is not None:
+            return self.interval[0] > 1 or self.interval[1] < 1
         if self.p_value is not None:
             return self.p_value < ALPHA
         return abs(self.ratio - 1) > self.noise
@@ -60,12 +77,16 @@ class Change:
 
     @property
     def verdict(self) -> str:
+        if self.machine and abs(self.ratio - 1) > MIN_CHANGE:
+            return "the machine's load changed"
         if not self.significant:
-            return "no significant change" if self.p_value is not None else "within noise"
+            return "no significant change" if (self.p_value is not None or self.interval) else "within noise"
         return "WORSE" if self.worse_by > 0 else "better"
 
     @property
     def test(self) -> str:
+        if self.interval is not None:
+            return f"95% CI {self.interval[0]:.2f}–{self.interval[1]:.2f}"
         return f"p={self.p_value:.3f}" if self.p_value is not None else f"spread ±{self.noise:.0%}"
 
 
@@ -79,29 +100,70 @@ class Comparison:
     environment: list[tuple[str, str, str]] = field(default_factory=list)   # (what, A, B) where they differ
     #: (summary cells whose 95% intervals overlap in A and B, cells with an interval in both)
     agreement: tuple[int, int] = (0, 0)
+    #: (better/same/worse-than-asyncio verdicts that agree, verdicts in both runs)
+    verdicts: tuple[int, int] = (0, 0)
+    #: Each run's load, as read by its pre-flight probe: (A, B) text
+    load: tuple[str, str] = ("", "")
+    empty: list[Path] = field(default_factory=list)    # runs with nothing measured
 
     def regressions(self, fail_on_pct: float) -> list[Change]:
         return [c for c in self.changes if c.significant and c.worse_by * 100 > fail_on_pct]
 
 
-def _rounds(benchmark: dict | None) -> dict[tuple[str, str], tuple[list[float], int, str]]:
-    """(workload, runtime) -> (rates of every round, operations per round, unit)."""
+def _welch(a: list[float], b: list[float]) -> tuple[float | None, tuple[float, float] | None]:
+    """(p, 95% interval of B / A) from Welch's t on the logs of positive values; (None, None)
+    with fewer than two values a side."""
+    a, b = [v for v in a if v > 0], [v for v in b if v > 0]
+    if len(a) < 2 or len(b) < 2:
+        return None, None
+    from scipy.stats import t, ttest_ind
+
+    la, lb = [math.log(v) for v in a], [math.log(v) for v in b]
+    va, vb = statistics.variance(la) / len(la), statistics.variance(lb) / len(lb)
+    diff = statistics.fmean(lb) - statistics.fmean(la)
+    if va + vb == 0:
+        return (1.0 if diff == 0 else 0.0), (math.exp(diff), math.exp(diff))
+    df = (va + vb) ** 2 / (va ** 2 / (len(la) - 1) + vb ** 2 / (len(lb) - 1))
+    half = t.ppf(0.975, df) * math.sqrt(va + vb)
+    p = float(ttest_ind(lb, la, equal_var=False).pvalue)
+    return p, (math.exp(diff - half), math.exp(diff + half))
+
+
+def _values(benchmark: dict | None) -> dict[tuple[str, str], tuple[list[float], int, str, bool]]:
+    """(workload, runtime) -> (values to compare, operations per round, unit, paired).
+
+    Paired to asyncio: the per-round ratios to asyncio (rate over asyncio's rate). Else the
+    rate of each process (its median round), or of every round in a run recorded before
+    rounds were kept per process."""
     out = {}
+    paired = paired_ratios(benchmark, REFERENCE)
+    rounds_by_cell = {}
+    for entry in (benchmark or {}).get("benchmarks", []):
+        extra = entry.get("extra_info") or {}
+        if extra.get("workload") and extra.get("runtime"):
+            rounds_by_cell[(extra["workload"], extra["runtime"])] = extra.get("round_medians")
     for entry in (benchmark or {}).get("benchmarks", []):
         extra = entry.get("extra_info") or {}
         data, ops = (entry.get("stats") or {}).get("data"), extra.get("ops_per_round")
         if not extra.get("workload") or not extra.get("runtime") or not data or not ops or extra.get("emulated"):
             continue
-        out[(extra["workload"], extra["runtime"])] = ([ops / t for t in data if t > 0], ops, extra.get("unit", ""))
+        key = (extra["workload"], extra["runtime"])
+        mine, ref = rounds_by_cell.get(key), rounds_by_cell.get((key[0], REFERENCE))
+        if key in paired and extra.get("relative_medians"):       # duets: per round, time over asyncio's
+            out[key] = ([1 / v for v in extra["relative_medians"].values() if v > 0], ops, f"× {REFERENCE}", True)
+        elif key in paired and mine and ref:
+            common = [r for r in mine if r in ref and mine[r] > 0]
+            out[key] = ([ref[r] / mine[r] for r in common], ops, f"× {REFERENCE}", True)
+        elif mine:
+            out[key] = ([ops / t for t in mine.values() if t > 0], ops, f"{extra.get('unit', '')}/s", False)
+        else:
+            out[key] = ([ops / t for t in data if t > 0], ops, f"{extra.get('unit', '')}/s", False)
     return out
 
 
-def _mann_whitney(a: list[float], b: list[float]) -> float | None:
-    if len(a) < 2 or len(b) < 2:
-        return None
-    from scipy.stats import mannwhitneyu
-
-    return float(mannwhitneyu(a, b, alternative="two-sided").pvalue)
+def _geomean(values: list[float]) -> float:
+    values = [v for v in values if v > 0]
+    return math.exp(statistics.fmean(math.log(v) for v in values)) if values else float("nan")
 
 
 def compare(a_dir: Path, b_dir: Path) -> Comparison:
@@ -111,10 +173,10 @@ def compare(a_dir: Path, b_dir: Path) -> Comparison:
         raise RunDirError(f"{a_dir} was measured in the {profiles[0]} profile and {b_dir} in the "
                           f"{profiles[1]} profile: compare runs of one profile")
     a, b = load_run(a_dir), load_run(b_dir)
-    rounds_a, rounds_b = _rounds(a.benchmark), _rounds(b.benchmark)
+    values_a, values_b = _values(a.benchmark), _values(b.benchmark)
     sizes = {}
-    for (workload, rt), (_, ops, _) in rounds_a.items():
-        other = rounds_b.get((workload, rt))
+    for (workload, rt), (_, ops, _, _) in values_a.items():
+        other = values_b.get((workload, rt))
         if other is not None and other[1] != ops:
             sizes[workload] = (ops, other[1])
     if sizes:
@@ -122,10 +184,17 @@ def compare(a_dir: Path, b_dir: Path) -> Comparison:
         raise RunDirError(f"{a_dir} and {b_dir} ran workloads at different sizes ({what}): "
                           "compare runs of one profile and one loopbench version")
     comparison = Comparison(a_dir, b_dir, profiles[0] or profiles[1])
-    for key in sorted(set(rounds_a) & set(rounds_b)):
-        (ra, _, unit), (rb, _, _) = rounds_a[key], rounds_b[key]
-        comparison.changes.append(Change(key[0], key[1], statistics.median(ra), statistics.median(rb), "higher",
-                                         p_value=_mann_whitney(ra, rb), unit=f"{unit}/s"))
+    unequal = _unequal_load(a.environment, b.environment)
+    comparison.empty = [d for d, run in ((a_dir, a), (b_dir, b))
+                        if not run.records and not (run.benchmark or {}).get("benchmarks")]
+    for key in sorted(set(values_a) & set(values_b)):
+        (va, _, unit, paired_a), (vb, _, _, paired_b) = values_a[key], values_b[key]
+        if paired_a != paired_b:
+            continue
+        p, interval = _welch(va, vb)
+        title = f"{key[0]} (paired ratio to {REFERENCE})" if paired_a else key[0]
+        comparison.changes.append(Change(title, key[1], _geomean(va), _geomean(vb), "higher", p_value=p,
+                                         unit=unit, interval=interval, machine=unequal and not paired_a))
     runtimes = [rt for rt in b.runtimes if rt in a.runtimes]
     harness_a, harness_b = harness_rows(a.cells, runtimes), harness_rows(b.cells, runtimes)
     rows_a = {r.measure.key: r for r in harness_a}
@@ -137,10 +206,12 @@ def compare(a_dir: Path, b_dir: Path) -> Comparison:
             ca, cb = row_a.cells.get(rt), row_b.cells.get(rt)
             if not ca or not cb or ca.status != "ok" or cb.status != "ok" or not ca.value or cb.value is None:
                 continue
+            p, interval = _welch(ca.samples or [], cb.samples or [])
             comparison.changes.append(Change(row_b.measure.title, rt, ca.value, cb.value, row_b.measure.better,
-                                             p_value=_mann_whitney(ca.samples or [], cb.samples or []),
+                                             p_value=p, interval=interval,
                                              noise=max(MIN_CHANGE, ca.spread or 0, cb.spread or 0),
-                                             unit=row_b.measure.unit))
+                                             unit=row_b.measure.unit,
+                                             machine=unequal and row_b.measure.unit != "bytes"))
     before = {(row.scenario, rt): cell["status"] for row in behaviour_rows(a.cells, runtimes)
               for rt, cell in row.cells.items()}
     for row in behaviour_rows(b.cells, runtimes):
@@ -149,9 +220,62 @@ def compare(a_dir: Path, b_dir: Path) -> Comparison:
             if old is not None and old != cell["status"]:
                 comparison.status_changes.append((row.scenario, rt, old, cell["status"]))
     comparison.environment = _environment_differences(a.environment, b.environment)
+    comparison.load = (_load_text(a.environment), _load_text(b.environment))
     comparison.agreement = _agreement(harness_a + benchmark_rows(a.benchmark, runtimes),
                                       harness_b + benchmark_rows(b.benchmark, runtimes))
+    comparison.verdicts = _verdict_agreement(a.benchmark, b.benchmark)
     return comparison
+
+
+def verdict(ratio) -> str:
+    """"better", "worse" or "same" than asyncio: a paired ratio whose 95% interval clears 1
+    by at least ``MIN_CHANGE``; else the same."""
+    if ratio is None or ratio.low is None:
+        return "same"
+    if ratio.low > 1 and ratio.ratio >= 1 + MIN_CHANGE:
+        return "better"
+    if ratio.high < 1 and ratio.ratio <= 1 / (1 + MIN_CHANGE):
+        return "worse"
+    return "same"
+
+
+def _verdict_agreement(a: dict | None, b: dict | None) -> tuple[int, int]:
+    """How many better/same/worse-than-asyncio verdicts of the two runs agree, of those in both."""
+    ra, rb = paired_ratios(a, REFERENCE), paired_ratios(b, REFERENCE)
+    both = [key for key in ra if key in rb]
+    return sum(1 for key in both if verdict(ra[key]) == verdict(rb[key])), len(both)
+
+
+def cpu_share(environment: dict) -> float | None:
+    """The share of its wall time the pre-flight probe got on a CPU (1.0: a core to itself)."""
+    steady = (environment.get("preflight") or {}).get("steadiness") or {}
+    value = steady.get("cpu_share")
+    return float(value) if isinstance(value, (int, float)) and value > 0 else None
+
+
+#: Two runs whose pre-flight probes got CPU shares further apart than this (or ran its fixed
+#: work at speeds further apart than ``MACHINE_SPEED_CHANGE``) were not measured under the
+#: same load: changes of values measured on their own (not paired) are the machine's.
+LOAD_CHANGE = 0.10
+
+
+def _unequal_load(a: dict, b: dict) -> bool:
+    share_a, share_b = cpu_share(a), cpu_share(b)
+    if share_a is not None and share_b is not None and abs(share_a - share_b) > LOAD_CHANGE:
+        return True
+    speed_a, speed_b = _machine_speed(a), _machine_speed(b)
+    return bool(speed_a and speed_b and abs(speed_b / speed_a - 1) > MACHINE_SPEED_CHANGE)
+
+
+def _load_text(environment: dict) -> str:
+    preflight = environment.get("preflight") or {}
+    share, load = cpu_share(environment), preflight.get("load_1min")
+    parts = []
+    if load is not None:
+        parts.append(f"load {load:.1f} on {preflight.get('cores', '?')} cores")
+    if share is not None:
+        parts.append(f"the probe got {share:.0%} of a core")
+    return ", ".join(parts) or "not recorded"
 
 
 def _agreement(rows_a: list, rows_b: list) -> tuple[int, int]:
@@ -195,10 +319,19 @@ def to_markdown(c: Comparison) -> str:
     """The comparison as Markdown; names and environment strings escaped (``document``)."""
     blocks: list = [Heading(1, ["loopbench compare: ", Code(c.a.name), " (A) → ", Code(c.b.name), " (B)"]),
                     Para(["Profile ", Code(str(c.profile)),
-                          f". Ratio = B / A of the medians. Workloads: every round of every worker process of both "
-                          f"runs; latency and memory: the value of every process; two-sided Mann-Whitney U, "
-                          f"significant when p < {ALPHA}. A measure with one value per run: flagged beyond the "
-                          f"larger spread, at least {MIN_CHANGE:.0%}."])]
+                          f". Ratio = B / A (geometric means). Workloads: each runtime's ratio to {REFERENCE}, "
+                          f"paired round by round ({REFERENCE} itself: its rate per round); latency and memory: the "
+                          f"value of every process. Welch's t on the logs: significant when the 95% interval of "
+                          f"B / A excludes 1 and the change is over {MIN_CHANGE:.0%}. A measure with one value per "
+                          f"run: flagged beyond the larger spread, at least {MIN_CHANGE:.0%}."]),
+                    Para(f"Machine load: A {c.load[0]}; B {c.load[1]}.")]
+    for empty in c.empty:
+        blocks.append(Para([Strong(f"{empty} is empty"),
+                            ": its results.jsonl has no records and it has no micro-suite results."], "warn"))
+    agree, total = c.verdicts
+    if total:
+        blocks.append(Para(f"Better/same/worse than {REFERENCE}: the two runs agree on {agree} of {total} verdicts "
+                           f"({agree / total:.0%})."))
     overlap, total = c.agreement
     if total:
         blocks.append(Para(f"The two runs agree within their 95% intervals on {overlap} of {total} summary cells "
@@ -219,11 +352,14 @@ def to_markdown(c: Comparison) -> str:
 
 
 def to_json(c: Comparison) -> str:
-    return json.dumps({"a": str(c.a), "b": str(c.b), "profile": c.profile, "alpha": ALPHA,
+    return json.dumps({"a": str(c.a), "b": str(c.b), "profile": c.profile, "alpha": ALPHA, "min_change": MIN_CHANGE,
                        "agreement": {"overlapping": c.agreement[0], "cells": c.agreement[1]},
+                       "verdicts": {"agreeing": c.verdicts[0], "both": c.verdicts[1]},
+                       "load": {"a": c.load[0], "b": c.load[1]}, "empty": [str(p) for p in c.empty],
                        "environment": c.environment, "status_changes": c.status_changes,
                        "changes": [{"measure": ch.measure, "runtime": ch.runtime, "a": ch.a, "b": ch.b,
                                     "ratio": ch.ratio, "p_value": ch.p_value, "significant": ch.significant,
+                                    "interval": list(ch.interval) if ch.interval else None,
                                     "verdict": ch.verdict} for ch in c.changes]}, indent=2)
 
 

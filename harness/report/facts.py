@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import takeaways, targets
+from .choose import choose
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, Row, behaviour_rows, benchmark_rows, built_rows,
                     early_firings, echo_table, harness_rows, load_run, scaling_curves, status_counts)
 
@@ -27,7 +28,8 @@ def build_context(run_dir: Path) -> dict:
     ``data`` (``model.RunData``: records, cells, environment, benchmark, manifest),
     ``runtimes`` (in report order, controls left out), ``ours``, ``rows`` (the summary's
     ``model.Row``), ``noisy``, ``behaviour`` (``model.BehaviourRow``), ``differences``,
-    ``built``, ``early``, ``io``, ``scaling``, ``takeaways``, ``cards``, ``floor``,
+    ``built``, ``early``, ``io``, ``choices`` (``choose.Choice.display``),
+    ``precision`` (how far the micro-suite's paired rounds got), ``scaling``, ``takeaways``, ``cards``, ``floor``,
     ``crossover``, ``environment``, ``problems``, ``family_titles``; the renderer adds
     ``plots``. A new section reads what it needs from here, or adds one key here.
     """
@@ -52,6 +54,8 @@ def build_context(run_dir: Path) -> dict:
         "noisy_threshold": f"{NOISY_SPREAD:.0%}", "noise_cause": _noise_cause(data.environment or {}),
         "behaviour": behaviour, "differences": [b for b in behaviour if not b.agree], "built": built,
         "early": early, "io": echo_table(data.cells, runtimes),
+        "choices": [c.display() for c in choose(data)],
+        "precision": (data.benchmark or {}).get("precision") or {},
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built),
                                          ((data.environment or {}).get("preflight") or {}).get("steadiness")),
         "cards": takeaways.cards(runtimes, rows, behaviour, early, {rt: data.about(rt) for rt in runtimes}),

@@ -26,10 +26,13 @@ from ..results.records import latest_by_cell, load
 from ..results.rundir import read_manifest
 from ..stats.samples import WIDE, bootstrap_median_ci, bootstrap_percentile_ci, relative_halfwidth
 from ..stats.descriptive import percentile
-from ..workloads.programs import WORKLOADS, Workload
+from ..stats.paired import paired_ratio, paired_ratios, relative_times
+from ..workloads.programs import CLOCKS, WORKLOADS, Workload
 
 REFERENCE = "asyncio"
 NOISY_SPREAD = 0.10
+#: Wall time over CPU time above which a cell says the machine took the time.
+MACHINE_TOOK = 1.3
 STATUS_ORDER = ("pass", "fail", "observed", "unsupported", "error", "timeout")
 
 
@@ -47,8 +50,24 @@ class Measure:
     percentile: float | None = None      # ... this one, of all the processes' samples pooled
 
 
+#: A percentile q is shown only from at least ``TAIL_SAMPLES / (1 - q)`` samples (p90: 100,
+#: p99: 1,000), so that at least this many samples lie beyond it: the summary's lateness
+#: rows are p50 and p90, which the default profile's 300 samples a cell can carry.
+TAIL_SAMPLES = 10
+
+
+def samples_needed(q: float) -> int:
+    """The fewest samples the ``q``-th percentile (0..100) is shown from."""
+    return math.ceil(TAIL_SAMPLES / max(1e-9, 1 - q / 100) - 1e-6)
+
+
+def enough_samples(q: float, n: int) -> bool:
+    """Are ``n`` samples enough to show the ``q``-th percentile (0..100)?"""
+    return n >= samples_needed(q)
+
+
 def _lateness(key: str, call: str, scenario: str, percentile: str) -> Measure:
-    """A percentile (``"p50"``, ``"p99"``) of how late ``call`` woke, in µs, from the
+    """A percentile (``"p50"``, ``"p90"``) of how late ``call`` woke, in µs, from the
     ``perf_counter_us`` distribution of a lateness scenario."""
     return Measure(key, f"{call} lateness, {percentile}", "lower", "µs", scenario, ("perf_counter_us", percentile),
                    samples_path=("samples_perf_us",), percentile=float(percentile[1:]))
@@ -60,9 +79,9 @@ HARNESS_MEASURES = (
     Measure("switch_event", "hand-off between two tasks via events", "lower", "µs",
             "latency.switch_event", ("handoff_us",)),
     _lateness("sleep_p50", "sleep(1 ms)", "latency.sleep_lateness", "p50"),
-    _lateness("sleep_p99", "sleep(1 ms)", "latency.sleep_lateness", "p99"),
-    _lateness("deadline_p99", "sleep_until(+1 ms)", "deadlines.lateness", "p99"),
-    _lateness("call_at_p99", "call_at(+1 ms)", "latency.call_at_lateness", "p99"),
+    _lateness("sleep_p90", "sleep(1 ms)", "latency.sleep_lateness", "p90"),
+    _lateness("deadline_p90", "sleep_until(+1 ms)", "deadlines.lateness", "p90"),
+    _lateness("call_at_p90", "call_at(+1 ms)", "latency.call_at_lateness", "p90"),
     Measure("memory", "memory per sleeping task (tracemalloc)", "lower", "bytes",
             "memory.sleeping_task", ("bytes_per_task",)),
     Measure("memory_rss", "memory per sleeping task (RSS growth)", "lower", "bytes",
@@ -93,6 +112,13 @@ class Cell:
     note: str = ""
     ci: tuple[float, float] | None = None   # 95% interval of the value, from several processes
     samples: list[float] | None = None      # a sampled harness cell: the value in each process
+    #: A micro-suite cell: the ratio's own 95% interval, paired round by round with the
+    #: reference (``harness.stats.paired``); None where it could not be paired.
+    ratio_ci: tuple[float, float] | None = None
+    rounds: dict[str, float] | None = None  # a micro-suite cell: seconds per round, by round
+    clock: str = ""                          # "cpu" | "wall": the clock of the value
+    #: Wall time over CPU time of the cell's rounds: well above 1, the machine took the time.
+    wall_per_cpu: float | None = None
 
     @property
     def halfwidth(self) -> float | None:
@@ -101,8 +127,24 @@ class Cell:
 
     @property
     def wide(self) -> bool:
-        """An interval wider than ±5%: marked, and never the best."""
+        """An interval wider than ±5%: marked, and never the best. A ratio paired round by
+        round is judged by its own interval, not by its value's."""
+        if self.ratio_ci is not None:
+            return self.ratio_halfwidth is not None and self.ratio_halfwidth > WIDE
         return self.halfwidth is not None and self.halfwidth > WIDE
+
+    @property
+    def ratio_halfwidth(self) -> float | None:
+        """The paired ratio's interval half-width as a fraction of it, when there is one."""
+        if self.ratio_ci is None or not self.ratio:
+            return None
+        return max(self.ratio / self.ratio_ci[0] - 1, self.ratio_ci[1] / self.ratio - 1)
+
+    @property
+    def machine_took_time(self) -> bool:
+        """A CPU-clock cell whose wall time was much longer than its CPU time: the process
+        waited for a core (the CPU-time value is still the runtime's own)."""
+        return self.wall_per_cpu is not None and self.wall_per_cpu > MACHINE_TOOK
 
 
 @dataclass
@@ -114,6 +156,12 @@ class Row:
     @property
     def noisy(self) -> bool:
         return any((c.spread is not None and c.spread > NOISY_SPREAD) or c.wide for c in self.cells.values())
+
+    @property
+    def precision(self) -> float | None:
+        """The widest paired-ratio half-width in the row (0.05: every ratio within ±5%)."""
+        widths = [c.ratio_halfwidth for c in self.cells.values() if c.status == "ok" and c.ratio_halfwidth is not None]
+        return max(widths) if widths else None
 
 
 def at(metrics: Any, path: tuple[str, ...]) -> Any:
@@ -160,6 +208,20 @@ def pooled_percentile(record: dict, measure: Measure) -> tuple[float, tuple[floa
     return value, bootstrap_percentile_ci(groups, q)
 
 
+def is_lateness(measure: Measure) -> bool:
+    """A lateness percentile (µs): shown as latency with its interval, never as a ratio
+    (a ratio of two noisy tails reads as ±1000%)."""
+    return measure.percentile is not None and measure.unit == "µs"
+
+
+def pooled_samples(record: dict, measure: Measure) -> int:
+    """How many raw samples a percentile cell pools (0 where it has none)."""
+    if not measure.samples_path:
+        return 0
+    nodes = [at(m, measure.samples_path) for m in record.get("metrics_by_process") or [record.get("metrics") or {}]]
+    return sum(len(node) for node in nodes if isinstance(node, list))
+
+
 def own_interval(record: dict, measure: Measure) -> tuple[float, float] | None:
     """The interval a cell measured in one process recorded itself (``Measure.ci_path``)."""
     node = at(record.get("metrics", {}), measure.ci_path) if measure.ci_path else None
@@ -176,7 +238,7 @@ def process_spread(values: list[float]) -> float | None:
 
 def _finish_row(row: Row, runtimes: list[str]) -> Row:
     ref = row.cells.get(REFERENCE)
-    ref_value = ref.value if ref and ref.status == "ok" else None
+    ref_value = ref.value if ref and ref.status == "ok" and not is_lateness(row.measure) else None
     usable = {rt: c for rt, c in row.cells.items() if c.status == "ok" and c.value is not None}
     for cell in usable.values():
         if ref_value:
@@ -187,11 +249,41 @@ def _finish_row(row: Row, runtimes: list[str]) -> Row:
         lower = row.measure.better == "lower"
         best = (min if lower else max)(usable.values(), key=lambda c: c.value)
         rivals = [c for c in usable.values() if c is not best]
-        if not best.wide and not any(_overlaps(best, c) for c in rivals):
+        if not best.wide and not any(_overlaps(best, c) or not _clear_gap(best, c, lower) for c in rivals):
             best.best = True
     for rt in runtimes:
         row.cells.setdefault(rt, Cell(status="missing"))
     return row
+
+
+#: The smallest gap to every rival for a "best" (fastest, least memory): a 1% gap is a tie.
+SEPARATION = 0.05
+
+
+def _clear_gap(best: Cell, rival: Cell, lower: bool) -> bool:
+    """``best`` is ahead of ``rival`` by at least ``SEPARATION``."""
+    if lower:
+        return best.value * (1 + SEPARATION) <= rival.value
+    return best.value >= rival.value * (1 + SEPARATION)
+
+
+def _paired_best(row: Row) -> None:
+    """A micro-suite row's best, decided round by round: the fastest cell is the best only if
+    its rate over every other runtime's, paired by round, has a 95% interval above 1 and is
+    at least ``SEPARATION`` ahead."""
+    usable = [c for c in row.cells.values() if c.status == "ok" and c.value is not None and c.rounds]
+    if len(usable) < 2:
+        return
+    for cell in row.cells.values():
+        cell.best = False
+    best = max(usable, key=lambda c: c.value)
+    for rival in usable:
+        if rival is best:
+            continue
+        ratio = paired_between(best, rival)
+        if ratio is None or ratio.low is None or ratio.low <= 1 or ratio.ratio < 1 + SEPARATION:
+            return
+    best.best = True
 
 
 def _overlaps(a: Cell, b: Cell) -> bool:
@@ -222,6 +314,13 @@ def harness_rows(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> lis
             if value is None:
                 continue
             values = process_values(record, measure.path)
+            if measure.percentile is not None and measure.samples_path:
+                n = pooled_samples(record, measure)
+                if n and not enough_samples(measure.percentile, n):
+                    row.cells[rt] = Cell(status="few samples", note=(
+                        f"p{measure.percentile:g} needs at least {samples_needed(measure.percentile):,} "
+                        f"samples; this cell has {n:,}"))
+                    continue
             pooled = pooled_percentile(record, measure)
             if pooled is not None:                     # a percentile of every process's samples
                 value, ci = pooled
@@ -258,12 +357,18 @@ def is_floor(bench: dict) -> bool:
 
 
 def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
-    """One row per workload of the micro-suite: operations per second (median round),
-    spread = IQR / median. A runtime whose timed operation the harness builds is shown
-    as "emulated", never as a number."""
+    """One row per workload of the micro-suite: operations per second (median round) on the
+    workload's clock, with a 95% interval; the ratio to asyncio paired round by round
+    (``harness.stats.paired``) with its own interval. A runtime whose timed operation the
+    harness builds is shown as "emulated", never as a number; a cell the micro-suite skipped
+    keeps its place with the reason (``unsupported`` or ``skipped``)."""
     if not benchmark:
         return []
     rows: dict[str, Row] = {}
+    # Workloads measured in duets with the reference: their cells' per-round times are
+    # relative to the reference's (comparable across runtimes round by round).
+    duets = {(b.get("extra_info") or {}).get("workload") for b in benchmark.get("benchmarks", [])
+             if (b.get("extra_info") or {}).get("relative_medians")}
     for bench in benchmark.get("benchmarks", []):
         extra = bench.get("extra_info") or {}
         wl = WORKLOADS.get(extra.get("workload", ""))
@@ -277,11 +382,45 @@ def benchmark_rows(benchmark: dict | None, runtimes: list[str]) -> list[Row]:
             continue
         ci = stats.get("ci95")
         cell = Cell(value=ops / median, spread=None if ci else (iqr / median) if iqr is not None else None,
-                    ci=(ops / ci[1], ops / ci[0]) if ci and ci[0] > 0 else None)
+                    ci=(ops / ci[1], ops / ci[0]) if ci and ci[0] > 0 else None,
+                    rounds=relative_times(extra, REFERENCE) if wl.name in duets else extra.get("round_medians"),
+                    clock=extra.get("clock", ""),
+                    wall_per_cpu=extra.get("wall_per_cpu"))
         if extra.get("emulated"):
             cell.status, cell.note = "emulated", ", ".join(extra["emulated"])
         row.cells[rt] = cell
-    return [_finish_row(rows[name], runtimes) for name in WORKLOADS if name in rows]
+    for skip in benchmark.get("skipped") or []:
+        row = rows.get(skip.get("workload", ""))
+        wl = WORKLOADS.get(skip.get("workload", ""))
+        if wl is None or not skip.get("runtime"):
+            continue
+        if row is None:
+            row = rows[wl.name] = Row(workload_measure(wl), source="pytest-benchmark")
+        reason = skip.get("reason") or ""
+        status = "unsupported" if reason.startswith(("unsupported", "not a library")) else \
+            "unavailable" if reason.startswith("unavailable") else "skipped"
+        row.cells.setdefault(skip["runtime"], Cell(status=status, note=reason))
+    paired = paired_ratios(benchmark, REFERENCE)
+    out = []
+    for name in WORKLOADS:
+        if name not in rows:
+            continue
+        row = _finish_row(rows[name], runtimes)
+        for rt, cell in row.cells.items():
+            ratio = paired.get((name, rt))
+            if ratio is not None and cell.status == "ok":
+                cell.ratio = ratio.ratio
+                cell.ratio_ci = (ratio.low, ratio.high) if ratio.low is not None else None
+        _paired_best(row)
+        out.append(row)
+    return out
+
+
+def paired_between(a: Cell, b: Cell):
+    """``a``'s rate over ``b``'s, paired round by round (``harness.stats.paired``), or None."""
+    if not a.rounds or not b.rounds:
+        return None
+    return paired_ratio(a.rounds, b.rounds)
 
 
 @dataclass
@@ -474,12 +613,15 @@ class EchoCell:
     of_floor: float | None        # rps / the floor's rps measured just before, in the same cell
     floor_rps: float | None
     rps_ci: tuple[float, float] | None = None   # 95% interval of rps, over slices of the run
+    cpu_us: float | None = None   # the server process's CPU time per request (µs): steady on shared cores
 
     @property
     def rps_text(self) -> str:
-        """``12,345 ±6%``: the rate and its interval's half-width, when it has one."""
+        """``12,345 ±6% · 41 µs CPU/req``: the rate and its interval's half-width, when it has
+        one, and the server's CPU time per request, when recorded."""
         halfwidth = relative_halfwidth(self.rps, self.rps_ci) if self.rps_ci else None
-        return fmt(self.rps) + (f" ±{halfwidth:.0%}" if halfwidth is not None else "")
+        return (fmt(self.rps) + (f" ±{halfwidth:.0%}" if halfwidth is not None else "")
+                + (f" · {fmt(self.cpu_us)} µs CPU/req" if self.cpu_us is not None else ""))
 
 
 @dataclass
@@ -527,7 +669,8 @@ def echo_table(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> EchoT
                 ci = entry.get("rps_ci95")
                 row.cells[size] = EchoCell(entry.get("rps", 0.0), latency.get("p50"), latency.get("p99"),
                                            entry.get("requests", 0), entry.get("of_floor"), floor.get("rps"),
-                                           tuple(ci) if isinstance(ci, list) and len(ci) == 2 else None)
+                                           tuple(ci) if isinstance(ci, list) and len(ci) == 2 else None,
+                                           entry.get("server_cpu_us_per_request"))
             rows.append(row)
     if not rows:
         return None

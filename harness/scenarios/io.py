@@ -30,6 +30,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from ..workloads import echoload
@@ -285,7 +286,8 @@ def run_echo(rt, serve, metrics: dict, *, with_floor: bool) -> None:
 
 
 def echo_under_load(server, size: int, requests: int, seconds: float) -> dict:
-    """Run ``server(listener)`` while ``python -m harness.workloads.echoload`` drives it; the load's figures.
+    """Run ``server(listener)`` while ``python -m harness.workloads.echoload`` drives it; the load's
+    figures, and the server process's CPU time per request (``server_cpu_us_per_request``).
 
     The server returns once ``CONNECTIONS`` connections have ended. A watchdog thread keeps
     that bounded: if the load generator fails, or the server is still waiting ``GRACE_S``
@@ -301,16 +303,21 @@ def echo_under_load(server, size: int, requests: int, seconds: float) -> dict:
     load = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
     served, released = threading.Event(), []
     threading.Thread(target=_watchdog, args=(load, port, served, released), daemon=True).start()
+    cpu_0 = time.process_time()
     try:
         echoed = server(listener)
     finally:
         served.set()
         listener.close()
+    server_cpu = time.process_time() - cpu_0
     out, err = load.communicate(timeout=seconds + 60)
     if load.returncode != 0:
         raise RuntimeError(f"the echo load generator failed (exit {load.returncode}): {err.strip()[-800:]}")
     result = json.loads(out)
-    result.update(echoed_bytes=echoed, released=bool(released))
+    # The server's CPU time per request: on shared cores the steady figure beside req/s,
+    # which also counts the time the server waited for a core (CPU time does not).
+    result.update(echoed_bytes=echoed, released=bool(released), server_cpu_s=server_cpu,
+                  server_cpu_us_per_request=server_cpu / result["requests"] * 1e6 if result["requests"] else None)
     if echoed != result["requests"] * size:
         raise RuntimeError(f"the server echoed {echoed} bytes for {result['requests']} requests of {size}")
     return result

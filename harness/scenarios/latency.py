@@ -36,12 +36,24 @@ STEP_BUDGET_S = 2.0            # no scaling step predicted to take longer than t
 ROUNDS = 5                     # repeated rounds for throughput measures (median + spread)
 
 
+#: A firing counts as early only if it came before its deadline by more than the clocks can
+#: tell apart: their resolution (1 ns on Linux), and never less than 1 ns, so that the float
+#: rounding of ``due - now`` (a few 1e-12 s) is not called early.
+EARLY_BEYOND_S = max(1e-9, time.get_clock_info("perf_counter").resolution, time.get_clock_info("monotonic").resolution)
+
+
+def early(samples) -> int:
+    """How many lateness samples (seconds) are early beyond the clocks' resolution."""
+    return sum(s < -EARLY_BEYOND_S for s in samples)
+
+
 def _lateness(samples_rt, samples_perf) -> dict:
     return {
         "runtime_clock_us": distribution(samples_rt),
         "perf_counter_us": distribution(samples_perf),
-        "early_runtime_clock": sum(s < 0 for s in samples_rt),
-        "early_perf_counter": sum(s < 0 for s in samples_perf),
+        "early_runtime_clock": early(samples_rt),
+        "early_perf_counter": early(samples_perf),
+        "early_beyond_us": EARLY_BEYOND_S * 1e6,
         # every sample, for the report's distribution plots (µs, perf_counter)
         "samples_perf_us": [round(s * 1e6, 2) for s in samples_perf],
     }

@@ -9,9 +9,14 @@ processes, then the rounds within each, take the median, repeat. With few
 processes the interval is honest about how little that is: it is wide.
 
 ``merge(documents)`` turns the processes' pytest-benchmark JSON documents into one,
-in pytest-benchmark's own format (so its tools still read it), each entry's
-``stats`` recomputed over the pooled rounds, plus ``stats["ci95"]`` (seconds per
-round) and ``extra_info["process_medians"]``.
+in pytest-benchmark's own format (so its tools, ``pytest-benchmark compare`` among them,
+still read it), each entry's ``stats`` recomputed over the pooled rounds of the
+workload's own clock (``extra_info["clock"]``: ``cpu_s`` or ``wall_s``), plus
+``stats["ci95"]`` (seconds per round), ``extra_info["process_medians"]``,
+``extra_info["round_medians"]`` (each process's median by its round),
+``extra_info["relative_medians"]`` (per round, the median of the runtime's time over the
+reference's in its duets: what ``harness.stats.paired`` uses first) and ``extra_info["wall_per_cpu"]`` (wall time over CPU
+time of all its rounds: well above 1 where the machine gave the process less than its core).
 """
 
 from __future__ import annotations
@@ -114,7 +119,41 @@ def pooled_stats(groups: Sequence[Sequence[float]]) -> dict:
             "stddev": statistics.stdev(data) if len(data) > 1 else 0.0,
             "rounds": len(data), "median": statistics.median(data), "q1": q1, "q3": q3, "iqr": q3 - q1,
             "ops": 1 / statistics.fmean(data), "total": sum(data), "iterations": 1,
-            "data": [v for g in groups for v in g], "ci95": list(bootstrap_median_ci(groups))}
+            "data": [v for g in groups for v in g], "ci95": list(bootstrap_median_ci(groups)),
+            **_outliers(data, q1, q3)}
+
+
+def _outliers(data: list[float], q1: float, q3: float) -> dict:
+    """pytest-benchmark's outlier fields over sorted ``data`` (its ``compare`` reads them):
+    ``"a;b"`` = rounds beyond one standard deviation from the mean; beyond 1.5 IQR."""
+    mean = statistics.fmean(data)
+    stddev = statistics.stdev(data) if len(data) > 1 else 0.0
+    iqr = q3 - q1
+    low, high = q1 - 1.5 * iqr, q3 + 1.5 * iqr
+    inside = [v for v in data if low <= v <= high] or data
+    beyond_sd = sum(1 for v in data if abs(v - mean) > stddev)
+    beyond_iqr = len(data) - len([v for v in data if low <= v <= high])
+    return {"ld15iqr": inside[0], "hd15iqr": inside[-1], "iqr_outliers": beyond_iqr,
+            "stddev_outliers": beyond_sd, "outliers": f"{beyond_sd};{beyond_iqr}"}
+
+
+def duet_relatives(entry: dict) -> list[float]:
+    """An entry's duets (``test_workloads``): each timed round's time over the reference's
+    round just before it, on the workload's clock; empty without duets."""
+    extra = entry.get("extra_info") or {}
+    clock = extra.get("clock")
+    mine, ref = extra.get(f"{clock}_s") or [], extra.get(f"ref_{clock}_s") or []
+    if not clock or not ref or len(ref) != len(mine):
+        return []
+    return [m / r for m, r in zip(mine, ref) if r > 0 and m > 0]
+
+
+def clock_rounds(entry: dict) -> list[float]:
+    """An entry's timed rounds on its workload's clock (``extra_info["clock"]``): the
+    ``cpu_s`` or ``wall_s`` the test recorded, else pytest-benchmark's own ``data``."""
+    extra = entry.get("extra_info") or {}
+    recorded = extra.get(f"{extra.get('clock')}_s") if extra.get("clock") else None
+    return list(recorded) if recorded else list((entry.get("stats") or {}).get("data") or [])
 
 
 #: The pass of a micro-suite test in its name (``test_workload[heap-tasks.switch-pass2]``).
@@ -134,28 +173,49 @@ def merge(documents: Sequence[dict]) -> dict:
     order: list[str] = []
     entries: dict[str, dict] = {}
     rounds: dict[str, list[list[float]]] = {}
-    for document in documents:
+    round_ids: dict[str, list[str]] = {}
+    relatives: dict[str, dict[str, float]] = {}     # key -> round -> median of the duets' time / reference's
+    clocks: dict[str, list[float]] = {}            # key -> [wall seconds, cpu seconds]
+    for index, document in enumerate(documents):
         mine: dict[str, list[float]] = {}
+        ids: dict[str, str] = {}
         for entry in document.get("benchmarks", []):
             key = _PASS.sub("", entry.get("fullname") or entry.get("name", ""))
             if key not in entries:
                 order.append(key)
                 entries[key] = _without_pass(entry)
-                rounds[key] = []
-            data = (entry.get("stats") or {}).get("data")
+                rounds[key], round_ids[key] = [], []
+            extra = entry.get("extra_info") or {}
+            data = clock_rounds(entry)
             if data:
                 mine.setdefault(key, []).extend(data)
+                ids[key] = str(extra.get("round", index))
+            duets = duet_relatives(entry)
+            if duets:
+                relatives.setdefault(key, {})[str(extra.get("round", index))] = statistics.median(duets)
+            if extra.get("wall_s") and extra.get("cpu_s"):
+                total = clocks.setdefault(key, [0.0, 0.0])
+                total[0] += sum(extra["wall_s"])
+                total[1] += sum(extra["cpu_s"])
         for key, data in mine.items():
             rounds[key].append(data)
+            round_ids[key].append(ids[key])
     benchmarks = []
     for key in order:
         entry = dict(entries[key])
+        extra = dict(entry.get("extra_info") or {})
+        for recorded in ("cpu_s", "wall_s", "ref_cpu_s", "ref_wall_s", "round"):
+            extra.pop(recorded, None)
         if rounds[key]:
             entry["stats"] = pooled_stats(rounds[key])
-            extra = dict(entry.get("extra_info") or {})
             extra["processes"] = len(rounds[key])
             extra["process_medians"] = [statistics.median(g) for g in rounds[key]]
-            entry["extra_info"] = extra
+            extra["round_medians"] = {rid: statistics.median(g) for rid, g in zip(round_ids[key], rounds[key])}
+            if key in relatives:
+                extra["relative_medians"] = relatives[key]
+            if key in clocks and clocks[key][1] > 0:
+                extra["wall_per_cpu"] = clocks[key][0] / clocks[key][1]
+        entry["extra_info"] = extra
         benchmarks.append(entry)
     merged["benchmarks"] = benchmarks
     return merged

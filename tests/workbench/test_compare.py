@@ -111,3 +111,52 @@ def test_a_machine_that_ran_slower_is_named_among_the_differences(tmp_path):
     assert x == "900" and y.startswith("1300 (1.44x)")
     c = run(tmp_path / "c", {"heap": 0.010}, env=steady(950.0), seed=2)
     assert not any(d[0].startswith("machine speed") for d in compare(a, c).environment)
+
+
+def _paired_run(directory, heap_factor=1.0, load=1.0, share=1.0, seed=0):
+    """A run in 6 paired rounds: asyncio and heap in each, the machine slowing both by ``load``."""
+    rng = random.Random(seed)
+    directory.mkdir(parents=True)
+    documents = []
+    for r in range(6):
+        slow = load * rng.uniform(0.8, 1.3)                 # the round's moment: both runtimes alike
+        documents.append({"benchmarks": [
+            {"name": f"test_workload[{rt}-tasks.spawn_join]", "fullname": rt, "stats": {"data": [t * slow]},
+             "extra_info": {"workload": "tasks.spawn_join", "runtime": rt, "ops_per_round": 20_000, "unit": "tasks",
+                            "profile": "default", "clock": "cpu", "cpu_s": [t * slow * rng.uniform(0.99, 1.01)],
+                            "wall_s": [t * slow], "round": r}}
+            for rt, t in (("asyncio", 0.02), ("heap", 0.01 * heap_factor))]})
+    (directory / "benchmark.json").write_text(json.dumps(samples.merge(documents)))
+    env = dict(ENV, preflight={"load_1min": 4.0, "cores": 2, "steadiness": {"median_us": 500.0, "cpu_share": share}})
+    (directory / "environment.json").write_text(json.dumps(env))
+    results.append(directory / "results.jsonl", {"schema": 1, "run_id": "t", "runtime": "heap", "family": "loopbench",
+                                                 "scenario": "timers.slides", "group": "timers", "kind": "behaviour",
+                                                 "status": "pass", "env": env, "outcomes": [{"trace": [1], "count": 1}]})
+    return directory
+
+
+def test_a_busier_machine_is_not_a_regression_but_a_real_one_still_is(tmp_path, capsys):
+    a = _paired_run(tmp_path / "a")
+    busier = _paired_run(tmp_path / "busier", load=1.6, share=0.55, seed=1)     # everything 60% slower
+    comparison = compare(a, busier)
+    heap = next(c for c in comparison.changes if c.runtime == "heap")
+    asyncio_ = next(c for c in comparison.changes if c.runtime == "asyncio")
+    assert "paired ratio" in heap.measure and not heap.significant            # the ratio held
+    assert asyncio_.machine and asyncio_.verdict == "the machine's load changed" and not asyncio_.significant
+    assert comparison.verdicts == (1, 1) and "55% of a core" in comparison.load[1]
+    assert main(["compare", str(a), str(busier), "--fail-on", "5"]) == 0
+    slower = _paired_run(tmp_path / "slower", heap_factor=1.3, load=1.6, share=0.55, seed=2)
+    heap = next(c for c in compare(a, slower).changes if c.runtime == "heap")
+    assert heap.significant and heap.verdict == "WORSE"
+    assert main(["compare", str(a), str(slower), "--fail-on", "5"]) == 1
+
+
+def test_an_empty_run_is_named_and_fails_under_fail_on(tmp_path, capsys):
+    a = _paired_run(tmp_path / "a")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "results.jsonl").write_text("")
+    assert main(["compare", str(a), str(empty), "--fail-on", "5"]) == 1
+    assert "is empty" in capsys.readouterr().err
+    assert main(["compare", str(a), str(empty)]) == 0
+    assert "is empty" in capsys.readouterr().err

@@ -41,3 +41,28 @@ def test_one_workload_at_several_sizes_gets_one_pyperf_benchmark_per_size(tmp_pa
     (tmp_path / "b.json").write_text(json.dumps(doc))
     suite = json.loads(write_pyperf(tmp_path / "b.json", tmp_path / "p.json").read_text())
     assert len(suite["benchmarks"]) == 2
+
+
+def test_the_export_carries_real_metadata(tmp_path):
+    doc = run_doc(1.0)
+    for entry in doc["benchmarks"]:
+        entry["extra_info"].update(clock="cpu", version="1.2.3", profile="default")
+    (tmp_path / "benchmark.json").write_text(json.dumps(doc))
+    (tmp_path / "environment.json").write_text(json.dumps({
+        "python": "3.11.7", "implementation": "CPython", "cpu": "Test CPU", "cpu_count": 2,
+        "libraries": {"uvloop": "0.23.0", "pytest-benchmark": "5.3.1"}}))
+    path = write_pyperf(tmp_path / "benchmark.json", tmp_path / "pyperf.json")
+    out = subprocess.run([sys.executable, "-m", "pyperf", "show", "--metadata", str(path)],
+                         capture_output=True, text=True, check=True).stdout
+    for text in ("python_version: 3.11.7", "cpu_model_name: Test CPU", "cpu_count: 2", "loops: 1",
+                 "timer: time.process_time", "loopbench_clock: cpu", "loopbench_runtime_version: 1.2.3",
+                 "version_uvloop: 0.23.0"):
+        assert text in out, text
+
+
+def test_pytest_benchmark_compare_reads_a_merged_document(tmp_path):
+    (tmp_path / "0001_a.json").write_text(json.dumps(run_doc(1.0)))
+    result = subprocess.run([sys.executable, "-m", "pytest_benchmark.cli", "compare", str(tmp_path / "0001_a.json")],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "KeyError" not in result.stderr and "tasks.spawn_join" not in result.stderr

@@ -77,6 +77,10 @@ def test_echo_in_quick_mode_counts_every_request_with_its_floor(rt, quick):
         assert 0 < measured["requests"] <= m["requests_cap"]
         assert measured["echoed_bytes"] == measured["requests"] * 1024
         assert measured["rps"] > 0 and measured["latency_us"]["n"] == measured["requests"]
+        # the server's CPU time, per request: the serving process did some work for each
+        assert measured["server_cpu_s"] >= 0
+        assert measured["server_cpu_us_per_request"] == pytest.approx(
+            measured["server_cpu_s"] / measured["requests"] * 1e6)
     assert row["of_floor"] == pytest.approx(row["rps"] / row["floor"]["rps"])
 
 

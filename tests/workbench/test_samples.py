@@ -79,10 +79,10 @@ def test_a_sampled_row_gets_its_interval_from_the_processes():
     from harness.report.model import harness_rows
 
     values = [180.0, 200.0, 190.0, 210.0, 205.0]
-    record = {"status": "observed", "metrics": {"perf_counter_us": {"p99": 200.0}},
-              "metrics_by_process": [{"perf_counter_us": {"p99": v}} for v in values]}
+    record = {"status": "observed", "metrics": {"perf_counter_us": {"p90": 200.0}},
+              "metrics_by_process": [{"perf_counter_us": {"p90": v}} for v in values]}
     (row,) = [r for r in harness_rows({("heap", "latency.sleep_lateness"): record}, ["heap"])
-              if r.measure.key == "sleep_p99"]
+              if r.measure.key == "sleep_p90"]
     cell = row.cells["heap"]
     assert cell.samples == values and cell.ci[0] <= 200.0 <= cell.ci[1]
     assert min(values) <= cell.ci[0] and cell.ci[1] <= max(values)
@@ -101,14 +101,36 @@ def test_a_lateness_percentile_pools_every_process_raw_samples():
     from harness.report.model import harness_rows
 
     per_process = [[100.0 + i for i in range(100)], [200.0 + i for i in range(100)], [150.0 + i for i in range(100)]]
-    record = {"status": "observed", "metrics": {"perf_counter_us": {"p50": 0.0, "p99": 0.0}},
-              "metrics_by_process": [{"perf_counter_us": {"p50": sorted(g)[50], "p99": sorted(g)[98]},
+    record = {"status": "observed", "metrics": {"perf_counter_us": {"p50": 0.0, "p90": 0.0}},
+              "metrics_by_process": [{"perf_counter_us": {"p50": sorted(g)[50], "p90": sorted(g)[89]},
                                       "samples_perf_us": g} for g in per_process]}
     rows = {r.measure.key: r for r in harness_rows({("heap", "latency.sleep_lateness"): record}, ["heap"])}
     pooled = sorted(v for g in per_process for v in g)
-    p50, p99 = rows["sleep_p50"].cells["heap"], rows["sleep_p99"].cells["heap"]
-    assert p50.value == pytest.approx(pooled[149] + 0.5) and p99.value > 290           # of all 300 samples
-    assert p50.ci[0] < p50.value < p50.ci[1] and p99.ci[0] <= p99.value <= p99.ci[1]
+    p50, p90 = rows["sleep_p50"].cells["heap"], rows["sleep_p90"].cells["heap"]
+    assert p50.value == pytest.approx(pooled[149] + 0.5) and p90.value > 265           # of all 300 samples
+    assert p50.ci[0] < p50.value < p50.ci[1] and p90.ci[0] <= p90.value <= p90.ci[1]
+
+
+def test_a_tail_percentile_needs_enough_samples_beyond_it():
+    from harness.report.model import enough_samples, harness_rows
+
+    assert enough_samples(90, 100) and not enough_samples(90, 99)
+    assert enough_samples(99, 1_000) and not enough_samples(99, 300)
+    few = [[100.0 + i for i in range(20)], [200.0 + i for i in range(20)]]
+    record = {"status": "observed", "metrics": {"perf_counter_us": {"p50": 0.0, "p90": 0.0}},
+              "metrics_by_process": [{"perf_counter_us": {"p50": 1.0, "p90": 2.0}, "samples_perf_us": g}
+                                     for g in few]}
+    rows = {r.measure.key: r for r in harness_rows({("heap", "latency.sleep_lateness"): record}, ["heap"])}
+    assert rows["sleep_p50"].cells["heap"].status == "ok"                               # 40 samples: a median
+    late = rows["sleep_p90"].cells["heap"]
+    assert late.status == "few samples" and "at least 100 samples" in late.note and "has 40" in late.note
+
+
+def test_only_firings_early_beyond_the_clocks_resolution_count_as_early():
+    from harness.scenarios.latency import EARLY_BEYOND_S, early
+
+    assert early([-1.8e-12, 0.0, 5e-6]) == 0                    # float rounding is not early
+    assert early([-2 * EARLY_BEYOND_S, -0.001, 1e-3]) == 2
 
 
 def test_the_vectorised_percentile_interval_agrees_with_the_plain_bootstrap():

@@ -65,49 +65,93 @@ def test_each_workload_is_also_a_scenario_and_names_emulation_per_runtime():
     assert emulated_ops(WORKLOADS["tasks.spawn_join"], trio) == []     # its own nursery
 
 
-def _sleeping(per_op: float):
-    """A workload whose round takes about ``per_op`` seconds per operation (on the real clock)."""
-    import time
+class _PlanningClock:
+    """A virtual clock for the planner (``programs.PLANNING_CLOCK``): it moves only when a
+    workload says its round cost so much, so a plan does not depend on the machine's speed."""
 
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _costing(clock: _PlanningClock, cost):
+    """A workload whose round at N costs ``cost(n)`` seconds on ``clock`` (and nothing real)."""
     def build(rt, n):
         async def main():
-            time.sleep(per_op * n)
+            clock.now += cost(n)
             return n
         return main
     return build
 
 
 def test_a_plan_fits_the_process_budget_between_the_least_and_the_most_rounds(monkeypatch):
+    from harness.workloads import programs
     from harness.workloads.programs import MIN_ROUNDS, PROCESS_BUDGET, Size
 
     monkeypatch.setenv(profile.ENV_VAR, "default")
+    clock = _PlanningClock()
+    monkeypatch.setattr(programs, "PLANNING_CLOCK", clock)
     rt = runtimes.create("heap")
-    fast = Workload("test.fast", "fast", "things", Size(100, 100), (), _sleeping(1e-7))
-    slowish = Workload("test.slowish", "slowish", "things", Size(100, 100), (), _sleeping(PROCESS_BUDGET() / 100))
+    fast = Workload("test.fast", "fast", "things", Size(100, 100), (), _costing(clock, lambda n: 1e-7 * n))
+    slowish = Workload("test.slowish", "slowish", "things", Size(100, 100), (),
+                       _costing(clock, lambda n: PROCESS_BUDGET() / 100 * n))
     assert fast.plan(rt).rounds == fast.rounds()                   # the most: a round costs nothing
     assert slowish.plan(rt).rounds == MIN_ROUNDS                   # one round eats the budget
     assert slowish.plan(rt).predicted >= PROCESS_BUDGET()          # the round it timed
 
 
-def test_a_round_predicted_over_the_budget_is_not_run(monkeypatch):
-    from harness.workloads.programs import ROUND_BUDGET, Size
+def _quadratic(clock: _PlanningClock):
+    from harness.workloads.programs import ROUND_BUDGET
 
-    monkeypatch.setenv(profile.ENV_VAR, "quick")
     runs = []
 
     def build(rt, n):
         async def main():
             runs.append(n)
-            import time
-            time.sleep(ROUND_BUDGET() * 1.5 * (n / 100) ** 2)      # quadratic: N=100 takes 1.5x the budget
+            clock.now += ROUND_BUDGET() * 1.5 * (n / 100) ** 2      # quadratic: N=100 costs 1.5x the budget
             return n
         return main
+    return build, runs
 
+
+def test_a_round_predicted_over_the_budget_is_not_run(monkeypatch):
+    from harness.workloads import programs
+    from harness.workloads.programs import ROUND_BUDGET, Size
+
+    monkeypatch.setenv(profile.ENV_VAR, "quick")
+    clock = _PlanningClock()
+    monkeypatch.setattr(programs, "PLANNING_CLOCK", clock)
+    build, runs = _quadratic(clock)
     wl = Workload("test.quadratic", "quadratic", "things", Size(100, 100), (), build)
     plan = wl.plan(runtimes.create("heap"))
     assert plan.rounds == 0 and plan.predicted > ROUND_BUDGET() and plan.exponent > 1.5
     assert max(runs) <= 20                                         # only the small untimed runs
     assert "too slow" in plan.too_slow(wl) and "N=100" in plan.too_slow(wl)
+
+
+def test_the_reference_runtime_is_measured_even_when_predicted_over_the_budget(monkeypatch):
+    from harness.workloads import programs
+    from harness.workloads.programs import REFERENCE, ROUND_BUDGET, Size
+
+    monkeypatch.setenv(profile.ENV_VAR, "quick")
+    clock = _PlanningClock()
+    monkeypatch.setattr(programs, "PLANNING_CLOCK", clock)
+    build, runs = _quadratic(clock)
+    wl = Workload("test.quadratic", "quadratic", "things", Size(100, 100), (), build)
+    plan = wl.plan(runtimes.create(REFERENCE))
+    assert plan.rounds >= programs.MIN_ROUNDS and plan.predicted > ROUND_BUDGET()
+    assert 100 in runs                                             # a whole round was run
+
+
+def test_the_planner_times_cpu_not_the_wall_clock():
+    import time
+    from harness.workloads import programs
+
+    assert programs.PLANNING_CLOCK is time.process_time
+    assert WORKLOADS["callbacks.call_soon_chain"].clock == "cpu"
+    assert WORKLOADS["timers.fired_small"].clock == "wall"          # waits for real deadlines
 
 
 def test_plans_are_made_once_and_read_by_every_later_process(tmp_path, monkeypatch):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from ..document import MAX_COLUMNS, Section
 
 #: Section modules of this package, in page order.
-SECTIONS = ("takeaways", "summary", "plots", "behaviour", "differences", "built", "generators", "early",
+SECTIONS = ("choose", "takeaways", "summary", "plots", "behaviour", "differences", "built", "generators", "early",
             "io", "realworld", "scaling", "runtimes", "environment", "floor")
 
 

@@ -8,16 +8,19 @@ nothing to show in a table (unsupported on every row, say) is left out with one 
 from __future__ import annotations
 
 from ..document import Cell, Code, Heading, Para, Prose, Section, Table
-from ..model import REFERENCE, Row, fmt, times_better
+from ...stats.samples import WIDE
+from ..model import REFERENCE, Row, fmt, is_lateness, times_better
 from . import drop_silent, split_columns
 
 EXPLAIN = ("Each runtime against asyncio's default loop in the same run, as **× better than asyncio**: "
            "asyncio's median time over the runtime's, or the runtime's rate over asyncio's, so higher is "
-           "better on every row. ± is the half-width of the runtime's 95% confidence interval (workloads: every "
-           "round of several worker processes, pooled; latency and memory: the processes that measured the "
-           "cell; TCP echo: ten slices of its run; a row measured once: the spread of its rounds). ⚠: an "
-           "interval wider than ±5%. **Bold**: the best, only where its interval is within ±5% and overlaps no "
-           "other runtime's. \"built\": the library has no such operation, so the harness built it from the "
+           "better on every row. Workloads: the ratio is paired round by round (each round a fresh process, "
+           "runtimes in a shuffled order, each timed right after asyncio) and ± is the half-width of the "
+           "ratio's own 95% interval; each row names its clock (CPU time for work that never waits, wall time "
+           "for work that waits). Latency rows are latency, in µs, with their 95% interval, never a ratio. "
+           "Memory: the processes that measured the cell; TCP echo: ten slices of its run; a row measured "
+           "once: the spread of its rounds. ⚠: an interval wider than ±5%. **Bold**: the best, only where it is "
+           "separated from every other runtime by at least 5%. \"built\": the library has no such operation, so the harness built it from the "
            "library's primitives; never compared (see [Operations the harness builds](#built)). The asyncio "
            "column gives its raw median; hover a cell in the HTML report for a runtime's.")
 CURIO_O = ("`curio -O`: curio's workloads again under `python -O`: curio asserts `task not in ready` (a linear "
@@ -33,8 +36,17 @@ def cell(row: Row, rt: str) -> Cell:
         return Cell("built", "unsupported", f"built by the harness: {c.note}; not compared")
     if c.status != "ok" or c.value is None:
         return Cell(c.status if c.status != "ok" else "–", c.status, c.note)
+    if is_lateness(row.measure):                      # latency as latency: µs and its interval
+        interval = f" [{fmt(c.ci[0])}–{fmt(c.ci[1])}]" if c.ci else ""
+        return Cell(f"{fmt(c.value)} µs{interval}", "", f"95% interval{interval or ' n/a'}", bold=c.best)
     factor = times_better(row.measure, c)
-    if c.halfwidth is not None:
+    if c.ratio_halfwidth is not None:                 # paired round by round: the ratio's own interval
+        spread = f" ±{c.ratio_halfwidth * 100:.0f}%" + (" ⚠" if c.ratio_halfwidth > WIDE else "")
+        interval = (f" (95% CI {fmt(c.ci[0])} – {fmt(c.ci[1])}; ratio {fmt(c.ratio_ci[0])} – "
+                    f"{fmt(c.ratio_ci[1])}, {c.clock} time"
+                    + (f", wall/CPU {c.wall_per_cpu:.2f}: the machine took the time" if c.machine_took_time else "")
+                    + ")") if c.ci and c.ratio_ci else ""
+    elif c.halfwidth is not None:
         spread = f" ±{c.halfwidth * 100:.0f}%" + (" ⚠" if c.wide else "")
         interval = f" (95% CI {fmt(c.ci[0])} – {fmt(c.ci[1])})"
     else:
@@ -42,6 +54,18 @@ def cell(row: Row, rt: str) -> Cell:
         interval = ""
     text = (f"{factor:.2f}" if factor is not None else "n/a") + spread
     return Cell(text, "", f"{fmt(c.value)} {row.measure.unit}{interval}", bold=c.best)
+
+
+def precision_note(row: Row) -> str:
+    """A micro-suite row's clock, and the precision its paired ratios reached (their widest
+    95% half-width)."""
+    clocks = {c.clock for c in row.cells.values() if c.clock}
+    if not clocks:
+        return ""
+    clock = "CPU time" if clocks == {"cpu"} else "wall time" if clocks == {"wall"} else "mixed clocks"
+    if row.precision is None:
+        return f" [{clock}]"
+    return f" [{clock}; ratios within ±{row.precision * 100:.1f}%]"
 
 
 def _status(row: Row, rt: str) -> str:
@@ -65,7 +89,8 @@ def section(facts: dict) -> Section:
             for r in rows:
                 ref = r.cells.get(REFERENCE)
                 raw = f"{fmt(ref.value)} {r.measure.unit}" if ref is not None and ref.value is not None else "–"
-                table_rows.append([Cell(r.measure.title + (" ⚠" if r.noisy else ""), "name"), Cell(raw),
+                table_rows.append([Cell(r.measure.title + precision_note(r) + (" ⚠" if r.noisy else ""), "name"),
+                                   Cell(raw),
                                    *(cell(r, rt) for rt in kept)])
             blocks.append(Table(["measure", f"{REFERENCE} (raw)", *kept], table_rows))
         for rt, why in notes:

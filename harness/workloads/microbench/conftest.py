@@ -3,8 +3,19 @@
 What one measurement is: ONE complete round (a workload's ``rt.run(main)`` on a fresh
 loop), after the workload's warmup rounds, with ``gc.collect()`` + ``gc.freeze()``
 before each round (untimed) so one round's garbage is not collected on the next
-round's clock, nor pytest's heap scanned on anyone's. Every runtime gets exactly the
-same workload and the same number of rounds.
+round's clock, nor pytest's heap scanned on anyone's. The collector stays enabled
+during the round: each runtime pays for the collections its own garbage triggers.
+Every runtime gets exactly the same workload and the same number of rounds.
+
+Two clocks: pytest-benchmark's timer is the process's CPU time (``make bench`` passes
+``--benchmark-timer=time.process_time``), and each workload test also records every
+round on both clocks (``extra_info["cpu_s"]``, ``extra_info["wall_s"]``);
+``harness.stats.samples.merge`` keeps the rounds of the workload's own clock.
+
+One process is one **round** of the run (``LOOPBENCH_ROUND``): it measures every
+runtime, in an order shuffled with the round as the seed (``pytest_collection_modifyitems``),
+so no runtime always goes first or last, and the ratios to asyncio are taken within
+each round (``harness.stats.paired``).
 
 What the JSON holds, per benchmark, in ``extra_info``: ``workload`` (its name in
 ``harness.workloads.programs``), ``runtime``, ``family`` ("loopbench", "peer" or "floor"),
@@ -21,12 +32,15 @@ faked number.
 from __future__ import annotations
 
 import gc
+import json
+import os
+import random
 
 import pytest
 
 from harness import runtimes
 from harness.runtimes.interface import Runtime, Unavailable
-from harness.workloads.programs import Plans
+from harness.workloads.programs import SKIPS_VAR, Plans, this_round
 
 #: Every runtime the harness knows, ours first; the parameter ids are these names.
 RUNTIMES = runtimes.names()
@@ -84,10 +98,49 @@ def _unfreeze_at_end():
     gc.unfreeze()
 
 
+def _params(item) -> dict:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params if callspec is not None else {}
+
+
 def pytest_collection_modifyitems(items):
-    """``test_workload``'s passes in order: every workload on every runtime, then again
-    (``test_workloads.PASSES``); the other tests keep their place, before them."""
-    def pass_of(item) -> int:
-        callspec = getattr(item, "callspec", None)
-        return callspec.params.get("pass_", 0) if callspec is not None else 0
-    items.sort(key=pass_of)
+    """``test_workload``'s passes in order (``test_workloads.PASSES``); within a pass, the
+    workloads in an order shuffled by the round, and within each workload its runtimes
+    shuffled too (seeded by the round: reproducible, different from round to round). The
+    other tests keep their place, before them."""
+    rng = random.Random(this_round())
+    blocks: dict[tuple[int, str], list] = {}
+    others = []
+    for item in items:
+        params = _params(item)
+        if "workload" in params and "pass_" in params:
+            blocks.setdefault((params["pass_"], params["workload"].name), []).append(item)
+        else:
+            others.append(item)
+    ordered = []
+    for pass_ in sorted({key[0] for key in blocks}):
+        keys = [key for key in blocks if key[0] == pass_]
+        rng.shuffle(keys)
+        for key in keys:
+            block = blocks[key]
+            rng.shuffle(block)
+            ordered.extend(block)
+    items[:] = others + ordered
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A workload test skipped (unsupported, too slow): its reason, appended as one JSON
+    line to the file ``LOOPBENCH_SKIPS`` names, so the run keeps the cell with its reason."""
+    outcome = yield
+    report = outcome.get_result()
+    path = os.environ.get(SKIPS_VAR)
+    params = _params(item)
+    if not path or not report.skipped or "workload" not in params:
+        return
+    longrepr = report.longrepr
+    reason = longrepr[2] if isinstance(longrepr, tuple) and len(longrepr) == 3 else str(longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    with open(path, "a") as fh:
+        fh.write(json.dumps({"workload": params["workload"].name, "runtime": params.get("rt"),
+                             "reason": reason}) + "\n")

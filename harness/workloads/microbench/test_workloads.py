@@ -5,15 +5,28 @@ is the workload's label (``spawn+join (N=20,000)``), so pytest-benchmark's table
 compare runtimes side by side. Each round's result is checked
 (``Workload.run_round``): a runtime that drops work fails instead of posting a
 fast time.
+
+**Duets with the reference.** On a shared machine the same code's CPU time moves by 1.5x
+from one second to the next (another program's cache and memory traffic), and runtimes
+measured one after the other in the same process do not see the same moments. So every
+timed round of a runtime is a *duet* (Bulej et al., ICPE 2020): one round of asyncio,
+then one of the runtime, back to back (milliseconds apart), each after its own
+``gc.collect()``; both are recorded (``ref_cpu_s``, ``ref_wall_s``) and
+``harness.stats.samples.merge`` takes, per process, the median of the runtime's time over
+asyncio's in its duets. asyncio's rows, harness-built (emulated) rows and controls have no
+duet.
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
 from harness.execution import profile
 from harness.runtimes.interface import Unsupported
-from harness.workloads.programs import WORKLOADS, emulated_ops, unsupported_ops
+from harness import runtimes
+from harness.workloads.programs import REFERENCE, WORKLOADS, emulated_ops, this_round, unsupported_ops
 
 MEASURED = [wl for wl in WORKLOADS.values() if wl.runs_in(profile.current())]
 #: A process measures every workload on every runtime in this many passes, its rounds
@@ -44,9 +57,40 @@ def test_workload(benchmark, workload, rt, collect_frozen, plans, pass_):
     emulated = emulated_ops(workload, rt)
     if emulated:
         info["emulated"] = emulated
+    cpu, wall, ref_cpu, ref_wall = [], [], [], []
+    partner = _reference() if rt.name != REFERENCE and not emulated and not rt.control else None
+
+    def timed(runtime, cpu_out, wall_out):
+        wall_0, cpu_0 = time.perf_counter(), time.process_time()
+        workload.run_round(runtime)
+        cpu_out.append(time.process_time() - cpu_0)
+        wall_out.append(time.perf_counter() - wall_0)
+
+    def one_round(rt):
+        """A round on both clocks (pytest-benchmark's timer is one of them); with a partner,
+        the reference's round first, at the same moment (a duet)."""
+        if partner is not None:
+            timed(partner, ref_cpu, ref_wall)
+            collect_frozen()
+        timed(rt, cpu, wall)
+
+    warmup = workload.warmup if pass_ == 0 else 0
     try:
-        benchmark.pedantic(workload.run_round, args=(rt,), setup=collect_frozen,
-                           rounds=max(1, round(plan.rounds / PASSES)),
-                           warmup_rounds=workload.warmup if pass_ == 0 else 0, iterations=1)
+        benchmark.pedantic(one_round, args=(rt,), setup=collect_frozen,
+                           rounds=max(1, round(plan.rounds / PASSES)), warmup_rounds=warmup, iterations=1)
     except Unsupported as exc:   # an adapter refusing at run time: the same honest outcome
         pytest.skip(f"unsupported: {rt.name}: {exc}")
+    info.update(clock=workload.clock, cpu_s=cpu[warmup:], wall_s=wall[warmup:], round=this_round(),
+                gc="collected and frozen before each round; enabled during it")
+    if partner is not None:
+        info.update(ref_cpu_s=ref_cpu[warmup:], ref_wall_s=ref_wall[warmup:])
+
+
+_PARTNER: list = []
+
+
+def _reference():
+    """The reference runtime, made once per process (its rounds make their own loops)."""
+    if not _PARTNER:
+        _PARTNER.append(runtimes.create(REFERENCE))
+    return _PARTNER[0]
