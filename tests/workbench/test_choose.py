@@ -107,5 +107,21 @@ def test_the_report_opens_with_what_to_choose(tmp_path):
     written = render(tmp_path)
     md = written["md"].read_text()
     assert md.split("\n## ", 2)[1].startswith("What to choose")
-    assert "| callbacks | uvloop | rloop | 1.25× [" in md
+    assert "| callbacks | uvloop | rloop | 1.25× \\[" in md                # Markdown's [ escaped
     assert 'id="what-to-choose"' in written["html"].read_text()
+
+
+def test_a_runtime_measured_apart_from_asyncios_rounds_ranks_by_its_rate_over_asyncios():
+    """A cell with no paired ratio (its rounds ran in processes without asyncio) is ranked by
+    its rate over asyncio's, not by its raw rate among the others' ratios."""
+    asyncio = [3.0, 6.0, 3.3, 2.9, 4.5, 3.1]
+    uvloop = [a / 1.5 for a in asyncio]
+    rloop = [a / 1.2 for a in asyncio]
+    document = _callbacks(uvloop, rloop)
+    apart = samples.merge(_rounds({"trio": [a * 1.5 for a in asyncio]}))["benchmarks"]   # 0.67x asyncio's rate
+    for entry in apart:                                       # no rounds shared with asyncio: not paired
+        for key in ("round_medians", "relative_medians"):
+            entry["extra_info"].pop(key, None)
+    document["benchmarks"] += apart
+    row = by_kind(_run(document))["callbacks"]
+    assert row.best == "uvloop" and row.runner_up == "rloop"
