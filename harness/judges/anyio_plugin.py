@@ -1,0 +1,47 @@
+"""pytest plugin for ``loopbench anyio-tests``: anyio's own tests on the loop under test.
+
+Loaded with ``-p harness.judges.anyio_plugin`` into a pytest run of anyio's test suite,
+with the loop in the environment (``loops.SPEC_VAR``). anyio's ``anyio_backend``
+fixture runs each async test on asyncio (``("asyncio", {"debug": True})``), on asyncio
+with uvloop or eager tasks (a ``loop_factory``), and on trio. This plugin:
+
+* installs the loop under test as asyncio's event-loop policy, so the plain asyncio
+  backend (which makes its loop with ``asyncio.new_event_loop()`` through
+  ``asyncio.Runner``) runs on it;
+* deselects the other backends (trio, and asyncio with a ``loop_factory`` of its own),
+  which would not run on the loop under test. Tests that take no backend run as they
+  are; the judge counts them apart.
+"""
+
+from __future__ import annotations
+
+import os
+
+from . import loops
+
+
+def pytest_configure(config) -> None:
+    spec = os.environ.get(loops.SPEC_VAR)
+    if spec:
+        loops.install(loops.LoopSpec.from_json(spec))
+
+
+def other_backend(item) -> bool:
+    """Whether ``item`` runs on a backend other than plain asyncio."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None or "anyio_backend" not in callspec.params:
+        return False
+    backend = callspec.params["anyio_backend"]
+    if isinstance(backend, str):
+        return backend != "asyncio"
+    name, options = backend
+    return name != "asyncio" or "loop_factory" in (options or {})
+
+
+def pytest_collection_modifyitems(session, config, items) -> None:
+    kept, dropped = [], []
+    for item in items:
+        (dropped if other_backend(item) else kept).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
