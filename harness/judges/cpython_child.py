@@ -24,9 +24,10 @@ How the tests get the loop under test, in their own terms:
   those tests run on ``TestLoop`` and are counted apart. The generator a test passes
   ``TestLoop`` checks the timeouts it would give its selector, which is ``TestLoop``'s own
   business: on our loop it is not run;
-* classes with ``create_event_loop`` (test_events' loop tests, test_sock_lowlevel,
-  test_sendfile, test_server, test_buffered_proto): the one on asyncio's default
-  selector (or none named) gets ``asyncio.new_event_loop()``, i.e. the loop under test;
+* classes whose ``create_event_loop`` or ``new_loop`` makes a real asyncio loop
+  (test_events' loop tests, test_sock_lowlevel, test_sendfile, test_server,
+  test_buffered_proto, test_ssl...): the one on asyncio's default selector (or none
+  named) gets ``asyncio.new_event_loop()``, i.e. the loop under test;
   those naming another selector (poll, select...) are the same tests on another selector
   of asyncio's own loop and are not run (``OTHER_SELECTOR``);
 * on a loop that declares signals missing, a child watcher's ``attach_loop`` (which
@@ -162,12 +163,29 @@ def _source(obj) -> str:
         return ""
 
 
+#: The methods through which a test class makes its loop.
+LOOP_MAKERS = ("create_event_loop", "new_loop")
+#: What a maker that builds a real asyncio loop says.
+REAL_LOOP = re.compile(r"SelectorEventLoop\(|new_event_loop\(")
+
+
+def loop_maker(cls) -> tuple[str, str] | None:
+    """The name and source of the method of ``cls`` that makes a real loop, if any."""
+    for name in LOOP_MAKERS:
+        method = getattr(cls, name, None)
+        if method is not None:
+            source = _source(method)
+            if REAL_LOOP.search(source):
+                return name, source
+    return None
+
+
 def static_bucket(test: unittest.TestCase) -> str | None:
     """The bucket of a test not to run, or None to run it."""
     cls = type(test)
-    create = getattr(cls, "create_event_loop", None)
-    if create is not None:
-        named = re.findall(r"selectors\.(\w+Selector)\b", _source(create))
+    maker = loop_maker(cls)
+    if maker is not None:
+        named = re.findall(r"selectors\.(\w+Selector)\b", maker[1])
         if named and named[0] != selectors.DefaultSelector.__name__:
             return OTHER_SELECTOR
     method = getattr(cls, getattr(test, "_testMethodName", ""), None)
@@ -181,8 +199,9 @@ def prepare(test: unittest.TestCase) -> unittest.TestCase:
     import asyncio
 
     cls = type(test)
-    if getattr(cls, "create_event_loop", None) is not None and "_judged" not in cls.__dict__:
-        cls.create_event_loop = lambda self: asyncio.new_event_loop()
+    maker = loop_maker(cls)
+    if maker is not None and "_judged" not in cls.__dict__:
+        setattr(cls, maker[0], lambda self: asyncio.new_event_loop())
         cls._judged = True
     if cls.__name__ in BASE_LOOP_CLASSES and BASE_LOOP_TESTS.match(test._testMethodName):
         from test.test_asyncio import utils as test_utils
