@@ -268,7 +268,9 @@ def classify(lines: list[str], spec: loops.LoopSpec, status: str) -> dict[str, d
     for record in records[1:]:
         test_id, feature = record["id"], loops.feature_of(record["id"])
         entry = {"bucket": None, "outcome": record["outcome"], "detail": record["detail"], "feature": feature}
-        if record["loops"] == 0 and record["test_loops"] == 0:
+        if record.get("module_skipped"):
+            entry["bucket"] = "skipped"                 # the whole module, by CPython's own condition
+        elif record["loops"] == 0 and record["test_loops"] == 0:
             entry["bucket"] = "off-loop"
         elif record["loops"] == 0:
             entry["bucket"] = "virtual-time"
