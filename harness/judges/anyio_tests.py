@@ -191,17 +191,17 @@ def report(results: dict, console) -> int:
 
     console.print(f"anyio {results['anyio']}'s tests on {results['loop']} ({results['seconds']:.0f} s"
                   + (f"; declares missing: {', '.join(results['missing'])}" if results["missing"] else "") + ")",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     if results["status"] != "ok":
-        console.print(f"[red]{results['status']}: {results['error']}[/]", highlight=False)
+        console.print(f"[red]{results['status']}: {results['error']}[/]", highlight=False, soft_wrap=True)
     names = ["passed", "failed", "skipped", "missing", "off-loop"]
     by_module: dict[str, dict[str, int]] = {}
     for entry in results["tests"].values():
         counts = by_module.setdefault(entry["module"], dict.fromkeys(names, 0))
         counts[entry["bucket"]] = counts.get(entry["bucket"], 0) + 1
-    console.print(f"{'module':<34} " + " ".join(f"{n:>8}" for n in names), highlight=False)
+    console.print(f"{'module':<34} " + " ".join(f"{n:>8}" for n in names), highlight=False, soft_wrap=True)
     for module, counts in sorted(by_module.items()):
-        console.print(f"{module:<34} " + " ".join(f"{counts[n]:>8}" for n in names), highlight=False)
+        console.print(f"{module:<34} " + " ".join(f"{counts[n]:>8}" for n in names), highlight=False, soft_wrap=True)
     failed = [(t, e["detail"]) for t, e in results["tests"].items() if e["bucket"] == "failed"]
     for test_id, detail in failed:
         console.print(f"[red]failed[/]: {test_id}: {detail}", soft_wrap=True, highlight=False)
@@ -209,5 +209,5 @@ def report(results: dict, console) -> int:
     for entry in results["tests"].values():
         totals[entry["bucket"]] += 1
     console.print(f"{len(results['tests'])} tests: {', '.join(f'{v} {k}' for k, v in totals.items() if v)}",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     return 1 if failed or results["status"] != "ok" else 0

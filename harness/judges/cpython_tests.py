@@ -151,7 +151,7 @@ def cpython_tests_command(args, console) -> int:
     status, runs = 0, []
     for spec in specs:
         results = run_loop(spec, modules, args.python, args.module_timeout,
-                           progress=lambda text: console.print(text, highlight=False))
+                           progress=lambda text: console.print(text, highlight=False, soft_wrap=True))
         runs.append(results)
         status = max(status, report(results, console, verbose=args.verbose))
     if args.json:
@@ -301,12 +301,12 @@ def report(results: dict, console, verbose: bool = False) -> int:
     loop = results["loop"]
     console.print(f"CPython {results['python']} test.test_asyncio on {loop}"
                   + (f" (declares missing: {', '.join(results['missing'])})" if results["missing"] else ""),
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     short = {"passed": "passed", "failed": "failed", "skipped": "skipped", "missing": "missing",
              "off-loop": "off-loop", "virtual-time": "virtual", PRIVATE: "private", OTHER_SELECTOR: "selector",
              "hung": "hung", "crashed": "crashed"}
     console.print(f"{'module':<22} " + " ".join(f"{v:>8}" for v in short.values()) + f" {'seconds':>8}",
-                  highlight=False)
+                  highlight=False, soft_wrap=True)
     totals = dict.fromkeys(BUCKETS, 0)
     failures = []
     for module, outcome in results["modules"].items():
@@ -315,13 +315,13 @@ def report(results: dict, console, verbose: bool = False) -> int:
             totals[key] += value
         note = f"  {outcome['status']}: {outcome['error']}" if outcome["status"] != "ok" or outcome["error"] else ""
         console.print(f"{module:<22} " + " ".join(f"{counts[k]:>8}" for k in short)
-                      + f" {outcome['seconds']:>8.1f}{note}", highlight=False)
+                      + f" {outcome['seconds']:>8.1f}{note}", highlight=False, soft_wrap=True)
         failures += [(test_id, e["detail"]) for test_id, e in outcome["tests"].items() if e["bucket"] == "failed"]
         if verbose:
             for test_id, entry in outcome["tests"].items():
                 if entry["bucket"] not in ("passed", "failed", "skipped"):
                     console.print(f"    {entry['bucket']}: {_short(test_id)}", highlight=False, soft_wrap=True)
-    console.print(f"{'total':<22} " + " ".join(f"{totals[k]:>8}" for k in short), highlight=False)
+    console.print(f"{'total':<22} " + " ".join(f"{totals[k]:>8}" for k in short), highlight=False, soft_wrap=True)
     by_reason: dict[str, list[str]] = {}
     unknown = []
     for test_id, detail in failures:
@@ -344,7 +344,7 @@ def report(results: dict, console, verbose: bool = False) -> int:
     console.print(f"{share} of those run on the loop under test passed; "
                   f"{len(failures) - len(unknown)} failures known, {len(unknown)} not", soft_wrap=True,
                   highlight=False)
-    console.print(f"{totals['passed']} passed, {totals['failed']} failed", highlight=False)
+    console.print(f"{totals['passed']} passed, {totals['failed']} failed", highlight=False, soft_wrap=True)
     return 1 if unknown or totals["hung"] or totals["crashed"] else 0
 
 

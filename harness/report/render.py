@@ -20,7 +20,7 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
-from . import plots, takeaways, targets
+from . import compat, plots, takeaways, targets
 from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, BehaviourRow, Row, behaviour_rows, benchmark_rows,
                     built_rows, early_firings, echo_table, fmt, harness_rows, lateness_samples, load_run, scaling_curves,
                     status_counts)
@@ -98,6 +98,7 @@ def build_context(run_dir: Path) -> dict:
         "environment": data.environment, "generated": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "run_name": Path(run_dir).resolve().name, "reference": REFERENCE,
         "trace_text": _trace_text, "trace_full": _trace_full, "fmt": fmt, "problems": problems,
+        "compat": compat.section(run_dir),        # the judges' matrix, if the run has judges.json
     }
 
 
