@@ -252,6 +252,33 @@ def install_test_loop(spec: loops.LoopSpec) -> None:
     test_utils.TestCase.new_test_loop = new_test_loop
 
 
+def close_loops_without_asyncio_internals() -> None:
+    """The tests' teardown (``test_utils.TestCase.close_loop``) reads ``loop._default_executor``,
+    asyncio's private attribute; a loop without it is closed through the public API instead:
+    ``shutdown_default_executor()`` while open, then ``close()``, then the rest of the teardown."""
+    from test.test_asyncio import utils as test_utils
+
+    original = test_utils.TestCase.close_loop
+
+    class ClosedStandIn:
+        """What the rest of the teardown gets once the real loop is closed: nothing left to close."""
+
+        _default_executor = None
+
+        def close(self) -> None:
+            pass
+
+    def close_loop(loop):
+        if hasattr(loop, "_default_executor"):
+            return original(loop)
+        if not loop.is_closed() and hasattr(loop, "shutdown_default_executor"):
+            loop.run_until_complete(loop.shutdown_default_executor())
+        loop.close()
+        return original(ClosedStandIn())          # the rest of the teardown: the child watcher
+
+    test_utils.TestCase.close_loop = staticmethod(close_loop)
+
+
 def detach_child_watchers(spec: loops.LoopSpec) -> None:
     """On a loop without signal handlers, a child watcher's ``attach_loop`` leaves it detached."""
     unix_events = getattr(__import__("asyncio"), "unix_events", None)
@@ -288,6 +315,7 @@ def run_module(module_name: str, out_path: str, spec: loops.LoopSpec) -> int:
 
     install_test_loop(spec)
     detach_child_watchers(spec)
+    close_loops_without_asyncio_internals()
     full_name = module_name if "." in module_name else f"test.test_asyncio.{module_name}"
     try:
         module = importlib.import_module(full_name)
