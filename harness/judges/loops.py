@@ -55,13 +55,13 @@ class Feature:
 #: (the first match names a test's feature).
 FEATURES: tuple[Feature, ...] = (
     Feature("subprocess", ("subprocess_exec", "subprocess_shell"),
-            r"test_subprocess\.|subprocess|child_?watcher|process_?exit"),
+            r"test_subprocess\.|subprocess|child_?watcher|process_?exit|to_process"),
     Feature("signals", ("add_signal_handler", "remove_signal_handler"), r"signal"),
     Feature("UDP", ("create_datagram_endpoint", "sock_recvfrom", "sock_recvfrom_into", "sock_sendto"),
             r"datagram|udp|recvfrom|sendto"),
     Feature("unix sockets", ("create_unix_connection", "create_unix_server"),
             r"unix_(connection|server|sock|stream|socket)|create_unix|open_unix|start_unix"),
-    Feature("pipes", ("connect_read_pipe", "connect_write_pipe"), r"(read|write|unclosed)_pipe|_pipe\b|pipe_|_pty\b|pty_"),
+    Feature("pipes", ("connect_read_pipe", "connect_write_pipe"), r"(read|write|unclosed)_pipe|_pty\b|_pty_"),
     Feature("start_tls", ("start_tls",), r"start_tls|starttls"),
     Feature("sendfile", ("sendfile", "sock_sendfile"), r"test_sendfile\.|sendfile"),
 )

@@ -90,6 +90,9 @@ def test_loops_by_name_and_their_declared_missing_features():
     assert loops.feature_of("test.test_asyncio.test_events.EPollEventLoopTests.test_create_datagram_endpoint") == "UDP"
     assert loops.feature_of("tests.test_subprocesses.test_run_process[asyncio]") == "subprocess"
     assert loops.feature_of("test.test_asyncio.test_locks.LockTests.test_acquire") is None
+    assert loops.feature_of("test.test_asyncio.test_events.EPollEventLoopTests.test_read_pty_output") == "pipes"
+    assert loops.feature_of("tests.test_functools.TestReduce.test_empty_iter_no_initial[asyncio]") is None
+    assert loops.feature_of("tests.test_to_process.test_print[asyncio]") == "subprocess"
 
 
 def _run(loop, tests):
