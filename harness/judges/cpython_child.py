@@ -40,7 +40,10 @@ How the tests get the loop under test, in their own terms:
 A test whose source reads a private attribute of a loop (``loop._ready``,
 ``loop._selector``...: asyncio's internals, not the loop API) is not run (``PRIVATE``);
 stubbing the ``_process_events`` hook that ``BaseEventLoop`` wants from subclasses does
-not count. Each test has ``TEST_TIMEOUT`` seconds.
+not count. Nor are the tests of a class that builds asyncio's private classes
+(``selector_events._SelectorSocketTransport``, ``sslproto._SSLProtocolTransport``...) or
+uses ``TestLoop``'s private helpers (``assert_reader``): they test asyncio's transports,
+whatever loop they are handed. Each test has ``TEST_TIMEOUT`` seconds.
 """
 
 from __future__ import annotations
@@ -64,6 +67,10 @@ OTHER_SELECTOR = "other-selector"
 
 #: A test reading one of these is about asyncio's internals, not the loop API.
 PRIVATE_STATE = re.compile(r"loop\._(?!process_events\b)\w+")
+#: A test class naming one of these tests asyncio's private classes (its transports, its
+#: SSL protocol) or uses the private helpers of asyncio's TestLoop, whatever loop it is given.
+PRIVATE_CLASSES = re.compile(r"\b(selector_events|proactor_events|unix_events|windows_events|sslproto)\._[A-Za-z]\w*"
+                             r"|\.assert_(no_)?(reader|writer)\(")
 
 #: test_base_events' classes whose call/run tests run on the loop under test.
 BASE_LOOP_CLASSES = ("BaseEventLoopTests", "BaseEventLoopWithSelectorTests")
@@ -191,7 +198,19 @@ def static_bucket(test: unittest.TestCase) -> str | None:
     method = getattr(cls, getattr(test, "_testMethodName", ""), None)
     if method is not None and PRIVATE_STATE.search(_source(method)):
         return PRIVATE
+    if PRIVATE_CLASSES.search(_class_source(cls)):
+        return PRIVATE
     return None
+
+
+_CLASS_SOURCES: dict[type, str] = {}
+
+
+def _class_source(cls) -> str:
+    """The source of ``cls`` and of its bases defined in the same module (its mixins)."""
+    if cls not in _CLASS_SOURCES:
+        _CLASS_SOURCES[cls] = "".join(_source(k) for k in cls.__mro__ if k.__module__ == cls.__module__)
+    return _CLASS_SOURCES[cls]
 
 
 def prepare(test: unittest.TestCase) -> unittest.TestCase:

@@ -55,7 +55,8 @@ BUCKETS: dict[str, str] = {
     "missing": "ran on the loop under test in a feature the loop declares missing",
     "off-loop": "never asked asyncio for a loop: a test of asyncio's own classes or functions",
     "virtual-time": "needs asyncio's virtual-time TestLoop, which a loop without a virtual clock cannot replace",
-    PRIVATE: "not run: reads a private attribute of the loop (asyncio's internals, not the loop API)",
+    PRIVATE: "not run: reads a private attribute of the loop, or tests asyncio's private transport classes "
+             "(asyncio's internals, not the loop API)",
     OTHER_SELECTOR: "not run: the same loop tests on another selector of asyncio's own loop",
     "hung": "not finished: its module ran out of time",
     "crashed": "not finished: its module's process died",
