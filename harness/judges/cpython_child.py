@@ -70,7 +70,7 @@ PRIVATE_STATE = re.compile(r"loop\._(?!process_events\b)\w+")
 #: A test class naming one of these tests asyncio's private classes (its transports, its
 #: SSL protocol) or uses the private helpers of asyncio's TestLoop, whatever loop it is given.
 PRIVATE_CLASSES = re.compile(r"\b(selector_events|proactor_events|unix_events|windows_events|sslproto)\._[A-Za-z]\w*"
-                             r"|\.assert_(no_)?(reader|writer)\(")
+                             r"|\b_(Selector|Proactor|Unix)\w*Transport\b|\.assert_(no_)?(reader|writer)\(")
 
 #: test_base_events' classes whose call/run tests run on the loop under test.
 BASE_LOOP_CLASSES = ("BaseEventLoopTests", "BaseEventLoopWithSelectorTests")
