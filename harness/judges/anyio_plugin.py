@@ -10,14 +10,20 @@ with uvloop or eager tasks (a ``loop_factory``), and on trio. This plugin:
   ``asyncio.Runner``) runs on it;
 * deselects the other backends (trio, and asyncio with a ``loop_factory`` of its own),
   which would not run on the loop under test. Tests that take no backend run as they
-  are; the judge counts them apart.
+  are; the judge counts them apart;
+* appends each test's outcome as a line of JSON to the file named by ``REPORT_VAR``
+  as it goes (pytest writes its junit-xml only at the end: a suite stopped for taking
+  too long still leaves what it did).
 """
 
 from __future__ import annotations
 
+import json
 import os
 
 from . import loops
+
+REPORT_VAR = "LOOPBENCH_JUDGE_REPORT"
 
 
 def pytest_configure(config) -> None:
@@ -45,3 +51,16 @@ def pytest_collection_modifyitems(session, config, items) -> None:
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+def pytest_runtest_logreport(report) -> None:
+    path = os.environ.get(REPORT_VAR)
+    if not path or (report.when != "call" and report.outcome == "passed"):
+        return
+    text = str(report.longrepr) if report.longrepr else ""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if report.skipped and isinstance(report.longrepr, tuple):
+        lines = [str(report.longrepr[2])]
+    with open(path, "a") as out:
+        out.write(json.dumps({"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
+                              "detail": lines[-1][:300] if lines else ""}) + "\n")

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
+import json
 import os
 import re
 import subprocess
@@ -31,7 +32,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from . import loops
+from . import anyio_plugin, loops
 from .cpython_tests import ROOT, add_loop_arguments, loop_specs
 
 #: anyio's test dependencies: import name -> distribution (with the lower bound anyio asks for).
@@ -122,7 +123,10 @@ def run_suite(spec: loops.LoopSpec, root: Path, select: str | None = None,
     "tests": {test_id: {"bucket", "outcome", "detail", "feature", "module"}}}``."""
     junit = root / f"junit-{spec.name}.xml"
     junit.unlink(missing_ok=True)
+    progress = root / f"progress-{spec.name}.jsonl"
+    progress.unlink(missing_ok=True)
     env = {**os.environ, loops.SPEC_VAR: spec.to_json(), "PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+           anyio_plugin.REPORT_VAR: str(progress),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     cmd = [sys.executable, "-m", "pytest", "-p", "harness.judges.anyio_plugin", "-q", "-p", "no:cacheprovider",
            f"--junitxml={junit}", "tests", *(["-k", select] if select else [])]
@@ -142,7 +146,10 @@ def run_suite(spec: loops.LoopSpec, root: Path, select: str | None = None,
         proc.wait()
     if status == "ok" and proc.returncode not in (0, 1):
         status, error = "crashed", f"pytest ended with exit status {proc.returncode} (see {output.name})"
-    tests = parse_junit(junit.read_text(), spec) if junit.exists() else {}
+    if junit.exists():
+        tests = parse_junit(junit.read_text(), spec)
+    else:                                       # stopped before pytest wrote it: what the plugin saw
+        tests = parse_progress(progress.read_text() if progress.exists() else "", spec)
     return {"loop": spec.name, "anyio": importlib.metadata.version("anyio"), "missing": list(spec.missing),
             "seconds": round(time.perf_counter() - start, 1), "status": status, "error": error, "tests": tests}
 
@@ -172,6 +179,26 @@ def parse_junit(text: str, spec: loops.LoopSpec) -> dict[str, dict]:
         if previous is None or previous["outcome"] == "passed":       # a teardown error after a pass
             tests[test_id] = {"bucket": bucket, "outcome": outcome, "detail": detail, "feature": feature,
                               "module": module_of(classname)}
+    return tests
+
+
+def parse_progress(text: str, spec: loops.LoopSpec) -> dict[str, dict]:
+    """The plugin's lines (``anyio_plugin``) -> each test reported in one bucket, as
+    ``parse_junit`` does; a test whose setup, call or teardown failed has failed."""
+    tests: dict[str, dict] = {}
+    for line in filter(str.strip, text.splitlines()):
+        record = json.loads(line)
+        path, _, name = record["nodeid"].partition("::")
+        classname = ".".join([path.removesuffix(".py").replace("/", "."), *name.split("::")[:-1]])
+        test_id = f"{classname}.{name.split('::')[-1]}"
+        outcome = {"passed": "passed", "skipped": "skipped"}.get(record["outcome"], "failed")
+        feature = loops.feature_of(test_id)
+        bucket = ("off-loop" if not _ASYNCIO_PARAM.search(test_id) else
+                  "missing" if feature in spec.missing else outcome)
+        previous = tests.get(test_id)
+        if previous is None or previous["outcome"] == "passed":
+            tests[test_id] = {"bucket": bucket, "outcome": outcome, "detail": record["detail"],
+                              "feature": feature, "module": module_of(classname)}
     return tests
 
 

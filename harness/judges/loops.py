@@ -61,7 +61,7 @@ FEATURES: tuple[Feature, ...] = (
             r"datagram|udp|recvfrom|sendto"),
     Feature("unix sockets", ("create_unix_connection", "create_unix_server"),
             r"unix_(connection|server|sock|stream|socket)|create_unix|open_unix|start_unix"),
-    Feature("pipes", ("connect_read_pipe", "connect_write_pipe"), r"(read|write|unclosed)_pipe|_pty\b|_pty_"),
+    Feature("pipes", ("connect_read_pipe", "connect_write_pipe"), r"(read|write|unclosed)_pipe|pipe_(reader|writer)|_pty\b|_pty_"),
     Feature("start_tls", ("start_tls",), r"start_tls|starttls"),
     Feature("sendfile", ("sendfile", "sock_sendfile"), r"test_sendfile\.|sendfile"),
 )

@@ -154,3 +154,28 @@ def test_the_bench_report_includes_the_matrix_when_the_run_has_it(tmp_path):
     render(run)
     assert "## Compatibility: each loop judged by tests nobody here wrote" in (run / "report.md").read_text()
     assert 'id="compat-anyio-suite-heap-sockets"' in (run / "report.html").read_text()
+
+
+#: The plugin's own lines, as it writes them while the suite runs (cut down).
+PROGRESS = "\n".join(json.dumps(r) for r in [
+    {"nodeid": "tests/test_synchronization.py::TestLock::test_contextmanager[asyncio]", "when": "call",
+     "outcome": "passed", "detail": ""},
+    {"nodeid": "tests/test_sockets.py::TestUDPSocket::test_send_receive[asyncio-ipv4]", "when": "call",
+     "outcome": "failed", "detail": "E   NotImplementedError: create_datagram_endpoint"},
+    {"nodeid": "tests/streams/test_tls.py::TestTLSStream::test_send_receive[asyncio]", "when": "call",
+     "outcome": "passed", "detail": ""},
+    {"nodeid": "tests/streams/test_tls.py::TestTLSStream::test_send_receive[asyncio]", "when": "teardown",
+     "outcome": "failed", "detail": "ResourceWarning: unclosed socket"},
+    {"nodeid": "tests/test_taskgroups.py::test_cancel_scope_repr", "when": "call", "outcome": "passed",
+     "detail": ""}])
+
+
+def test_a_suite_stopped_early_keeps_what_the_plugin_saw():
+    tests = anyio_tests.parse_progress(PROGRESS, loops.resolve("heap"))
+    assert {t: (e["bucket"], e["module"]) for t, e in tests.items()} == {
+        "tests.test_synchronization.TestLock.test_contextmanager[asyncio]": ("passed", "test_synchronization"),
+        "tests.test_sockets.TestUDPSocket.test_send_receive[asyncio-ipv4]": ("missing", "test_sockets"),
+        "tests.streams.test_tls.TestTLSStream.test_send_receive[asyncio]": ("failed", "streams.test_tls"),
+        "tests.test_taskgroups.test_cancel_scope_repr": ("off-loop", "test_taskgroups")}
+    assert tests["tests.streams.test_tls.TestTLSStream.test_send_receive[asyncio]"]["detail"] == \
+        "ResourceWarning: unclosed socket"
