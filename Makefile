@@ -9,7 +9,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test bench realworld report compare new-impl venv clean
+.PHONY: test bench realworld judges report compare new-impl venv clean
 
 venv: $(STAMP)
 
@@ -31,14 +31,24 @@ test: $(STAMP)
 # PYTHONS="python3.12 python3.13": the same under each of them too (one venv each, kept in
 # .loopbench/venvs), and one report that puts the interpreters side by side; reports/latest
 # points at that report. RESUME=reports/<dir>: continue an interrupted bench there.
+# JUDGES=1: then the compatibility matrix into the same run directory, and its report
+# again with the matrix in it (as `make judges`; it adds about an hour on two busy cores).
 bench: $(STAMP)
 	$(PY) -m harness bench $(if $(QUICK),--quick) $(if $(RIGOROUS),--rigorous) $(if $(RESUME),--out $(RESUME) --resume) $(if $(PYTHONS),--python $(PY) $(foreach p,$(PYTHONS),--python $(p)))
+	$(if $(JUDGES),$(PY) -m harness judges --out reports/latest --install-deps $(foreach l,$(LOOPS),--loop $(l)) && $(PY) -m harness report reports/latest)
 
 # Real workloads alone, on every runtime with asyncio's API: pyperformance's asyncio benchmarks
 # and HTTP servers under wrk (reports/realworld-<stamp>/realworld.md). Tens of minutes;
 # RUNTIMES=asyncio,uvloop,rloop,heap+asyncio for fewer, PROFILE=default for smaller sizes.
 realworld: $(STAMP)
 	$(PY) -m harness realworld $(if $(RUNTIMES),--runtimes $(RUNTIMES)) $(if $(PROFILE),--profile $(PROFILE))
+
+# The compatibility matrix: CPython's whole test.test_asyncio and anyio's own test suite
+# on asyncio, uvloop, rloop and heap (LOOPS="asyncio heap list" for others), written to
+# reports/judges-<UTC timestamp>/judges.{json,md,html}. anyio's tests are fetched by pip
+# from PyPI at the installed version; their dependencies are the `judges` extra.
+judges: $(STAMP)
+	$(PY) -m harness judges --out reports/judges-$$(date -u +%Y%m%dT%H%M%SZ) --install-deps $(foreach l,$(LOOPS),--loop $(l))
 
 # Regenerate a report from saved data, without measuring: make report RUN=reports/<dir>
 report: $(STAMP)

@@ -10,7 +10,10 @@
     loopbench compare A_DIR B_DIR                   what changed from run A to run B, as ratios
     loopbench explain WALKTHROUGH [--impl NAME] [--step] [--html FILE]
                                                     watch a loop work, step by step, as the talk draws it
-    loopbench cpython-tests --impl NAME             CPython's own asyncio tests, run on one of our loops
+    loopbench cpython-tests --loop NAME [--modules m1,m2]
+                                                    CPython's whole test_asyncio on any asyncio loop
+    loopbench anyio-tests --loop NAME               anyio's own test suite on any asyncio loop
+    loopbench judges --out DIR [--loop NAME ...]    both, as a compatibility matrix (judges.json, judges.md)
     loopbench --version
 
 Names: ``--runtimes`` and ``--scenarios`` take exact names, groups (``timers``) and
@@ -43,7 +46,7 @@ from rich.table import Table
 
 from impls import DISTRIBUTION
 
-from ..judges import cpython_tests
+from ..judges import anyio_tests, cpython_tests, matrix
 from . import realworld as realworld_cli
 from ..execution import profile
 from .. import runtimes as runtime_registry
@@ -402,6 +405,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_explain_parser(sub)
     cpython_tests.add_parser(sub)
     realworld_cli.add_parser(sub)
+    anyio_tests.add_parser(sub)
+    matrix.add_parser(sub)
     return parser
 
 
@@ -465,7 +470,8 @@ def _sigterm_as_interrupt():
 
 COMMANDS = {"list": cmd_list, "run": cmd_run, "bench": cmd_bench, "report": cmd_report,
             "compare": cmd_compare, "new-impl": cmd_new_impl, "explain": cmd_explain,
-            "cpython-tests": cpython_tests.cpython_tests_command, "realworld": realworld_cli.realworld_command}
+            "cpython-tests": cpython_tests.cpython_tests_command, "anyio-tests": anyio_tests.anyio_tests_command,
+            "judges": matrix.judges_command, "realworld": realworld_cli.realworld_command}
 
 
 def main(argv: list[str] | None = None) -> int:

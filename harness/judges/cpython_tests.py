@@ -1,79 +1,69 @@
-"""``loopbench cpython-tests --impl NAME``: CPython's own asyncio tests, run on one of our loops.
+"""``loopbench cpython-tests --loop NAME``: the whole of CPython's test.test_asyncio on any asyncio loop.
 
 The strongest outside check of an asyncio event loop is the interpreter's own
-``test.test_asyncio``. This command runs a named slice of it (``SLICE``) against
-``impls.asyncio_loop(NAME)``, the way uvloop checks itself: an event-loop policy whose
-``new_event_loop()`` returns our loop, so every test that asks asyncio for a loop
-(``asyncio.Runner``, ``IsolatedAsyncioTestCase``, ``asyncio.new_event_loop()``) gets ours.
+``test.test_asyncio``. This command runs all of it (every ``test_*`` module of the
+package, 2,300+ tests on 3.11) on the loops named with ``--loop``: ``asyncio``,
+``asyncio-eager`` (3.12+), ``uvloop``, ``rloop``, any of ours by name (hosted through
+``impls.asyncio_loop``), and any other named with ``--asyncio-loop NAME=module:factory``.
+``--impl NAME`` is the older spelling of ``--loop NAME``.
 
-Two more hooks, both in the tests' own terms:
+Each module runs in its own process (``harness.judges.cpython_child``, which says how
+the loop is installed) with ``--module-timeout`` seconds; a module that takes longer is
+reported as hanging, its unfinished tests counted as such, and the run goes on.
 
-* tests that build asyncio's ``TestLoop`` (``test_utils.TestCase.new_test_loop``: a
-  virtual-time loop for ``test_tasks`` and ``test_futures``) get our loop on a
-  ``VirtualClock`` instead, with ``TestLoop``'s ``advance_time``. The optional
-  generator a test passes checks the timeouts ``TestLoop`` would give its selector,
-  which are ``TestLoop``'s own business: it is not run. The tests' own assertions,
-  including those on ``loop.time()``, are;
-* ``test_events``' loop tests are a mixin that CPython instantiates once per
-  selector; here once more, with ``create_event_loop`` returning ours.
+**Every test is counted in exactly one bucket** (``BUCKETS``), so the denominator is the
+whole test_asyncio on every loop:
 
-The slice: every test of test_taskgroups, test_timeouts, test_locks, test_queues,
-test_futures and test_tasks (whose ``SleepTests`` and ``test_sleep*`` are the sleep
-tests), and the ``test_call_*``/``test_run_*`` tests of test_events and
-test_base_events whose source reads no private attribute of the loop (``loop._ready``,
-``loop._selector``...: asyncio's internals, not the loop API). Stubbing the
-``_process_events`` hook that ``BaseEventLoop`` wants from subclasses does not count.
-The tests left out are counted and listed with ``--verbose``.
+* not run: tests reading a loop's private state (asyncio's internals, which no other loop
+  has), and the copies of the loop tests on another selector of asyncio's own loop;
+* ran, but not on the loop under test: tests that never asked asyncio for a loop (tests of
+  asyncio's own classes and functions: its selector and proactor internals, SSLProtocol,
+  the Windows modules...), and, on a loop without a virtual clock, tests that need
+  asyncio's virtual-time ``TestLoop``;
+* ran on the loop under test, in a feature the loop declares missing (UDP, subprocess,
+  signals...: ``loops.FEATURES``): a row of their own, with their outcomes;
+* ran on the loop under test: passed, failed, skipped (by CPython's own conditions);
+* hung (the module ran out of time first) or crashed (its process died first).
 
-``--impl asyncio`` runs the same slice on asyncio's own loops (its default loop and
-``TestLoop``), unpatched: the reference.
-
-Every failure is printed; those in ``KNOWN_FAILURES`` with the reason we know of.
-The slice runs in a subprocess (``--python`` picks the interpreter), because the
-policy and the patches are global and some tests leave state behind.
+Every failure is printed with the first line of its error; those in ``KNOWN_FAILURES``
+with the reason we know of. ``--json`` saves the results (``loopbench judges`` builds its
+matrix from them).
 """
 
 from __future__ import annotations
 
-import argparse
-import importlib
-import importlib.util
-import inspect
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import tempfile
 import time
-import unittest
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import loops
+from .cpython_child import NO_TEST_PACKAGE, OTHER_SELECTOR, PRIVATE
+
 ROOT = Path(__file__).resolve().parents[2]
 
-#: The slice: module -> None (every test) or the names selected in it (a regex).
-SLICE: dict[str, str | None] = {
-    "test_taskgroups": None,
-    "test_timeouts": None,
-    "test_locks": None,
-    "test_queues": None,
-    "test_futures": None,
-    "test_tasks": None,
-    "test_events": r"test_(call|run)_",
-    "test_base_events": r"test_(call|run)_",
+#: Every bucket a test can end in, with what it means; each test is in exactly one.
+BUCKETS: dict[str, str] = {
+    "passed": "ran on the loop under test and passed",
+    "failed": "ran on the loop under test and failed (failure, error or unexpected success)",
+    "skipped": "ran on the loop under test and was skipped by CPython's own conditions",
+    "missing": "ran on the loop under test in a feature the loop declares missing",
+    "off-loop": "never asked asyncio for a loop: a test of asyncio's own classes or functions",
+    "virtual-time": "needs asyncio's virtual-time TestLoop, which a loop without a virtual clock cannot replace",
+    PRIVATE: "not run: reads a private attribute of the loop, or tests asyncio's private transport classes "
+             "(asyncio's internals, not the loop API)",
+    OTHER_SELECTOR: "not run: the same loop tests on another selector of asyncio's own loop",
+    "hung": "not finished: its module ran out of time",
+    "crashed": "not finished: its module's process died",
 }
 
-#: In test_events and test_base_events, the classes whose tests are asyncio loop tests.
-LOOP_TEST_CLASSES = {
-    "test_events": ["EventLoopTestsMixin"],
-    "test_base_events": ["BaseEventLoopTests", "BaseEventLoopWithSelectorTests"],
-}
-
-#: A test reading one of these is about asyncio's internals, not the loop API.
-PRIVATE_STATE = re.compile(r"loop\._(?!process_events\b)\w+")
-
+#: Seconds one module may take before it counts as hanging.
+MODULE_TIMEOUT = 600.0
 
 @dataclass(frozen=True)
 class Known:
@@ -107,25 +97,41 @@ KNOWN_FAILURES: list[Known] = [
           "asyncio appends both to one queue, so the test expects the thread's callback first"),
 ]
 
-#: Seconds one test may take before it is stopped and counted as failed.
-TEST_TIMEOUT = 30.0
-#: Seconds the whole slice may take (it takes about half a minute) before it counts as hung.
-RUN_TIMEOUT = 1200.0
-#: Exit status of the child when the interpreter has no test.test_asyncio.
-NO_TEST_PACKAGE = 3
 
 
 # ------------------------------------------------------------------ the command
 def add_parser(sub) -> None:
-    parser = sub.add_parser("cpython-tests", help="run a slice of CPython's test.test_asyncio on one of our loops",
-                            description="Run a slice of the interpreter's own test.test_asyncio against "
-                                        "impls.asyncio_loop(NAME), through an event-loop policy.")
-    parser.add_argument("--impl", required=True,
-                        help="implementation name (impls.names()), or 'asyncio' for asyncio's own loop")
-    parser.add_argument("--modules", help=f"comma-separated modules of the slice (default: {', '.join(SLICE)})")
+    parser = sub.add_parser("cpython-tests", help="run CPython's whole test.test_asyncio on any asyncio loop",
+                            description="Run the interpreter's own test.test_asyncio, every module in its own "
+                                        "process, on each loop named (asyncio's own by default); each test "
+                                        "is counted in exactly one bucket.")
+    add_loop_arguments(parser)
+    parser.add_argument("--modules", help="comma-separated modules of test.test_asyncio (default: all of them)")
+    parser.add_argument("--module-timeout", type=float, default=MODULE_TIMEOUT,
+                        help=f"seconds a module may take before it counts as hanging (default {MODULE_TIMEOUT:.0f})")
     parser.add_argument("--python", default=sys.executable,
                         help="the interpreter whose test.test_asyncio to run (default: this one)")
-    parser.add_argument("--verbose", action="store_true", help="also list the tests left out of the slice")
+    parser.add_argument("--json", help="also save the results here")
+    parser.add_argument("--verbose", action="store_true", help="also list the tests not run, by bucket")
+
+
+def add_loop_arguments(parser) -> None:
+    """``--loop``, ``--impl`` (its older spelling) and ``--asyncio-loop``, shared by the judges."""
+    parser.add_argument("--loop", action="append", metavar="NAME",
+                        help="a loop to judge (repeatable): asyncio, asyncio-eager, uvloop, rloop, one of ours "
+                             "(heap, list...) or a name given with --asyncio-loop")
+    parser.add_argument("--impl", action="append", metavar="NAME", help="the same as --loop (the older spelling)")
+    parser.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory", default=[],
+                        help="another asyncio loop, made by calling module:factory (repeatable)")
+
+
+def loop_specs(args, default: tuple[str, ...] = ("asyncio",)) -> list[loops.LoopSpec]:
+    """The loops the command line names, or ValueError saying what is wrong."""
+    from ..runtimes import parse_asyncio_loop
+
+    extra = dict(parse_asyncio_loop(text) for text in args.asyncio_loop)
+    chosen = (args.loop or []) + (args.impl or []) or [*extra] or list(default)
+    return [loops.resolve(name, extra) for name in dict.fromkeys(chosen)]
 
 
 def _error(message: str) -> None:
@@ -136,76 +142,197 @@ def _error(message: str) -> None:
 
 
 def cpython_tests_command(args, console) -> int:
-    import impls
-
     from ..cli.errors import UsageError
 
-    if args.impl != "asyncio" and args.impl not in impls.names():
-        raise UsageError(f"unknown implementation {args.impl!r}; choose from asyncio, {', '.join(impls.names())}")
-    modules = [m.strip() for m in args.modules.split(",")] if args.modules else list(SLICE)
-    unknown = [m for m in modules if m not in SLICE]
+    try:
+        specs = loop_specs(args)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    listed = list_modules(args.python)
+    if isinstance(listed, str):
+        raise UsageError(listed)
+    modules = [m.strip() for m in args.modules.split(",")] if args.modules else listed
+    unknown = [m for m in modules if m not in listed]
     if unknown:
-        raise UsageError(f"not in the slice: {', '.join(unknown)}; choose from {', '.join(SLICE)}")
+        raise UsageError(f"not in test.test_asyncio: {', '.join(unknown)}; choose from {', '.join(listed)}")
+    status, runs = 0, []
+    for spec in specs:
+        results = run_loop(spec, modules, args.python, args.module_timeout,
+                           progress=lambda text: console.print(text, highlight=False, soft_wrap=True))
+        runs.append(results)
+        status = max(status, report(results, console, verbose=args.verbose))
+    if args.json:
+        Path(args.json).write_text(json.dumps({"cpython": runs}, indent=1))
+    return status
+
+
+_LIST = ("import importlib.util, pkgutil, sys\n"
+         "if importlib.util.find_spec('test') is None or importlib.util.find_spec('test.test_asyncio') is None:\n"
+         "    sys.exit(3)\n"
+         "import test.test_asyncio as t\n"
+         "print(' '.join(sorted(m.name for m in pkgutil.iter_modules(t.__path__) if m.name.startswith('test_'))))")
+
+
+def list_modules(python: str) -> list[str] | str:
+    """The test modules of ``python``'s test.test_asyncio, or why there are none."""
+    proc = subprocess.run([python, "-c", _LIST], capture_output=True, text=True, timeout=120)
+    if proc.returncode == NO_TEST_PACKAGE:
+        ver = subprocess.run([python, "-c", "import sys; print(*sys.version_info[:2], sep='.')"],
+                             capture_output=True, text=True).stdout.strip()
+        return (f"{python} (Python {ver}) has no test.test_asyncio: this interpreter was installed without "
+                f"CPython's test package (on Debian and Ubuntu it is python{ver}'s testsuite package, "
+                f"libpython{ver}-testsuite). Install it, or pass --python an interpreter that has it.")
+    if proc.returncode != 0:
+        return f"cannot list test.test_asyncio with {python}: {proc.stderr.strip()[-500:]}"
+    return proc.stdout.split()
+
+
+def run_loop(spec: loops.LoopSpec, modules: list[str], python: str = sys.executable,
+             module_timeout: float = MODULE_TIMEOUT, progress=None) -> dict:
+    """Every module on one loop: ``{"loop", "python", "missing", "modules": {module:
+    {"status", "seconds", "tests": {test_id: {"bucket", "outcome", "detail", "feature"}}}}}``."""
+    results = {"loop": spec.name, "python": None, "missing": list(spec.missing), "modules": {}}
+    for module in modules:
+        start = time.perf_counter()
+        outcome = run_module(spec, module, python, module_timeout)
+        outcome["seconds"] = round(time.perf_counter() - start, 2)
+        results["modules"][module] = outcome
+        if progress:
+            counts = bucket_counts(outcome["tests"])
+            progress(f"{spec.name} {module}: {outcome['status']}, {len(outcome['tests'])} tests in "
+                     f"{outcome['seconds']:.0f} s ({', '.join(f'{v} {k}' for k, v in counts.items() if v)})")
+    results["python"] = subprocess.run([python, "-c", "import platform; print(platform.python_version())"],
+                                       capture_output=True, text=True).stdout.strip()
+    return results
+
+
+def run_module(spec: loops.LoopSpec, module: str, python: str, timeout: float) -> dict:
+    """One module in its own process: ``{"status": "ok"|"hung"|"crashed", "error", "tests"}``."""
+    env = {**os.environ, loops.SPEC_VAR: spec.to_json(),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     with tempfile.TemporaryDirectory() as tmp:
-        out = Path(tmp) / "results.json"
-        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        cmd = [args.python, "-m", "harness.judges.cpython_tests", "--child", args.impl,
-               "--json", str(out), "--modules", ",".join(modules)]
-        if args.impl != "asyncio":
-            cmd += ["--loop-class", loop_class(args.impl)]
-        try:
-            proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True,
-                                  timeout=RUN_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            _error(f"the slice did not finish within {RUN_TIMEOUT:.0f} s")
-            return 1
-        if proc.returncode == NO_TEST_PACKAGE:
-            _error(proc.stdout.strip())
-            return 2
-        if proc.returncode != 0 or not out.exists():
-            _error(f"the test run failed (exit status {proc.returncode}):\n{proc.stderr[-3000:]}")
-            return 1
-        results = json.loads(out.read_text())
-    return report(results, console, verbose=args.verbose)
+        out = Path(tmp) / "results.jsonl"
+        cmd = [python, "-m", "harness.judges.cpython_child", module, str(out)]
+        status, error = "ok", ""
+        with open(Path(tmp) / "output", "w+") as output:
+            # Output to a file, not a pipe: a process the tests started may outlive the module.
+            proc = subprocess.Popen(cmd, env=env, cwd=tmp, stdout=output, stderr=subprocess.STDOUT,
+                                    start_new_session=True)
+            try:
+                proc.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                status, error = "hung", f"the module did not finish within {timeout:.0f} s"
+            _kill_group(proc)                         # and whatever its tests left behind
+            proc.wait()
+            output.seek(0)
+            text = output.read()
+            if proc.returncode == NO_TEST_PACKAGE:
+                raise SystemExit(text.strip())
+            if status == "ok" and proc.returncode != 0:
+                tail = text.strip().splitlines()[-1:] or [""]
+                status, error = "crashed", f"exit status {proc.returncode}: {tail[0][:300]}"
+        lines = out.read_text().splitlines() if out.exists() else []
+    error = " ".join(filter(None, [error, _last_words(lines, status)]))
+    return {"status": status, "error": error, "tests": classify(lines, spec, status)}
 
 
-def loop_class(impl: str) -> str:
-    """``module:qualname`` of the loop ``impl`` makes, so that another interpreter, where
-    the plugin is not installed, can still register it (if it can import the module)."""
-    import impls
+def _last_words(lines: list[str], status: str) -> str:
+    """What the child's lines say about how it ended: the test it was in, the threads it left."""
+    records = [json.loads(line) for line in lines if line.strip()]
+    done = next((r for r in records if "done" in r), None)
+    if done is not None:
+        return f"(its tests left threads running: {', '.join(done['threads'])})" if done["threads"] else ""
+    finished = {r["id"] for r in records if "id" in r}
+    started = [r["start"] for r in records if "start" in r and r["start"] not in finished]
+    if status != "ok" and started:
+        return f"in {_short(started[-1])}"
+    return ""
 
-    loop = impls.create(impl)
-    loop.close()
-    return f"{type(loop).__module__}:{type(loop).__qualname__}"
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def classify(lines: list[str], spec: loops.LoopSpec, status: str) -> dict[str, dict]:
+    """Each test of a module in exactly one bucket, from the child's lines (see
+    ``cpython_child``) and how the module ended. A module that produced no plan at all
+    (it hung or crashed while importing) counts as one test in that bucket."""
+    records = [json.loads(line) for line in lines if line.strip()]
+    records = [r for r in records if "start" not in r and "done" not in r]
+    if not records or "planned" not in records[0]:
+        return {"(the module)": {"bucket": status if status != "ok" else "crashed", "outcome": None,
+                                 "detail": "the module produced no list of its tests", "feature": None}}
+    planned = records[0]["planned"]
+    tests: dict[str, dict] = {}
+    for test_id, bucket in planned.items():
+        if bucket is not None:
+            tests[test_id] = {"bucket": bucket, "outcome": None, "detail": "", "feature": loops.feature_of(test_id)}
+    for record in records[1:]:
+        test_id, feature = record["id"], loops.feature_of(record["id"])
+        entry = {"bucket": None, "outcome": record["outcome"], "detail": record["detail"], "feature": feature}
+        if record.get("module_skipped"):
+            entry["bucket"] = "skipped"                 # the whole module, by CPython's own condition
+        elif record["loops"] == 0 and record["test_loops"] == 0:
+            entry["bucket"] = "off-loop"
+        elif record["loops"] == 0:
+            entry["bucket"] = "virtual-time"
+        elif feature in spec.missing:
+            entry["bucket"] = "missing"
+        else:
+            entry["bucket"] = record["outcome"]
+        previous = tests.get(test_id)
+        if previous is None or previous["outcome"] == "passed":     # a class fixture's failure wins
+            tests[test_id] = entry
+    unfinished = "hung" if status == "hung" else "crashed"
+    for test_id, bucket in planned.items():
+        tests.setdefault(test_id, {"bucket": unfinished, "outcome": None, "detail": "", "feature":
+                                   loops.feature_of(test_id)})
+    return tests
+
+
+def bucket_counts(tests: dict[str, dict]) -> dict[str, int]:
+    counts = dict.fromkeys(BUCKETS, 0)
+    for entry in tests.values():
+        counts[entry["bucket"]] += 1
+    return counts
 
 
 def report(results: dict, console, verbose: bool = False) -> int:
-    """Print per-module counts, every failure with its reason, and ``N passed, N failed``."""
-    impl = results["impl"]
-    console.print(f"CPython {results['python']} test.test_asyncio on "
-                  + ("asyncio's own loop" if impl == "asyncio" else f"impls.asyncio_loop({impl!r})"))
-    console.print(f"{'module':<18} {'passed':>7} {'failed':>7} {'skipped':>8} {'left out':>9}")
-    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    """Per-module counts by bucket, every failure with its reason, and the totals.
+    Returns 1 if a failure is not known (``KNOWN_FAILURES``), else 0."""
+    loop = results["loop"]
+    console.print(f"CPython {results['python']} test.test_asyncio on {loop}"
+                  + (f" (declares missing: {', '.join(results['missing'])})" if results["missing"] else ""),
+                  highlight=False, soft_wrap=True)
+    short = {"passed": "passed", "failed": "failed", "skipped": "skipped", "missing": "missing",
+             "off-loop": "off-loop", "virtual-time": "virtual", PRIVATE: "private", OTHER_SELECTOR: "selector",
+             "hung": "hung", "crashed": "crashed"}
+    console.print(f"{'module':<22} " + " ".join(f"{v:>8}" for v in short.values()) + f" {'seconds':>8}",
+                  highlight=False, soft_wrap=True)
+    totals = dict.fromkeys(BUCKETS, 0)
     failures = []
-    for module, tests in results["modules"].items():
-        counts = {"passed": 0, "failed": 0, "skipped": 0}
-        for test_id, (outcome, detail) in tests.items():
-            counts[outcome] += 1
-            if outcome == "failed":
-                failures.append((test_id, detail))
-        for key in totals:
-            totals[key] += counts[key]
-        left_out = results["left_out"].get(module, [])
-        console.print(f"{module:<18} {counts['passed']:>7} {counts['failed']:>7} {counts['skipped']:>8} "
-                      f"{len(left_out):>9}")
+    for module, outcome in results["modules"].items():
+        counts = bucket_counts(outcome["tests"])
+        for key, value in counts.items():
+            totals[key] += value
+        note = f"  {outcome['status']}: {outcome['error']}" if outcome["status"] != "ok" or outcome["error"] else ""
+        console.print(f"{module:<22} " + " ".join(f"{counts[k]:>8}" for k in short)
+                      + f" {outcome['seconds']:>8.1f}{note}", highlight=False, soft_wrap=True)
+        failures += [(test_id, e["detail"]) for test_id, e in outcome["tests"].items() if e["bucket"] == "failed"]
         if verbose:
-            for test_id in left_out:
-                console.print(f"    left out (reads the loop's private state): {test_id}", highlight=False,
-                              soft_wrap=True)
+            for test_id, entry in outcome["tests"].items():
+                if entry["bucket"] not in ("passed", "failed", "skipped"):
+                    console.print(f"    {entry['bucket']}: {_short(test_id)}", highlight=False, soft_wrap=True)
+    console.print(f"{'total':<22} " + " ".join(f"{totals[k]:>8}" for k in short), highlight=False, soft_wrap=True)
     by_reason: dict[str, list[str]] = {}
     unknown = []
     for test_id, detail in failures:
-        reason = known_reason(test_id, detail, impl)
+        reason = known_reason(test_id, detail, loop)
         if reason is None:
             unknown.append((test_id, detail))
         else:
@@ -216,195 +343,28 @@ def report(results: dict, console, verbose: bool = False) -> int:
             console.print(f"    {_short(test_id)}", soft_wrap=True, highlight=False)
     for test_id, detail in unknown:
         console.print(f"[red]failure not known[/]: {_short(test_id)}: {detail}", soft_wrap=True, highlight=False)
+    total = sum(totals.values())
     ran = totals["passed"] + totals["failed"]
     share = f"{100 * totals['passed'] / ran:.1f}%" if ran else "-"
-    console.print(f"{share} of the tests run passed; {totals['skipped']} skipped by CPython's own conditions; "
-                  f"{len(failures) - len(unknown)} failures known, {len(unknown)} not", soft_wrap=True)
-    console.print(f"{totals['passed']} passed, {totals['failed']} failed", highlight=False)
-    return 1 if unknown else 0
+    console.print(f"{total} tests in test_asyncio: {', '.join(f'{v} {k}' for k, v in totals.items() if v)}",
+                  soft_wrap=True, highlight=False)
+    console.print(f"{share} of those run on the loop under test passed; "
+                  f"{len(failures) - len(unknown)} failures known, {len(unknown)} not", soft_wrap=True,
+                  highlight=False)
+    console.print(f"{totals['passed']} passed, {totals['failed']} failed", highlight=False, soft_wrap=True)
+    return 1 if unknown or totals["hung"] or totals["crashed"] else 0
 
 
 def _short(test_id: str) -> str:
     return test_id.removeprefix("test.test_asyncio.")
 
 
-def known_reason(test_id: str, detail: str, impl: str) -> str | None:
-    """The reason a failing test is known to fail on ``impl`` with this symptom, or None."""
+def known_reason(test_id: str, detail: str, loop: str) -> str | None:
+    """The reason a failing test is known to fail on ``loop`` with this symptom, or None."""
+    import impls
+
     for known in KNOWN_FAILURES:
-        if (re.search(known.tests + "$", test_id) and re.search(known.symptom, detail)
-                and (known.loops is None or impl in known.loops)):
+        on_loop = loop in known.loops if known.loops is not None else loop in impls.names()
+        if re.search(known.tests + "$", test_id) and re.search(known.symptom, detail) and on_loop:
             return known.reason
     return None
-
-
-# --------------------------------------------------------------- the child side
-class TestTimedOut(SystemExit):
-    """Raised in a test that ran too long. A SystemExit, so that no event loop swallows it
-    (asyncio's and ours re-raise SystemExit) and unittest records it as the test's error."""
-
-
-class Recorder(unittest.TestResult):
-    """Each test's outcome: passed, failed (failure, error, unexpected success) or skipped."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.outcomes: dict[str, tuple[str, str]] = {}
-
-    def startTest(self, test) -> None:
-        super().startTest(test)
-        signal.setitimer(signal.ITIMER_REAL, TEST_TIMEOUT)
-
-    def stopTest(self, test) -> None:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        super().stopTest(test)
-
-    def _set(self, test, outcome: str, detail: str = "") -> None:
-        test_id = test.id()
-        if self.outcomes.get(test_id, ("passed",))[0] == "passed":     # a failed subtest stays failed
-            self.outcomes[test_id] = (outcome, detail)
-
-    def addSuccess(self, test) -> None:
-        self._set(test, "passed")
-
-    def addExpectedFailure(self, test, err) -> None:
-        self._set(test, "passed")                 # CPython's own expected failure, as unittest counts it
-
-    def addUnexpectedSuccess(self, test) -> None:
-        self._set(test, "failed", "unexpected success")
-
-    def addSkip(self, test, reason) -> None:
-        self._set(test, "skipped", reason)
-
-    def addFailure(self, test, err) -> None:
-        self._set(test, "failed", _summary(err))
-
-    def addError(self, test, err) -> None:
-        self._set(test, "failed", _summary(err))
-
-    def addSubTest(self, test, subtest, err) -> None:
-        if err is not None:
-            self._set(test, "failed", f"{subtest._subDescription()}: {_summary(err)}")
-
-
-def _summary(err) -> str:
-    exc_type, exc, _ = err
-    text = str(exc).strip().splitlines()
-    return f"{exc_type.__name__}: {text[0][:200] if text else ''}"
-
-
-def _on_alarm(signum, frame) -> None:
-    raise TestTimedOut(f"the test ran longer than {TEST_TIMEOUT:.0f} s")
-
-
-def install_our_loop(impl: str, cls: str | None = None) -> None:
-    """Make every loop the tests ask asyncio for ours: the policy and the test loop.
-    ``cls`` (``module:qualname``) registers ``impl`` if this interpreter does not know it."""
-    import asyncio
-
-    from test.test_asyncio import utils as test_utils
-
-    import impls
-    from impls.asyncio_host import AsyncioLoop
-
-    if impl not in impls.names() and cls is not None:
-        module_name, _, qualname = cls.partition(":")
-        impls.register(impl, getattr(importlib.import_module(module_name), qualname))
-    if impl not in impls.names():
-        raise SystemExit(f"unknown implementation {impl!r}; registered here: {', '.join(impls.names())}")
-
-    class Policy(asyncio.DefaultEventLoopPolicy):
-        def new_event_loop(self):
-            return impls.asyncio_loop(impl)
-
-    class VirtualTestLoop(AsyncioLoop):
-        """What ``new_test_loop`` returns: our loop on a virtual clock, with TestLoop's advance_time."""
-
-        def advance_time(self, advance: float) -> None:
-            if advance:
-                self.inner.clock.advance(advance)
-
-    def new_test_loop(self, gen=None):
-        loop = VirtualTestLoop(impls.create(impl, clock=impls.VirtualClock()))
-        self.set_event_loop(loop)
-        return loop
-
-    asyncio.set_event_loop_policy(Policy())
-    test_utils.TestCase.new_test_loop = new_test_loop
-
-
-def load_slice(module_name: str, impl: str) -> tuple[unittest.TestSuite, list[str]]:
-    """The selected tests of one module, and the ids of those left out."""
-    module = importlib.import_module(f"test.test_asyncio.{module_name}")
-    pattern = SLICE[module_name]
-    loader = unittest.TestLoader()
-    if pattern is None:
-        return loader.loadTestsFromModule(module), []
-    suite, left_out = unittest.TestSuite(), []
-    for class_name in LOOP_TEST_CLASSES[module_name]:
-        cls = loop_test_class(module, class_name, impl)
-        for name in sorted(n for n in dir(cls) if n.startswith("test_") and re.match(pattern, n)):
-            if PRIVATE_STATE.search(inspect.getsource(getattr(cls, name))):
-                left_out.append(f"{module_name}.{class_name}.{name}")
-            else:
-                suite.addTest(cls(name))
-    return suite, left_out
-
-
-def loop_test_class(module, class_name: str, impl: str) -> type:
-    """A test class of ``module`` whose tests run on the loop under test."""
-    import asyncio
-
-    from test.test_asyncio import utils as test_utils
-
-    cls = getattr(module, class_name)
-    if class_name == "EventLoopTestsMixin":        # CPython makes one class per selector; one more
-        return type("EventLoopTests", (cls, test_utils.TestCase),
-                    {"create_event_loop": lambda self: asyncio.new_event_loop(), "__module__": module.__name__})
-    if impl == "asyncio":
-        return cls
-
-    def setUp(self):                              # the loop under test instead of BaseEventLoop()
-        test_utils.TestCase.setUp(self)
-        self.loop = asyncio.new_event_loop()
-        self.set_event_loop(self.loop)
-
-    return type(class_name, (cls,), {"setUp": setUp, "__module__": module.__name__})
-
-
-def child(impl: str, modules: list[str], json_path: str, cls: str | None = None) -> int:
-    if importlib.util.find_spec("test") is None or importlib.util.find_spec("test.test_asyncio") is None:
-        print(f"{sys.executable} (Python {sys.version.split()[0]}) has no test.test_asyncio: this "
-              f"interpreter was installed without CPython's test package (on Debian and Ubuntu it is "
-              f"python{sys.version_info[0]}.{sys.version_info[1]}'s testsuite package, "
-              f"libpython{sys.version_info[0]}.{sys.version_info[1]}-testsuite). "
-              f"Install it, or pass --python an interpreter that has it.")
-        return NO_TEST_PACKAGE
-    signal.signal(signal.SIGALRM, _on_alarm)
-    results = {"impl": impl, "python": sys.version.split()[0], "modules": {}, "left_out": {}}
-    for module_name in modules:
-        if impl != "asyncio":
-            install_our_loop(impl, cls)                # again for each module: its tearDownModule resets the policy
-        suite, left_out = load_slice(module_name, impl)
-        recorder = Recorder()
-        start = time.perf_counter()
-        suite.run(recorder)
-        results["modules"][module_name] = recorder.outcomes
-        results["left_out"][module_name] = left_out
-        print(f"{module_name}: {len(recorder.outcomes)} tests in {time.perf_counter() - start:.1f} s",
-              file=sys.stderr)
-    Path(json_path).write_text(json.dumps(results, indent=1))
-    return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="the child side of loopbench cpython-tests")
-    parser.add_argument("--child", required=True, metavar="IMPL")
-    parser.add_argument("--json", required=True)
-    parser.add_argument("--modules", required=True)
-    parser.add_argument("--loop-class", help="module:qualname of the loop, registered if unknown here")
-    args = parser.parse_args(argv)
-    return child(args.child, args.modules.split(","), args.json, args.loop_class)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

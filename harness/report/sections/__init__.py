@@ -20,7 +20,7 @@ from ..document import MAX_COLUMNS, Section
 
 #: Section modules of this package, in page order.
 SECTIONS = ("choose", "takeaways", "summary", "plots", "behaviour", "differences", "built", "generators", "early",
-            "io", "realworld", "scaling", "runtimes", "environment", "floor")
+            "io", "realworld", "compat", "scaling", "runtimes", "environment", "floor")
 
 
 def build(facts: dict, names: tuple[str, ...] = SECTIONS) -> list[Section]:
