@@ -34,7 +34,7 @@ import selectors
 from collections import deque
 
 from .base import BaseLoop
-from .handles import Handle, TimerHandle
+from .handles import Handle
 from .readiness import Readiness, SelectorWatch
 from .selfpipe import SelfPipe
 from .timerheap import TimerHeap

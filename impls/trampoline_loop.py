@@ -116,7 +116,8 @@ class TrampolineTask(Task):
                 return
             exc = None
         tracer = self._loop._tracer
-        if tracer is not None: tracer.event(Event(STEP, self._loop.time(), self, exc))
+        if tracer is not None:
+            tracer.event(Event(STEP, self._loop.time(), self, exc))
         if self._must_cancel:
             exc = self._take_cancel(exc)
         self._waiting_on = None
@@ -127,7 +128,8 @@ class TrampolineTask(Task):
                 yielded = top.send(value) if exc is None else top.throw(exc)
             except StopIteration as stop:          # top returned: its value goes to its caller
                 stack.pop()
-                if tracer is not None: tracer.event(Event(POP, self._loop.time(), self, top))
+                if tracer is not None:
+                    tracer.event(Event(POP, self._loop.time(), self, top))
                 if not stack:
                     return self._finish(stop.value, None)
                 value, exc = stop.value, None
@@ -138,7 +140,8 @@ class TrampolineTask(Task):
                 raise
             except BaseException as error:         # top raised: its caller gets the exception
                 stack.pop()
-                if tracer is not None: tracer.event(Event(POP, self._loop.time(), self, top))
+                if tracer is not None:
+                    tracer.event(Event(POP, self._loop.time(), self, top))
                 without_our_frame(error)           # no cycle through this frame (tasks.py)
                 if not stack:
                     return self._finish(None, error)
@@ -155,9 +158,11 @@ class TrampolineTask(Task):
                     exc = self._cannot_call(yielded)
                     continue
                 stack.append(yielded)              # call: run the sub-generator next
-                if tracer is not None: tracer.event(Event(PUSH, self._loop.time(), self, yielded))
+                if tracer is not None:
+                    tracer.event(Event(PUSH, self._loop.time(), self, yielded))
                 continue
-            if tracer is not None: tracer.event(Event(SUSPEND, self._loop.time(), self, yielded))
+            if tracer is not None:
+                tracer.event(Event(SUSPEND, self._loop.time(), self, yielded))
             if yielded is None:                    # bare yield: let the others run
                 self._loop.call_soon(self._step)
                 return

@@ -27,7 +27,7 @@ from ..results.rundir import read_manifest
 from ..stats.samples import WIDE, bootstrap_median_ci, bootstrap_percentile_ci, relative_halfwidth
 from ..stats.descriptive import percentile
 from ..stats.paired import paired_ratio, paired_ratios, relative_times
-from ..workloads.programs import CLOCKS, WORKLOADS, Workload
+from ..workloads.programs import WORKLOADS, Workload
 
 REFERENCE = "asyncio"
 NOISY_SPREAD = 0.10

@@ -64,8 +64,10 @@ def test_cancel_is_idempotent_and_harmless_after_the_callback_ran(loop):
     handle = loop.call_soon(ran.append, 1)
     timer = loop.call_later(0, ran.append, 2)
     run_soon(loop)
-    handle.cancel(); handle.cancel()
-    timer.cancel(); timer.cancel()
+    handle.cancel()
+    handle.cancel()
+    timer.cancel()
+    timer.cancel()
     run_soon(loop)
     assert ran == [1, 2]
     assert handle.cancelled() and timer.cancelled()
