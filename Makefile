@@ -17,8 +17,10 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	# A venv built by an older checkout has the project under its former distribution name,
-	# loopbench: two copies would register the pytest plugin twice.
+	# loopbench (and a checkout its metadata, loopbench.egg-info): two copies would register
+	# the pytest plugin twice.
 	$(PY) -m pip uninstall --quiet --yes loopbench 2>/dev/null || true
+	rm -rf loopbench.egg-info
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 

@@ -34,6 +34,7 @@ from pathlib import Path
 
 from . import anyio_plugin, loops
 from .cpython_tests import ROOT, add_loop_arguments, loop_specs
+from .session import run_in_session
 
 #: anyio's test dependencies: import name -> distribution (with the lower bound anyio asks for).
 TEST_DEPENDENCIES = {
@@ -134,19 +135,11 @@ def run_suite(spec: loops.LoopSpec, root: Path, select: str | None = None,
     start = time.perf_counter()
     status, error = "ok", ""
     with open(root / f"output-{spec.name}.txt", "w") as output:
-        proc = subprocess.Popen(cmd, cwd=root, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                start_new_session=True)
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            status, error = "hung", f"the suite did not finish within {timeout:.0f} s"
-        try:
-            os.killpg(proc.pid, 9)
-        except ProcessLookupError:
-            pass
-        proc.wait()
-    if status == "ok" and proc.returncode not in (0, 1):
-        status, error = "crashed", f"pytest ended with exit status {proc.returncode} (see {output.name})"
+        returncode, hung = run_in_session(cmd, output, timeout, cwd=root, env=env)
+    if hung:
+        status, error = "hung", f"the suite did not finish within {timeout:.0f} s"
+    elif returncode not in (0, 1):
+        status, error = "crashed", f"pytest ended with exit status {returncode} (see {output.name})"
     if junit.exists():
         tests = parse_junit(junit.read_text(), spec)
     else:                                       # stopped before pytest wrote it: what the plugin saw

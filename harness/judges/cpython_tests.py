@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import loops
+from .session import run_in_session
 from .cpython_child import NO_TEST_PACKAGE, OTHER_SELECTOR, PRIVATE
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -216,21 +217,16 @@ def run_module(spec: loops.LoopSpec, module: str, python: str, timeout: float) -
         status, error = "ok", ""
         with open(Path(tmp) / "output", "w+") as output:
             # Output to a file, not a pipe: a process the tests started may outlive the module.
-            proc = subprocess.Popen(cmd, env=env, cwd=tmp, stdout=output, stderr=subprocess.STDOUT,
-                                    start_new_session=True)
-            try:
-                proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+            returncode, hung = run_in_session(cmd, output, timeout, env=env, cwd=tmp)
+            if hung:
                 status, error = "hung", f"the module did not finish within {timeout:.0f} s"
-            _kill_group(proc)                         # and whatever its tests left behind
-            proc.wait()
             output.seek(0)
             text = output.read()
-            if proc.returncode == NO_TEST_PACKAGE:
+            if returncode == NO_TEST_PACKAGE:
                 raise SystemExit(text.strip())
-            if status == "ok" and proc.returncode != 0:
+            if status == "ok" and returncode != 0:
                 tail = text.strip().splitlines()[-1:] or [""]
-                status, error = "crashed", f"exit status {proc.returncode}: {tail[0][:300]}"
+                status, error = "crashed", f"exit status {returncode}: {tail[0][:300]}"
         lines = out.read_text().splitlines() if out.exists() else []
     error = " ".join(filter(None, [error, _last_words(lines, status)]))
     return {"status": status, "error": error, "tests": classify(lines, spec, status)}
@@ -247,15 +243,6 @@ def _last_words(lines: list[str], status: str) -> str:
     if status != "ok" and started:
         return f"in {_short(started[-1])}"
     return ""
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    import signal
-
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def classify(lines: list[str], spec: loops.LoopSpec, status: str) -> dict[str, dict]:

@@ -42,11 +42,16 @@ def write_manifest(out_dir: Path, manifest: dict) -> Path:
     return path
 
 
+def read_document(out_dir: Path, name: str) -> dict | None:
+    """The JSON object a run wrote as ``name`` (run.json, realworld.json, judges.json...),
+    or None when it is absent, torn, or not an object."""
+    try:
+        found = json.loads((Path(out_dir) / name).read_text())
+    except (OSError, ValueError):
+        return None
+    return found if isinstance(found, dict) else None
+
+
 def read_manifest(out_dir: Path) -> dict:
     """The run's manifest, or ``{}`` for a run directory written before manifests (or a torn one)."""
-    path = Path(out_dir) / MANIFEST
-    try:
-        found = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
+    return read_document(out_dir, MANIFEST) or {}

@@ -15,10 +15,10 @@ UDP"...), never folded into another row or left out of the denominator.
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
+from ...results.rundir import read_document
 from ..document import (MAX_COLUMNS, Bullets, Cell, Details, Heading, Link, Para, Prose, Section, Table,
                         page, render_html, render_markdown)
 
@@ -160,11 +160,7 @@ def blocks(data: dict, level: int = 2) -> list:
 
 def load(run_dir: Path) -> dict | None:
     """The run's judges.json, or None (absent or torn)."""
-    path = Path(run_dir) / FILE
-    try:
-        return json.loads(path.read_text()) if path.exists() else None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
+    return read_document(run_dir, FILE)
 
 
 def section(facts: dict) -> Section | None:

@@ -17,10 +17,10 @@ A cell that could not run says "unsupported: why" or "failed: why".
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 
+from ...results.rundir import read_document
 from ..document import Cell, Heading, Para, Prose, Section, Table, render_html, render_markdown
 from . import split_columns
 
@@ -29,11 +29,7 @@ FILENAME = "realworld.json"
 
 def load(run_dir: Path) -> dict | None:
     """The run's ``realworld.json``, or None (absent or torn)."""
-    path = Path(run_dir) / FILENAME
-    try:
-        return json.loads(path.read_text()) if path.exists() else None
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
+    return read_document(run_dir, FILENAME)
 
 
 def times_better(ratio: dict | None) -> str:
