@@ -272,7 +272,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     for warning in machine.warnings:
         errors.print(f"loopbench: warning: pre-flight: {warning}", markup=False, highlight=False, soft_wrap=True)
 
-    console.print("[bold]1/3[/] behaviour and latency scenarios on every runtime")
+    console.print("[bold]1/4[/] behaviour and latency scenarios on every runtime")
     with progress_callbacks(console) as (on_start, on_result):
         scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 2 measures them
         path = run_matrix(runtime_registry.names(), scenarios, out_dir, resume=resume,
@@ -281,7 +281,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     summarize(path, console)
     _record_preflight(out_dir, machine)
 
-    console.print("[bold]2/3[/] pytest-benchmark micro-benchmarks")
+    console.print("[bold]2/4[/] pytest-benchmark micro-benchmarks")
     if resume and (out_dir / "benchmark.json").exists():
         console.print("  kept: benchmark.json (the micro-suite finished before the bench was interrupted)")
         bench_ok = True
@@ -296,19 +296,20 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
             errors.print(f"loopbench: warning: pyperf export failed: {exc}", markup=False, highlight=False,
                          soft_wrap=True)
 
-    console.print("[bold]2/3[/] real workloads: pyperformance's asyncio benchmarks, HTTP servers under wrk")
+    reached = _precision_reached(out_dir)
+    if reached:
+        console.print(escape(reached))
+
+    console.print("[bold]3/4[/] real workloads: pyperformance's asyncio benchmarks, HTTP servers under wrk")
     try:
         from ..workloads.realworld import run as run_realworld
         run_realworld(out_dir, "quick" if quick else "default",
                       log=lambda line: console.print(line, markup=False, soft_wrap=True))
     except Exception as exc:          # the real workloads must not cost the run its report
         bench_ok = False
-        console.print(f"[yellow]real workloads failed: {escape(str(exc))}[/]")
-
-    reached = _precision_reached(out_dir)
-    if reached:
-        console.print(escape(reached))
-    console.print("[bold]3/3[/] report")
+        errors.print(f"loopbench: warning: real workloads failed: {exc}", markup=False, highlight=False,
+                     soft_wrap=True)
+    console.print("[bold]4/4[/] report")
     written = render(out_dir)
     if out is None or out_dir.parent == Path("reports").absolute():
         point_latest(out_dir)
