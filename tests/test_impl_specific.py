@@ -543,7 +543,13 @@ def test_trampoline_refuses_to_call_an_exhausted_or_busy_sub_generator_at_the_yi
 
 @pytest.mark.parametrize("cls", ["ListLoop", "HeapLoop", "ThreadLoop", "TrampolineLoop", "WheelLoop"])
 def test_a_loop_class_refuses_a_clock_that_is_not_a_clock(cls):
+    from impls.contrib.wheel_loop import WheelLoop
+    from impls.heap_loop import HeapLoop
+    from impls.list_loop import ListLoop
+    from impls.thread_loop import ThreadLoop
+    from impls.trampoline_loop import TrampolineLoop
 
-    loop_class = locals()[cls]
+    classes = {c.__name__: c for c in (ListLoop, HeapLoop, ThreadLoop, TrampolineLoop, WheelLoop)}
+    loop_class = classes[cls]
     with pytest.raises(TypeError, match="clock"):
         loop_class(clock=5)
