@@ -428,14 +428,15 @@ async def create_server(loop: Any, protocol_factory: Callable, host: Any = None,
                         family: int = socket.AF_UNSPEC, flags: int = socket.AI_PASSIVE,
                         sock: socket.socket | None = None, backlog: int = 100, reuse_address: bool | None = None,
                         reuse_port: bool | None = None, start_serving: bool = True, **options: Any) -> Server:
-    """``loop.create_server``: listen on every address of (host, port); host None means all interfaces."""
+    """``loop.create_server``: listen on every address of (host, port); host None or "" means
+    all interfaces, as in asyncio (``getaddrinfo`` itself refuses "")."""
     _refuse_options("create_server", options)
     if sock is not None:
         if host is not None or port is not None:
             raise ValueError("host/port and sock can not be specified at the same time")
         sockets = [sock]
     else:
-        hosts = [host] if host is None or isinstance(host, str) else list(host)
+        hosts = [None if host == "" else host] if host is None or isinstance(host, str) else list(host)
         infos = []
         for one_host in hosts:
             infos += await loop.getaddrinfo(one_host, port, family=family, type=socket.SOCK_STREAM, flags=flags)

@@ -903,3 +903,23 @@ def test_a_buffered_protocol_is_read_into_its_own_buffer(impl):
 
     expected = (b"asyncpg reads this way", ["eof"], None)
     assert run_on_each(impl, scenario) == {"asyncio": expected, impl: expected}
+
+
+def test_create_server_with_an_empty_host_listens_on_every_interface_as_asyncio_does():
+    """host "" is every interface in asyncio's create_server (websockets' serve() passes it);
+    getaddrinfo refuses "" itself, so it must not reach it."""
+    for make in (asyncio.new_event_loop, lambda: impls.asyncio_loop("heap")):
+        loop = make()
+        try:
+            async def main():
+                server = await loop.create_server(asyncio.Protocol, "", 0, family=socket.AF_INET)
+                host, port = server.sockets[0].getsockname()[:2]
+                reader, writer = await asyncio.open_connection("127.0.0.1", port)     # reachable on loopback
+                writer.close()
+                server.close()
+                await server.wait_closed()
+                return host
+
+            assert loop.run_until_complete(main()) == "0.0.0.0"
+        finally:
+            loop.close()
