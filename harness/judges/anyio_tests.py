@@ -32,6 +32,8 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from impls import DISTRIBUTION
+
 from . import anyio_plugin, loops
 from .cpython_tests import ROOT, add_loop_arguments, loop_specs
 from .session import run_in_session
@@ -97,7 +99,7 @@ def prepare(install: bool = False) -> Path:
         missing = missing_dependencies()
     if missing:
         raise RuntimeError(f"anyio's tests need {', '.join(missing)}: install them (pip install "
-                           f"'loopbench[judges]', or pass --install-deps)")
+                           f"'{DISTRIBUTION}[judges]', or pass --install-deps)")
     return fetch_tests(importlib.metadata.version("anyio"))
 
 
