@@ -146,3 +146,6 @@ def test_the_terminal_tables_fit_100_columns_without_cutting_a_number(tmp_path):
     heap = next(line for line in text.splitlines() if line.startswith("│ heap "))
     assert "│ 1.63±6% │" in heap               # asyncio's hand-off time over heap's (1.86 / 1.14), not the reverse
     assert text.count("× better than asyncio") == 1 and "continued (2)" in text
+    narrow = io.StringIO()
+    summarize(tmp_path / "results.jsonl", Console(file=narrow, width=80, color_system=None))
+    assert max(map(len, narrow.getvalue().splitlines())) <= 80 and "…" not in narrow.getvalue().replace("… cont", "")
