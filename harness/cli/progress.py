@@ -51,7 +51,7 @@ SHORT = {"workload:callbacks.call_soon_chain": "chain", "workload:timers.fired_s
          "deadline_p90": "until p90", "call_at_p90": "call_at p90", "memory": "mem", "memory_rss": "rss"}
 
 
-#: The terminal width every table fits in, whatever the terminal: no number is ever cut.
+#: The width every table fits in (or the terminal's, if narrower): no number is ever cut.
 WIDTH = 100
 
 
@@ -68,9 +68,10 @@ def _cell_text(row, cell) -> tuple[str, str]:
     return text, (f"[bold green]{text}[/]" if cell.best else f"[yellow]{text}[/]" if cell.wide else text)
 
 
-def _fitting(rows: list, names: list[str], texts: dict) -> list[list]:
-    """The measures in consecutive groups whose table fits ``WIDTH`` columns: a column takes
-    its widest text, two of padding and a border; the runtime column comes in every table."""
+def _fitting(rows: list, names: list[str], texts: dict, limit: int = WIDTH) -> list[list]:
+    """The measures in consecutive groups whose table fits ``limit`` columns (``WIDTH``, or a
+    narrower terminal's width): a column takes its widest text, two of padding and a border;
+    the runtime column comes in every table."""
     def width(header: str, cells: list[str]) -> int:
         return max([len(header), *map(len, cells)]) + 3
 
@@ -78,7 +79,7 @@ def _fitting(rows: list, names: list[str], texts: dict) -> list[list]:
     chunks, current, used = [], [], base
     for row in rows:
         w = width(SHORT.get(row.measure.key, row.measure.key), [texts[row.measure.key, n][0] for n in names])
-        if current and used + w > WIDTH:
+        if current and used + w > limit:
             chunks.append(current)
             current, used = [], base
         current.append(row)
@@ -101,7 +102,7 @@ def summarize(path: Path, console: Console, runtimes: list[str] | None = None) -
         texts = {(r.measure.key, name): _cell_text(r, r.cells.get(name)) for r in rows for name in names}
         silent = [n for n in names if all(texts[r.measure.key, n][0] == "–" for r in rows)]
         names = [n for n in names if n not in silent]
-        for part, chunk in enumerate(_fitting(rows, names, texts), 1):
+        for part, chunk in enumerate(_fitting(rows, names, texts, min(WIDTH, console.width)), 1):
             title = f"{path.parent}: × better than asyncio (higher is better)"
             table = Table(title=escape(title if part == 1 else f"… continued ({part})"))
             table.add_column("runtime", no_wrap=True)

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from . import takeaways, targets
 from .choose import choose
-from .model import (NOISY_SPREAD, REFERENCE, STATUS_ORDER, Row, behaviour_rows, benchmark_rows, built_rows,
-                    early_firings, echo_table, harness_rows, load_run, scaling_curves, status_counts)
+from .model import (NOISY_SPREAD, REFERENCE, Row, behaviour_rows, benchmark_rows, built_rows, early_firings,
+                    echo_table, harness_rows, load_run, scaling_curves)
 
 #: The families' table titles (as the run's runtimes were grouped: ``RunData.family``).
 FAMILY_TITLES = {"ours": "our loops", "asyncio": "the asyncio family",
@@ -59,7 +59,6 @@ def build_context(run_dir: Path) -> dict:
         "takeaways": takeaways.takeaways(rows, behaviour, early, problems, len(built),
                                          ((data.environment or {}).get("preflight") or {}).get("steadiness")),
         "cards": takeaways.cards(runtimes, rows, behaviour, early, {rt: data.about(rt) for rt in runtimes}),
-        "counts": status_counts(data.cells, runtimes), "statuses": STATUS_ORDER,
         "scaling": scaling_curves(data.cells, runtimes),
         "floor": targets.floor_multiples(data.benchmark),
         "crossover": targets.churn_crossover(data.benchmark),

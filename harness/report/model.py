@@ -751,11 +751,6 @@ def _in_run_order(data: RunData) -> list[str]:
                                                   order.get(rt, len(order) + seen[rt])))
 
 
-def status_counts(cells: dict[tuple[str, str], dict], runtimes: list[str]) -> dict[str, dict[str, int]]:
-    return {rt: {s: sum(1 for (r, _), c in cells.items() if r == rt and c["status"] == s) for s in STATUS_ORDER}
-            for rt in runtimes}
-
-
 def fmt(value: float | None, digits: int = 3) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "–"

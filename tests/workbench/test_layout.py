@@ -146,3 +146,27 @@ def test_the_terminal_tables_fit_100_columns_without_cutting_a_number(tmp_path):
     heap = next(line for line in text.splitlines() if line.startswith("│ heap "))
     assert "│ 1.63±6% │" in heap               # asyncio's hand-off time over heap's (1.86 / 1.14), not the reverse
     assert text.count("× better than asyncio") == 1 and "continued (2)" in text
+    narrow = io.StringIO()
+    summarize(tmp_path / "results.jsonl", Console(file=narrow, width=80, color_system=None))
+    assert max(map(len, narrow.getvalue().splitlines())) <= 80 and "…" not in narrow.getvalue().replace("… cont", "")
+
+
+def test_no_report_table_is_wider_than_ten_columns_however_many_runtimes(tmp_path):
+    """Twenty of our loops and a dozen peers: every table splits; a Table of 11 columns is refused."""
+    import re
+
+    from harness.report.document import MAX_COLUMNS, Table
+
+    with pytest.raises(ValueError, match="at most 10 columns"):
+        Table([str(i) for i in range(MAX_COLUMNS + 1)], [])
+    names = [f"loop{i}" for i in range(20)] + ["asyncio", "uvloop", "trio", "curio", "tinyio", "anyio-trio"]
+    for rt in names:
+        results.append(tmp_path / "results.jsonl",
+                       {**_rec(rt, "odd.one"), "family": "loopbench" if rt.startswith("loop") else "peer"})
+        results.append(tmp_path / "results.jsonl",
+                       {**_rec(rt, "latency.switch_event"), "kind": "latency",
+                        "metrics": {"handoff_us": {"median": 2.0, "spread": 0.01}}})
+    md = render(tmp_path)["md"].read_text().splitlines()
+    widths = [len(re.findall(r"(?<!\\)\|", md[i - 1])) - 1 for i, line in enumerate(md) if line.startswith("|---")]
+    assert widths and max(widths) <= MAX_COLUMNS
+    assert "### Our loops (3 of 3)" in md
