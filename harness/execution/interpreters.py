@@ -379,15 +379,16 @@ class Outcome:
 
 
 def run_bench(interpreter: Interpreter, python: str, out_dir: Path, quick: bool, console: Console, *,
-              resume: bool = False) -> None:
+              resume: bool = False, options: tuple[str, ...] = ()) -> None:
     """``python -m harness bench --out out_dir`` as a subprocess, its output shown and kept in bench.log;
-    with ``resume``, an interpreter whose bench had started continues it (``--resume``)."""
+    with ``resume``, an interpreter whose bench had started continues it (``--resume``);
+    ``options``: more of ``bench``'s options, passed as given (``--precision 3``, ``--rigorous``)."""
     resume = resume and (out_dir / "results.jsonl").exists()
     out_dir.mkdir(parents=True, exist_ok=True)
     if os.sep in python:
         python = os.path.abspath(python)      # it runs in out_dir
     cmd = ([python, "-m", "harness", "bench", "--out", str(out_dir.resolve())] + (["--quick"] if quick else [])
-           + (["--resume"] if resume else []))
+           + (["--resume"] if resume else []) + list(options))
     env = _clean_env()
     if interpreter.is_running:          # this interpreter imports loopbench from where it runs now
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(Path(__file__).resolve().parents[2]),
@@ -506,21 +507,22 @@ def _is_running_spec(spec: str) -> bool:
 
 
 def bench_interpreters(specs: list[str], quick: bool, out: str | None, console: Console,
-                       resume: bool = False) -> int:
+                       resume: bool = False, options: tuple[str, ...] = ()) -> int:
     """``loopbench bench --python ...``: every interpreter's bench, then one report; 1 if any failed.
-    ``resume``: continue the benches of ``out`` (each interpreter's own ``--resume``)."""
+    ``resume``: continue the benches of ``out`` (each interpreter's own ``--resume``);
+    ``options``: ``bench`` options every interpreter's bench gets (``run_bench``)."""
     import functools
     from . import profile
     from ..report.interpreters import render_across, write_manifest
     from ..results.rundir import point_latest, utc_stamp
 
-    profile_name = "quick" if quick else "default"
+    profile_name = "quick" if quick else "rigorous" if "--rigorous" in options else "default"
     os.environ[profile.ENV_VAR] = profile_name          # the workloads' sizes in the report's titles
     run_dir = Path(out) if out else Path("reports") / utc_stamp()
     run_dir.mkdir(parents=True, exist_ok=True)
     console.print(f"[bold]loopbench bench[/] ({profile_name} profile) under {len(specs)} interpreters -> {run_dir}")
     warn_plugins_not_carried(specs, Console(stderr=True))
-    outcomes = bench_all(specs, quick, run_dir, console, measure=functools.partial(run_bench, resume=resume))
+    outcomes = bench_all(specs, quick, run_dir, console, measure=functools.partial(run_bench, resume=resume, options=options))
     write_manifest(run_dir, profile_name, [
         {"spec": o.spec, "tag": o.tag, "label": o.interpreter.label if o.interpreter else None,
          "executable": o.interpreter.executable if o.interpreter else None, "error": o.error,

@@ -307,9 +307,9 @@ def test_a_bench_that_fails_is_named_with_its_log(tmp_path, monkeypatch):
     out = tmp_path / "run" / "py3.99.0"
     with pytest.raises(InterpreterError, match=r"CPython 3\.99\.0 \(python3\.99\): loopbench bench failed "
                                                r"\(exit status 4; log: .*bench\.log\)"):
-        interpreters.run_bench(me, "bin/python3", out, True, console)
+        interpreters.run_bench(me, "bin/python3", out, True, console, options=("--precision", "3"))
     log = (out / "bench.log").read_text().splitlines()
-    assert log == [f"asked: -m harness bench --out {out.resolve()} --quick", f"in: {out.resolve()}"]
+    assert log == [f"asked: -m harness bench --out {out.resolve()} --quick --precision 3", f"in: {out.resolve()}"]
     assert "py3.99.0 | asked: -m harness bench" in (tmp_path / "console.txt").read_text()
 
 
@@ -374,13 +374,18 @@ def test_bench_takes_python_repeatedly_and_hands_over(monkeypatch, tmp_path):
     assert build_parser().parse_args(["bench", "--quick"]).python is None
     handed = []
     monkeypatch.setattr(interpreters, "bench_interpreters",
-                        lambda specs, quick, out, console, resume=False: handed.append((specs, quick, out)) or 7)
+                        lambda specs, quick, out, console, resume=False, options=(): handed.append(
+                            (specs, quick, out, options)) or 7)
     monkeypatch.setattr(runner, "run_matrix", lambda *a, **k: pytest.fail("measured here instead of handing over"))
     monkeypatch.setattr(interpreters, "find", lambda spec: Interpreter(spec, spec, "3.12.0"))   # they exist
     out = tmp_path / "x"
     assert main(["bench", "--quick", "--python", "python3.12", "--python", "/opt/py/bin/python3",
                  "--out", str(out)]) == 7
-    assert handed == [(["python3.12", "/opt/py/bin/python3"], True, str(out.absolute()))]
+    assert handed[0][:3] == (["python3.12", "/opt/py/bin/python3"], True, str(out.absolute()))
+    assert handed[0][3] == ("--precision", "5")           # each interpreter's bench gets the options
+    assert main(["bench", "--rigorous", "--precision", "3", "--budget", "60", "--python", "python3.12",
+                 "--out", str(out)]) == 7
+    assert handed[1][3] == ("--rigorous", "--precision", "3", "--budget", "60")
 
 
 def test_a_library_that_fails_to_import_here_makes_its_runtime_unavailable(monkeypatch):
