@@ -66,13 +66,19 @@ def takeaways(rows: list[Row], behaviour: list[BehaviourRow], early: list[EarlyR
         if best is None or row.source != "pytest-benchmark" or best[0] == REFERENCE:
             continue
         rt, cell = best
-        interval = f" (95% CI {fmt(cell.ci[0])}–{fmt(cell.ci[1])})" if cell.ci else ""
+        better = times_better(row.measure, cell)
+        interval = ""
+        if cell.ratio_ci and better and cell.ratio:
+            low, high = (cell.ratio_ci if abs(better - cell.ratio) < 1e-9 * better
+                         else (1 / cell.ratio_ci[1], 1 / cell.ratio_ci[0]))
+            interval = f" (95% CI {low:.2f}–{high:.2f}, paired round by round)"
         out.append(Takeaway(f"Fastest on **{row.measure.title}**: **{rt}**, "
-                            f"{times_better(row.measure, cell):.2f}× better than asyncio{interval}.", SUMMARY, 3))
+                            f"{better:.2f}× better than asyncio{interval}.", SUMMARY, 3))
     unsettled = [row for row in rows if row.source == "pytest-benchmark"
                  and not any(c.best for c in row.cells.values())]
     if unsettled:
-        widths = sorted(c.halfwidth for row in unsettled for c in row.cells.values() if c.halfwidth is not None)
+        widths = sorted(w for row in unsettled for c in row.cells.values()
+                        if (w := c.ratio_halfwidth if c.ratio_ci is not None else c.halfwidth) is not None)
         typical = f" (their median half-width: ±{widths[len(widths) // 2]:.0%})" if widths else ""
         machine = (f" This machine's own speed varied: the same work took {steadiness['fastest']:.2f}x to "
                    f"{steadiness['slowest']:.2f}x its median time in the pre-flight check, so no interval of this "
