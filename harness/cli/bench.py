@@ -2,16 +2,19 @@
 
 1. the harness matrix: every behaviour and latency scenario on every runtime, each
    cell in its own subprocess (``harness.execution.runner``), into ``results.jsonl``; except
-   the ``workload.*`` scenarios, whose workloads step 2 measures.
+   the ``workload.*`` scenarios, whose workloads step 3 measures.
    The quick profile (``--quick``) is a smoke run that must finish within a minute:
    its latency cells share the machine like the behaviour cells;
-2. the micro-suite (``harness.workloads.microbench``: pytest-benchmark over ``harness.workloads.programs``),
-    into ``benchmark.json``, in paired rounds until every ratio to asyncio is as precise as
-    asked (``--precision``) or the time budget ends (``--budget``);
-    then the real workloads (``harness.workloads.realworld``: pyperformance's asyncio
-    benchmarks, HTTP servers under wrk), into ``realworld.json``;
-3. the report (``harness.report``): report.md, report.html, PNG plots;
-4. ``reports/latest`` pointed at the new directory.
+2. the real workloads (``harness.workloads.realworld``: pyperformance's asyncio
+   benchmarks, HTTP servers under wrk), into ``realworld.json``;
+3. the micro-suite (``harness.workloads.microbench``: pytest-benchmark over
+   ``harness.workloads.programs``), into ``benchmark.json``, in paired rounds until every
+   ratio to asyncio is as precise as asked (``--precision``) or its time ends: ``--budget``
+   seconds, by default what the steps before it left of the bench's ``TARGET_S``, so a
+   busy machine gets a shorter, less precise micro-suite and says so, rather than a
+   bench that runs on;
+4. the report (``harness.report``): report.md, report.html, PNG plots;
+5. ``reports/latest`` pointed at the new directory.
 
 With ``--python`` (``pythons``), ``harness.execution.interpreters`` runs all of this once per
 interpreter, each in its own venv, and writes one report across them.
@@ -45,10 +48,18 @@ BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
 
 #: The 95% half-width every throughput ratio to asyncio should reach (``--precision``).
 PRECISION = 0.05
-#: Seconds the micro-suite's rounds may take, after the least (``--budget``): rounds are
-#: added until every ratio reaches ``PRECISION`` or this ends. The quick profile is a
-#: smoke run: its least rounds only.
-BUDGET_S = {"quick": 0.0, "default": 90.0, "rigorous": 900.0}
+#: How long the whole bench may take (seconds), per profile: the micro-suite's rounds get
+#: what the matrix and the real workloads left of it, less ``REPORT_S`` for the report,
+#: and at most ``BUDGET_S`` (at least their least rounds). None: ``BUDGET_S`` alone.
+TARGET_S = {"quick": None, "default": 540.0, "rigorous": None}
+#: Seconds kept for writing the report (plots included) on a busy machine.
+REPORT_S = 30.0
+#: Seconds the micro-suite may take in all where there is no ``TARGET_S`` (``--budget``
+#: sets it outright): rounds are added until every ratio reaches ``PRECISION`` or the
+#: next would overrun it. The quick profile is a smoke run: its least rounds only.
+BUDGET_S = {"quick": 0.0, "default": 300.0, "rigorous": 1800.0}
+#: The fewest paired rounds, however long they take: a t interval needs a few.
+LEAST_ROUNDS = {"quick": 2, "default": 3, "rigorous": 10}
 #: The most rounds a run takes, however imprecise (pyperf's default is 20 processes).
 MOST_ROUNDS = {"quick": 2, "default": 20, "rigorous": 40}
 #: The micro-suite's timer: the worker's CPU time (all its threads). The workloads that
@@ -64,34 +75,34 @@ OPTIMIZED = tuple(name for name, d in described().items() if f"{name} -O" in d.v
 
 def run_benchmarks(out_dir: Path, profile: str, console: Console, *, precision: float = PRECISION,
                    budget_s: float | None = None) -> bool:
-    """The micro-suite in paired rounds, merged into benchmark.json.
+    """The micro-suite in paired rounds, merged into benchmark.json, within ``budget_s`` seconds
+    (default: the profile's ``BUDGET_S``).
 
-    A round is one fresh process that warms up and times every workload on every runtime,
-    in an order shuffled by the round, for the rounds the first process planned
-    (``harness.workloads.programs.Plans``: a fast runtime gets more timed rounds, a slow one
-    fewer, the same in every process). At least ``samples.PROCESSES[profile]`` rounds; then
-    more, one at a time, until every ratio to asyncio has a 95% half-width within
-    ``precision`` (``harness.stats.paired``) or ``budget_s`` seconds are spent (another
-    round would overrun them) or ``MOST_ROUNDS``. ``samples.merge`` pools them; the
+    First the timer stores with up to 100k-1M timers (the virtual-clock rows and the churn
+    against armed timers: our loops and floors), once, in a process of their own: a process
+    that has just held a million timers is not like the others (a larger, fragmented heap)
+    and must not be the one that times the workloads first. Then the ``OPTIMIZED``
+    runtimes' task workloads again under ``python -O`` (their least rounds: processes of
+    their own, without asyncio, so not paired).
+
+    Then the rounds. A round is one fresh process that warms up and times every workload on
+    every runtime, in an order shuffled by the round, for the duets the first process
+    planned (``harness.workloads.programs.Plans``, the same in every process). At least
+    ``LEAST_ROUNDS[profile]``; then more, one at a time, until every ratio to asyncio has
+    a 95% half-width within ``precision`` (``harness.stats.paired``), or the next round
+    would end past the budget, or ``MOST_ROUNDS``. ``samples.merge`` pools them; the
     document's ``precision`` says what was asked, reached, and why the rounds stopped.
-    The timer stores with up to 1M timers (the virtual-clock rows and the churn against
-    armed timers: our loops and floors) run once, in a process of their own before the
-    others: a process that has just held a million timers is not like the others (a
-    larger, fragmented heap), and must not be the one that times the workloads first.
-    Then the ``OPTIMIZED`` runtimes' task workloads again under ``python -O``.
     Skipped cells (unsupported, too slow) are kept with their reasons in ``skipped``.
     """
+    started = time.perf_counter()
+    budget_s = BUDGET_S[profile] if budget_s is None else budget_s
     out_dir = Path(out_dir).absolute()            # the suite runs with out_dir as its working directory
     skips = out_dir / "benchmark-skipped.jsonl"
     skips.unlink(missing_ok=True)
     stores = "virtual_clock or churn_with_armed"
     ok = _micro_suite(out_dir, "benchmark-stores.json", profile, console, select=stores, label="timer stores")
     documents = _take(out_dir / "benchmark-stores.json")
-    budget_s = BUDGET_S[profile] if budget_s is None else budget_s
-    done, merged, reached = _in_rounds(out_dir, profile, console, select=f"not ({stores})",
-                                       precision=precision, budget_s=budget_s)
-    ok = done and ok
-    merged["benchmarks"] = samples.merge(documents).get("benchmarks", []) + merged.get("benchmarks", [])
+    optimized = []
     for name in OPTIMIZED:
         done, extra, _ = _in_rounds(out_dir, profile, console, python_flags=("-O",), select=f"{name} and tasks")
         ok = done and ok
@@ -103,7 +114,14 @@ def run_benchmarks(out_dir: Path, profile: str, console: Console, *, precision: 
                 info.pop("relative_medians", None)
                 info.update(runtime=f"{name} -O", python_flags=["-O"])
                 entry["name"] = entry.get("name", "").replace(f"[{name}-", f"[{name} -O-")
-                merged["benchmarks"].append(entry)
+                optimized.append(entry)
+    done, merged, reached = _in_rounds(out_dir, profile, console, select=f"not ({stores})",
+                                       precision=precision,
+                                       budget_s=max(0.0, budget_s - (time.perf_counter() - started)))
+    ok = done and ok
+    merged["benchmarks"] = (samples.merge(documents).get("benchmarks", []) + merged.get("benchmarks", [])
+                            + optimized)
+    reached["budget_s"] = budget_s
     merged["precision"] = reached
     merged["skipped"] = _skipped(skips)
     (out_dir / "benchmark.json").write_text(json.dumps(merged, indent=2))
@@ -129,9 +147,16 @@ def _in_rounds(out_dir: Path, profile: str, console: Console, *, python_flags: t
                select: str | None = None, precision: float | None = None,
                budget_s: float = 0.0) -> tuple[bool, dict, dict]:
     """Run the micro-suite (or the tests ``-k select``) in rounds of fresh processes: the
-    least, then (with ``precision``) more until every paired ratio is that precise or the
-    budget ends. Returns (all ok, the merged document, what precision was reached)."""
-    least, most = samples.PROCESSES[profile], max(samples.PROCESSES[profile], MOST_ROUNDS[profile])
+    least, then (with ``precision``) more until every paired ratio compared on CPU time is
+    that precise or the next round (as long as the median round so far) would end past
+    ``budget_s`` seconds from the first. Returns (all ok, the merged document, what
+    precision was reached).
+
+    The rows compared on wall time (timers that wait for real deadlines) do not decide
+    when to stop: on a shared machine their spread is the machine's, which more rounds
+    do not narrow much; the report shows the precision each of them reached."""
+    least = LEAST_ROUNDS[profile]
+    most = max(least, MOST_ROUNDS[profile])
     plans = out_dir / f"plans{'-O' if python_flags else ''}.json"
     ok, documents, took = True, [], []
     started = time.perf_counter()
@@ -149,29 +174,44 @@ def _in_rounds(out_dir: Path, profile: str, console: Console, *, python_flags: t
             if precision is None:
                 stopped = "the least rounds"
                 break
-            widest = paired.widest(paired.paired_ratios(samples.merge(documents), REFERENCE))
+            widest = paired.widest(_on_cpu_time(paired.paired_ratios(samples.merge(documents), REFERENCE)))
             if widest is not None and widest <= precision:
                 stopped = "precision reached"
                 break
+            # The first round also plans every cell: the later ones say what a round costs.
             spent, next_round = time.perf_counter() - started, statistics.median(took[1:] or took)
-            if spent - sum(took[:least]) + next_round > budget_s:
+            if spent + next_round > budget_s:
                 stopped = "time budget spent"
                 break
             console.print(f"  widest 95% interval of a ratio to {REFERENCE}: "
-                          f"{'none yet' if widest is None else f'±{widest:.1%}'}; target ±{precision:.0%}: one more round")
+                          f"{'none yet' if widest is None else f'±{widest:.1%}'}; target ±{precision:.0%}: "
+                          f"one more round ({budget_s - spent:.0f} s of the budget left)")
         else:
             stopped = "the most rounds"
     finally:
         plans.unlink(missing_ok=True)
     merged = samples.merge(documents)
     ratios = paired.paired_ratios(merged, REFERENCE)
-    widest = paired.widest(ratios)
+    widest = paired.widest(_on_cpu_time(ratios))
+    halfwidths = sorted(r.halfwidth for r in ratios.values() if r.halfwidth is not None)
     reached = {"target": precision, "budget_s": budget_s, "rounds": len(documents), "stopped": stopped,
                "widest": None if widest is None or widest == float("inf") else widest,
+               "median": statistics.median(halfwidths) if halfwidths else None,
+               "widest_of": "the ratios compared on CPU time",
+               "within": sum(h <= precision for h in halfwidths) if precision is not None else None,
+               "ratios": len(ratios),
                "seconds": time.perf_counter() - started, "timer": TIMER,
                "gc": "collected and frozen before each timed round; enabled during it",
                "interval": "paired by round, Student's t on the log of the per-round ratios (95%)"}
     return ok, merged, reached
+
+
+def _on_cpu_time(ratios: dict) -> dict:
+    """The ratios of the workloads compared on CPU time (``Workload.clock == "cpu"``)."""
+    from ..workloads.programs import WORKLOADS
+
+    return {cell: ratio for cell, ratio in ratios.items()
+            if cell[0] not in WORKLOADS or WORKLOADS[cell[0]].clock == "cpu"}
 
 
 def _take(path: Path) -> list[dict]:
@@ -237,10 +277,13 @@ def _precision_reached(out_dir: Path) -> str:
         return ""
     if not precision:
         return ""
-    widest = precision.get("widest")
+    widest, median = precision.get("widest"), precision.get("median")
+    within = (f", {precision['within']} of {precision['ratios']} within the target"
+              if precision.get("within") is not None and precision.get("ratios") else "")
     return (f"  micro-suite: {precision.get('rounds')} paired rounds in {precision.get('seconds', 0):.0f} s, "
-            f"widest 95% interval of a ratio to {REFERENCE} "
-            f"{'n/a' if widest is None else f'±{widest:.1%}'} (target ±{(precision.get('target') or 0):.0%}; "
+            f"95% intervals of the ratios to {REFERENCE}: median "
+            f"{'n/a' if median is None else f'±{median:.1%}'}, widest "
+            f"{'n/a' if widest is None else f'±{widest:.1%}'}{within} (target ±{(precision.get('target') or 0):.0%}; "
             f"stopped: {precision.get('stopped')})")
 
 
@@ -253,7 +296,9 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     if pythons:
         from ..execution.interpreters import bench_interpreters
 
-        return bench_interpreters(pythons, quick, out, console, resume=resume)
+        options = ((["--rigorous"] if rigorous else []) + ["--precision", f"{precision * 100:g}"]
+                   + ([] if budget_s is None else ["--budget", f"{budget_s:g}"]))
+        return bench_interpreters(pythons, quick, out, console, resume=resume, options=tuple(options))
     from .. import runtimes as runtime_registry
     from .progress import progress_callbacks, summarize
     from ..report.render import render
@@ -274,19 +319,37 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
 
     console.print("[bold]1/4[/] behaviour and latency scenarios on every runtime")
     with progress_callbacks(console) as (on_start, on_result):
-        scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 2 measures them
+        scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 3 measures them
         path = run_matrix(runtime_registry.names(), scenarios, out_dir, resume=resume,
                           repeat=3 if quick else None, timed_alone=not quick,
                           on_start=on_start, on_result=on_result)
     summarize(path, console)
     _record_preflight(out_dir, machine)
+    bench_ok = True
 
-    console.print("[bold]2/4[/] pytest-benchmark micro-benchmarks")
+    console.print("[bold]2/4[/] real workloads: pyperformance's asyncio benchmarks, HTTP servers under wrk")
+    if resume and (out_dir / "realworld.json").exists():
+        console.print("  kept: realworld.json (measured before the bench was interrupted)")
+    else:
+        try:
+            from ..workloads.realworld import run as run_realworld
+            run_realworld(out_dir, "quick" if quick else "default",
+                          log=lambda line: console.print(line, markup=False, soft_wrap=True))
+        except Exception as exc:          # the real workloads must not cost the run its report
+            bench_ok = False
+            errors.print(f"loopbench: warning: real workloads failed: {exc}", markup=False, highlight=False,
+                         soft_wrap=True)
+
+    console.print("[bold]3/4[/] pytest-benchmark micro-benchmarks")
     if resume and (out_dir / "benchmark.json").exists():
         console.print("  kept: benchmark.json (the micro-suite finished before the bench was interrupted)")
-        bench_ok = True
     else:
-        bench_ok = run_benchmarks(out_dir, profile, console, precision=precision, budget_s=budget_s)
+        if budget_s is None and TARGET_S[profile] is not None:
+            budget_s = min(BUDGET_S[profile],
+                           max(0.0, TARGET_S[profile] - REPORT_S - (time.perf_counter() - started)))
+            console.print(f"  budget: {budget_s:.0f} s (what the steps before left of the bench's "
+                          f"{TARGET_S[profile]:.0f} s)")
+        bench_ok = run_benchmarks(out_dir, profile, console, precision=precision, budget_s=budget_s) and bench_ok
     if (out_dir / "benchmark.json").exists():
         from ..results.export import FILENAME, write_pyperf
         try:
@@ -300,15 +363,6 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     if reached:
         console.print(escape(reached))
 
-    console.print("[bold]3/4[/] real workloads: pyperformance's asyncio benchmarks, HTTP servers under wrk")
-    try:
-        from ..workloads.realworld import run as run_realworld
-        run_realworld(out_dir, "quick" if quick else "default",
-                      log=lambda line: console.print(line, markup=False, soft_wrap=True))
-    except Exception as exc:          # the real workloads must not cost the run its report
-        bench_ok = False
-        errors.print(f"loopbench: warning: real workloads failed: {exc}", markup=False, highlight=False,
-                     soft_wrap=True)
     console.print("[bold]4/4[/] report")
     written = render(out_dir)
     if out is None or out_dir.parent == Path("reports").absolute():

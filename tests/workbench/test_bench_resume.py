@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -17,7 +18,7 @@ from harness.report import render as render_module
 @pytest.fixture
 def measured(monkeypatch):
     """``bench`` with its steps recorded instead of run: what it asked for."""
-    asked = {"run_matrix": [], "micro_suite": 0}
+    asked = {"run_matrix": [], "micro_suite": 0, "realworld": 0, "budget_s": []}
 
     def run_matrix(runtimes, scenarios, out_dir, **how):
         asked["run_matrix"].append(how)
@@ -28,11 +29,20 @@ def measured(monkeypatch):
 
     def run_benchmarks(out_dir, profile, console, **how):
         asked["micro_suite"] += 1
+        asked["budget_s"].append(how.get("budget_s"))
         (out_dir / "benchmark.json").write_text(json.dumps({"benchmarks": []}))
         return True
 
+    def run_realworld(out_dir, profile, **how):
+        asked["realworld"] += 1
+        (out_dir / "realworld.json").write_text("{}")
+
+    import harness.workloads.realworld as realworld
+    monkeypatch.setattr(realworld, "run", run_realworld)
     monkeypatch.setattr(runner, "run_matrix", run_matrix)
     monkeypatch.setattr(bench_module, "run_benchmarks", run_benchmarks)
+    # bench sets the profile in the environment for its cells: put it back after the test.
+    monkeypatch.setenv(bench_module.PROFILE_VAR, os.environ.get(bench_module.PROFILE_VAR, "default"))
     monkeypatch.setattr(bench_module, "_record_preflight", lambda *a: None)
     monkeypatch.setattr(preflight, "read", lambda **k: SimpleNamespace(warnings=["the machine is busy (load 3.0)"]))
     monkeypatch.setattr(progress, "summarize", lambda *a, **k: None)
@@ -50,6 +60,28 @@ def test_bench_resume_keeps_what_was_measured(measured, tmp_path, capsys):
     assert main(["bench", "--quick", "--out", str(out), "--resume"]) == 0
     assert measured["run_matrix"][-1]["resume"] is True           # finished cells kept by the runner
     assert measured["micro_suite"] == 1                            # a finished micro-suite is kept
+    assert measured["realworld"] == 1                              # finished real workloads too
+
+
+def test_the_micro_suite_gets_what_the_steps_before_left_of_the_bench(measured, monkeypatch, tmp_path):
+    clock = {"now": 0.0}
+    monkeypatch.setattr(bench_module.time, "perf_counter", lambda: clock["now"])
+    real = runner.run_matrix
+
+    def slow_matrix(*a, **how):             # the matrix took 400 s of the bench's
+        clock["now"] += 400.0
+        return real(*a, **how)
+
+    monkeypatch.setattr(runner, "run_matrix", slow_matrix)
+    assert main(["bench", "--out", str(tmp_path / "a")]) == 0
+    target, report = bench_module.TARGET_S["default"], bench_module.REPORT_S
+    assert measured["budget_s"][-1] == pytest.approx(min(bench_module.BUDGET_S["default"], target - report - 400))
+    clock["now"] = 0.0
+    monkeypatch.setattr(runner, "run_matrix", real)          # a fast matrix: the profile's cap
+    assert main(["bench", "--out", str(tmp_path / "b")]) == 0
+    assert measured["budget_s"][-1] == pytest.approx(bench_module.BUDGET_S["default"])
+    assert main(["bench", "--out", str(tmp_path / "c"), "--budget", "42"]) == 0
+    assert measured["budget_s"][-1] == 42                   # --budget: as given
 
 
 def test_bench_resume_needs_the_directory_to_continue(measured, tmp_path, capsys):

@@ -23,11 +23,14 @@ KEYS = ("kind", "choose", "runner_up", "ahead", "separated", "versus", "teaching
 
 
 def _precision(p: dict) -> str:
-    widest = p.get("widest")
-    return (f"Micro-suite: {p.get('rounds')} paired rounds (fresh processes, runtimes in a shuffled order), "
-            f"stopped: {p.get('stopped')}; the widest 95% interval of a ratio to asyncio is "
-            f"{'n/a' if widest is None else f'±{widest * 100:.1f}%'} (target ±{(p.get('target') or 0) * 100:.0f}%). "
-            f"GC: {p.get('gc')}.")
+    widest, median = p.get("widest"), p.get("median")
+    pct = lambda v: "n/a" if v is None else f"±{v * 100:.1f}%"       # noqa: E731
+    within = (f"; {p['within']} of {p['ratios']} within ±{(p.get('target') or 0) * 100:.0f}%"
+              if p.get("within") is not None and p.get("ratios") else "")
+    return (f"Micro-suite: {p.get('rounds')} paired rounds (fresh processes, runtimes in a shuffled order) in "
+            f"{p.get('seconds', 0):.0f} s, stopped: {p.get('stopped')}. 95% intervals of the ratios to asyncio: "
+            f"median {pct(median)}, widest {pct(widest)} among {p.get('widest_of') or 'all of them'}"
+            f"{within} (target ±{(p.get('target') or 0) * 100:.0f}%). GC: {p.get('gc')}.")
 
 
 def section(facts: dict) -> Section | None:
