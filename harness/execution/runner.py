@@ -50,9 +50,10 @@ from ..scenarios.registry import BEHAVIOUR, Scenario
 from .worker import unsupported_record
 
 DEFAULT_TIMEOUT = {"behaviour": 60.0, "latency": 300.0}
-#: Cells that may share the machine run this many at a time: twice the cores, because a
-#: behaviour cell mostly waits on its timers (a fifth of a core each, measured).
-JOBS = 2 * (os.cpu_count() or 1)
+#: Cells that may share the machine run this many at a time: four per core, because a
+#: behaviour cell mostly waits on its timers (a fifth of a core each, measured); the
+#: cells whose outcome depends on the real clock run alone, whatever this is.
+JOBS = 4 * (os.cpu_count() or 1)
 #: How much of a cell's output a record keeps: its last lines, at most this many bytes.
 OUTPUT_TAIL_BYTES = 8192
 OUTPUT_TAIL_LINES = 30

@@ -2,7 +2,7 @@
 
 One process is one sample of the machine: its imports, its memory layout, its
 moment on a shared machine. So, as pyperf does, a measure is taken in several
-fresh processes (``make bench`` runs the micro-suite ``PROCESSES`` times), each
+fresh processes (the micro-suite's rounds; a sampled cell's ``PROCESSES``), each
 warmed up, and their rounds are pooled. The value shown is the median of all rounds;
 its **95% confidence interval** comes from a hierarchical bootstrap: resample the
 processes, then the rounds within each, take the median, repeat. With few
@@ -29,10 +29,10 @@ from collections.abc import Callable, Sequence
 
 from .descriptive import percentile
 
-#: Worker processes of the micro-suite, per profile (pyperf's default is 20; the
-#: bench must fit its budget). The rounds in each are planned per workload and runtime
-#: (``harness.workloads.programs.Workload.plan``).
-PROCESSES = {"quick": 2, "default": 5, "rigorous": 10}
+#: Processes a sampled harness cell (latency percentiles, memory) is measured in, per
+#: profile: its samples are shared among them, so more processes cost process starts,
+#: not samples (the micro-suite's rounds are ``harness.cli.bench.LEAST_ROUNDS`` and more).
+PROCESSES = {"quick": 2, "default": 3, "rigorous": 10}
 #: A value whose interval is wider than this, either side, is marked and never "best".
 WIDE = 0.05
 RESAMPLES = 2000
