@@ -135,7 +135,8 @@ _copy_context = contextvars.copy_context
 
 
 class _Never:
-    """What a timer at +infinity is armed with: nothing, so nothing to cancel."""
+    """Nothing to cancel: what a timer at +infinity is armed with, and what a wrapped
+    handle keeps once it has run (``AsyncioLoop._run_wrapped``)."""
 
     def cancel(self) -> None:
         pass
@@ -209,7 +210,7 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
             schedule(handle)
             return handle
         handle = Handle(callback, args, self, context)
-        handle._inner = self._inner.call_soon(self._run_handle, handle)
+        handle._inner = self._inner.call_soon(self._run_wrapped, handle)
         return handle
 
     def call_later(self, delay: float, callback: Callable, *args: Any, context=None) -> TimerHandle:
@@ -230,14 +231,27 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
             self._arm(handle)
         else:
             handle = TimerHandle(when, callback, args, self, context)
-            handle._inner = self._inner.call_at(when, self._run_handle, handle)
+            handle._inner = self._inner.call_at(when, self._run_wrapped, handle)
         return handle
 
     def call_soon_threadsafe(self, callback: Callable, *args: Any, context=None) -> Handle:
         self._check_callback(callback, "call_soon_threadsafe", thread=False)
         handle = Handle(callback, args, self, context)
-        handle._inner = self._inner.call_soon_threadsafe(self._run_handle, handle)
+        handle._inner = self._inner.call_soon_threadsafe(self._run_wrapped, handle)
         return handle
+
+    def _run_wrapped(self, handle: Handle | TimerHandle) -> None:
+        """Run an asyncio handle that the inner loop held wrapped in a handle of its own.
+
+        The two refer to each other (the inner handle's argument is ``handle``, whose
+        ``_inner`` cancels it): a reference cycle, which would keep the callback and its
+        arguments (a task, the exception it ended with, the frames of its traceback)
+        alive after the run until the garbage collector comes by, where asyncio frees
+        them as soon as the handle has run. Once it runs there is nothing left to cancel,
+        so ``handle`` lets go of the inner handle first, and the cycle is gone.
+        """
+        handle._inner = NEVER
+        self._run_handle(handle)
 
     def _run_handle(self, handle: asyncio.Handle) -> None:
         if not self._debug:
@@ -247,7 +261,9 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
         handle._run()
         took = time.perf_counter() - start
         if took >= self.slow_callback_duration:
-            logger.warning("Executing %r took %.3f seconds", handle, took)
+            # Formatted now, as asyncio does: a log record keeps its arguments (pytest's
+            # caplog keeps the records), and the handle would keep its callback's alive.
+            logger.warning("Executing %s took %.3f seconds", _format_handle(handle), took)
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
         """asyncio.TimerHandle.cancel reports here (before it sets the flag): a timer armed
@@ -686,6 +702,12 @@ def _not_implemented(method: str) -> Callable:
 
 for _method in NOT_IMPLEMENTED:
     setattr(AsyncioLoop, _method, _not_implemented(_method))
+
+
+def _format_handle(handle: asyncio.Handle) -> str:
+    """A slow callback as asyncio's debug mode names it: a task's step by its task."""
+    owner = getattr(handle._callback, "__self__", None)
+    return repr(owner) if isinstance(owner, asyncio.Task) else str(handle)
 
 
 def _stop_loop(future: asyncio.Future) -> None:

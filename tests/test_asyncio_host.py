@@ -9,13 +9,16 @@ test needs real threads to finish; no test asserts how long anything took.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
+import gc
 import logging
 import math
 import socket
 import threading
 import time
+import weakref
 
 import pytest
 
@@ -534,6 +537,91 @@ def test_debug_mode_reports_slow_callbacks(impl, caplog):
         with caplog.at_level(logging.WARNING, logger="asyncio"):
             runner.run(main())
     assert any("Executing" in r.getMessage() for r in caplog.records)
+
+
+# ------------------------------------------------- what the loop lets go of
+# asyncio frees a callback's arguments as soon as its handle has run: a finished task,
+# the exception it ended with and the frames of its traceback go when the program
+# drops them, not at the garbage collector's next pass (anyio's TaskGroup tests check
+# this with gc.get_referrers). These tests turn the collector off, so a reference cycle
+# left behind keeps what it holds alive, as it would between two collections.
+@contextlib.contextmanager
+def no_garbage_collection():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class Failure(Exception):
+    """An exception a weak reference can follow."""
+
+
+def fail_now():
+    raise Failure("from the executor")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["", "debug"])
+def test_a_failed_task_and_its_exception_are_freed_once_dropped(impl, clock, debug):
+    async def fail():
+        await asyncio.sleep(1)
+        raise Failure("from a task")
+
+    async def main():
+        task = asyncio.create_task(fail())
+        try:
+            await task
+        except Failure as exc:
+            exception = weakref.ref(exc)
+        finished = weakref.ref(task)
+        del task
+        await asyncio.sleep(0)                   # off the handle that woke this step (it holds the task)
+        return finished, exception, finished() is None, exception() is None
+
+    with no_garbage_collection(), asyncio.Runner(
+            debug=debug, loop_factory=functools.partial(impls.asyncio_loop, impl, clock=clock)) as runner:
+        finished, exception, task_freed, exception_freed = runner.run(main())
+        assert (task_freed, exception_freed) == (True, True)
+        assert finished() is None and exception() is None
+
+
+def test_an_executor_jobs_exception_is_freed_once_dropped(runner):
+    async def main():
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, fail_now)
+        except Failure as exc:
+            exception = weakref.ref(exc)
+        await asyncio.sleep(0)                   # off the handle that brought the outcome back
+        return exception() is None
+
+    with no_garbage_collection():
+        assert runner.run(main())
+
+
+def test_debug_mode_reports_a_slow_callback_without_keeping_its_arguments(impl, caplog):
+    class Payload:
+        pass
+
+    def callback(payload):
+        pass
+
+    async def main():
+        payload = Payload()
+        asyncio.get_running_loop().call_soon(callback, payload)
+        left = weakref.ref(payload)
+        del payload
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return left() is None
+
+    with no_garbage_collection(), caplog.at_level(logging.WARNING, logger="asyncio"), asyncio.Runner(
+            debug=True, loop_factory=functools.partial(impls.asyncio_loop, impl)) as runner:
+        runner.get_loop().slow_callback_duration = 0.0
+        assert runner.run(main())
+    assert any("Executing <Handle" in r.getMessage() and "callback" in r.getMessage() for r in caplog.records)
 
 
 def test_debug_mode_refuses_calls_from_other_threads(runner):
