@@ -46,7 +46,9 @@ debug mode, which times each callback) the asyncio handle is wrapped in an inner
 handle of the loop's own ``call_soon``/``call_at``, and cancelling cancels both.
 
 **Other threads.** ``call_soon_threadsafe`` is the inner loop's; an executor job's
-result comes back through it. A loop with ``"threadsafe"`` is woken at once. A loop
+result comes back through it. Its asyncio handle is never wrapped both ways: the inner
+handle runs it unless it was cancelled by then (the loop may run it before the call
+returns in the other thread, so the asyncio handle keeps no reference to the inner one). A loop with ``"threadsafe"`` is woken at once. A loop
 without it cannot be woken, so while jobs run in other threads the adapter keeps it
 polling: a timer every ``POLL_INTERVAL`` seconds of the loop's clock, re-armed until
 the threads are done (on a virtual clock time moves on by that much per poll, much as
@@ -234,11 +236,19 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
             handle._inner = self._inner.call_at(when, self._run_wrapped, handle)
         return handle
 
-    def call_soon_threadsafe(self, callback: Callable, *args: Any, context=None) -> Handle:
+    def call_soon_threadsafe(self, callback: Callable, *args: Any, context=None) -> asyncio.Handle:
+        # Unlike call_soon's wrapping, the asyncio handle does not keep the inner one: the
+        # loop may run it before this call returns in another thread, and a reference set
+        # afterwards would make the cycle _run_wrapped breaks. Cancelling sets asyncio's
+        # flag, and the inner handle then runs nothing (_run_unless_cancelled).
         self._check_callback(callback, "call_soon_threadsafe", thread=False)
-        handle = Handle(callback, args, self, context)
-        handle._inner = self._inner.call_soon_threadsafe(self._run_wrapped, handle)
+        handle = asyncio.Handle(callback, args, self, context)
+        self._inner.call_soon_threadsafe(self._run_unless_cancelled, handle)
         return handle
+
+    def _run_unless_cancelled(self, handle: asyncio.Handle) -> None:
+        if not handle._cancelled:
+            self._run_handle(handle)
 
     def _run_wrapped(self, handle: Handle | TimerHandle) -> None:
         """Run an asyncio handle that the inner loop held wrapped in a handle of its own.

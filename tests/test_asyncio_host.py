@@ -601,6 +601,57 @@ def test_an_executor_jobs_exception_is_freed_once_dropped(runner):
         assert runner.run(main())
 
 
+def test_a_cancelled_call_soon_threadsafe_never_runs(runner):
+    ran = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.call_soon_threadsafe(ran.append, "cancelled").cancel()
+        loop.call_soon_threadsafe(ran.append, "kept")
+        await asyncio.sleep(1)
+
+    errors = []
+    runner.get_loop().set_exception_handler(lambda loop, context: errors.append(context))
+    runner.run(main())
+    assert (ran, errors) == (["kept"], [])
+
+
+def test_a_call_from_another_thread_is_freed_once_run_even_before_the_call_returns(runner):
+    # The loop may run the callback before call_soon_threadsafe has returned in the
+    # thread that called it; here it always does (the inner loop's post lags behind).
+    class Payload:
+        pass
+
+    ran = threading.Event()
+    lagged, left = [], []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        post = loop.inner.call_soon_threadsafe
+
+        def post_then_lag(*args):
+            handle = post(*args)
+            if not lagged:                       # the first post (the job's result comes back by it too)
+                lagged.append(ran.wait(timeout=30))   # the loop runs the callback meanwhile
+            return handle
+
+        loop.inner.call_soon_threadsafe = post_then_lag
+
+        def from_thread():
+            payload = Payload()
+            left.append(weakref.ref(payload))
+            loop.call_soon_threadsafe(lambda payload: ran.set(), payload)
+
+        await asyncio.to_thread(from_thread)
+        await asyncio.sleep(0)
+        return left[0]() is None
+
+    with no_garbage_collection():
+        freed = runner.run(main())
+    assert lagged == [True]
+    assert freed
+
+
 def test_debug_mode_reports_a_slow_callback_without_keeping_its_arguments(impl, caplog):
     class Payload:
         pass
