@@ -331,6 +331,10 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
         if self.is_closed():
             return
         self._inner.close()
+        # The inner loop's exception handler refers to this loop: a cycle that would keep
+        # both alive after the last reference goes, until the garbage collector comes by
+        # (asyncio's own loop lets go of its cycles, its self-pipe's, when it closes).
+        self._inner.set_exception_handler(None)
         self._io_handles.clear()
         self._executor_shutdown_called = True
         executor, self._default_executor = self._default_executor, None

@@ -601,6 +601,30 @@ def test_an_executor_jobs_exception_is_freed_once_dropped(runner):
         assert runner.run(main())
 
 
+@pytest.mark.parametrize("debug", [False, True], ids=["", "debug"])
+def test_a_closed_loop_is_freed_once_dropped(impl, debug):
+    async def main():
+        await asyncio.sleep(0)
+        await asyncio.to_thread(lambda: None)
+
+    watched, peer = socket.socketpair()
+    try:
+        with no_garbage_collection():
+            loop = impls.asyncio_loop(impl)
+            loop.set_debug(debug)
+            if "io" in loop.inner.capabilities:
+                loop.add_reader(watched, lambda: None)       # still watched when the loop closes
+            loop.run_until_complete(main())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+            closed = weakref.ref(loop)
+            del loop
+            assert closed() is None
+    finally:
+        watched.close()
+        peer.close()
+
+
 def test_a_cancelled_call_soon_threadsafe_never_runs(runner):
     ran = []
 
