@@ -46,7 +46,9 @@ debug mode, which times each callback) the asyncio handle is wrapped in an inner
 handle of the loop's own ``call_soon``/``call_at``, and cancelling cancels both.
 
 **Other threads.** ``call_soon_threadsafe`` is the inner loop's; an executor job's
-result comes back through it. A loop with ``"threadsafe"`` is woken at once. A loop
+result comes back through it. Its asyncio handle is never wrapped both ways: the inner
+handle runs it unless it was cancelled by then (the loop may run it before the call
+returns in the other thread, so the asyncio handle keeps no reference to the inner one). A loop with ``"threadsafe"`` is woken at once. A loop
 without it cannot be woken, so while jobs run in other threads the adapter keeps it
 polling: a timer every ``POLL_INTERVAL`` seconds of the loop's clock, re-armed until
 the threads are done (on a virtual clock time moves on by that much per poll, much as
@@ -135,7 +137,8 @@ _copy_context = contextvars.copy_context
 
 
 class _Never:
-    """What a timer at +infinity is armed with: nothing, so nothing to cancel."""
+    """Nothing to cancel: what a timer at +infinity is armed with, and what a wrapped
+    handle keeps once it has run (``AsyncioLoop._run_wrapped``)."""
 
     def cancel(self) -> None:
         pass
@@ -209,7 +212,7 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
             schedule(handle)
             return handle
         handle = Handle(callback, args, self, context)
-        handle._inner = self._inner.call_soon(self._run_handle, handle)
+        handle._inner = self._inner.call_soon(self._run_wrapped, handle)
         return handle
 
     def call_later(self, delay: float, callback: Callable, *args: Any, context=None) -> TimerHandle:
@@ -230,14 +233,35 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
             self._arm(handle)
         else:
             handle = TimerHandle(when, callback, args, self, context)
-            handle._inner = self._inner.call_at(when, self._run_handle, handle)
+            handle._inner = self._inner.call_at(when, self._run_wrapped, handle)
         return handle
 
-    def call_soon_threadsafe(self, callback: Callable, *args: Any, context=None) -> Handle:
+    def call_soon_threadsafe(self, callback: Callable, *args: Any, context=None) -> asyncio.Handle:
+        # Unlike call_soon's wrapping, the asyncio handle does not keep the inner one: the
+        # loop may run it before this call returns in another thread, and a reference set
+        # afterwards would make the cycle _run_wrapped breaks. Cancelling sets asyncio's
+        # flag, and the inner handle then runs nothing (_run_unless_cancelled).
         self._check_callback(callback, "call_soon_threadsafe", thread=False)
-        handle = Handle(callback, args, self, context)
-        handle._inner = self._inner.call_soon_threadsafe(self._run_handle, handle)
+        handle = asyncio.Handle(callback, args, self, context)
+        self._inner.call_soon_threadsafe(self._run_unless_cancelled, handle)
         return handle
+
+    def _run_unless_cancelled(self, handle: asyncio.Handle) -> None:
+        if not handle._cancelled:
+            self._run_handle(handle)
+
+    def _run_wrapped(self, handle: Handle | TimerHandle) -> None:
+        """Run an asyncio handle that the inner loop held wrapped in a handle of its own.
+
+        The two refer to each other (the inner handle's argument is ``handle``, whose
+        ``_inner`` cancels it): a reference cycle, which would keep the callback and its
+        arguments (a task, the exception it ended with, the frames of its traceback)
+        alive after the run until the garbage collector comes by, where asyncio frees
+        them as soon as the handle has run. Once it runs there is nothing left to cancel,
+        so ``handle`` lets go of the inner handle first, and the cycle is gone.
+        """
+        handle._inner = NEVER
+        self._run_handle(handle)
 
     def _run_handle(self, handle: asyncio.Handle) -> None:
         if not self._debug:
@@ -247,7 +271,9 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
         handle._run()
         took = time.perf_counter() - start
         if took >= self.slow_callback_duration:
-            logger.warning("Executing %r took %.3f seconds", handle, took)
+            # Formatted now, as asyncio does: a log record keeps its arguments (pytest's
+            # caplog keeps the records), and the handle would keep its callback's alive.
+            logger.warning("Executing %s took %.3f seconds", _format_handle(handle), took)
 
     def _timer_handle_cancelled(self, handle: asyncio.TimerHandle) -> None:
         """asyncio.TimerHandle.cancel reports here (before it sets the flag): a timer armed
@@ -305,6 +331,10 @@ class AsyncioLoop(SocketCoroutines, asyncio.AbstractEventLoop):
         if self.is_closed():
             return
         self._inner.close()
+        # The inner loop's exception handler refers to this loop: a cycle that would keep
+        # both alive after the last reference goes, until the garbage collector comes by
+        # (asyncio's own loop lets go of its cycles, its self-pipe's, when it closes).
+        self._inner.set_exception_handler(None)
         self._io_handles.clear()
         self._executor_shutdown_called = True
         executor, self._default_executor = self._default_executor, None
@@ -686,6 +716,12 @@ def _not_implemented(method: str) -> Callable:
 
 for _method in NOT_IMPLEMENTED:
     setattr(AsyncioLoop, _method, _not_implemented(_method))
+
+
+def _format_handle(handle: asyncio.Handle) -> str:
+    """A slow callback as asyncio's debug mode names it: a task's step by its task."""
+    owner = getattr(handle._callback, "__self__", None)
+    return repr(owner) if isinstance(owner, asyncio.Task) else str(handle)
 
 
 def _stop_loop(future: asyncio.Future) -> None:

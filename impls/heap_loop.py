@@ -132,5 +132,6 @@ class HeapLoop(Readiness, BaseLoop):
     def _close(self) -> None:
         self._ready.clear()
         self._timers.clear()
-        self._selector.close()
+        self._io.close()                             # the selector, and the watched fds' handles
+        self.__dict__.pop("_run_once", None)         # a bound method of self: a cycle
         self._wake.close()

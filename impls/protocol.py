@@ -66,8 +66,8 @@ clause 6: a blocking socket -> ``ValueError`` (as asyncio); an invalid or closed
     run in this iteration) does not run. Removing a socket closed since it was
     registered finds its registration and returns True (as asyncio); a new socket
     that reuses the fd number is then watched like any other.
-13. **I/O close.** Closing the loop unregisters every fd and closes none of the
-    user's sockets.
+13. **I/O close.** Closing the loop unregisters every fd, lets go of their
+    callbacks, and closes none of the user's sockets.
 
 Clause 0 is the shape: the loop satisfies ``EventLoop``. ``CONTRACT`` below lists
 every clause in the words a failing conformance test reports.
@@ -111,7 +111,8 @@ CONTRACT = {
         "no registration behind and takes none of another task's (a second waiter on the socket gets the data).",
     12: "I/O removal ('io'): a reader or writer removed while its callback is ready does not run; removing a "
         "socket closed since it was registered removes its registration (True), and its fd number serves again.",
-    13: "I/O close ('io'): closing the loop unregisters every fd and closes none of the user's sockets.",
+    13: "I/O close ('io'): closing the loop unregisters every fd, lets go of their callbacks, and closes none "
+        "of the user's sockets.",
 }
 
 #: Capabilities a loop may declare in ``EventLoop.capabilities``.

@@ -412,5 +412,12 @@ class SelectorWatch:
             found.append((writer, fd, WRITE))
         return found
 
+    def close(self) -> None:
+        """Close the selector and forget every watched fd: the loop is closing. The
+        handles go with it (a callback may refer to whoever watches: kept, they would
+        keep a closed loop alive in a reference cycle). The sockets are the user's."""
+        self.selector.close()
+        self.handles.clear()
+
 
 __all__ = ["READ", "WRITE", "Readiness", "SelectorWatch", "SocketCoroutines", "check_resolved", "check_socket", "fd_of"]

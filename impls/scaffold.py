@@ -174,7 +174,7 @@ class $cls(Readiness, BaseLoop):
         """Release resources: threads, selectors, sockets (not the user's). Called once by close()."""
         self._ready.clear()
         self._timers.clear()
-        self._selector.close()                     # unwatches every fd (clause $io_close)
+        self._io.close()                           # unwatches every fd, lets go of its callback (clause $io_close)
 ''')
 
 README = Template('''# loopbench-$name

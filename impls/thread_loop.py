@@ -304,7 +304,7 @@ class ThreadLoop(Readiness, BaseLoop):
             return
         self._io_finalizer()                      # stop the selector thread (once)
         self._io_thread.join()
-        self._io.selector.close()                 # unregisters every fd; the sockets are the user's
+        self._io.close()                          # unregisters every fd; the sockets are the user's
         self._io_wake.close()
 
     def _close(self) -> None:

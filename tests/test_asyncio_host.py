@@ -9,13 +9,16 @@ test needs real threads to finish; no test asserts how long anything took.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import functools
+import gc
 import logging
 import math
 import socket
 import threading
 import time
+import weakref
 
 import pytest
 
@@ -534,6 +537,166 @@ def test_debug_mode_reports_slow_callbacks(impl, caplog):
         with caplog.at_level(logging.WARNING, logger="asyncio"):
             runner.run(main())
     assert any("Executing" in r.getMessage() for r in caplog.records)
+
+
+# ------------------------------------------------- what the loop lets go of
+# asyncio frees a callback's arguments as soon as its handle has run: a finished task,
+# the exception it ended with and the frames of its traceback go when the program
+# drops them, not at the garbage collector's next pass (anyio's TaskGroup tests check
+# this with gc.get_referrers). These tests turn the collector off, so a reference cycle
+# left behind keeps what it holds alive, as it would between two collections.
+@contextlib.contextmanager
+def no_garbage_collection():
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+class Failure(Exception):
+    """An exception a weak reference can follow."""
+
+
+def fail_now():
+    raise Failure("from the executor")
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["", "debug"])
+def test_a_failed_task_and_its_exception_are_freed_once_dropped(impl, clock, debug):
+    async def fail():
+        await asyncio.sleep(1)
+        raise Failure("from a task")
+
+    async def main():
+        task = asyncio.create_task(fail())
+        try:
+            await task
+        except Failure as exc:
+            exception = weakref.ref(exc)
+        finished = weakref.ref(task)
+        del task
+        await asyncio.sleep(0)                   # off the handle that woke this step (it holds the task)
+        return finished, exception, finished() is None, exception() is None
+
+    with no_garbage_collection(), asyncio.Runner(
+            debug=debug, loop_factory=functools.partial(impls.asyncio_loop, impl, clock=clock)) as runner:
+        finished, exception, task_freed, exception_freed = runner.run(main())
+        assert (task_freed, exception_freed) == (True, True)
+        assert finished() is None and exception() is None
+
+
+def test_an_executor_jobs_exception_is_freed_once_dropped(runner):
+    async def main():
+        try:
+            await asyncio.get_running_loop().run_in_executor(None, fail_now)
+        except Failure as exc:
+            exception = weakref.ref(exc)
+        await asyncio.sleep(0)                   # off the handle that brought the outcome back
+        return exception() is None
+
+    with no_garbage_collection():
+        assert runner.run(main())
+
+
+@pytest.mark.parametrize("debug", [False, True], ids=["", "debug"])
+def test_a_closed_loop_is_freed_once_dropped(impl, debug):
+    async def main():
+        await asyncio.sleep(0)
+        await asyncio.to_thread(lambda: None)
+
+    watched, peer = socket.socketpair()
+    try:
+        with no_garbage_collection():
+            loop = impls.asyncio_loop(impl)
+            loop.set_debug(debug)
+            if "io" in loop.inner.capabilities:
+                loop.add_reader(watched, lambda: None)       # still watched when the loop closes
+            loop.run_until_complete(main())
+            loop.run_until_complete(loop.shutdown_default_executor())
+            loop.close()
+            closed = weakref.ref(loop)
+            del loop
+            assert closed() is None
+    finally:
+        watched.close()
+        peer.close()
+
+
+def test_a_cancelled_call_soon_threadsafe_never_runs(runner):
+    ran = []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        loop.call_soon_threadsafe(ran.append, "cancelled").cancel()
+        loop.call_soon_threadsafe(ran.append, "kept")
+        await asyncio.sleep(1)
+
+    errors = []
+    runner.get_loop().set_exception_handler(lambda loop, context: errors.append(context))
+    runner.run(main())
+    assert (ran, errors) == (["kept"], [])
+
+
+def test_a_call_from_another_thread_is_freed_once_run_even_before_the_call_returns(runner):
+    # The loop may run the callback before call_soon_threadsafe has returned in the
+    # thread that called it; here it always does (the inner loop's post lags behind).
+    class Payload:
+        pass
+
+    ran = threading.Event()
+    lagged, left = [], []
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        post = loop.inner.call_soon_threadsafe
+
+        def post_then_lag(*args):
+            handle = post(*args)
+            if not lagged:                       # the first post (the job's result comes back by it too)
+                lagged.append(ran.wait(timeout=30))   # the loop runs the callback meanwhile
+            return handle
+
+        loop.inner.call_soon_threadsafe = post_then_lag
+
+        def from_thread():
+            payload = Payload()
+            left.append(weakref.ref(payload))
+            loop.call_soon_threadsafe(lambda payload: ran.set(), payload)
+
+        await asyncio.to_thread(from_thread)
+        await asyncio.sleep(0)
+        return left[0]() is None
+
+    with no_garbage_collection():
+        freed = runner.run(main())
+    assert lagged == [True]
+    assert freed
+
+
+def test_debug_mode_reports_a_slow_callback_without_keeping_its_arguments(impl, caplog):
+    class Payload:
+        pass
+
+    def callback(payload):
+        pass
+
+    async def main():
+        payload = Payload()
+        asyncio.get_running_loop().call_soon(callback, payload)
+        left = weakref.ref(payload)
+        del payload
+        await asyncio.sleep(0)
+        await asyncio.sleep(0)
+        return left() is None
+
+    with no_garbage_collection(), caplog.at_level(logging.WARNING, logger="asyncio"), asyncio.Runner(
+            debug=True, loop_factory=functools.partial(impls.asyncio_loop, impl)) as runner:
+        runner.get_loop().slow_callback_duration = 0.0
+        assert runner.run(main())
+    assert any("Executing <Handle" in r.getMessage() and "callback" in r.getMessage() for r in caplog.records)
 
 
 def test_debug_mode_refuses_calls_from_other_threads(runner):

@@ -8,10 +8,12 @@ the sockets; every test is bounded (``timeout``) and none asserts a duration.
 
 from __future__ import annotations
 
+import gc
 import os
 import random
 import socket
 import threading
+import weakref
 
 import pytest
 
@@ -580,6 +582,34 @@ def test_closing_the_loop_unregisters_every_fd_and_closes_no_socket(io_loop, imp
         assert fresh.run_until_complete(main()) == (b"to a", b"to c")
     finally:
         fresh.close()
+
+
+@pytest.mark.contract(13)
+def test_a_closed_loop_keeps_no_watched_callback_and_is_freed_once_dropped(io_loop, impl, sockets):
+    class Callback:
+        def __call__(self):
+            pass
+
+    a, b = sockets()
+    loop = impls.create(impl, clock=impls.VirtualClock())
+    reader, writer = Callback(), Callback()
+    loop.add_reader(a, reader)
+    loop.add_writer(b, writer)
+    loop.call_soon(loop.stop)
+    loop.run_forever()
+    callbacks = [weakref.ref(reader), weakref.ref(writer)]
+    del reader, writer
+    enabled = gc.isenabled()
+    gc.disable()                                      # a reference cycle would keep them alive
+    try:
+        loop.close()
+        assert [ref() for ref in callbacks] == [None, None]
+        closed = weakref.ref(loop)
+        del loop
+        assert closed() is None
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # ---------------------------------------------------- clause 6, for I/O
