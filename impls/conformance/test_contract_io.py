@@ -264,10 +264,7 @@ def test_sock_recv_returns_empty_bytes_at_end_of_stream(io_loop, sockets):
 
 @pytest.fixture
 def listener():
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
+    server = socket.create_server(("127.0.0.1", 0), backlog=16)
     server.setblocking(False)
     yield server
     server.close()
