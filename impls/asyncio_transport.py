@@ -74,48 +74,39 @@ class SocketTransport(asyncio.Transport):
             self._loop.add_reader(self._fd, self._read_ready)
 
     def _read_ready(self) -> None:
-        if self._buffered:
-            self._read_into_buffer()
-            return
+        """Read what is there. A plain protocol gets it in ``data_received``; a
+        ``BufferedProtocol`` is read into its own buffer, as asyncio's
+        ``_read_ready__get_buffer`` does, step for step: ``get_buffer(-1)``, ``recv_into``,
+        ``buffer_updated(nbytes)``. An empty read is the peer's EOF."""
+        buffered = self._buffered
+        if buffered:
+            try:
+                buffer = self._protocol.get_buffer(-1)
+                if not len(buffer):
+                    raise RuntimeError("get_buffer() returned an empty buffer")
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
+                return
         try:
-            data = self._sock.recv(READ_SIZE)
+            got = self._sock.recv_into(buffer) if buffered else self._sock.recv(READ_SIZE)
         except (BlockingIOError, InterruptedError):
             return
         except OSError as exc:
             self._fatal_error(exc, "Fatal read error on socket transport")
             return
-        if data:
-            self._protocol.data_received(data)
-            return
-        self._eof_from_peer()
-
-    def _read_into_buffer(self) -> None:
-        """A ``BufferedProtocol``: asyncio's ``_read_ready__get_buffer``, step for step."""
-        try:
-            buffer = self._protocol.get_buffer(-1)
-            if not len(buffer):
-                raise RuntimeError("get_buffer() returned an empty buffer")
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(exc, "Fatal error: protocol.get_buffer() call failed.")
-            return
-        try:
-            nbytes = self._sock.recv_into(buffer)
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError as exc:
-            self._fatal_error(exc, "Fatal read error on socket transport")
-            return
-        if not nbytes:
+        if not got:
             self._eof_from_peer()
-            return
-        try:
-            self._protocol.buffer_updated(nbytes)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
+        elif not buffered:
+            self._protocol.data_received(got)
+        else:
+            try:
+                self._protocol.buffer_updated(got)
+            except (SystemExit, KeyboardInterrupt):
+                raise
+            except BaseException as exc:
+                self._fatal_error(exc, "Fatal error: protocol.buffer_updated() call failed.")
 
     def _eof_from_peer(self) -> None:
         self.pause_reading()                      # EOF: the peer will send nothing more

@@ -189,14 +189,10 @@ class Task(Future):
     __slots__ = ("_coro", "_waiting_on", "_must_cancel", "__weakref__")
 
     def __init__(self, coro: Any, loop: BaseLoop) -> None:
-        # Hot path (one per spawn): Future.__init__ written out, and the first step
-        # scheduled with the loop's _schedule hook: call_soon's checks (closed loop,
-        # callable) are already answered, create_task made them.
-        self._loop = loop
-        self._state = _PENDING
-        self._result = None
-        self._exception = None
-        self._callbacks = None
+        # Hot path (one per spawn): the first step is scheduled with the loop's _schedule
+        # hook: call_soon's checks (closed loop, callable) are already answered,
+        # create_task made them.
+        Future.__init__(self, loop)
         self._coro = coro
         self._waiting_on: Future | None = None
         self._must_cancel = False

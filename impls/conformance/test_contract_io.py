@@ -62,6 +62,24 @@ def readable_pairs(sockets, n: int) -> list[tuple[socket.socket, socket.socket]]
     return pairs
 
 
+def callbacks_run_when_the_first_removes_the_rest(loop, watches) -> list:
+    """Register every ``(add, remove, fd, tag)`` of ``watches`` (``loop.add_reader``,
+    ``loop.remove_reader``, ...) at once, every fd ready: the first callback to run
+    removes every registration and stops the loop. The tags of the callbacks that ran."""
+    ran = []
+
+    def first_removes_the_rest(me):
+        ran.append(me)
+        for _, remove, fd, _ in watches:
+            remove(fd)
+        loop.call_soon(loop.stop)
+
+    for add, _, fd, tag in watches:
+        add(fd, first_removes_the_rest, tag)
+    loop.run_forever()
+    return ran
+
+
 def fill(sock: socket.socket) -> int:
     """Write into a non-blocking socket until its buffers are full; how many bytes."""
     total = 0
@@ -266,10 +284,7 @@ def test_sock_recv_returns_empty_bytes_at_end_of_stream(io_loop, sockets):
 
 @pytest.fixture
 def listener():
-    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    server.bind(("127.0.0.1", 0))
-    server.listen(16)
+    server = socket.create_server(("127.0.0.1", 0), backlog=16)
     server.setblocking(False)
     yield server
     server.close()
@@ -455,18 +470,8 @@ def test_a_writer_removed_by_the_reader_of_the_same_ready_fd_does_not_run(io_loo
     loop = io_loop
     a, b = sockets()
     b.send(b"readable")                               # a is readable, and writable (empty buffer)
-    ran = []
-
-    def first_removes_the_other(me):
-        ran.append(me)
-        loop.remove_reader(a)
-        loop.remove_writer(a)
-        loop.call_soon(loop.stop)
-
-    loop.add_reader(a, first_removes_the_other, "reader")
-    loop.add_writer(a, first_removes_the_other, "writer")
-    loop.run_forever()
-    assert len(ran) == 1
+    watches = [(loop.add_reader, loop.remove_reader, a, "reader"), (loop.add_writer, loop.remove_writer, a, "writer")]
+    assert len(callbacks_run_when_the_first_removes_the_rest(loop, watches)) == 1
 
 
 @pytest.mark.contract(12)
@@ -474,18 +479,8 @@ def test_a_reader_removed_while_its_callback_is_ready_does_not_run(io_loop, sock
     """Three fds ready at once: whichever reader runs first removes the other two."""
     loop = io_loop
     pairs = readable_pairs(sockets, 3)
-    ran = []
-
-    def first_removes_the_others(me):
-        ran.append(me)
-        for reader, _ in pairs:
-            loop.remove_reader(reader)
-        loop.call_soon(loop.stop)
-
-    for i, (reader, _) in enumerate(pairs):
-        loop.add_reader(reader, first_removes_the_others, i)
-    loop.run_forever()
-    assert len(ran) == 1
+    watches = [(loop.add_reader, loop.remove_reader, reader, i) for i, (reader, _) in enumerate(pairs)]
+    assert len(callbacks_run_when_the_first_removes_the_rest(loop, watches)) == 1
 
 
 @pytest.mark.contract(12)

@@ -147,6 +147,7 @@ SHIFTS = (0, 8, 14, 20)
 #: Ticks ahead the four levels cover. Anything further goes to the overflow heap.
 SPAN = 1 << 26
 
+#: Ticks ahead that levels 1 and 2 cover (level 3 covers up to SPAN).
 _LEVEL1_SPAN = 1 << 14
 _LEVEL2_SPAN = 1 << 20
 _SPAN_MASK = SPAN - 1
@@ -231,12 +232,8 @@ class TimingWheel:
                 self._bits[0] |= 1 << i
             slot.append(entry)
         elif idx < SPAN:
-            if idx < _LEVEL1_SPAN:
-                level, i = 1, (t >> 8) & 63
-            elif idx < _LEVEL2_SPAN:
-                level, i = 2, (t >> 14) & 63
-            else:
-                level, i = 3, (t >> 20) & 63
+            level = 1 if idx < _LEVEL1_SPAN else 2 if idx < _LEVEL2_SPAN else 3
+            i = (t >> SHIFTS[level]) & 63
             slot = self._levels[level][i]
             if not slot:
                 self._bits[level] |= 1 << i
@@ -264,15 +261,11 @@ class TimingWheel:
             self._root[i].append(entry)
             self._bits[0] |= 1 << i
             return
-        if idx < _LEVEL1_SPAN:
-            level, i = 1, (t >> 8) & 63
-        elif idx < _LEVEL2_SPAN:
-            level, i = 2, (t >> 14) & 63
-        elif idx < SPAN:
-            level, i = 3, (t >> 20) & 63
-        else:
+        if idx >= SPAN:
             heappush(self._overflow, entry)
             return
+        level = 1 if idx < _LEVEL1_SPAN else 2 if idx < _LEVEL2_SPAN else 3
+        i = (t >> SHIFTS[level]) & 63
         self._levels[level][i].append(entry)
         self._bits[level] |= 1 << i
         mins = self._mins[level]
@@ -509,12 +502,8 @@ class TimingWheel:
                 root[i].append(entry)
                 bits[0] |= 1 << i
             else:                        # a cascade moves timers down: never past level 3
-                if idx < _LEVEL1_SPAN:
-                    level, i = 1, (t >> 8) & 63
-                elif idx < _LEVEL2_SPAN:
-                    level, i = 2, (t >> 14) & 63
-                else:
-                    level, i = 3, (t >> 20) & 63
+                level = 1 if idx < _LEVEL1_SPAN else 2 if idx < _LEVEL2_SPAN else 3
+                i = (t >> SHIFTS[level]) & 63
                 levels[level][i].append(entry)
                 bits[level] |= 1 << i
                 if entry[0] < mins[level][i]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 
-from ..document import MAX_COLUMNS, Section
+from ..document import MAX_COLUMNS, Heading, Para, Prose, Section, Table
 
 #: Section modules of this package, in page order.
 SECTIONS = ("choose", "takeaways", "summary", "plots", "behaviour", "differences", "built", "generators", "early",
@@ -32,6 +32,12 @@ def build(facts: dict, names: tuple[str, ...] = SECTIONS) -> list[Section]:
         if found is not None:
             out.append(found)
     return out
+
+
+def explained_table(anchor: str, title: str, explain: str, header: list[str], rows: list[list]) -> Section:
+    """A section that is one table: its heading, a paragraph saying what the table shows
+    (``explain``, harness-written ``Prose``), then the table."""
+    return Section(anchor, title, [Heading(2, title), Para(Prose(explain)), Table(header, rows)])
 
 
 def split_columns(runtimes: list[str], family: Callable[[str], str], fixed: int,

@@ -3,8 +3,9 @@ asyncio's own and the control's (the same construction on asyncio)."""
 
 from __future__ import annotations
 
-from ..document import Cell, Heading, Para, Prose, Section, Table
+from ..document import Cell, Section
 from ..model import fmt
+from . import explained_table
 
 EXPLAIN = ("Where a library has no such operation (trio, curio and anyio have no plain timer callbacks; curio "
            "and anyio no plain `call_soon`), the harness builds it from the library's own primitives: a service "
@@ -18,6 +19,5 @@ def section(facts: dict) -> Section | None:
         return None
     rows = [[Cell(b.title if i == 0 else "", "name"), Cell(rt), Cell(how), Cell(f"{fmt(value)} {b.unit}"), Cell(note)]
             for b in facts["built"] for i, (rt, how, value, note) in enumerate(b.cells)]
-    return Section("built", "Operations the harness builds",
-                   [Heading(2, "Operations the harness builds"), Para(Prose(EXPLAIN)),
-                    Table(["measure", "runtime", "how", "value", "what"], rows)])
+    return explained_table("built", "Operations the harness builds", EXPLAIN,
+                           ["measure", "runtime", "how", "value", "what"], rows)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ..document import Cell, Code, Heading, Para, Prose, Section, Table
+from ..document import Cell, Code, Section
 from ..model import fmt
+from . import explained_table
 
 EXPLAIN = ("A timer that fires before its deadline is a finding, not noise: code that sleeps \"at least 1 ms\" "
            "gets less. The earliest firing of each runtime, and how many of the samples fired early, by the wall "
@@ -19,7 +20,6 @@ def section(facts: dict) -> Section | None:
                                             bold=bool(e.early_perf)),
              Cell(fmt(e.min_runtime_clock_us)), Cell(f"{e.early_runtime_clock}/{e.samples}")]
             for e in facts["early"]]
-    return Section("early-firings", "Early firings",
-                   [Heading(2, "Early firings"), Para(Prose(EXPLAIN)),
-                    Table(["scenario", "runtime", "earliest (wall)", "early (wall)", "earliest (own clock)",
-                           "early (own clock)"], rows)])
+    return explained_table("early-firings", "Early firings", EXPLAIN,
+                           ["scenario", "runtime", "earliest (wall)", "early (wall)", "earliest (own clock)",
+                            "early (own clock)"], rows)

@@ -72,10 +72,7 @@ async def _stream_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWr
 
 
 def _listener() -> socket.socket:
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind(("127.0.0.1", 0))
-    sock.listen(1024)
+    sock = socket.create_server(("127.0.0.1", 0), backlog=1024)      # with SO_REUSEADDR on POSIX
     sock.setblocking(False)
     return sock
 
