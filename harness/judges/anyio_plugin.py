@@ -13,7 +13,9 @@ with uvloop or eager tasks (a ``loop_factory``), and on trio. This plugin:
   are; the judge counts them apart;
 * appends each test's outcome as a line of JSON to the file named by ``REPORT_VAR``
   as it goes (pytest writes its junit-xml only at the end: a suite stopped for taking
-  too long still leaves what it did).
+  too long still leaves what it did), with how many loops the policy made during it
+  (``loops``): a test that takes no backend but calls ``asyncio.run()`` ran on the loop
+  under test too, and is judged with the others.
 """
 
 from __future__ import annotations
@@ -53,8 +55,17 @@ def pytest_collection_modifyitems(session, config, items) -> None:
         items[:] = kept
 
 
+#: nodeid -> ``loops.LOOPS_MADE["loop"]`` when the test's setup began.
+_MADE_BEFORE: dict[str, int] = {}
+
+
+def pytest_runtest_setup(item) -> None:
+    _MADE_BEFORE[item.nodeid] = loops.LOOPS_MADE["loop"]
+
+
 def pytest_runtest_logreport(report) -> None:
     path = os.environ.get(REPORT_VAR)
+    made = loops.LOOPS_MADE["loop"] - _MADE_BEFORE.get(report.nodeid, loops.LOOPS_MADE["loop"])
     if not path or (report.when != "call" and report.outcome == "passed"):
         return
     text = str(report.longrepr) if report.longrepr else ""
@@ -63,4 +74,4 @@ def pytest_runtest_logreport(report) -> None:
         lines = [str(report.longrepr[2])]
     with open(path, "a") as out:
         out.write(json.dumps({"nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
-                              "detail": lines[-1][:300] if lines else ""}) + "\n")
+                              "detail": lines[-1][:300] if lines else "", "loops": made}) + "\n")

@@ -12,7 +12,9 @@ importable; the command names those that are not, and installs them with
 ``--install-deps``.
 
 Each test ends in one bucket, as in ``cpython_tests``: passed, failed, skipped; "off-loop"
-for the tests that take no async backend (they run the same whatever the loop); "missing"
+for the tests that take no async backend and made no loop through asyncio's policy (they
+run the same whatever the loop; one that calls ``asyncio.run()`` itself is on the loop
+under test, and judged); "missing"
 for those in a feature the loop declares missing (``loops.FEATURES``, by the test's id).
 The outcome comes from pytest's junit-xml report; a failure's detail is the first line of
 its message.
@@ -189,10 +191,10 @@ def parse_progress(text: str, spec: loops.LoopSpec) -> dict[str, dict]:
         test_id = f"{classname}.{name.split('::')[-1]}"
         outcome = {"passed": "passed", "skipped": "skipped"}.get(record["outcome"], "failed")
         feature = loops.feature_of(test_id)
-        bucket = ("off-loop" if not _ASYNCIO_PARAM.search(test_id) else
-                  "missing" if feature in spec.missing else outcome)
+        on_loop = bool(_ASYNCIO_PARAM.search(test_id)) or record.get("loops", 0) > 0
+        bucket = ("off-loop" if not on_loop else "missing" if feature in spec.missing else outcome)
         previous = tests.get(test_id)
-        if previous is None or previous["outcome"] == "passed":
+        if previous is None or previous["outcome"] == "passed" or (bucket != "off-loop" and previous["bucket"] == "off-loop"):
             tests[test_id] = {"bucket": bucket, "outcome": outcome, "detail": record["detail"],
                               "feature": feature, "module": module_of(classname)}
     return tests

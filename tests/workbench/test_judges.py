@@ -167,7 +167,28 @@ PROGRESS = "\n".join(json.dumps(r) for r in [
     {"nodeid": "tests/streams/test_tls.py::TestTLSStream::test_send_receive[asyncio]", "when": "teardown",
      "outcome": "failed", "detail": "ResourceWarning: unclosed socket"},
     {"nodeid": "tests/test_taskgroups.py::test_cancel_scope_repr", "when": "call", "outcome": "passed",
-     "detail": ""}])
+     "detail": "", "loops": 0},
+    {"nodeid": "tests/test_to_thread.py::test_asyncio_run_does_not_leak_event_loop", "when": "call",
+     "outcome": "failed", "detail": "AssertionError: the loop was not freed", "loops": 1}])
+
+
+def test_the_plugin_counts_the_loops_each_test_made(monkeypatch, tmp_path):
+    from types import SimpleNamespace
+
+    from harness.judges import anyio_plugin
+
+    report = tmp_path / "progress.jsonl"
+    monkeypatch.setenv(anyio_plugin.REPORT_VAR, str(report))
+    monkeypatch.setitem(loops.LOOPS_MADE, "loop", 5)
+    anyio_plugin.pytest_runtest_setup(SimpleNamespace(nodeid="t::a"))
+    loops.LOOPS_MADE["loop"] += 2                                   # the test ran asyncio.run() twice
+    anyio_plugin.pytest_runtest_logreport(SimpleNamespace(nodeid="t::a", when="call", outcome="passed",
+                                                          longrepr=None, skipped=False))
+    anyio_plugin.pytest_runtest_setup(SimpleNamespace(nodeid="t::b"))
+    anyio_plugin.pytest_runtest_logreport(SimpleNamespace(nodeid="t::b", when="call", outcome="passed",
+                                                          longrepr=None, skipped=False))
+    made = {r["nodeid"]: r["loops"] for r in map(json.loads, report.read_text().splitlines())}
+    assert made == {"t::a": 2, "t::b": 0}
 
 
 def test_a_suite_stopped_early_keeps_what_the_plugin_saw():
@@ -176,6 +197,8 @@ def test_a_suite_stopped_early_keeps_what_the_plugin_saw():
         "tests.test_synchronization.TestLock.test_contextmanager[asyncio]": ("passed", "test_synchronization"),
         "tests.test_sockets.TestUDPSocket.test_send_receive[asyncio-ipv4]": ("missing", "test_sockets"),
         "tests.streams.test_tls.TestTLSStream.test_send_receive[asyncio]": ("failed", "streams.test_tls"),
-        "tests.test_taskgroups.test_cancel_scope_repr": ("off-loop", "test_taskgroups")}
+        "tests.test_taskgroups.test_cancel_scope_repr": ("off-loop", "test_taskgroups"),
+        # no backend parameter, but asyncio.run() made its loop through the policy: on the loop
+        "tests.test_to_thread.test_asyncio_run_does_not_leak_event_loop": ("failed", "test_to_thread")}
     assert tests["tests.streams.test_tls.TestTLSStream.test_send_receive[asyncio]"]["detail"] == \
         "ResourceWarning: unclosed socket"
