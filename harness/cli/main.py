@@ -369,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--quick", action="store_true", help="only the quick scenarios, at small sizes")
     run.add_argument("--timeout", type=_seconds, help="seconds per cell (default 60 behaviour, 300 latency)")
     run.add_argument("--jobs", type=_positive_int, default=JOBS,
-                     help=f"behaviour cells run in parallel (default {JOBS}: twice the cores)")
+                     help=f"behaviour cells run in parallel (default {JOBS}: four per core: a behaviour cell mostly waits)")
     run.add_argument("--asyncio-loop", action="append", metavar="NAME=module:factory",
                      help="also run on this asyncio event loop (repeatable), e.g. rl=rloop:new_event_loop")
     bench = sub.add_parser("bench", allow_abbrev=False, help="what `make bench` runs: everything, then the report")

@@ -33,6 +33,10 @@ async def _join_all(rt, refs):
         await rt.join(ref)
 
 
+#: A child's sleep that its parent cancels one UNIT in: a hundred times longer.
+CHILD_SLEEP = 100 * UNIT
+
+
 async def _cancel_and_join(rt, trace, child) -> None:
     """Spawn ``child``, cancel it one UNIT later, join it, and record how the join ended."""
     ref = rt.spawn(child)
@@ -269,7 +273,9 @@ async def cancel_at_await(rt, trace):
     async def child():
         try:
             trace.append("child waiting")
-            await rt.sleep(10 * UNIT)
+            # Far longer than the cancel's UNIT: a loaded machine stalling the parent must
+            # not let the child finish first (cancelled, it costs nothing).
+            await rt.sleep(CHILD_SLEEP)
             trace.append("child slept to the end (not cancelled)")
         except BaseException as exc:
             trace.append(["child interrupted by", _what(rt, exc)])
@@ -296,7 +302,7 @@ async def swallow_cancel(rt, trace):
     """
     async def child():
         try:
-            await rt.sleep(10 * UNIT)
+            await rt.sleep(CHILD_SLEEP)
             trace.append("child slept to the end (not cancelled)")
         except BaseException as exc:
             if not rt.is_cancellation(exc):
