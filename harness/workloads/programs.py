@@ -40,7 +40,14 @@ from ..runtimes.interface import Runtime
 @dataclass(frozen=True)
 class Size:
     """A size per profile: ``default`` for reports, ``quick`` for smoke runs, ``rigorous``
-    (``make bench RIGOROUS=1``; the default's if not given) for the long run."""
+    (``make bench RIGOROUS=1``; the default's if not given) for the long run.
+
+    The default sizes are the smallest at which a round's fixed costs (making and closing
+    a loop, a task group) stay a few percent of it, because on a shared machine the noise
+    of a CPU-time measurement does not shrink with its length (measured under load: a
+    quarter of the size had the same or less spread per duet), so more, shorter duets give
+    the narrower interval for the same time. Spawn+join keeps 2,000: its per-task work is
+    small enough that a loop's creation still weighs at 500."""
     default: int | float
     quick: int | float
     rigorous: int | float | None = None
@@ -243,7 +250,8 @@ def get(name: str) -> Workload:
 
 # ------------------------------------------------------------------ callbacks
 @workload("callbacks.call_soon_chain", title="call_soon chain", unit="callbacks",
-          size=Size(default=10_000, quick=5_000), uses=("call_soon", "event"), timed=("call_soon",))
+          size=Size(default=5_000, quick=5_000, rigorous=10_000), uses=("call_soon", "event"),
+          timed=("call_soon",))
 def _call_soon_chain(rt, n):
     """K callbacks, each scheduling the next with call_soon: one loop iteration per
     callback on loops where a callback scheduled now runs in a later iteration, so
@@ -324,7 +332,8 @@ for _label, _size, _profiles in (("small", Size(1_000, 1_000), PROFILES),
 
 
 @workload("timers.arm_cancel_churn", title="arm+cancel churn", unit="timers armed+cancelled",
-          size=Size(default=20_000, quick=10_000), uses=("call_at", "sleep"), timed=("call_at",))
+          size=Size(default=10_000, quick=10_000, rigorous=20_000), uses=("call_at", "sleep"),
+          timed=("call_at",))
 def _arm_cancel_churn(rt, n):
     """M timers armed an hour away and each cancelled right after arming (timeouts that
     never fire), then one sleep(0), so a loop that cleans cancelled timers lazily pays
@@ -366,7 +375,7 @@ def _taking_turns(tasks: int, doc: str):
 
 
 workload("tasks.switch", title="task switch: sleep(0) ping-pong", unit="switches",
-         size=Size(default=5_000, quick=2_000), uses=("task_group", "sleep"), timed=("sleep",),
+         size=Size(default=2_500, quick=2_000, rigorous=5_000), uses=("task_group", "sleep"), timed=("sleep",),
          ops_per_n=2)(_taking_turns(2, """Two tasks, started in the runtime's own task group, each
          await sleep(0) R times: with only these two ready, each sleep(0) hands the turn to the
          other."""))

@@ -9,10 +9,9 @@ profile (``"quick"`` with ``QUICK=1``); ``loopbench realworld`` (``make realworl
 - ``quick`` (CI's smoke run, about 15-20 s): async_generators, one process per runtime;
   the raw-Protocol server at 50 connections for 1 s per runtime. It shows the pipeline
   works; its one round gives no interval.
-- ``default`` (``make bench``): async_tree (the flagship, no waiting, judged on CPU time)
-  and async_generators, 3 rounds of 1 warm-up + 1 value (an async_tree iteration is
-  about a CPU second: a round of it is eight on four runtimes); the raw-Protocol and
-  aiohttp servers (the floor of an asyncio server and a real framework) at 50
+- ``default`` (``make bench``): async_tree (the flagship, no waiting, judged on CPU
+  time), 3 rounds of 1 warm-up + 1 value (an async_tree iteration is about a CPU
+  second: a round of it is eight on four runtimes); the raw-Protocol and aiohttp servers (the floor of an asyncio server and a real framework) at 50
   connections, 4 rounds of 1 s. At least three rounds, because a paired t interval
   from two is ±12.7 standard deviations wide: it says nothing.
 - ``full`` (``loopbench realworld``, tens of minutes with every runtime): every benchmark,
@@ -44,7 +43,7 @@ PROFILES = {
                                                             target_s=0.05),
               "http": http_suite.Settings(kinds=("protocol",), connections=(50,), rounds=1, duration_s=1)},
     "default": {"runtimes": HEADLINE,
-                "pyperformance": pyperformance_suite.Settings(("async_tree", "async_generators"), rounds=3,
+                "pyperformance": pyperformance_suite.Settings(("async_tree",), rounds=3,
                                                               values=1, warmups=1, target_s=0.1),
                 "http": http_suite.Settings(kinds=("protocol", "aiohttp"), connections=(50,),
                                             rounds=4, duration_s=1)},

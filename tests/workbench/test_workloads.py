@@ -171,4 +171,9 @@ def test_the_rigorous_profile_has_its_own_sizes_and_workloads(monkeypatch):
     assert WORKLOADS["tasks.spawn_join"].n == WORKLOADS["tasks.spawn_join"].size.rigorous
     assert WORKLOADS["timers.fired_large"].runs_in("rigorous")
     assert not WORKLOADS["timers.fired_large"].runs_in("default")
-    assert WORKLOADS["tasks.switch"].n == WORKLOADS["tasks.switch"].size.default   # no rigorous size: the default's
+    assert WORKLOADS["tasks.round_robin"].n == WORKLOADS["tasks.round_robin"].size.default   # none: the default's
+    assert WORKLOADS["timers.fired_medium"].runs_in("rigorous")
+    assert not WORKLOADS["timers.fired_medium"].runs_in("default")
+    monkeypatch.setenv(profile.ENV_VAR, "default")
+    for name in ("callbacks.call_soon_chain", "timers.arm_cancel_churn", "tasks.switch"):
+        assert WORKLOADS[name].size.rigorous == 2 * WORKLOADS[name].n     # the rigorous profile doubles them
