@@ -43,7 +43,7 @@ def realworld_command(args, console) -> int:
             return 2
     out = Path(args.out) if args.out else Path("reports") / f"realworld-{utc_stamp()}"
     runtimes = [n.strip() for n in args.runtimes.split(",") if n.strip()] if args.runtimes else None
-    parts = (args.only,) if args.only else ("pyperformance", "http")
+    parts = (args.only,) if args.only else ("pyperformance", "http")      # both, whatever the profile
     console.print(f"[bold]loopbench realworld[/] ({args.profile} profile) -> {out}")
     try:
         path = realworld.run(out, args.profile, runtimes, parts,

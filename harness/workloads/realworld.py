@@ -9,11 +9,13 @@ profile (``"quick"`` with ``QUICK=1``); ``loopbench realworld`` (``make realworl
 - ``quick`` (CI's smoke run, about 15-20 s): async_generators, one process per runtime;
   the raw-Protocol server at 50 connections for 1 s per runtime. It shows the pipeline
   works; its one round gives no interval.
-- ``default`` (``make bench``): async_tree (the flagship, no waiting, judged on CPU
-  time), 3 rounds of 1 warm-up + 1 value (an async_tree iteration is about a CPU
-  second: a round of it is eight on four runtimes); the raw-Protocol and aiohttp servers (the floor of an asyncio server and a real framework) at 50
+- ``default`` (``make bench``): the raw-Protocol and aiohttp servers (the floor of an asyncio server and a real framework) at 50
   connections, 4 rounds of 1 s. At least three rounds, because a paired t interval
-  from two is ±12.7 standard deviations wide: it says nothing.
+  from two is ±12.7 standard deviations wide: it says nothing. pyperformance is left
+  to ``make realworld`` (``NOT_MEASURED``): an async_tree iteration is about a CPU
+  second, so even three rounds on four runtimes took a minute and a half of a busy
+  2-core machine, for intervals of ±40%; its settings here serve ``--only pyperformance``
+  at this profile.
 - ``full`` (``loopbench realworld``, tens of minutes with every runtime): every benchmark,
   3 rounds of 1 warm-up + 3 values; every server kind (and the JSON endpoint) at 1 and 50
   connections, 3 rounds of 2 s.
@@ -42,7 +44,7 @@ PROFILES = {
               "pyperformance": pyperformance_suite.Settings(("async_generators",), rounds=1, values=1, warmups=1,
                                                             target_s=0.05),
               "http": http_suite.Settings(kinds=("protocol",), connections=(50,), rounds=1, duration_s=1)},
-    "default": {"runtimes": HEADLINE,
+    "default": {"runtimes": HEADLINE, "parts": ("http",),
                 "pyperformance": pyperformance_suite.Settings(("async_tree",), rounds=3,
                                                               values=1, warmups=1, target_s=0.1),
                 "http": http_suite.Settings(kinds=("protocol", "aiohttp"), connections=(50,),
@@ -52,6 +54,15 @@ PROFILES = {
                                                            target_s=0.1),
              "http": http_suite.Settings(kinds=tuple(http_suite.CELLS), connections=(1, 50), rounds=3,
                                          duration_s=2)},
+}
+
+
+#: What to run for a part a profile leaves out.
+NOT_MEASURED = {
+    "pyperformance": "not in this profile (an async_tree iteration is a CPU second, so three rounds on "
+                     "four runtimes are a minute and a half of a busy machine, for intervals of ±40%): "
+                     "`make realworld` (or `loopbench realworld --only pyperformance`) measures them",
+    "http": "not in this run: `make realworld` (or `loopbench realworld --only http`) measures them",
 }
 
 
@@ -81,18 +92,22 @@ def unsupported(runtimes: list[str]) -> dict[str, str]:
 
 
 def run(out_dir: Path, profile: str = "default", runtimes: list[str] | None = None,
-        parts: tuple[str, ...] = ("pyperformance", "http"), log=print, **overrides) -> Path:
-    """Measure ``parts`` at ``profile`` on ``runtimes`` (default: the profile's), write realworld.json.
+        parts: tuple[str, ...] | None = None, log=print, **overrides) -> Path:
+    """Measure ``parts`` (default: the profile's, else both) at ``profile`` on ``runtimes``
+    (default: the profile's), write realworld.json. A part the profile leaves out is named
+    in the document's ``not_measured``, with how to measure it.
 
     ``overrides``: ``rounds``, ``duration_s``, ``values`` (per process) or ``benchmarks`` (names)
     replacing the profile's. Returns the file's path.
     """
     if profile not in PROFILES:
         raise ValueError(f"unknown profile {profile!r}; known: {', '.join(PROFILES)}")
+    chosen = PROFILES[profile]
+    if parts is None:
+        parts = chosen.get("parts", ("pyperformance", "http"))
     unknown = set(parts) - {"pyperformance", "http"}
     if unknown:
         raise ValueError(f"unknown part(s) {sorted(unknown)}; known: pyperformance, http")
-    chosen = PROFILES[profile]
     if runtimes:
         names = list(runtimes)
     elif chosen["runtimes"]:
@@ -107,7 +122,8 @@ def run(out_dir: Path, profile: str = "default", runtimes: list[str] | None = No
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
-    document = {"profile": profile, "runtimes": names, "unsupported": reasons}
+    document = {"profile": profile, "runtimes": names, "unsupported": reasons,
+                "not_measured": {part: NOT_MEASURED[part] for part in ("pyperformance", "http") if part not in parts}}
     if "pyperformance" in parts:
         settings = chosen["pyperformance"]
         changes = {k: overrides[k] for k in ("rounds", "values", "benchmarks") if overrides.get(k)}

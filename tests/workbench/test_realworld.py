@@ -277,3 +277,18 @@ def test_an_unknown_benchmark_is_a_row_that_says_why(tmp_path):
     assert row["unsupported"].startswith("pyperformance has no benchmark 'no_such_benchmark'")
     assert {c["status"] for c in row["cells"].values()} == {"unsupported"}
     assert "http" not in doc
+
+
+def test_a_part_the_profile_leaves_out_is_named_with_how_to_measure_it(monkeypatch, tmp_path):
+    ran = []
+    monkeypatch.setattr(pyperformance_suite, "run", lambda *a, **k: ran.append("pyperformance") or {})
+    monkeypatch.setattr(http_suite, "run", lambda *a, **k: ran.append("http") or {"cells": []})
+    document = json.loads(realworld.run(tmp_path, "default", ["asyncio"], log=lambda s: None).read_text())
+    assert ran == ["http"]                                 # the default profile: the servers only
+    assert "make realworld" in document["not_measured"]["pyperformance"]
+    text = realworld_report.standalone_text(document)
+    assert "pyperformance's asyncio benchmarks: not in this profile" in text
+    ran.clear()
+    document = json.loads(realworld.run(tmp_path, "default", ["asyncio"], ("pyperformance", "http"),
+                                        log=lambda s: None).read_text())
+    assert ran == ["pyperformance", "http"] and document["not_measured"] == {}

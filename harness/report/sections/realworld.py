@@ -121,6 +121,9 @@ def blocks(doc: dict, family=lambda rt: "all", titles: dict | None = None) -> li
         out += _pyperformance(doc, family, titles or {"all": "every runtime"})
     if (doc.get("http") or {}).get("cells") or (doc.get("http") or {}).get("unsupported"):
         out += _http(doc)
+    titles_of = {"pyperformance": "pyperformance's asyncio benchmarks", "http": "HTTP servers under wrk"}
+    for part, why in (doc.get("not_measured") or {}).items():
+        out.append(Para(Prose(f"{titles_of.get(part, part)}: {why}."), "meta"))
     return out
 
 
