@@ -41,7 +41,7 @@ from ..execution import preflight
 from ..runtimes import described
 from ..stats import paired, samples
 from ..execution.profile import ENV_VAR as PROFILE_VAR
-from ..workloads.programs import PLANS_VAR, REFERENCE, ROUND_VAR, SKIPS_VAR
+from ..workloads.programs import CELLS_VAR, PLANS_VAR, REFERENCE, ROUND_VAR, SKIPS_VAR
 from ..results.rundir import point_latest, utc_stamp
 
 BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
@@ -60,8 +60,12 @@ REPORT_S = 30.0
 BUDGET_S = {"quick": 0.0, "default": 300.0, "rigorous": 1800.0}
 #: The fewest paired rounds, however long they take: a t interval needs a few.
 LEAST_ROUNDS = {"quick": 2, "default": 3, "rigorous": 10}
-#: The most rounds a run takes, however imprecise (pyperf's default is 20 processes).
-MOST_ROUNDS = {"quick": 2, "default": 20, "rigorous": 40}
+#: The most rounds a run takes, however imprecise (pyperf's default is 20 processes; the
+#: later rounds here measure only the cells still short of the precision asked).
+MOST_ROUNDS = {"quick": 2, "default": 30, "rigorous": 60}
+#: Seconds a round's process takes before it measures anything (start, imports,
+#: collection): the fixed part of a round's cost, when the next one is estimated.
+ROUND_START_S = 3.0
 #: The micro-suite's timer: the worker's CPU time (all its threads). The workloads that
 #: wait on real deadlines are compared on the wall time each round also records.
 TIMER = "time.process_time"
@@ -147,45 +151,54 @@ def _in_rounds(out_dir: Path, profile: str, console: Console, *, python_flags: t
                select: str | None = None, precision: float | None = None,
                budget_s: float = 0.0) -> tuple[bool, dict, dict]:
     """Run the micro-suite (or the tests ``-k select``) in rounds of fresh processes: the
-    least, then (with ``precision``) more until every paired ratio compared on CPU time is
-    that precise or the next round (as long as the median round so far) would end past
-    ``budget_s`` seconds from the first. Returns (all ok, the merged document, what
-    precision was reached).
+    least, then (with ``precision``) more, each measuring only the cells whose ratio to
+    asyncio (compared on CPU time) is still wider than ``precision``, until none is, or
+    the next round would end past ``budget_s`` seconds from the first (its cost estimated
+    from the last round's, per cell), or ``MOST_ROUNDS``. Returns (all ok, the merged
+    document, what precision was reached).
 
-    The rows compared on wall time (timers that wait for real deadlines) do not decide
-    when to stop: on a shared machine their spread is the machine's, which more rounds
-    do not narrow much; the report shows the precision each of them reached."""
+    A cell that reached the target stops there, so the rounds get cheaper as cells settle
+    and the noisy cells get the rounds. Each remaining cell still runs in duets with
+    asyncio, so every round it takes is paired. The rows compared on wall time (timers that
+    wait for real deadlines) keep their least rounds: on a shared machine their spread is
+    the machine's, which more rounds barely narrow; the report shows the precision each of
+    them reached."""
     least = LEAST_ROUNDS[profile]
     most = max(least, MOST_ROUNDS[profile])
     plans = out_dir / f"plans{'-O' if python_flags else ''}.json"
-    ok, documents, took = True, [], []
+    ok, documents, took, measured = True, [], [], []
+    pending: list[tuple[str, str]] | None = None                  # None: every cell
     started = time.perf_counter()
-    stopped, widest = "the least rounds", None
+    stopped = "the least rounds"
     try:
         for i in range(most):
             name = f"benchmark-{'O-' if python_flags else ''}p{i + 1}.json"
             begun = time.perf_counter()
             ok = _micro_suite(out_dir, name, profile, console, python_flags=python_flags, select=select,
-                              plans=plans, label=f"round {i + 1}", round_=i) and ok
+                              plans=plans, label=f"round {i + 1}", round_=i, cells=pending) and ok
             took.append(time.perf_counter() - begun)
-            documents.extend(_take(out_dir / name))
+            document = _take(out_dir / name)
+            measured.append(sum(1 for d in document for e in d.get("benchmarks", [])
+                                if (e.get("extra_info") or {}).get("workload")))
+            documents.extend(document)
             if i + 1 < least:
                 continue
             if precision is None:
                 stopped = "the least rounds"
                 break
-            widest = paired.widest(_on_cpu_time(paired.paired_ratios(samples.merge(documents), REFERENCE)))
-            if widest is not None and widest <= precision:
-                stopped = "precision reached"
+            ratios = _on_cpu_time(paired.paired_ratios(samples.merge(documents), REFERENCE))
+            pending = sorted(cell for cell, ratio in ratios.items()
+                             if ratio.halfwidth is None or ratio.halfwidth > precision)
+            if not pending:
+                stopped = "precision reached" if ratios else "no ratio to make precise"
                 break
-            # The first round also plans every cell: the later ones say what a round costs.
-            spent, next_round = time.perf_counter() - started, statistics.median(took[1:] or took)
-            if spent + next_round > budget_s:
+            spent = time.perf_counter() - started
+            per_cell = max(0.0, took[-1] - ROUND_START_S) / max(1, measured[-1])
+            if spent + ROUND_START_S + per_cell * len(pending) > budget_s:
                 stopped = "time budget spent"
                 break
-            console.print(f"  widest 95% interval of a ratio to {REFERENCE}: "
-                          f"{'none yet' if widest is None else f'±{widest:.1%}'}; target ±{precision:.0%}: "
-                          f"one more round ({budget_s - spent:.0f} s of the budget left)")
+            console.print(f"  {len(pending)} of {len(ratios)} ratios to {REFERENCE} wider than ±{precision:.0%}: "
+                          f"one more round of those ({budget_s - spent:.0f} s of the budget left)")
         else:
             stopped = "the most rounds"
     finally:
@@ -202,7 +215,9 @@ def _in_rounds(out_dir: Path, profile: str, console: Console, *, python_flags: t
                "ratios": len(ratios),
                "seconds": time.perf_counter() - started, "timer": TIMER,
                "gc": "collected and frozen before each timed round; enabled during it",
-               "interval": "paired by round, Student's t on the log of the per-round ratios (95%)"}
+               "interval": "paired by round, Student's t on the log of the per-round ratios (95%)",
+               "stopping": "a ratio stops being measured once its interval is within the target; the later "
+                           "rounds measure only the rest (ratios on wall time: the least rounds)"}
     return ok, merged, reached
 
 
@@ -228,8 +243,9 @@ def _take(path: Path) -> list[dict]:
 
 def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, *,
                  python_flags: tuple[str, ...] = (), select: str | None = None, plans: Path | None = None,
-                 label: str = "", round_: int = 0) -> bool:
-    """Run ``harness.workloads.microbench`` (all of it, or the tests ``-k select``) into ``out_dir/json_name``."""
+                 label: str = "", round_: int = 0, cells: list[tuple[str, str]] | None = None) -> bool:
+    """Run ``harness.workloads.microbench`` (all of it, or the tests ``-k select``; of those,
+    only the (workload, runtime) ``cells`` if given) into ``out_dir/json_name``."""
     # Only pytest-benchmark is loaded (not every installed plugin: hypothesis alone costs
     # a second per process, and a run starts eleven), and no project's configuration (a
     # run directory inside a checkout would pick up its pyproject.toml).
@@ -243,6 +259,8 @@ def _micro_suite(out_dir: Path, json_name: str, profile: str, console: Console, 
                               ROUND_VAR: str(round_), SKIPS_VAR: str(out_dir / "benchmark-skipped.jsonl")})
     if plans is not None:
         env[PLANS_VAR] = str(plans)
+    if cells is not None:
+        env[CELLS_VAR] = json.dumps([list(cell) for cell in cells])
     log = out_dir / (Path(json_name).stem + ".log")
     try:
         proc = subprocess.run(cmd, cwd=out_dir, env=env, timeout=BENCH_TIMEOUT[profile], text=True,

@@ -160,6 +160,17 @@ PLANS_VAR = "LOOPBENCH_PLANS"
 ROUND_VAR = "LOOPBENCH_ROUND"
 #: A file the micro-suite appends its skipped cells to (one JSON line each, with the reason).
 SKIPS_VAR = "LOOPBENCH_SKIPS"
+#: A JSON list of ``[workload, runtime]`` cells: a round measures only these (the cells
+#: whose ratio to asyncio is not yet as precise as asked); unset, every cell.
+CELLS_VAR = "LOOPBENCH_CELLS"
+
+
+def wanted_cells() -> set[tuple[str, str]] | None:
+    """The cells this round measures (``LOOPBENCH_CELLS``); None: every cell."""
+    value = os.environ.get(CELLS_VAR)
+    if not value:
+        return None
+    return {(workload, runtime) for workload, runtime in json.loads(value)}
 
 
 def this_round() -> int:
@@ -429,6 +440,6 @@ def unsupported_ops(wl: Workload, rt: Runtime) -> list[str]:
     return [op for op in wl.uses if rt.how(op) == "unsupported"]
 
 
-__all__ = ["REFERENCE", "CLOCKS", "Size", "Workload", "Plan", "Plans", "WORKLOADS", "workload", "get", "emulated_ops", "unsupported_ops",
+__all__ = ["REFERENCE", "CLOCKS", "CELLS_VAR", "wanted_cells", "Size", "Workload", "Plan", "Plans", "WORKLOADS", "workload", "get", "emulated_ops", "unsupported_ops",
            "CALL_SOON_CHAIN", "ARM_CANCEL_CHURN", "TASK_SWITCH", "SPAWN_JOIN",
            "VIRTUAL_CLOCK_TIMERS"]

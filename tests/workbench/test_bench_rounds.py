@@ -23,6 +23,7 @@ class Rounds:
 
     def __init__(self, monkeypatch, spread: dict[str, float], seconds: float = 10.0) -> None:
         self.now, self.calls, self.spread, self.seconds = 0.0, 0, spread, seconds
+        self.asked: list = []                   # the cells each round was told to measure (None: all)
         self.rng = random.Random(7)
         monkeypatch.setattr(bench_module, "_micro_suite", self)
         monkeypatch.setattr(bench_module.time, "perf_counter", lambda: self.now)
@@ -30,8 +31,12 @@ class Rounds:
     def __call__(self, out_dir, json_name, profile, console, **how) -> bool:
         self.calls += 1
         self.now += self.seconds
+        cells = how.get("cells")
+        self.asked.append(None if cells is None else sorted(w for w, _ in cells))
         benchmarks = []
         for workload, spread in self.spread.items():
+            if cells is not None and (workload, "heap") not in cells:
+                continue
             clock = "wall" if workload == "timers.fired_small" else "cpu"
             ratio = 0.5 * (1 + self.rng.uniform(-spread, spread))
             benchmarks.append({
@@ -80,6 +85,19 @@ def test_the_least_rounds_run_whatever_the_budget(tmp_path, monkeypatch):
     ok, merged, reached = _run(tmp_path, budget_s=0)
     assert rounds.calls == bench_module.LEAST_ROUNDS["default"]
     assert reached["stopped"] == "time budget spent"
+
+
+def test_later_rounds_measure_only_the_cells_not_yet_precise(tmp_path, monkeypatch):
+    rounds = Rounds(monkeypatch, {"callbacks.call_soon_chain": 0.001, "tasks.switch": 0.3,
+                                  "timers.fired_small": 0.8})
+    ok, merged, reached = _run(tmp_path, budget_s=1000)
+    least = bench_module.LEAST_ROUNDS["default"]
+    assert rounds.asked[:least] == [None] * least                # the least rounds: every cell
+    assert rounds.asked[least:] and all(asked == ["tasks.switch"] for asked in rounds.asked[least:])
+    cells = {e["extra_info"]["workload"]: e["extra_info"] for e in merged["benchmarks"]}
+    assert len(cells["callbacks.call_soon_chain"]["relative_medians"]) == least
+    assert len(cells["timers.fired_small"]["relative_medians"]) == least      # wall time: its least rounds
+    assert len(cells["tasks.switch"]["relative_medians"]) == rounds.calls > least
 
 
 @pytest.mark.parametrize("profile", ["quick", "default", "rigorous"])

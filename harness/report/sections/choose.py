@@ -27,8 +27,10 @@ def _precision(p: dict) -> str:
     pct = lambda v: "n/a" if v is None else f"±{v * 100:.1f}%"       # noqa: E731
     within = (f"; {p['within']} of {p['ratios']} within ±{(p.get('target') or 0) * 100:.0f}%"
               if p.get("within") is not None and p.get("ratios") else "")
+    stopping = f" ({p['stopping']})" if p.get("stopping") else ""
     return (f"Micro-suite: {p.get('rounds')} paired rounds (fresh processes, runtimes in a shuffled order) in "
-            f"{p.get('seconds', 0):.0f} s, stopped: {p.get('stopped')}. 95% intervals of the ratios to asyncio: "
+            f"{p.get('seconds', 0):.0f} s{stopping}, stopped: {p.get('stopped')}. 95% intervals of the ratios "
+            "to asyncio: "
             f"median {pct(median)}, widest {pct(widest)} among {p.get('widest_of') or 'all of them'}"
             f"{within} (target ±{(p.get('target') or 0) * 100:.0f}%). GC: {p.get('gc')}.")
 

@@ -40,7 +40,7 @@ import pytest
 
 from harness import runtimes
 from harness.runtimes.interface import Runtime, Unavailable
-from harness.workloads.programs import SKIPS_VAR, Plans, this_round
+from harness.workloads.programs import SKIPS_VAR, Plans, this_round, wanted_cells
 
 #: Every runtime the harness knows, ours first; the parameter ids are these names.
 RUNTIMES = runtimes.names()
@@ -103,11 +103,24 @@ def _params(item) -> dict:
     return callspec.params if callspec is not None else {}
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
     """``test_workload``'s passes in order (``test_workloads.PASSES``); within a pass, the
     workloads in an order shuffled by the round, and within each workload its runtimes
     shuffled too (seeded by the round: reproducible, different from round to round). The
-    other tests keep their place, before them."""
+    other tests keep their place, before them.
+
+    A round told its cells (``LOOPBENCH_CELLS``: those whose ratio is not yet as precise
+    as asked) measures only those; the rest are deselected, floors included."""
+    wanted = wanted_cells()
+    if wanted is not None:
+        kept, dropped = [], []
+        for item in items:
+            params = _params(item)
+            cell = (params["workload"].name, params.get("rt")) if "workload" in params else None
+            (kept if cell in wanted else dropped).append(item)
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+            items[:] = kept
     rng = random.Random(this_round())
     blocks: dict[tuple[int, str], list] = {}
     others = []
