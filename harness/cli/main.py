@@ -297,7 +297,8 @@ def cmd_compare(args, console: Console) -> int:
         worse = comparison.regressions(args.fail_on)
         if worse:
             _error_console().print(escape(
-                f"loopbench: {len(worse)} significant change(s) worse than {args.fail_on:g}%: "
+                f"loopbench: {len(worse)} significant change(s) worse than {args.fail_on:g}% "
+                f"(Holm-corrected over {sum(1 for ch in comparison.changes if ch.p_value is not None)} tests): "
                 + ", ".join(f"{ch.measure} on {ch.runtime} ({ch.ratio:.2f}x)" for ch in worse[:5])))
             return 1
     return 0

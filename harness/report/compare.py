@@ -14,7 +14,9 @@ interval of the change B / A (scipy). A change is **significant** only when that
 interval excludes 1 *and* the change is larger than ``MIN_CHANGE`` (5%): smaller changes
 are within what two runs of identical code show. A measure with one value per run (a cell
 measured in one process) is compared by its spread instead, and says so. ``--fail-on PCT``
-turns a significant change worse than PCT percent into exit status 1, for CI.
+turns a change worse than PCT percent into exit status 1, for CI, when it stays significant
+under Holm's correction for every cell tested: a gate over 190 cells at 5% each would fail
+two runs of identical code nearly every time.
 
 Each run's load is read from its pre-flight probe (the share of the probe's wall time it
 got on the CPU) and said beside the results. Runs that cannot be compared are refused with
@@ -107,7 +109,28 @@ class Comparison:
     empty: list[Path] = field(default_factory=list)    # runs with nothing measured
 
     def regressions(self, fail_on_pct: float) -> list[Change]:
-        return [c for c in self.changes if c.significant and c.worse_by * 100 > fail_on_pct]
+        """The changes worse than ``fail_on_pct`` percent that are significant **as a family**:
+        Holm's step-down correction over every change that was tested (``p_value``), so that
+        two runs of identical code fail ``--fail-on`` with a probability of about ``ALPHA``
+        in all, not ``ALPHA`` per cell (with 190 cells, per-cell tests flag about 9 by
+        chance). A change measured once a run (no test, the spread rule) never fails the gate."""
+        return [c for c in holm_significant(self.changes) if c.worse_by * 100 > fail_on_pct]
+
+
+def holm_significant(changes: list[Change], alpha: float = ALPHA) -> list[Change]:
+    """The ``changes`` that stay significant under Holm's correction for all the tested ones:
+    sorted by p, the i-th smallest (from 0) must be below ``alpha / (m - i)``, stopping at the
+    first that is not; each must also be significant on its own (beyond ``MIN_CHANGE``, not
+    the machine's)."""
+    tested = sorted((c for c in changes if c.p_value is not None and not math.isnan(c.p_value)),
+                    key=lambda c: c.p_value)
+    kept = []
+    for i, change in enumerate(tested):
+        if change.p_value >= alpha / (len(tested) - i):
+            break
+        if change.significant:
+            kept.append(change)
+    return kept
 
 
 def _welch(a: list[float], b: list[float]) -> tuple[float | None, tuple[float, float] | None]:

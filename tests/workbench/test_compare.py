@@ -160,3 +160,19 @@ def test_an_empty_run_is_named_and_fails_under_fail_on(tmp_path, capsys):
     assert "is empty" in capsys.readouterr().err
     assert main(["compare", str(a), str(empty)]) == 0
     assert "is empty" in capsys.readouterr().err
+
+
+def test_fail_on_corrects_for_the_many_cells_it_tests():
+    from harness.report.compare import Change, Comparison
+
+    def change(p, ratio=0.9):
+        return Change("m", "rt", 1.0, ratio, "higher", p_value=p, interval=(ratio - 0.02, ratio + 0.02))
+
+    # 100 cells; the smallest p is 0.003: significant on its own, not as one of a hundred.
+    comparison = Comparison(a=None, b=None, profile=None, changes=[change(0.003)] + [change(0.5, 1.0)] * 99)
+    assert comparison.changes[0].significant
+    assert comparison.regressions(5) == []
+    # a real regression: p far below 0.05 / 100
+    comparison.changes[0] = change(1e-6)
+    assert comparison.regressions(5) == [comparison.changes[0]]
+    assert comparison.regressions(20) == []                    # 10% worse is within 20%
