@@ -21,10 +21,16 @@ Interrupting a run (KeyboardInterrupt, or SIGTERM turned into one by the command
 line) cancels the cells not yet started, kills the process groups of the running
 ones and records none of them: the file holds only cells that finished.
 
-Behaviour cells (but those that depend on the real clock: ``timing_sensitive``), and
-latency cells that time nothing (``parallel=True``: the memory
-count), may run several at a time (``jobs``, ``JOBS``); the other latency cells always run alone,
-after them, so they measure the loop and not their neighbour.
+Cells run in three waves, each sharing the machine only as far as its cells allow:
+
+1. behaviour cells, and latency cells timed in CPU time or timing nothing
+   (``parallel=True``: the scaling curves, the memory count), several at a time
+   (``jobs``, ``JOBS``), the latency ones first because they are the longest;
+2. behaviour cells whose outcome depends on the real clock (``timing_sensitive``),
+   one per core (``CORES``): they sleep nearly all the time, so a neighbour never takes
+   the core they wake on;
+3. the other latency cells (timed on the wall clock), alone, so that they measure the
+   loop and not their neighbour.
 """
 
 from __future__ import annotations
@@ -52,8 +58,11 @@ from .worker import unsupported_record
 DEFAULT_TIMEOUT = {"behaviour": 60.0, "latency": 300.0}
 #: Cells that may share the machine run this many at a time: four per core, because a
 #: behaviour cell mostly waits on its timers (a fifth of a core each, measured); the
-#: cells whose outcome depends on the real clock run alone, whatever this is.
+#: cells whose outcome depends on the real clock run one per core, the timed latency
+#: cells alone, whatever this is.
 JOBS = 4 * (os.cpu_count() or 1)
+#: Cells whose outcome depends on the real clock run this many at a time: one per core.
+CORES = os.cpu_count() or 1
 #: How much of a cell's output a record keeps: its last lines, at most this many bytes.
 OUTPUT_TAIL_BYTES = 8192
 OUTPUT_TAIL_LINES = 30
@@ -322,39 +331,46 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
         if on_result:
             on_result(record, finished, total)
 
-    # Cells whose outcome depends on the real clock (``timing_sensitive``) run alone, like
-    # the timed latency cells: a neighbour's load must not decide their verdict.
-    shared = [c for c in cells if (c[1].kind == BEHAVIOUR and not c[1].timing_sensitive) or c[1].parallel
-              or not timed_alone]
-    latency = [c for c in cells if c not in shared]
+    waves = _waves(cells, timed_alone=timed_alone, jobs=jobs)
     _running.open()
-    pool = ThreadPoolExecutor(max_workers=jobs) if jobs > 1 and len(shared) > 1 else None
     global _servers
     server_logs = None
     if cell_runner is run_in_subprocess and prefork.enabled() and cells:
         server_logs = tempfile.TemporaryDirectory(prefix="loopbench-prefork-")
         _servers = prefork.Servers(Path(server_logs.name))
+    pools: list[ThreadPoolExecutor] = []
     try:
-        if pool:
-            for future in as_completed([pool.submit(one, cell) for cell in shared]):
-                record_result(future.result())
-        else:
-            for cell in shared:
-                record_result(one(cell))
-        for cell in latency:
-            record_result(one(cell))
+        for wave, at_once in waves:
+            if at_once > 1 and len(wave) > 1:
+                pools.append(ThreadPoolExecutor(max_workers=at_once))
+                for future in as_completed([pools[-1].submit(one, cell) for cell in wave]):
+                    record_result(future.result())
+            else:
+                for cell in wave:
+                    record_result(one(cell))
     except BaseException:
         # Interrupted (or a harness bug): no more cells, end the running ones, record none of them.
         _running.stop_all()
         raise
     finally:
-        if pool:
+        for pool in pools:
             pool.shutdown(wait=True, cancel_futures=True)
         if server_logs is not None:
             servers, _servers = _servers, None
             servers.close()
             server_logs.cleanup()
     return path
+
+
+def _waves(cells: list, *, timed_alone: bool, jobs: int) -> list[tuple[list, int]]:
+    """The cells in the order they run, as (cells, how many at a time) (the module's docstring)."""
+    if not timed_alone:                                # a smoke run: everything shares the pool
+        return [(cells, jobs)]
+    shared = [c for c in cells if (c[1].kind == BEHAVIOUR and not c[1].timing_sensitive) or c[1].parallel]
+    shared.sort(key=lambda c: c[1].kind == BEHAVIOUR)          # the long latency cells first
+    clocked = [c for c in cells if c[1].kind == BEHAVIOUR and c[1].timing_sensitive]
+    alone = [c for c in cells if c[1].kind != BEHAVIOUR and not c[1].parallel]
+    return [(shared, jobs), (clocked, min(jobs, CORES)), (alone, 1)]
 
 
 def _each_process(cell_runner, runtime: str, scn: Scenario, repeat, limit: float, processes: int) -> list[Record]:

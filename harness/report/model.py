@@ -466,7 +466,7 @@ class BehaviourRow:
     expected: list | None
     cells: dict[str, dict]            # runtime -> {"status", "letters", "text", "reason"}
     outcomes: list[Outcome]
-    timing_sensitive: bool = False    # its outcome depends on the real clock: it ran alone
+    timing_sensitive: bool = False    # its outcome depends on the real clock: it ran with a core to itself
 
 
     @property

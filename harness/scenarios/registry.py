@@ -62,8 +62,8 @@ class Scenario:
     #: difference is "fail". Elsewhere the expected trace is loopbench's contract only, and a
     #: peer's difference is observed and labelled "differs from loopbench's contract".
     documented_by: tuple[str, ...] = ()
-    #: The outcome depends on the real clock (deadlines a few ms apart): the cell runs alone,
-    #: never beside another, and the report marks it load-sensitive.
+    #: The outcome depends on the real clock (deadlines a few ms apart): the cell runs beside
+    #: no cell but another such one, one per core, and the report marks it load-sensitive.
     timing_sensitive: bool = False
     #: Latency: measured in several processes (``harness.stats.samples.PROCESSES`` of the profile),
     #: each taking its share of the samples (``profile.share``); the record keeps every

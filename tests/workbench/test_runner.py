@@ -8,6 +8,7 @@ import pytest
 
 from harness.results import records as results
 from harness.execution.profile import ENV_VAR as PROFILE_VAR
+from harness.execution import runner
 from harness.execution.runner import run_matrix
 from harness.scenarios.registry import get
 from harness.execution.worker import run_cell
@@ -92,7 +93,7 @@ def test_an_unavailable_runtime_is_reported_not_crashed(monkeypatch):
     assert record["status"] == "unsupported" and "unavailable" in record["reason"]
 
 
-def _where_cells_ran(tmp_path, **kwargs) -> dict[str, set[str]]:
+def _where_cells_ran(tmp_path, jobs=2, **kwargs) -> dict[str, set[str]]:
     """Run behaviour, memory and timed latency cells with a fake cell runner; scenario -> threads."""
     seen: dict[str, set[str]] = {}
 
@@ -101,8 +102,8 @@ def _where_cells_ran(tmp_path, **kwargs) -> dict[str, set[str]]:
         return {"runtime": runtime, "scenario": scn.name, "kind": scn.kind, "status": "observed"}
 
     chosen = [get("timers.slides"), get("callbacks.fifo"), get("memory.sleeping_task"),
-              get("latency.sleep_lateness")]
-    run_matrix(["heap", "asyncio"], chosen, tmp_path, cell_runner=fake, jobs=2, **kwargs)
+              get("latency.sleep_lateness"), get("deadlines.ordered"), get("timers.deadline_order")]
+    run_matrix(["heap", "asyncio"], chosen, tmp_path, cell_runner=fake, jobs=jobs, **kwargs)
     return seen
 
 
@@ -112,6 +113,32 @@ def test_timed_latency_cells_run_alone_and_memory_cells_beside_others(tmp_path):
     assert seen["latency.sleep_lateness"] == {main}, "a timed cell runs alone, after the pool"
     for name in ("timers.slides", "callbacks.fifo", "memory.sleeping_task"):
         assert main not in seen[name], f"{name} runs in the two-job pool"
+
+
+def test_clocked_behaviour_cells_run_one_per_core_after_the_shared_ones_and_before_the_timed(tmp_path, monkeypatch):
+    """Each wave starts when the one before has ended; the clocked wave runs min(jobs, cores) at once."""
+    monkeypatch.setattr(runner, "CORES", 2)
+    order: list[str] = []
+
+    def fake(runtime, scn, repeat, timeout, share=None):
+        order.append(scn.name)
+        return {"runtime": runtime, "scenario": scn.name, "kind": scn.kind, "status": "observed"}
+
+    chosen = [get("callbacks.fifo"), get("deadlines.ordered"), get("timers.deadline_order"),
+              get("latency.sleep_lateness"), get("memory.sleeping_task")]
+    run_matrix(["heap", "asyncio", "trio"], chosen, tmp_path, cell_runner=fake, jobs=8, processes=1)
+    assert set(order[:6]) == {"memory.sleeping_task", "callbacks.fifo"}, "the shared wave runs first"
+    assert set(order[6:12]) == {"deadlines.ordered", "timers.deadline_order"}
+    assert order[12:] == ["latency.sleep_lateness"] * 3
+
+    cells = [(rt, get(name)) for name in ("callbacks.fifo", "deadlines.ordered", "latency.sleep_lateness",
+                                           "memory.sleeping_task") for rt in ("heap", "asyncio")]
+    waves = runner._waves(cells, timed_alone=True, jobs=8)
+    assert [(sorted({s.name for _, s in wave}), at_once) for wave, at_once in waves] == [
+        (["callbacks.fifo", "memory.sleeping_task"], 8), (["deadlines.ordered"], 2), (["latency.sleep_lateness"], 1)]
+    assert [s.name for _, s in waves[0][0]][:2] == ["memory.sleeping_task"] * 2, "the long latency cells first"
+    assert runner._waves(cells, timed_alone=True, jobs=1)[1][1] == 1, "jobs=1 runs everything in turn"
+    assert runner._waves(cells, timed_alone=False, jobs=8) == [(cells, 8)], "a smoke run shares one pool"
 
 
 def test_a_smoke_run_lets_timed_cells_share_the_pool(tmp_path):

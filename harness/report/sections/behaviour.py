@@ -17,7 +17,7 @@ LEGEND = ("Each cell: the status, then the outcome: a letter per distinct trace 
           "the expected trace: loopbench's contract for our loops, a library's own documentation for a peer; "
           "elsewhere **observed**, and **observed ≠ contract** when a peer did something else than loopbench's "
           "contract asks (a difference, not a failure). `*`: the operation is built by the harness. ⏱: the "
-          "outcome depends on the real clock (deadlines milliseconds apart): the cell ran alone.")
+          "outcome depends on the real clock (deadlines milliseconds apart): the cell ran with a core to itself.")
 
 
 def outcome_text(cell: dict) -> str:
