@@ -31,6 +31,7 @@ cannot be started or dies.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import selectors
@@ -60,8 +61,13 @@ def _preload() -> None:
 
     A runtime whose library cannot be imported here is simply not preloaded: its cells
     import it themselves and report it, as in a fresh interpreter. Plugins (user code)
-    are not imported here: each cell loads them after the fork."""
+    are not imported here: each cell loads them after the fork. The installed metadata
+    every cell reads (the asyncio loops' entry points, the libraries' versions) is read
+    here once: 35 ms of every cell's CPU before, a third of a quick behaviour cell."""
     import importlib
+    import warnings
+
+    import impls
 
     from .. import runtimes  # noqa: F401
     from ..scenarios import registry as scenario
@@ -79,6 +85,16 @@ def _preload() -> None:
             importlib.import_module(module)
         except Exception:
             pass
+    from ..runtimes.interface import distribution_version
+
+    with warnings.catch_warnings():          # a cell warns about a misnamed loop itself
+        warnings.simplefilter("ignore")
+        try:
+            runtimes.asyncio_loops()
+        except Exception:                    # a malformed variable: each cell reports it
+            pass
+    for distribution in {impls.DISTRIBUTION, *(d.distribution for d in runtimes.described().values())}:
+        distribution_version(distribution)
 
 
 def serve(parent_pipe: int | None) -> int:
@@ -90,6 +106,11 @@ def serve(parent_pipe: int | None) -> int:
     os.dup2(2, 1)                                   # stray prints go to the server's log
     os.close(null)
     _preload()
+    # What the server imported lives as long as every child: frozen, the children's
+    # collections never walk it, so they never copy its pages (as the gc module advises
+    # before a fork).
+    gc.collect()
+    gc.freeze()
     for line in requests:
         request = json.loads(line)
         argv = list(request["argv"]) + (["--parent-pipe", str(parent_pipe)] if parent_pipe is not None else [])

@@ -112,6 +112,7 @@ and TCP connections on 127.0.0.1 only):
 
 from __future__ import annotations
 
+import functools
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -125,6 +126,22 @@ OPERATIONS = ("run", "now", "sleep", "spawn", "join", "cancel", "is_cancellation
               "task_group", "sleep_until", "group_errors", "gather_errors",
               "open_stream", "serve_echo", "serve_echo_protocol")
 
+
+
+@functools.cache
+def distribution_version(distribution: str | None) -> str:
+    """The installed version of ``distribution`` (None: Python's own), read once per process
+    (a metadata read is 5 ms, once per cell; a cell forked from a prefork server inherits
+    the server's reads)."""
+    import importlib.metadata
+    import platform
+
+    if distribution is None:
+        return platform.python_version()
+    try:
+        return importlib.metadata.version(distribution)
+    except importlib.metadata.PackageNotFoundError:
+        return "unknown"
 
 class Unsupported(Exception):
     """Raised by an adapter for an operation with no honest mapping on its library."""
@@ -263,15 +280,7 @@ class Runtime(ABC):
 
     def version(self) -> str:
         """The version of the library behind this runtime."""
-        import importlib.metadata
-        import platform
-
-        if self.distribution is None:
-            return platform.python_version()
-        try:
-            return importlib.metadata.version(self.distribution)
-        except importlib.metadata.PackageNotFoundError:
-            return "unknown"
+        return distribution_version(self.distribution)
 
     def __repr__(self) -> str:
         return f"<Runtime {self.name}>"

@@ -150,3 +150,23 @@ def test_resume_runs_a_timed_out_cell_again(tmp_path):
     run_matrix(["heap"], [get("callbacks.fifo")], tmp_path, repeat=1, jobs=1, resume=True)
     latest = results.latest_by_cell(results.load(path))
     assert latest[("heap", "callbacks.fifo")]["status"] == "pass"
+
+
+def test_a_forked_cell_reads_no_installed_metadata_the_server_read(monkeypatch, tmp_path):
+    """The asyncio loops' entry points and the libraries' versions are read once, in the
+    server: a cell after the preload runs with every metadata read refused."""
+    import importlib.metadata
+
+    from harness.execution import worker
+
+    prefork._preload()
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a cell read the installed metadata again")
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", refused)
+    monkeypatch.setattr(importlib.metadata, "version", refused)
+    for runtime in ("heap", "asyncio", "trio"):
+        record = worker.run_cell(runtime, "callbacks.fifo", 1)
+        assert record["status"] in ("pass", "observed"), record
+        assert record["version"] and record["version"] != "unknown"
