@@ -10,7 +10,8 @@
 3. the micro-suite (``harness.workloads.microbench``: pytest-benchmark over
    ``harness.workloads.programs``), into ``benchmark.json``, in paired rounds until every
    ratio to asyncio is as precise as asked (``--precision``) or its time ends: ``--budget``
-   seconds, by default what the steps before it left of the bench's ``TARGET_S``, so a
+   seconds, by default what the steps before it left of the bench's ``TARGET_S`` (300 s
+   on a machine the bench has to itself, up to 560 s on a shared one), so a
    busy machine gets a shorter, less precise micro-suite and says so, rather than a
    bench that runs on;
 4. the report (``harness.report``): report.md, report.html, PNG plots;
@@ -32,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from rich.console import Console
@@ -48,10 +50,16 @@ BENCH_TIMEOUT = {"quick": 120, "default": 600, "rigorous": 1800}
 
 #: The 95% half-width every throughput ratio to asyncio should reach (``--precision``).
 PRECISION = 0.05
-#: How long the whole bench may take (seconds), per profile: the micro-suite's rounds get
-#: what the matrix and the real workloads left of it, less ``REPORT_S`` for the report,
-#: and at most ``BUDGET_S`` (at least their least rounds). None: ``BUDGET_S`` alone.
-TARGET_S = {"quick": None, "default": 560.0, "rigorous": None}
+#: How long the whole bench may take (seconds), per profile, as (on a machine the bench has
+#: to itself, on a machine others share): the micro-suite's rounds get what the matrix and
+#: the real workloads left of it, less ``REPORT_S`` for the report, and at most
+#: ``BUDGET_S`` (at least their least rounds). None: ``BUDGET_S`` alone. Which of the two,
+#: the pre-flight probe says (``target_s``).
+TARGET_S = {"quick": None, "default": (300.0, 560.0), "rigorous": None}
+#: The pre-flight probe's CPU share (the CPU time its busy work got, over the wall time it
+#: took) at and below which the machine counts as shared: 0.60 with two busy loops on two
+#: cores, 1.00 alone.
+SHARED_AT = 0.6
 #: Seconds kept for writing the report (plots included) on a busy machine.
 REPORT_S = 30.0
 #: Seconds the micro-suite may take in all where there is no ``TARGET_S`` (``--budget``
@@ -66,6 +74,13 @@ MOST_ROUNDS = {"quick": 2, "default": 30, "rigorous": 60}
 #: Seconds a round's process takes before it measures anything (start, imports,
 #: collection): the fixed part of a round's cost, when the next one is estimated.
 ROUND_START_S = 3.0
+#: Rounds after the first that run at once, each in its own process: one per core, at most
+#: four. They are timed on CPU time, each process's own, so a round beside another on the
+#: other core measures what it measures alone: on the 2-core VM, eight rounds two at a time
+#: took 60-64 s against 126 s one at a time, for the same precision (median half-width
+#: ±4.7% and ±5.6% against ±5.5% and ±5.7%) and the same ratios (median 1.007 of those
+#: taken one at a time). The first round runs alone: it plans the duets every round repeats.
+ROUNDS_AT_ONCE = max(1, min(4, os.cpu_count() or 1))
 #: The micro-suite's timer: the worker's CPU time (all its threads). The workloads that
 #: wait on real deadlines are compared on the wall time each round also records.
 TIMER = "time.process_time"
@@ -75,6 +90,23 @@ TIMER = "time.process_time"
 #: ``task not in ready`` (a linear scan of its ready queue) every time it schedules a
 #: task, and ``-O`` removes the assert.
 OPTIMIZED = tuple(name for name, d in described().items() if f"{name} -O" in d.variants)
+
+
+def target_s(profile: str, cpu_share: float | None) -> float | None:
+    """The bench's ``TARGET_S`` on a machine whose pre-flight probe got ``cpu_share``: the
+    quiet figure at a share of 1, the shared one at ``SHARED_AT`` and below, in proportion
+    between (a share the probe could not measure: the shared one). The same work takes
+    longer where others take the cores (the matrix waits longer, each round gets less of a
+    core), so a busy machine is given the time that buys the same precision, and a quiet
+    one does not idle through it."""
+    span = TARGET_S[profile]
+    if span is None:
+        return None
+    quiet, shared = span
+    if cpu_share is None:
+        return shared
+    taken = min(1.0, max(0.0, (1.0 - cpu_share) / (1.0 - SHARED_AT)))
+    return quiet + taken * (shared - quiet)
 
 
 def run_benchmarks(out_dir: Path, profile: str, console: Console, *, precision: float = PRECISION,
@@ -92,9 +124,9 @@ def run_benchmarks(out_dir: Path, profile: str, console: Console, *, precision: 
     Then the rounds. A round is one fresh process that warms up and times every workload on
     every runtime, in an order shuffled by the round, for the duets the first process
     planned (``harness.workloads.programs.Plans``, the same in every process). At least
-    ``LEAST_ROUNDS[profile]``; then more, one at a time, until every ratio to asyncio has
-    a 95% half-width within ``precision`` (``harness.stats.paired``), or the next round
-    would end past the budget, or ``MOST_ROUNDS``. ``samples.merge`` pools them; the
+    ``LEAST_ROUNDS[profile]``; then more, ``ROUNDS_AT_ONCE`` at a time, until every ratio to
+    asyncio has a 95% half-width within ``precision`` (``harness.stats.paired``), or the
+    next rounds would end past the budget, or ``MOST_ROUNDS``. ``samples.merge`` pools them; the
     document's ``precision`` says what was asked, reached, and why the rounds stopped.
     Skipped cells (unsupported, too slow) are kept with their reasons in ``skipped``.
     """
@@ -104,11 +136,19 @@ def run_benchmarks(out_dir: Path, profile: str, console: Console, *, precision: 
     skips = out_dir / "benchmark-skipped.jsonl"
     skips.unlink(missing_ok=True)
     stores = "virtual_clock or churn_with_armed"
-    ok = _micro_suite(out_dir, "benchmark-stores.json", profile, console, select=stores, label="timer stores")
+    # The timer stores' process runs beside the -O rounds (each on a core of its own, timed
+    # on its own CPU time), when there is a second core.
+    with ThreadPoolExecutor(max_workers=2 if ROUNDS_AT_ONCE > 1 else 1) as pool:
+        stored = pool.submit(_micro_suite, out_dir, "benchmark-stores.json", profile, console, select=stores,
+                             label="timer stores")
+        optimized_rounds = [(name, pool.submit(_in_rounds, out_dir, profile, console, python_flags=("-O",),
+                                               select=f"{name} and tasks", at_once=1))
+                            for name in OPTIMIZED]
+        ok = stored.result()
+        optimized_rounds = [(name, future.result()) for name, future in optimized_rounds]
     documents = _take(out_dir / "benchmark-stores.json")
     optimized = []
-    for name in OPTIMIZED:
-        done, extra, _ = _in_rounds(out_dir, profile, console, python_flags=("-O",), select=f"{name} and tasks")
+    for name, (done, extra, _) in optimized_rounds:
         ok = done and ok
         for entry in extra.get("benchmarks", []):
             info = entry.setdefault("extra_info", {})
@@ -149,13 +189,15 @@ def _skipped(path: Path) -> list[dict]:
 
 def _in_rounds(out_dir: Path, profile: str, console: Console, *, python_flags: tuple[str, ...] = (),
                select: str | None = None, precision: float | None = None,
-               budget_s: float = 0.0) -> tuple[bool, dict, dict]:
+               budget_s: float = 0.0, at_once: int | None = None) -> tuple[bool, dict, dict]:
     """Run the micro-suite (or the tests ``-k select``) in rounds of fresh processes: the
     least, then (with ``precision``) more, each measuring only the cells whose ratio to
     asyncio (compared on CPU time) is still wider than ``precision``, until none is, or
-    the next round would end past ``budget_s`` seconds from the first (its cost estimated
-    from the last round's, per cell), or ``MOST_ROUNDS``. Returns (all ok, the merged
-    document, what precision was reached).
+    the next rounds would end past ``budget_s`` seconds from the first (their cost
+    estimated from the last ones', per cell), or ``MOST_ROUNDS``. The first round runs
+    alone (it plans the duets); the later ones ``at_once`` at a time (default
+    ``ROUNDS_AT_ONCE``), each in its own process. Returns (all ok, the merged document,
+    what precision was reached).
 
     A cell that reached the target stops there, so the rounds get cheaper as cells settle
     and the noisy cells get the rounds. Each remaining cell still runs in duets with
@@ -165,23 +207,37 @@ def _in_rounds(out_dir: Path, profile: str, console: Console, *, python_flags: t
     shows the precision each of them reached."""
     least = LEAST_ROUNDS[profile]
     most = max(least, MOST_ROUNDS[profile])
+    at_once = ROUNDS_AT_ONCE if at_once is None else at_once
     plans = out_dir / f"plans{'-O' if python_flags else ''}.json"
-    ok, documents, took, measured = True, [], [], []
+    ok, documents = True, []
     pending: list[tuple[str, str]] | None = None                  # None: every cell
     started = time.perf_counter()
     stopped = "the least rounds"
+
+    def one_round(i: int) -> tuple[bool, list[dict]]:
+        name = f"benchmark-{'O-' if python_flags else ''}p{i + 1}.json"
+        done = _micro_suite(out_dir, name, profile, console, python_flags=python_flags, select=select,
+                            plans=plans, label=f"round {i + 1}", round_=i, cells=pending)
+        return done, _take(out_dir / name)
+
     try:
-        for i in range(most):
-            name = f"benchmark-{'O-' if python_flags else ''}p{i + 1}.json"
+        i = 0
+        while i < most:
+            batch = range(i, i + (1 if i == 0 else min(at_once, most - i)))
             begun = time.perf_counter()
-            ok = _micro_suite(out_dir, name, profile, console, python_flags=python_flags, select=select,
-                              plans=plans, label=f"round {i + 1}", round_=i, cells=pending) and ok
-            took.append(time.perf_counter() - begun)
-            document = _take(out_dir / name)
-            measured.append(sum(1 for d in document for e in d.get("benchmarks", [])
-                                if (e.get("extra_info") or {}).get("workload")))
-            documents.extend(document)
-            if i + 1 < least:
+            if len(batch) == 1:
+                finished = [one_round(i)]
+            else:
+                with ThreadPoolExecutor(max_workers=len(batch)) as pool:
+                    finished = list(pool.map(one_round, batch))
+            took = time.perf_counter() - begun
+            i += len(batch)
+            measured = max(sum(1 for d in document for e in d.get("benchmarks", [])
+                               if (e.get("extra_info") or {}).get("workload")) for _, document in finished)
+            for done, document in finished:
+                ok = done and ok
+                documents.extend(document)
+            if i < least:
                 continue
             if precision is None:
                 stopped = "the least rounds"
@@ -196,12 +252,16 @@ def _in_rounds(out_dir: Path, profile: str, console: Console, *, python_flags: t
             pending = sorted(cell for cell, ratio in every.items()
                              if ratio.halfwidth is None or ratio.halfwidth > precision)
             spent = time.perf_counter() - started
-            per_cell = max(0.0, took[-1] - ROUND_START_S) / max(1, measured[-1])
+            # Rounds at once take about as long as one where each has a core.
+            per_cell = max(0.0, took - ROUND_START_S) / max(1, measured)
             if spent + ROUND_START_S + per_cell * len(pending) > budget_s:
                 stopped = "time budget spent"
                 break
-            console.print(f"  {len(pending)} of {len(every)} ratios to {REFERENCE} wider than ±{precision:.0%}: "
-                          f"one more round of those ({budget_s - spent:.0f} s of the budget left)")
+            more = min(at_once, most - i)
+            if more:
+                console.print(f"  {len(pending)} of {len(every)} ratios to {REFERENCE} wider than ±{precision:.0%}: "
+                              f"{'one more round' if more == 1 else f'{more} more rounds'} of those "
+                              f"({budget_s - spent:.0f} s of the budget left)")
         else:
             stopped = "the most rounds"
     finally:
@@ -368,11 +428,12 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     if resume and (out_dir / "benchmark.json").exists():
         console.print("  kept: benchmark.json (the micro-suite finished before the bench was interrupted)")
     else:
-        if budget_s is None and TARGET_S[profile] is not None:
-            budget_s = min(BUDGET_S[profile],
-                           max(0.0, TARGET_S[profile] - REPORT_S - (time.perf_counter() - started)))
-            console.print(f"  budget: {budget_s:.0f} s (what the steps before left of the bench's "
-                          f"{TARGET_S[profile]:.0f} s)")
+        share = (machine.steadiness or {}).get("cpu_share")
+        target = target_s(profile, share)
+        if budget_s is None and target is not None:
+            budget_s = min(BUDGET_S[profile], max(0.0, target - REPORT_S - (time.perf_counter() - started)))
+            console.print(f"  budget: {budget_s:.0f} s (what the steps before left of the bench's {target:.0f} s"
+                          + ("" if share is None else f": the pre-flight probe got {share:.0%} of a core") + ")")
         bench_ok = run_benchmarks(out_dir, profile, console, precision=precision, budget_s=budget_s) and bench_ok
     if (out_dir / "benchmark.json").exists():
         from ..results.export import FILENAME, write_pyperf

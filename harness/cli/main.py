@@ -387,8 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
                             "half-width within PCT percent (default 5), or the budget ends")
     bench.add_argument("--budget", type=_seconds, default=None, metavar="SECONDS",
                        help="seconds the micro-suite may take in all, its least rounds whatever "
-                            "they take (default: what the steps before it left of 9 minutes, at most "
-                            "300; quick: 0, its least rounds; rigorous: 1800)")
+                            "they take (default: what the steps before it left of 5 minutes on a quiet "
+                            "machine, up to 9 on a shared one, at most 300; quick: 0, its least "
+                            "rounds; rigorous: 1800)")
     bench.add_argument("--python", action="append", metavar="PATH",
                        help="measure under this interpreter too, in its own venv (repeatable; "
                             "default: only the interpreter running loopbench); one report across them")

@@ -18,7 +18,7 @@ from harness.report import render as render_module
 @pytest.fixture
 def measured(monkeypatch):
     """``bench`` with its steps recorded instead of run: what it asked for."""
-    asked = {"run_matrix": [], "micro_suite": 0, "realworld": 0, "budget_s": []}
+    asked = {"run_matrix": [], "micro_suite": 0, "realworld": 0, "budget_s": [], "cpu_share": 0.5}
 
     def run_matrix(runtimes, scenarios, out_dir, **how):
         asked["run_matrix"].append(how)
@@ -44,7 +44,8 @@ def measured(monkeypatch):
     # bench sets the profile in the environment for its cells: put it back after the test.
     monkeypatch.setenv(bench_module.PROFILE_VAR, os.environ.get(bench_module.PROFILE_VAR, "default"))
     monkeypatch.setattr(bench_module, "_record_preflight", lambda *a: None)
-    monkeypatch.setattr(preflight, "read", lambda **k: SimpleNamespace(warnings=["the machine is busy (load 3.0)"]))
+    monkeypatch.setattr(preflight, "read", lambda **k: SimpleNamespace(
+        warnings=["the machine is busy (load 3.0)"], steadiness={"cpu_share": asked["cpu_share"]}))
     monkeypatch.setattr(progress, "summarize", lambda *a, **k: None)
     monkeypatch.setattr(render_module, "render", lambda out_dir: {"md": out_dir / "report.md",
                                                                    "html": out_dir / "report.html"})
@@ -73,15 +74,27 @@ def test_the_micro_suite_gets_what_the_steps_before_left_of_the_bench(measured, 
         return real(*a, **how)
 
     monkeypatch.setattr(runner, "run_matrix", slow_matrix)
-    assert main(["bench", "--out", str(tmp_path / "a")]) == 0
-    target, report = bench_module.TARGET_S["default"], bench_module.REPORT_S
-    assert measured["budget_s"][-1] == pytest.approx(min(bench_module.BUDGET_S["default"], target - report - 400))
-    clock["now"] = 0.0
+    assert main(["bench", "--out", str(tmp_path / "a")]) == 0       # a shared machine: the probe got half a core
+    quiet, shared = bench_module.TARGET_S["default"]
+    report = bench_module.REPORT_S
+    assert measured["budget_s"][-1] == pytest.approx(min(bench_module.BUDGET_S["default"], shared - report - 400))
+    clock["now"], measured["cpu_share"] = 0.0, 1.0                  # the machine to itself: the quiet target
+    assert main(["bench", "--out", str(tmp_path / "q")]) == 0
+    assert measured["budget_s"][-1] == 0.0 < shared - report - 400  # 400 s of its 300 s spent: the least rounds
+    clock["now"], measured["cpu_share"] = 0.0, 0.5
     monkeypatch.setattr(runner, "run_matrix", real)          # a fast matrix: the profile's cap
     assert main(["bench", "--out", str(tmp_path / "b")]) == 0
     assert measured["budget_s"][-1] == pytest.approx(bench_module.BUDGET_S["default"])
     assert main(["bench", "--out", str(tmp_path / "c"), "--budget", "42"]) == 0
     assert measured["budget_s"][-1] == 42                   # --budget: as given
+
+
+@pytest.mark.parametrize(("share", "target"), [(1.0, 300.0), (0.6, 560.0), (0.3, 560.0), (0.8, 430.0),
+                                               (None, 560.0)])
+def test_the_bench_takes_longer_where_others_take_the_cores(share, target):
+    assert bench_module.TARGET_S["default"] == (300.0, 560.0) and bench_module.SHARED_AT == 0.6
+    assert bench_module.target_s("default", share) == pytest.approx(target)
+    assert bench_module.target_s("rigorous", share) is None      # no target: its budget alone
 
 
 def test_bench_resume_needs_the_directory_to_continue(measured, tmp_path, capsys):

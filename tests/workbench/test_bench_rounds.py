@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import random
+import threading
 
 import pytest
 from rich.console import Console
@@ -21,16 +22,24 @@ class Rounds:
     whose document has, per workload, heap's duets against asyncio (heap twice as fast),
     spread by ``spread[workload]`` (the log-ratios' spread between rounds)."""
 
-    def __init__(self, monkeypatch, spread: dict[str, float], seconds: float = 10.0) -> None:
+    def __init__(self, monkeypatch, spread: dict[str, float], seconds: float = 10.0, at_once: int = 1) -> None:
         self.now, self.calls, self.spread, self.seconds = 0.0, 0, spread, seconds
         self.asked: list = []                   # the cells each round was told to measure (None: all)
+        self.threads: dict[int, str] = {}       # round -> the thread that ran it
         self.rng = random.Random(7)
+        self.lock = threading.Lock()
+        monkeypatch.setattr(bench_module, "ROUNDS_AT_ONCE", at_once)
         monkeypatch.setattr(bench_module, "_micro_suite", self)
         monkeypatch.setattr(bench_module.time, "perf_counter", lambda: self.now)
 
     def __call__(self, out_dir, json_name, profile, console, **how) -> bool:
+        with self.lock:
+            return self._round(out_dir, json_name, **how)
+
+    def _round(self, out_dir, json_name, **how) -> bool:
         self.calls += 1
         self.now += self.seconds
+        self.threads[how.get("round_", 0)] = threading.current_thread().name
         cells = how.get("cells")
         self.asked.append(None if cells is None else sorted(w for w, _ in cells))
         benchmarks = []
@@ -100,6 +109,21 @@ def test_later_rounds_measure_only_the_cells_not_yet_precise(tmp_path, monkeypat
     assert len(cells["callbacks.call_soon_chain"]["relative_medians"]) == least
     assert len(cells["tasks.switch"]["relative_medians"]) == rounds.calls > least
     assert len(cells["timers.fired_small"]["relative_medians"]) == rounds.calls
+
+
+def test_after_the_first_round_rounds_run_two_at_a_time_each_in_its_own_process(tmp_path, monkeypatch):
+    rounds = Rounds(monkeypatch, {"callbacks.call_soon_chain": 0.001, "tasks.switch": 0.12}, at_once=2)
+    ok, merged, reached = _run(tmp_path, budget_s=10_000)
+    main = threading.main_thread().name
+    assert sorted(rounds.threads) == list(range(rounds.calls)), "every round once, none twice"
+    assert rounds.threads[0] == main, "the first round (it plans the duets) runs alone"
+    later = [rounds.threads[i] for i in range(1, rounds.calls)]
+    assert main not in later and len(set(later[:2])) == 2, "rounds 2 and 3: one thread (one process) each"
+    assert 5 <= rounds.calls < bench_module.MOST_ROUNDS["default"] and rounds.calls % 2 == 1, "the first alone, then pairs"
+    assert reached["stopped"] == "precision reached"
+    assert reached["rounds"] == rounds.calls
+    cells = {e["extra_info"]["workload"]: e["extra_info"] for e in merged["benchmarks"]}
+    assert len(cells["tasks.switch"]["relative_medians"]) == rounds.calls
 
 
 @pytest.mark.parametrize("profile", ["quick", "default", "rigorous"])
