@@ -26,11 +26,12 @@ Cells run in three waves, each sharing the machine only as far as its cells allo
 1. behaviour cells, and latency cells timed in CPU time or timing nothing
    (``parallel=True``: the scaling curves, the memory count), several at a time
    (``jobs``, ``JOBS``), the latency ones first because they are the longest;
-2. behaviour cells whose outcome depends on the real clock (``timing_sensitive``),
-   one per core (``CORES``): they sleep nearly all the time, so a neighbour never takes
-   the core they wake on;
-3. the other latency cells (timed on the wall clock), alone, so that they measure the
-   loop and not their neighbour.
+2. behaviour cells whose outcome depends on the real clock (``timing_sensitive``), and
+   latency cells that time how late a short sleep wakes (``sleeps``), one per core
+   (``CORES``): they sleep nearly all the time, so a neighbour never takes the core they
+   wake on;
+3. the other latency cells (timed on the wall clock, keeping a core busy: the echo, the
+   hand-offs), alone, so that they measure the loop and not their neighbour.
 """
 
 from __future__ import annotations
@@ -366,10 +367,16 @@ def _waves(cells: list, *, timed_alone: bool, jobs: int) -> list[tuple[list, int
     """The cells in the order they run, as (cells, how many at a time) (the module's docstring)."""
     if not timed_alone:                                # a smoke run: everything shares the pool
         return [(cells, jobs)]
-    shared = [c for c in cells if (c[1].kind == BEHAVIOUR and not c[1].timing_sensitive) or c[1].parallel]
+    shared, clocked, alone = [], [], []
+    for cell in cells:
+        scn = cell[1]
+        if (scn.kind == BEHAVIOUR and not scn.timing_sensitive) or scn.parallel:
+            shared.append(cell)
+        elif scn.timing_sensitive or scn.sleeps:
+            clocked.append(cell)
+        else:
+            alone.append(cell)
     shared.sort(key=lambda c: c[1].kind == BEHAVIOUR)          # the long latency cells first
-    clocked = [c for c in cells if c[1].kind == BEHAVIOUR and c[1].timing_sensitive]
-    alone = [c for c in cells if c[1].kind != BEHAVIOUR and not c[1].parallel]
     return [(shared, jobs), (clocked, min(jobs, CORES)), (alone, 1)]
 
 

@@ -70,7 +70,7 @@ async def ordered(rt, trace):
             await group.spawn(sleeper, rank)
 
 
-@latency("deadlines.lateness", needs=("sleep_until",), quick=True, sampled=True,
+@latency("deadlines.lateness", needs=("sleep_until",), quick=True, sampled=True, sleeps=True,
          explain="How late a task wakes from a native absolute-deadline sleep 1 ms ahead, by the "
                  "wall clock (perf_counter) and by the runtime's own clock. Negative means early: "
                  "uvloop's clock counts whole milliseconds, so its timers can fire up to ~1 ms "

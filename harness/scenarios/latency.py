@@ -59,7 +59,7 @@ def _lateness(samples_rt, samples_perf) -> dict:
     }
 
 
-@latency("latency.sleep_lateness", needs=("sleep",), quick=True, sampled=True,
+@latency("latency.sleep_lateness", needs=("sleep",), quick=True, sampled=True, sleeps=True,
          explain="How late a 1 ms sleep wakes up. Loops that round deadlines to a coarse clock "
                  "(uvloop: 1 ms) can wake early by the wall clock.")
 def sleep_lateness(rt, metrics):
@@ -87,6 +87,7 @@ def task_lateness(rt, wait) -> dict:
 
 
 @latency("latency.call_at_lateness", needs=("call_at", "event"), measures=("call_at",), quick=True, sampled=True,
+         sleeps=True,
          explain="Lateness of plain timer callbacks. trio, curio and anyio have no call_at: the "
                  "harness's service task fires them there, so their numbers include a task switch "
                  "and are kept out of comparisons (deadlines.lateness measures their own sleeps).")

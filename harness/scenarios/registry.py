@@ -76,6 +76,11 @@ class Scenario:
     #: Latency: the clock its numbers are read on, said in the report ("" : the wall clock,
     #: perf_counter; "process CPU time" for work that never waits).
     clock: str = ""
+    #: Latency: the cell sleeps nearly all its time (it times how late a short sleep wakes), so
+    #: it runs one per core beside cells like it (and the timing-sensitive behaviour cells),
+    #: never beside a cell that keeps a core busy. Measured on 2 cores: the lateness
+    #: percentiles of two such cells side by side move less than those of two runs alone.
+    sleeps: bool = False
     doc: str = field(default="", compare=False)
 
     @property
@@ -126,7 +131,7 @@ def observation(name: str, **kwargs) -> Callable:
 def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...] | None = None,
             quick: bool = False, explain: str = "", parallel: bool = False,
             in_bench: bool = True, sampled: bool = False, fresh_process: bool = False,
-            clock: str = "") -> Callable:
+            clock: str = "", sleeps: bool = False) -> Callable:
     """Register a latency/scaling scenario ``fn(rt, metrics)`` (plain def; calls rt.run itself).
 
     ``parallel=True``: the scenario's result does not depend on the wall clock (a memory
@@ -138,13 +143,14 @@ def latency(name: str, *, needs: tuple[str, ...] = (), measures: tuple[str, ...]
     ``sampled=True``: run in several processes, each sizing itself with ``profile.share``
     (see ``Scenario.sampled``). ``fresh_process=True``: never forked from the warm server
     (see ``Scenario.fresh_process``). ``clock``: the clock its numbers are read on, when not
-    the wall clock (see ``Scenario.clock``).
+    the wall clock (see ``Scenario.clock``). ``sleeps=True``: it sleeps nearly all its time, and
+    runs one per core (see ``Scenario.sleeps``).
     """
     def register(fn):
         _add(Scenario(name=name, fn=fn, kind=LATENCY, needs=tuple(needs), repeat=1, quick=quick,
                       explain=explain, measures=tuple(measures) if measures is not None else None,
                       parallel=parallel, in_bench=in_bench, sampled=sampled, fresh_process=fresh_process,
-                      clock=clock, doc=_doc(fn)))
+                      clock=clock, sleeps=sleeps, doc=_doc(fn)))
         return fn
     return register
 

@@ -102,7 +102,7 @@ def _where_cells_ran(tmp_path, jobs=2, **kwargs) -> dict[str, set[str]]:
         return {"runtime": runtime, "scenario": scn.name, "kind": scn.kind, "status": "observed"}
 
     chosen = [get("timers.slides"), get("callbacks.fifo"), get("memory.sleeping_task"),
-              get("latency.sleep_lateness"), get("deadlines.ordered"), get("timers.deadline_order")]
+              get("latency.switch_event"), get("deadlines.ordered"), get("timers.deadline_order")]
     run_matrix(["heap", "asyncio"], chosen, tmp_path, cell_runner=fake, jobs=jobs, **kwargs)
     return seen
 
@@ -110,7 +110,7 @@ def _where_cells_ran(tmp_path, jobs=2, **kwargs) -> dict[str, set[str]]:
 def test_timed_latency_cells_run_alone_and_memory_cells_beside_others(tmp_path):
     seen = _where_cells_ran(tmp_path)
     main = threading.main_thread().name
-    assert seen["latency.sleep_lateness"] == {main}, "a timed cell runs alone, after the pool"
+    assert seen["latency.switch_event"] == {main}, "a timed cell runs alone, after the pool"
     for name in ("timers.slides", "callbacks.fifo", "memory.sleeping_task"):
         assert main not in seen[name], f"{name} runs in the two-job pool"
 
@@ -125,17 +125,18 @@ def test_clocked_behaviour_cells_run_one_per_core_after_the_shared_ones_and_befo
         return {"runtime": runtime, "scenario": scn.name, "kind": scn.kind, "status": "observed"}
 
     chosen = [get("callbacks.fifo"), get("deadlines.ordered"), get("timers.deadline_order"),
-              get("latency.sleep_lateness"), get("memory.sleeping_task")]
+              get("latency.switch_event"), get("memory.sleeping_task")]
     run_matrix(["heap", "asyncio", "trio"], chosen, tmp_path, cell_runner=fake, jobs=8, processes=1)
     assert set(order[:6]) == {"memory.sleeping_task", "callbacks.fifo"}, "the shared wave runs first"
     assert set(order[6:12]) == {"deadlines.ordered", "timers.deadline_order"}
-    assert order[12:] == ["latency.sleep_lateness"] * 3
+    assert order[12:] == ["latency.switch_event"] * 3
 
     cells = [(rt, get(name)) for name in ("callbacks.fifo", "deadlines.ordered", "latency.sleep_lateness",
-                                           "memory.sleeping_task") for rt in ("heap", "asyncio")]
+                                           "io.echo", "memory.sleeping_task") for rt in ("heap", "asyncio")]
     waves = runner._waves(cells, timed_alone=True, jobs=8)
     assert [(sorted({s.name for _, s in wave}), at_once) for wave, at_once in waves] == [
-        (["callbacks.fifo", "memory.sleeping_task"], 8), (["deadlines.ordered"], 2), (["latency.sleep_lateness"], 1)]
+        (["callbacks.fifo", "memory.sleeping_task"], 8), (["deadlines.ordered", "latency.sleep_lateness"], 2),
+        (["io.echo"], 1)], "a sleeping latency cell runs one per core, a busy one alone"
     assert [s.name for _, s in waves[0][0]][:2] == ["memory.sleeping_task"] * 2, "the long latency cells first"
     assert runner._waves(cells, timed_alone=True, jobs=1)[1][1] == 1, "jobs=1 runs everything in turn"
     assert runner._waves(cells, timed_alone=False, jobs=8) == [(cells, 8)], "a smoke run shares one pool"
@@ -143,7 +144,7 @@ def test_clocked_behaviour_cells_run_one_per_core_after_the_shared_ones_and_befo
 
 def test_a_smoke_run_lets_timed_cells_share_the_pool(tmp_path):
     seen = _where_cells_ran(tmp_path, timed_alone=False)
-    assert threading.main_thread().name not in seen["latency.sleep_lateness"]
+    assert threading.main_thread().name not in seen["latency.switch_event"]
 
 
 # -- the record, its schema and its file --------------------------------------------------
