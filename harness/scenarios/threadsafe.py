@@ -120,7 +120,7 @@ def _hand_offs(rt, samples: int, *, busy: bool) -> dict:
 
 
 @latency("latency.threadsafe", needs=("call_soon_threadsafe", "event"), measures=("call_soon_threadsafe",),
-         quick=True,
+         quick=True, sleeps=True,
          explain="A plain thread posts a callback with call_soon_threadsafe to a loop idle in its wait, "
                  "then blocks until it has run: the loop's wake-up (a byte on its self-pipe or socket, "
                  "a put on the queue it blocks on), the OS waking its thread, and the GIL passing to it "

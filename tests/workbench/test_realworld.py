@@ -208,6 +208,48 @@ def test_a_wrk_cell_measures_requests_and_the_servers_cpu():
     assert cell["rps_ratio"]["ratio"] == 1.0
 
 
+def test_a_rounds_servers_all_start_before_any_is_loaded_and_none_outlives_the_round(monkeypatch):
+    events: list[tuple] = []
+
+    class Fake:
+        def __init__(self, kind, runtime):
+            if runtime == "rloop" and kind == "aiohttp":
+                raise RuntimeError("the server exited (status 1): no aiohttp here")
+            self.kind, self.runtime, self.port = kind, runtime, 1
+            events.append(("start", kind, runtime))
+
+        def cpu(self):
+            return 0.0
+
+        def last_error(self):
+            return ""
+
+        def close(self):
+            events.append(("close", self.kind, self.runtime))
+
+    def load(url, connections, duration_s):
+        events.append(("load", url))
+        if len([e for e in events if e[0] == "load"]) == 5:
+            raise KeyboardInterrupt                   # stopped in the middle of the second round
+        return {"requests": 10, "duration_s": 1.0, "rps": 10.0, "latency_us": {"p50": 1.0, "p99": 2.0}, "errors": 0}
+
+    monkeypatch.setattr(http_suite, "Server", Fake)
+    monkeypatch.setattr(http_suite, "check", lambda port, path: None)
+    monkeypatch.setattr(http_suite.wrk, "available", lambda: None)
+    monkeypatch.setattr(http_suite.wrk, "version", lambda: "fake")
+    monkeypatch.setattr(http_suite.wrk, "run", load)
+    settings = http_suite.Settings(kinds=("protocol", "aiohttp"), connections=(50,), rounds=2, duration_s=1)
+    with pytest.raises(KeyboardInterrupt):
+        http_suite.run(["asyncio", "rloop"], {}, settings, log=lambda line: None)
+    first_round = events[:events.index(("load", "http://127.0.0.1:1/")) + 1]
+    assert [e for e in first_round if e[0] == "start"] == [("start", k, rt) for k in ("protocol", "aiohttp")
+                                                           for rt in ("asyncio", "rloop") if (k, rt) != ("aiohttp", "rloop")]
+    started = [e[1:] for e in events if e[0] == "start"]
+    closed = [e[1:] for e in events if e[0] == "close"]
+    assert sorted(started) == sorted(closed), "every server started is stopped, the interrupted round's too"
+    assert len(started) == 6                          # three a round: aiohttp on rloop failed to start
+
+
 def test_ratios_are_taken_against_the_same_rounds_baseline():
     result = ratio_to_baseline([[2.0, 2.2], [4.0, 4.4]], [[1.0, 1.0], [2.0, 2.0]])
     assert result["per_round"] == pytest.approx([2.1, 2.1])
