@@ -245,13 +245,13 @@ def late_gen(sleep):
 
 
 async def late_async(sleep):
-    """asyncio's and trio's sampler: ``await sleep(DELAY)``."""
-    out = []
-    for _ in range(SAMPLES):
+    """asyncio's and trio's sampler: ``await sleep(DELAY)``, one sample at a time."""
+    async def one() -> float:
         due = wall() + DELAY
         await sleep(DELAY)
-        out.append(wall() - due)
-    return out
+        return wall() - due
+
+    return [await one() for _ in range(SAMPLES)]
 
 
 def late_tinyio() -> list[float]:

@@ -30,15 +30,17 @@ MAX_COLUMNS = 10
 
 
 @dataclass(frozen=True)
-class Prose:
+class _Text:
+    """Text of one kind: the kind (the class) says how each format writes it."""
+    text: str
+
+
+class Prose(_Text):
     """Text the harness wrote, with ``**bold**``, ``*italic*``, `` `code` ``, ``[text](#anchor)``."""
-    text: str
 
 
-@dataclass(frozen=True)
-class Code:
+class Code(_Text):
     """A name or a trace, shown as code."""
-    text: str
 
 
 @dataclass(frozen=True)
