@@ -384,7 +384,7 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     from .. import runtimes as runtime_registry
     from .progress import progress_callbacks, summarize
     from ..report.render import render
-    from ..execution.runner import run_matrix
+    from ..execution.runner import QUIET_SHARE, run_matrix
     from ..scenarios.registry import select
 
     profile = "quick" if quick else "rigorous" if rigorous else "default"
@@ -402,9 +402,11 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     console.print("[bold]1/4[/] behaviour and latency scenarios on every runtime")
     with progress_callbacks(console) as (on_start, on_result):
         scenarios = [s for s in select(quick=quick) if s.in_bench]   # the rest: step 3 measures them
+        share = (machine.steadiness or {}).get("cpu_share")
         path = run_matrix(runtime_registry.names(), scenarios, out_dir, resume=resume,
                           repeat=3 if quick else None, timed_alone=not quick,
-                          on_start=on_start, on_result=on_result)
+                          on_start=on_start, on_result=on_result,
+                          clocked_at_once=None if share is not None and share >= QUIET_SHARE else 1)
     summarize(path, console)
     _record_preflight(out_dir, machine)
     bench_ok = True
@@ -428,7 +430,6 @@ def bench(quick: bool, out: str | None, console: Console, rigorous: bool = False
     if resume and (out_dir / "benchmark.json").exists():
         console.print("  kept: benchmark.json (the micro-suite finished before the bench was interrupted)")
     else:
-        share = (machine.steadiness or {}).get("cpu_share")
         target = target_s(profile, share)
         if budget_s is None and target is not None:
             budget_s = min(BUDGET_S[profile], max(0.0, target - REPORT_S - (time.perf_counter() - started)))

@@ -28,8 +28,11 @@ Cells run in three waves, each sharing the machine only as far as its cells allo
    (``jobs``, ``JOBS``), the latency ones first because they are the longest;
 2. behaviour cells whose outcome depends on the real clock (``timing_sensitive``), and
    latency cells that time how late a short sleep wakes (``sleeps``), one per core
-   (``CORES``): they sleep nearly all the time, so a neighbour never takes the core they
-   wake on;
+   (``CORES``) on a machine the run has to itself: they sleep nearly all the time, so a
+   neighbour never takes the core they wake on. Where other work already keeps the cores
+   busy (``clocked_at_once=1``, as ``make bench`` asks when its pre-flight probe got less
+   than ``QUIET_SHARE`` of a core), one at a time: there a neighbour of ours would add to
+   the stalls that can push deadlines 3 ms apart into one batch;
 3. the other latency cells (timed on the wall clock, keeping a core busy: the echo, the
    hand-offs), alone, so that they measure the loop and not their neighbour.
 """
@@ -64,6 +67,9 @@ DEFAULT_TIMEOUT = {"behaviour": 60.0, "latency": 300.0}
 JOBS = 4 * (os.cpu_count() or 1)
 #: Cells whose outcome depends on the real clock run this many at a time: one per core.
 CORES = os.cpu_count() or 1
+#: The pre-flight probe's CPU share (``harness.execution.preflight``) from which a machine
+#: counts as the run's own, and the clocked cells run one per core.
+QUIET_SHARE = 0.9
 #: How much of a cell's output a record keeps: its last lines, at most this many bytes.
 OUTPUT_TAIL_BYTES = 8192
 OUTPUT_TAIL_LINES = 30
@@ -266,7 +272,7 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
                on_result: Callable[[dict, int, int], None] | None = None,
                on_start: Callable[[str, Scenario], None] | None = None,
                cell_runner: Callable[..., Record] = run_in_subprocess,
-               processes: int | None = None) -> Path:
+               processes: int | None = None, clocked_at_once: int | None = None) -> Path:
     """Run every cell not already in ``out_dir/results.jsonl`` (with ``resume``; a cell whose
     last record is a timeout runs again); return that path.
 
@@ -276,6 +282,8 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
     ``jobs`` too: for a smoke run (``make bench QUICK=1``), whose numbers only show
     that the pipeline works. ``processes``: how many processes a sampled latency cell
     (``Scenario.sampled``) is measured in (default: ``samples.PROCESSES`` of the profile).
+    ``clocked_at_once``: how many clocked cells (the second wave) run at once (default
+    ``CORES``; 1 where other work shares the machine, so that no cell of ours adds to it).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -332,7 +340,8 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
         if on_result:
             on_result(record, finished, total)
 
-    waves = _waves(cells, timed_alone=timed_alone, jobs=jobs)
+    waves = _waves(cells, timed_alone=timed_alone, jobs=jobs,
+                   clocked_at_once=CORES if clocked_at_once is None else clocked_at_once)
     _running.open()
     global _servers
     server_logs = None
@@ -363,7 +372,7 @@ def run_matrix(runtimes: list[str], scenarios: list[Scenario], out_dir: Path, *,
     return path
 
 
-def _waves(cells: list, *, timed_alone: bool, jobs: int) -> list[tuple[list, int]]:
+def _waves(cells: list, *, timed_alone: bool, jobs: int, clocked_at_once: int = 1) -> list[tuple[list, int]]:
     """The cells in the order they run, as (cells, how many at a time) (the module's docstring)."""
     if not timed_alone:                                # a smoke run: everything shares the pool
         return [(cells, jobs)]
@@ -377,7 +386,7 @@ def _waves(cells: list, *, timed_alone: bool, jobs: int) -> list[tuple[list, int
         else:
             alone.append(cell)
     shared.sort(key=lambda c: c[1].kind == BEHAVIOUR)          # the long latency cells first
-    return [(shared, jobs), (clocked, min(jobs, CORES)), (alone, 1)]
+    return [(shared, jobs), (clocked, max(1, min(jobs, clocked_at_once))), (alone, 1)]
 
 
 def _each_process(cell_runner, runtime: str, scn: Scenario, repeat, limit: float, processes: int) -> list[Record]:

@@ -89,6 +89,13 @@ def test_the_micro_suite_gets_what_the_steps_before_left_of_the_bench(measured, 
     assert measured["budget_s"][-1] == 42                   # --budget: as given
 
 
+@pytest.mark.parametrize(("share", "at_once"), [(1.0, None), (0.95, None), (0.89, 1), (0.5, 1), (None, 1)])
+def test_clocked_cells_share_the_cores_only_on_a_machine_the_bench_has_to_itself(measured, tmp_path, share, at_once):
+    measured["cpu_share"] = share
+    assert main(["bench", "--out", str(tmp_path / "run")]) == 0
+    assert measured["run_matrix"][-1]["clocked_at_once"] == at_once      # None: one per core
+
+
 @pytest.mark.parametrize(("share", "target"), [(1.0, 300.0), (0.6, 560.0), (0.3, 560.0), (0.8, 430.0),
                                                (None, 560.0)])
 def test_the_bench_takes_longer_where_others_take_the_cores(share, target):

@@ -133,12 +133,13 @@ def test_clocked_behaviour_cells_run_one_per_core_after_the_shared_ones_and_befo
 
     cells = [(rt, get(name)) for name in ("callbacks.fifo", "deadlines.ordered", "latency.sleep_lateness",
                                            "io.echo", "memory.sleeping_task") for rt in ("heap", "asyncio")]
-    waves = runner._waves(cells, timed_alone=True, jobs=8)
+    waves = runner._waves(cells, timed_alone=True, jobs=8, clocked_at_once=2)
     assert [(sorted({s.name for _, s in wave}), at_once) for wave, at_once in waves] == [
         (["callbacks.fifo", "memory.sleeping_task"], 8), (["deadlines.ordered", "latency.sleep_lateness"], 2),
         (["io.echo"], 1)], "a sleeping latency cell runs one per core, a busy one alone"
     assert [s.name for _, s in waves[0][0]][:2] == ["memory.sleeping_task"] * 2, "the long latency cells first"
-    assert runner._waves(cells, timed_alone=True, jobs=1)[1][1] == 1, "jobs=1 runs everything in turn"
+    assert runner._waves(cells, timed_alone=True, jobs=1, clocked_at_once=2)[1][1] == 1, "jobs=1: all in turn"
+    assert runner._waves(cells, timed_alone=True, jobs=8, clocked_at_once=1)[1][1] == 1, "a shared machine"
     assert runner._waves(cells, timed_alone=False, jobs=8) == [(cells, 8)], "a smoke run shares one pool"
 
 
